@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// The `classfit` command line. Thin: parsing, file I/O and display; the work lives in
+// @classfit/wasm-core, @classfit/models and @classfit/pipeline.
+import { Command, CommanderError } from "commander";
+import { VERSION } from "./version.js";
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name("classfit")
+    .description(
+      "How a neural network fits each class: Dirichlet-process Gaussian mixtures of its pooled activations,\n" +
+        "related to memorization and certified robustness (Jamroż & Kurdziel, AAAI 2023).",
+    )
+    .version(VERSION)
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({ outputError: (str, write) => write(`classfit: ${str}`) })
+    .exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end through here with exit code 0.
+      return e.exitCode;
+    }
+    process.stderr.write(`classfit: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}
+
+const isEntry = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isEntry) {
+  process.exitCode = await main(process.argv.slice(2));
+}

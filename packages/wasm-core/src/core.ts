@@ -1,0 +1,254 @@
+// The one hand-written wrapper over classfit-core.wasm (assembly/index.ts).
+//
+// It takes a compiled WebAssembly.Module from the host (Node reads the file, a browser
+// fetches it) and adds nothing but memory handling and argument checks, so Node and the
+// browser run the very same instructions. Readers are named by what they return:
+//   read*  → a fresh copy, safe to keep;
+//   view*  → a view over linear memory, valid only until the next call into the module
+//            (any call may grow memory, which detaches every existing view).
+
+/** The raw exports of classfit-core.wasm; see assembly/index.ts for each one's contract. */
+export interface CoreExports {
+  readonly memory: WebAssembly.Memory;
+  alloc(bytes: number): number;
+  free(ptr: number): void;
+  rng_create(seed: number, stream: number): number;
+  rng_free(ptr: number): void;
+  rng_copy(dst: number, src: number): void;
+  rng_fill_u64(rng: number, out: number, n: number): void;
+  rng_fill_uniform(rng: number, out: number, n: number): void;
+  rng_fill_int(rng: number, bound: number, out: number, n: number): void;
+  rng_fill_normal(rng: number, out: number, n: number): void;
+  rng_fill_gamma(rng: number, shape: number, rate: number, out: number, n: number): void;
+  vec_dot(a: number, b: number, n: number): number;
+  vec_dot_scalar(a: number, b: number, n: number): number;
+  vec_axpy(alpha: number, x: number, y: number, out: number, n: number): void;
+  vec_axpy_scalar(alpha: number, x: number, y: number, out: number, n: number): void;
+}
+
+/** An error raised inside the wasm module (an AssemblyScript `throw` or failed assert). */
+export class WasmCoreError extends Error {
+  override name = "WasmCoreError";
+}
+
+function readAsString(memory: WebAssembly.Memory, ptr: number): string {
+  if (ptr === 0) return "";
+  // AssemblyScript strings are UTF-16 with their byte length in the header word before them.
+  const bytes = new Uint32Array(memory.buffer, ptr - 4, 1)[0] ?? 0;
+  return String.fromCharCode(...new Uint16Array(memory.buffer, ptr, bytes >>> 1));
+}
+
+/** Tracks the blocks allocated inside one `Core.scope` call and frees them on exit. */
+export class Scope {
+  readonly #core: Core;
+  readonly #ptrs: number[] = [];
+  constructor(core: Core) {
+    this.#core = core;
+  }
+  /** Allocates `bytes` bytes, freed when the scope ends. */
+  alloc(bytes: number): number {
+    const p = this.#core.alloc(bytes);
+    this.#ptrs.push(p);
+    return p;
+  }
+  /** Copies `data` into a new f64 block; returns its pointer. */
+  f64(data: ArrayLike<number>): number {
+    const p = this.alloc(data.length * 8);
+    this.#core.viewF64(p, data.length).set(data);
+    return p;
+  }
+  /** A zeroed f64 block of n elements (an out-parameter). */
+  f64Out(n: number): number {
+    const p = this.alloc(n * 8);
+    this.#core.viewF64(p, n).fill(0);
+    return p;
+  }
+  /** @internal */
+  release(): void {
+    for (const p of this.#ptrs.splice(0)) this.#core.free(p);
+  }
+}
+
+export class Core {
+  readonly exports: CoreExports;
+
+  private constructor(exports: CoreExports) {
+    this.exports = exports;
+  }
+
+  /** Instantiates the module. The host supplies the compiled module; nothing else. */
+  static async instantiate(module: WebAssembly.Module): Promise<Core> {
+    let memory: WebAssembly.Memory | undefined;
+    const imports = {
+      env: {
+        abort(msg: number, file: number, line: number, col: number): never {
+          const m = memory ? readAsString(memory, msg) : "";
+          const f = memory ? readAsString(memory, file) : "";
+          throw new WasmCoreError(`${m} (${f}:${line}:${col})`);
+        },
+      },
+    };
+    const instance = await WebAssembly.instantiate(module, imports);
+    const exports = instance.exports as unknown as CoreExports;
+    memory = exports.memory;
+    return new Core(exports);
+  }
+
+  alloc(bytes: number): number {
+    const p = this.exports.alloc(bytes);
+    if (p === 0) throw new WasmCoreError(`allocation of ${bytes} bytes failed`);
+    return p;
+  }
+
+  free(ptr: number): void {
+    this.exports.free(ptr);
+  }
+
+  /** Runs `fn` with a Scope whose allocations are freed when it returns or throws. */
+  scope<T>(fn: (s: Scope) => T): T {
+    const s = new Scope(this);
+    try {
+      return fn(s);
+    } finally {
+      s.release();
+    }
+  }
+
+  /** View over n f64s at ptr; invalid after the next call into the module. */
+  viewF64(ptr: number, n: number): Float64Array {
+    return new Float64Array(this.exports.memory.buffer, ptr, n);
+  }
+  /** Copy of n f64s at ptr. */
+  readF64(ptr: number, n: number): Float64Array {
+    return this.viewF64(ptr, n).slice();
+  }
+  /** View over n u32s at ptr; invalid after the next call into the module. */
+  viewU32(ptr: number, n: number): Uint32Array {
+    return new Uint32Array(this.exports.memory.buffer, ptr, n);
+  }
+  /** Copy of n u32s at ptr. */
+  readU32(ptr: number, n: number): Uint32Array {
+    return this.viewU32(ptr, n).slice();
+  }
+
+  /** A seeded generator; see Rng. */
+  rng(seed: number, stream = 0): Rng {
+    return new Rng(this, seed, stream);
+  }
+
+  /** Σ a[i]·b[i] with the SIMD kernel (or its scalar twin when `scalar` is set). */
+  dot(a: Float64Array, b: Float64Array, scalar = false): number {
+    if (a.length !== b.length) throw new RangeError(`dot: lengths differ (${a.length} vs ${b.length})`);
+    return this.scope((s) => {
+      const pa = s.f64(a);
+      const pb = s.f64(b);
+      return scalar ? this.exports.vec_dot_scalar(pa, pb, a.length) : this.exports.vec_dot(pa, pb, a.length);
+    });
+  }
+
+  /** alpha·x + y with the SIMD kernel (or its scalar twin). */
+  axpy(alpha: number, x: Float64Array, y: Float64Array, scalar = false): Float64Array {
+    if (x.length !== y.length) throw new RangeError(`axpy: lengths differ (${x.length} vs ${y.length})`);
+    return this.scope((s) => {
+      const px = s.f64(x);
+      const py = s.f64(y);
+      const po = s.f64Out(x.length);
+      (scalar ? this.exports.vec_axpy_scalar : this.exports.vec_axpy)(alpha, px, py, po, x.length);
+      return this.readF64(po, x.length);
+    });
+  }
+}
+
+function checkCount(n: number, what: string): void {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`${what}: n must be a non-negative integer, got ${n}`);
+}
+
+/**
+ * A xoshiro256** generator living in wasm memory, seeded from (seed, stream).
+ * Same (seed, stream) → the same stream of draws in every engine. Call `dispose()` (or use
+ * `using`) when done; the state is a few dozen bytes of wasm memory.
+ */
+export class Rng {
+  readonly #core: Core;
+  #ptr: number;
+
+  constructor(core: Core, seed: number, stream = 0) {
+    if (!Number.isSafeInteger(seed) || seed < 0)
+      throw new RangeError(`seed must be an integer in [0, 2^53), got ${seed}`);
+    if (!Number.isSafeInteger(stream) || stream < 0)
+      throw new RangeError(`stream must be an integer in [0, 2^53), got ${stream}`);
+    this.#core = core;
+    this.#ptr = core.exports.rng_create(seed, stream);
+  }
+
+  /** Pointer to the state, for exports that take a generator. */
+  get ptr(): number {
+    if (this.#ptr === 0) throw new Error("Rng used after dispose()");
+    return this.#ptr;
+  }
+
+  #fill(n: number, what: string, bytesPer: number, run: (out: number) => void): number {
+    checkCount(n, what);
+    const out = this.#core.alloc(Math.max(1, n) * bytesPer);
+    try {
+      run(out);
+    } catch (e) {
+      this.#core.free(out);
+      throw e;
+    }
+    return out;
+  }
+
+  #takeF64(out: number, n: number): Float64Array {
+    const r = this.#core.readF64(out, n);
+    this.#core.free(out);
+    return r;
+  }
+
+  /** n raw 64-bit outputs as BigInts (for reference-vector tests). */
+  u64(n: number): BigUint64Array {
+    const out = this.#fill(n, "u64", 8, (o) => this.#core.exports.rng_fill_u64(this.ptr, o, n));
+    const r = new BigUint64Array(this.#core.exports.memory.buffer, out, n).slice();
+    this.#core.free(out);
+    return r;
+  }
+
+  /** n uniforms on [0, 1). */
+  uniform(n: number): Float64Array {
+    const out = this.#fill(n, "uniform", 8, (o) => this.#core.exports.rng_fill_uniform(this.ptr, o, n));
+    return this.#takeF64(out, n);
+  }
+
+  /** n uniform integers in [0, bound). */
+  int(n: number, bound: number): Uint32Array {
+    if (!Number.isInteger(bound) || bound < 1 || bound > 0xffffffff)
+      throw new RangeError(`bound must be an integer in [1, 2^32), got ${bound}`);
+    const out = this.#fill(n, "int", 4, (o) => this.#core.exports.rng_fill_int(this.ptr, bound, o, n));
+    const r = this.#core.readU32(out, n);
+    this.#core.free(out);
+    return r;
+  }
+
+  /** n standard normals. */
+  normal(n: number): Float64Array {
+    const out = this.#fill(n, "normal", 8, (o) => this.#core.exports.rng_fill_normal(this.ptr, o, n));
+    return this.#takeF64(out, n);
+  }
+
+  /** n Gamma(shape, rate) draws (mean shape/rate). */
+  gamma(n: number, shape: number, rate = 1): Float64Array {
+    const out = this.#fill(n, "gamma", 8, (o) => this.#core.exports.rng_fill_gamma(this.ptr, shape, rate, o, n));
+    return this.#takeF64(out, n);
+  }
+
+  dispose(): void {
+    if (this.#ptr !== 0) {
+      this.#core.exports.rng_free(this.#ptr);
+      this.#ptr = 0;
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}

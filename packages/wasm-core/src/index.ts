@@ -1,0 +1,1 @@
+export { Core, type CoreExports, Rng, Scope, WasmCoreError } from "./core.js";
