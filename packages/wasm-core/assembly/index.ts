@@ -16,6 +16,7 @@
 
 import { RNG_BYTES, rngSeed, nextU64, uniform, uniformInt, normal, gamma } from "./rng";
 import { dotSimd, dotScalar, axpySimd, axpyScalar } from "./simd/vec";
+import { lgamma } from "./special";
 
 // ---------------------------------------------------------------------------------------
 // Memory
@@ -114,3 +115,20 @@ export function vec_axpy(alpha: f64, x: usize, y: usize, out: usize, n: i32): vo
 export function vec_axpy_scalar(alpha: f64, x: usize, y: usize, out: usize, n: i32): void {
   axpyScalar(alpha, x, y, out, n);
 }
+
+// ---------------------------------------------------------------------------------------
+// Special functions (special.ts). Exported for the host's tests.
+
+/** log |Γ(x)|. */
+export function special_lgamma(x: f64): f64 {
+  return lgamma(x);
+}
+
+// ---------------------------------------------------------------------------------------
+// Statistics and extra samplers (stats.ts, rng.ts additions), SVD projection (linalg.ts).
+// [section: linalg-stats]
+
+// ---------------------------------------------------------------------------------------
+// NIW algebra, Cholesky up/downdates, Student-t densities, the DP-GMM collapsed Gibbs
+// sampler, predictive densities and KL (niw.ts, chol.ts, gibbs.ts, predictive.ts, kl.ts).
+// [section: dpgmm]

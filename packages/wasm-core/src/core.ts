@@ -24,6 +24,10 @@ export interface CoreExports {
   vec_dot_scalar(a: number, b: number, n: number): number;
   vec_axpy(alpha: number, x: number, y: number, out: number, n: number): void;
   vec_axpy_scalar(alpha: number, x: number, y: number, out: number, n: number): void;
+  special_lgamma(x: number): number;
+  // [section: linalg-stats]
+
+  // [section: dpgmm]
 }
 
 /** An error raised inside the wasm module (an AssemblyScript `throw` or failed assert). */
