@@ -2,6 +2,7 @@
 // The `classfit` command line. Thin: parsing, file I/O and display; the work lives in
 // @classfit/wasm-core, @classfit/models and @classfit/pipeline.
 import { Command, CommanderError } from "commander";
+import { registrars } from "./commands/index.js";
 import { VERSION } from "./version.js";
 
 export function buildProgram(): Command {
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ outputError: (str, write) => write(`classfit: ${str}`) })
     .exitOverride();
+  for (const register of registrars) register(program);
   return program;
 }
 
