@@ -1,0 +1,115 @@
+// File I/O for the CLI: .npy arrays with the checks a data matrix or a label vector needs, atomic
+// writes (temp file beside the target + rename, so a crash never leaves a half-written artifact
+// under the final name) and sha256 digests for provenance.
+import { createHash, randomBytes } from "node:crypto";
+import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { encodeNpy, type NpyArray, type NpyData, NpyError, npyToFloat64, npyToInt32, parseNpy } from "@classfit/models";
+
+/** An error in what the user gave us (files, flags) or in writing results: printed as is, non-zero exit. */
+export class InputError extends Error {
+  override name = "InputError";
+}
+
+/** A row-major matrix: `data` is Float64Array, shape (n, d). */
+export interface Matrix {
+  data: Float64Array;
+  n: number;
+  d: number;
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+function readBytes(path: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(`${path}: cannot read (${code === "ENOENT" ? "no such file" : String(code ?? e)})`);
+  }
+}
+
+/** Reads and parses a .npy file; format problems become InputError naming the path. */
+export function readNpyFile(path: string): { array: NpyArray; sha256: string } {
+  const bytes = readBytes(path);
+  try {
+    return { array: parseNpy(bytes, { name: path }), sha256: sha256(bytes) };
+  } catch (e) {
+    if (e instanceof NpyError) throw new InputError(e.message);
+    throw e;
+  }
+}
+
+/**
+ * Reads a 2-D float32/float64 matrix and checks every value is finite; the first NaN/Inf is
+ * reported by row and column (0-based, as NumPy indexes).
+ */
+export function readMatrix(path: string): Matrix & { sha256: string } {
+  const { array, sha256: digest } = readNpyFile(path);
+  if (array.shape.length !== 2) {
+    throw new InputError(`${path}: expected a 2-D array (rows × dimensions), got shape (${array.shape.join(", ")})`);
+  }
+  const [n, d] = array.shape as [number, number];
+  let data: Float64Array;
+  try {
+    data = npyToFloat64(array, path);
+  } catch (e) {
+    throw new InputError((e as Error).message);
+  }
+  if (n === 0 || d === 0) throw new InputError(`${path}: the array is empty (shape (${n}, ${d}))`);
+  checkFinite(data, n, d, path);
+  return { data, n, d, sha256: digest };
+}
+
+/** Throws on the first non-finite value, naming its row and column. */
+export function checkFinite(data: Float64Array, n: number, d: number, what: string): void {
+  for (let i = 0; i < n * d; i++) {
+    const v = data[i] as number;
+    if (!Number.isFinite(v)) {
+      throw new InputError(
+        `${what}: row ${Math.floor(i / d)}, column ${i % d} is ${Number.isNaN(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf"}; ` +
+          "remove or impute non-finite values first",
+      );
+    }
+  }
+}
+
+/** Reads integer labels, shape (n,) (or (n, 1)), and checks they match `n` data rows. */
+export function readLabels(path: string, n: number, dataPath: string): { labels: Int32Array; sha256: string } {
+  const { array, sha256: digest } = readNpyFile(path);
+  const s = array.shape;
+  if (!(s.length === 1 || (s.length === 2 && s[1] === 1))) {
+    throw new InputError(`${path}: labels must be a 1-D array, got shape (${s.join(", ")})`);
+  }
+  if (s[0] !== n) {
+    throw new InputError(`${path}: holds ${s[0]} labels but ${dataPath} has ${n} rows; they must match row for row`);
+  }
+  try {
+    return { labels: npyToInt32(array, path), sha256: digest };
+  } catch (e) {
+    throw new InputError((e as Error).message);
+  }
+}
+
+/**
+ * Writes `bytes` to `path` atomically: a temp file in the same directory (same filesystem, so
+ * rename is atomic), then rename over the target. On failure the temp file is removed and any
+ * previous file at `path` is untouched.
+ */
+export function writeFileAtomic(path: string, bytes: Uint8Array | string): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  try {
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(`${path}: cannot write (${String(code ?? (e as Error).message)})`);
+  }
+}
+
+export function writeNpyAtomic(path: string, data: NpyData, shape: number[]): void {
+  writeFileAtomic(path, encodeNpy(data, shape));
+}

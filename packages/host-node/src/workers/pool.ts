@@ -1,0 +1,94 @@
+// A small worker_threads pool: `size` workers each take tasks one at a time from a shared queue
+// until it is empty. Workers keep their state between tasks (a fit worker instantiates wasm-core
+// once). The first failure stops everything: remaining workers are terminated and the promise
+// rejects with the worker's message, naming the task.
+//
+// Protocol (structured-clone messages):
+//   main → worker  { type: "task", id, input }
+//   worker → main  { type: "progress", id, data } | { type: "done", id, result } | { type: "error", id, message }
+import { Worker } from "node:worker_threads";
+
+export type WorkerReply<R, P> =
+  | { type: "progress"; id: number; data: P }
+  | { type: "done"; id: number; result: R }
+  | { type: "error"; id: number; message: string };
+
+export interface PoolOptions<I, P> {
+  /** Number of workers (capped at the number of tasks, at least 1). */
+  size: number;
+  /** Called with each progress message of task `index`. */
+  onProgress?: (index: number, data: P) => void;
+  /** Called when task `index` starts on a worker. */
+  onStart?: (index: number) => void;
+  /** Buffers to transfer (not copy) with a task's input. */
+  transferList?: (input: I) => ArrayBuffer[];
+  /** A label for task `index` in error messages. */
+  describe?: (index: number) => string;
+}
+
+/** Runs every input through a worker at `workerUrl`; results come back in input order. */
+export function runPool<I, R, P = unknown>(workerUrl: URL, inputs: I[], opts: PoolOptions<I, P>): Promise<R[]> {
+  const results = new Array<R>(inputs.length);
+  if (inputs.length === 0) return Promise.resolve(results);
+  const size = Math.max(1, Math.min(Math.floor(opts.size), inputs.length));
+  const describe = opts.describe ?? ((i: number) => `task ${i}`);
+  return new Promise<R[]>((resolvePool, rejectPool) => {
+    const workers: Worker[] = [];
+    let next = 0;
+    let finished = 0;
+    let failed = false;
+    const stopping = new WeakSet<Worker>();
+    const currentOf = new Map<Worker, number>();
+    const where = (w: Worker) => {
+      const id = currentOf.get(w);
+      return id === undefined ? "worker" : describe(id);
+    };
+    const stop = (w: Worker) => {
+      stopping.add(w);
+      void w.terminate();
+    };
+    const fail = (err: Error) => {
+      if (failed) return;
+      failed = true;
+      for (const w of workers) stop(w);
+      rejectPool(err);
+    };
+    const feed = (w: Worker) => {
+      if (failed) return;
+      if (next >= inputs.length) {
+        stop(w);
+        return;
+      }
+      const id = next++;
+      currentOf.set(w, id);
+      const input = inputs[id] as I;
+      opts.onStart?.(id);
+      w.postMessage({ type: "task", id, input }, opts.transferList?.(input) ?? []);
+    };
+    for (let k = 0; k < size; k++) {
+      const w = new Worker(workerUrl);
+      workers.push(w);
+      w.on("message", (msg: WorkerReply<R, P>) => {
+        if (failed) return;
+        if (msg.type === "progress") opts.onProgress?.(msg.id, msg.data);
+        else if (msg.type === "error") fail(new Error(`${describe(msg.id)}: ${msg.message}`));
+        else {
+          results[msg.id] = msg.result;
+          currentOf.delete(w);
+          finished++;
+          if (finished === inputs.length) {
+            for (const other of workers) stop(other);
+            resolvePool(results);
+          } else feed(w);
+        }
+      });
+      w.on("error", (err) => fail(new Error(`${where(w)}: ${err.message}`)));
+      w.on("exit", (code) => {
+        if (!stopping.has(w)) {
+          fail(new Error(`${where(w)}: worker exited (code ${code}) unexpectedly`));
+        }
+      });
+      feed(w);
+    }
+  });
+}
