@@ -1,0 +1,441 @@
+// Gradient kernels of a 2-D convolution, f32, NHWC activations and HWIO filters (TensorFlow's
+// layouts, which tfjs uses). Pointers are byte offsets into the memory this module imports: the
+// heap of tfjs-backend-wasm, so the kernels read and write tfjs tensors in place.
+//
+// Geometry (TensorFlow conv semantics): output pixel (oy, ox) with filter tap (ky, kx) reads the
+// input pixel iy = oy·sh − padT + ky·dh, ix = ox·sw − padL + kx·dw; taps that fall outside the
+// input read zeros. The valid output range of a tap is therefore a contiguous interval, computed
+// once per tap, so the inner loops carry no bounds checks.
+//
+// Each SIMD kernel has a scalar twin with the same loop order. SIMD lanes here are independent
+// outputs (no horizontal sums), and f32x4.mul then f32x4.add rounds exactly like scalar f32 * then
+// + (no fused multiply-add), so a SIMD kernel and its twin agree bit for bit.
+
+/** floor(a / b) for b > 0. */
+// @ts-ignore: decorator
+@inline
+function floorDiv(a: i32, b: i32): i32 {
+  const q = a / b;
+  return a % b != 0 && a < 0 ? q - 1 : q;
+}
+
+/** First output index o ≥ 0 whose input index o·s − pad + k·d is ≥ 0. */
+// @ts-ignore: decorator
+@inline
+function validLo(pad: i32, k: i32, d: i32, s: i32): i32 {
+  const lo = -floorDiv(k * d - pad, s);
+  return lo > 0 ? lo : 0;
+}
+
+/** One past the last output index o < outSize whose input index is < inSize. */
+// @ts-ignore: decorator
+@inline
+function validHi(inSize: i32, outSize: i32, pad: i32, k: i32, d: i32, s: i32): i32 {
+  const hi = floorDiv(inSize - 1 + pad - k * d, s) + 1;
+  return hi < outSize ? hi : outSize;
+}
+
+/**
+ * dW[ky, kx, c, o] = Σ_{img, oy, ox} x[img, iy, ix, c] · dy[img, oy, ox, o]  (overwrites dw).
+ * Register tile: 4 input channels × 8 output channels (8 f32x4 accumulators) over all pixels of
+ * one image and one tap; remainders use a 1 × 8 tile, then scalars.
+ */
+export function conv2dBackpropFilterSimd(
+  x: usize,
+  dy: usize,
+  dw: usize,
+  n: i32,
+  h: i32,
+  w: i32,
+  ci: i32,
+  oh: i32,
+  ow: i32,
+  co: i32,
+  kh: i32,
+  kw: i32,
+  sh: i32,
+  sw: i32,
+  dh: i32,
+  dwl: i32,
+  padT: i32,
+  padL: i32,
+): void {
+  memory.fill(dw, 0, (<usize>(kh * kw * ci * co)) << 2);
+  const ci4 = ci & ~3;
+  const co8 = co & ~7;
+  const xStep = (<usize>(sw * ci)) << 2;
+  const dyStep = (<usize>co) << 2;
+  const rowB = (<usize>co) << 2; // bytes between dW rows c and c + 1
+  for (let img = 0; img < n; img++) {
+    for (let ky = 0; ky < kh; ky++) {
+      const yLo = validLo(padT, ky, dh, sh);
+      const yHi = validHi(h, oh, padT, ky, dh, sh);
+      if (yLo >= yHi) continue;
+      for (let kx = 0; kx < kw; kx++) {
+        const xLo = validLo(padL, kx, dwl, sw);
+        const xHi = validHi(w, ow, padL, kx, dwl, sw);
+        if (xLo >= xHi) continue;
+        const cnt = xHi - xLo;
+        const tap = dw + ((<usize>((ky * kw + kx) * ci * co)) << 2);
+        const ix0 = xLo * sw - padL + kx * dwl;
+        for (let c0 = 0; c0 < ci4; c0 += 4) {
+          for (let o0 = 0; o0 < co8; o0 += 8) {
+            const wp = tap + ((<usize>(c0 * co + o0)) << 2);
+            let a00 = v128.load(wp);
+            let a01 = v128.load(wp, 16);
+            let a10 = v128.load(wp + rowB);
+            let a11 = v128.load(wp + rowB, 16);
+            let a20 = v128.load(wp + 2 * rowB);
+            let a21 = v128.load(wp + 2 * rowB, 16);
+            let a30 = v128.load(wp + 3 * rowB);
+            let a31 = v128.load(wp + 3 * rowB, 16);
+            for (let y = yLo; y < yHi; y++) {
+              const iy = y * sh - padT + ky * dh;
+              let xp = x + ((<usize>(((img * h + iy) * w + ix0) * ci + c0)) << 2);
+              let dp = dy + ((<usize>(((img * oh + y) * ow + xLo) * co + o0)) << 2);
+              for (let j = 0; j < cnt; j++) {
+                const d0 = v128.load(dp);
+                const d1 = v128.load(dp, 16);
+                const x0 = v128.load32_splat(xp);
+                const x1 = v128.load32_splat(xp, 4);
+                const x2 = v128.load32_splat(xp, 8);
+                const x3 = v128.load32_splat(xp, 12);
+                a00 = f32x4.add(a00, f32x4.mul(x0, d0));
+                a01 = f32x4.add(a01, f32x4.mul(x0, d1));
+                a10 = f32x4.add(a10, f32x4.mul(x1, d0));
+                a11 = f32x4.add(a11, f32x4.mul(x1, d1));
+                a20 = f32x4.add(a20, f32x4.mul(x2, d0));
+                a21 = f32x4.add(a21, f32x4.mul(x2, d1));
+                a30 = f32x4.add(a30, f32x4.mul(x3, d0));
+                a31 = f32x4.add(a31, f32x4.mul(x3, d1));
+                xp += xStep;
+                dp += dyStep;
+              }
+            }
+            v128.store(wp, a00);
+            v128.store(wp, a01, 16);
+            v128.store(wp + rowB, a10);
+            v128.store(wp + rowB, a11, 16);
+            v128.store(wp + 2 * rowB, a20);
+            v128.store(wp + 2 * rowB, a21, 16);
+            v128.store(wp + 3 * rowB, a30);
+            v128.store(wp + 3 * rowB, a31, 16);
+          }
+        }
+        // Channels left over from the 4-wide tiles, one at a time with 8-wide output tiles.
+        for (let c = ci4; c < ci; c++) {
+          for (let o0 = 0; o0 < co8; o0 += 8) {
+            const wp = tap + ((<usize>(c * co + o0)) << 2);
+            let a0 = v128.load(wp);
+            let a1 = v128.load(wp, 16);
+            for (let y = yLo; y < yHi; y++) {
+              const iy = y * sh - padT + ky * dh;
+              let xp = x + ((<usize>(((img * h + iy) * w + ix0) * ci + c)) << 2);
+              let dp = dy + ((<usize>(((img * oh + y) * ow + xLo) * co + o0)) << 2);
+              for (let j = 0; j < cnt; j++) {
+                const xv = v128.load32_splat(xp);
+                a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(dp)));
+                a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(dp, 16)));
+                xp += xStep;
+                dp += dyStep;
+              }
+            }
+            v128.store(wp, a0);
+            v128.store(wp, a1, 16);
+          }
+        }
+        // Output channels left over from the 8-wide tiles, for every input channel.
+        if (co8 < co) {
+          filterTapScalar(x, dy, tap, img, h, w, ci, oh, ow, co, ky, kx, sh, sw, dh, dwl, padT, padL, 0, ci, co8, co);
+        }
+      }
+    }
+  }
+}
+
+/** Scalar dW accumulation of one image and one tap over channels [c0, c1) × [o0, o1). */
+function filterTapScalar(
+  x: usize,
+  dy: usize,
+  tap: usize,
+  img: i32,
+  h: i32,
+  w: i32,
+  ci: i32,
+  oh: i32,
+  ow: i32,
+  co: i32,
+  ky: i32,
+  kx: i32,
+  sh: i32,
+  sw: i32,
+  dh: i32,
+  dwl: i32,
+  padT: i32,
+  padL: i32,
+  c0: i32,
+  c1: i32,
+  o0: i32,
+  o1: i32,
+): void {
+  const yLo = validLo(padT, ky, dh, sh);
+  const yHi = validHi(h, oh, padT, ky, dh, sh);
+  const xLo = validLo(padL, kx, dwl, sw);
+  const xHi = validHi(w, ow, padL, kx, dwl, sw);
+  for (let c = c0; c < c1; c++) {
+    for (let o = o0; o < o1; o++) {
+      const wp = tap + ((<usize>(c * co + o)) << 2);
+      let acc = load<f32>(wp);
+      for (let y = yLo; y < yHi; y++) {
+        const iy = y * sh - padT + ky * dh;
+        for (let xo = xLo; xo < xHi; xo++) {
+          const ix = xo * sw - padL + kx * dwl;
+          const xv = load<f32>(x + ((<usize>(((img * h + iy) * w + ix) * ci + c)) << 2));
+          const dv = load<f32>(dy + ((<usize>(((img * oh + y) * ow + xo) * co + o)) << 2));
+          acc += xv * dv;
+        }
+      }
+      store<f32>(wp, acc);
+    }
+  }
+}
+
+/** Scalar twin of conv2dBackpropFilterSimd (same summation order per output element). */
+export function conv2dBackpropFilterScalar(
+  x: usize,
+  dy: usize,
+  dw: usize,
+  n: i32,
+  h: i32,
+  w: i32,
+  ci: i32,
+  oh: i32,
+  ow: i32,
+  co: i32,
+  kh: i32,
+  kw: i32,
+  sh: i32,
+  sw: i32,
+  dh: i32,
+  dwl: i32,
+  padT: i32,
+  padL: i32,
+): void {
+  memory.fill(dw, 0, (<usize>(kh * kw * ci * co)) << 2);
+  for (let img = 0; img < n; img++) {
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++) {
+        const tap = dw + ((<usize>((ky * kw + kx) * ci * co)) << 2);
+        filterTapScalar(x, dy, tap, img, h, w, ci, oh, ow, co, ky, kx, sh, sw, dh, dwl, padT, padL, 0, ci, 0, co);
+      }
+    }
+  }
+}
+
+/** wt[ky, kx, o, c] = w[ky, kx, c, o]: the filter with its channel axes swapped, so that the
+ * input-gradient kernel reads input channels contiguously. */
+function transposeFilter(wf: usize, wt: usize, taps: i32, ci: i32, co: i32): void {
+  for (let t = 0; t < taps; t++) {
+    const base = (<usize>(t * ci * co)) << 2;
+    for (let c = 0; c < ci; c++) {
+      for (let o = 0; o < co; o++) {
+        store<f32>(wt + base + ((<usize>(o * ci + c)) << 2), load<f32>(wf + base + ((<usize>(c * co + o)) << 2)));
+      }
+    }
+  }
+}
+
+/**
+ * dx[img, iy, ix, c] = Σ_{oy, ox, ky, kx, o} dy[img, oy, ox, o] · w[ky, kx, c, o] over the
+ * (oy, ox, ky, kx) that read (iy, ix)  (overwrites dx). Scatter form: each output pixel and tap
+ * adds W[tap] · dy[pixel] to one input pixel, which handles any stride and dilation without
+ * zero-stuffing. Register tile: 4 consecutive output pixels × 8 input channels.
+ * `wt` is caller-owned scratch of kh·kw·ci·co f32s (the transposed filter).
+ */
+export function conv2dBackpropInputSimd(
+  dy: usize,
+  wf: usize,
+  dx: usize,
+  wt: usize,
+  n: i32,
+  h: i32,
+  w: i32,
+  ci: i32,
+  oh: i32,
+  ow: i32,
+  co: i32,
+  kh: i32,
+  kw: i32,
+  sh: i32,
+  sw: i32,
+  dh: i32,
+  dwl: i32,
+  padT: i32,
+  padL: i32,
+): void {
+  memory.fill(dx, 0, (<usize>(n * h * w * ci)) << 2);
+  transposeFilter(wf, wt, kh * kw, ci, co);
+  const ci8 = ci & ~7;
+  const ci4 = ci & ~3;
+  const pixB = (<usize>co) << 2; // bytes between consecutive output pixels of dy
+  const wRowB = (<usize>ci) << 2; // bytes between rows o and o + 1 of wt
+  const dxStep = (<usize>(sw * ci)) << 2; // bytes between the input pixels of consecutive ox
+  for (let img = 0; img < n; img++) {
+    for (let y = 0; y < oh; y++) {
+      for (let ky = 0; ky < kh; ky++) {
+        const iy = y * sh - padT + ky * dh;
+        if (iy < 0 || iy >= h) continue;
+        for (let kx = 0; kx < kw; kx++) {
+          const xLo = validLo(padL, kx, dwl, sw);
+          const xHi = validHi(w, ow, padL, kx, dwl, sw);
+          const wtap = wt + ((<usize>((ky * kw + kx) * co * ci)) << 2);
+          let xo = xLo;
+          for (; xo + 4 <= xHi; xo += 4) {
+            const dp0 = dy + ((<usize>(((img * oh + y) * ow + xo) * co)) << 2);
+            const ix = xo * sw - padL + kx * dwl;
+            const dxp = dx + ((<usize>(((img * h + iy) * w + ix) * ci)) << 2);
+            for (let c0 = 0; c0 < ci8; c0 += 8) {
+              let a00 = f32x4.splat(0);
+              let a01 = f32x4.splat(0);
+              let a10 = f32x4.splat(0);
+              let a11 = f32x4.splat(0);
+              let a20 = f32x4.splat(0);
+              let a21 = f32x4.splat(0);
+              let a30 = f32x4.splat(0);
+              let a31 = f32x4.splat(0);
+              let dp = dp0;
+              let wp = wtap + ((<usize>c0) << 2);
+              for (let o = 0; o < co; o++) {
+                const w0 = v128.load(wp);
+                const w1 = v128.load(wp, 16);
+                const s0 = v128.load32_splat(dp);
+                const s1 = v128.load32_splat(dp + pixB);
+                const s2 = v128.load32_splat(dp + 2 * pixB);
+                const s3 = v128.load32_splat(dp + 3 * pixB);
+                a00 = f32x4.add(a00, f32x4.mul(s0, w0));
+                a01 = f32x4.add(a01, f32x4.mul(s0, w1));
+                a10 = f32x4.add(a10, f32x4.mul(s1, w0));
+                a11 = f32x4.add(a11, f32x4.mul(s1, w1));
+                a20 = f32x4.add(a20, f32x4.mul(s2, w0));
+                a21 = f32x4.add(a21, f32x4.mul(s2, w1));
+                a30 = f32x4.add(a30, f32x4.mul(s3, w0));
+                a31 = f32x4.add(a31, f32x4.mul(s3, w1));
+                dp += 4;
+                wp += wRowB;
+              }
+              const q0 = dxp + ((<usize>c0) << 2);
+              const q1 = q0 + dxStep;
+              const q2 = q1 + dxStep;
+              const q3 = q2 + dxStep;
+              v128.store(q0, f32x4.add(v128.load(q0), a00));
+              v128.store(q0, f32x4.add(v128.load(q0, 16), a01), 16);
+              v128.store(q1, f32x4.add(v128.load(q1), a10));
+              v128.store(q1, f32x4.add(v128.load(q1, 16), a11), 16);
+              v128.store(q2, f32x4.add(v128.load(q2), a20));
+              v128.store(q2, f32x4.add(v128.load(q2, 16), a21), 16);
+              v128.store(q3, f32x4.add(v128.load(q3), a30));
+              v128.store(q3, f32x4.add(v128.load(q3, 16), a31), 16);
+            }
+            // Channels left over from the 8-wide tiles: one pixel at a time.
+            for (let p = 0; p < 4; p++) {
+              inputPixelRest(
+                dp0 + (<usize>p) * pixB,
+                wtap,
+                dxp + (<usize>p) * dxStep,
+                ci,
+                co,
+                ci8,
+                ci4,
+              );
+            }
+          }
+          // Pixels left over from the 4-pixel tiles: every channel, one pixel at a time.
+          for (; xo < xHi; xo++) {
+            const dp0 = dy + ((<usize>(((img * oh + y) * ow + xo) * co)) << 2);
+            const ix = xo * sw - padL + kx * dwl;
+            const dxp = dx + ((<usize>(((img * h + iy) * w + ix) * ci)) << 2);
+            inputPixelRest(dp0, wtap, dxp, ci, co, 0, ci4);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** dx[c] += Σ_o dy[o] · wt[o, c] for c in [c0, ci): 4-wide for c < ci4, then scalar. */
+function inputPixelRest(dp0: usize, wtap: usize, dxp: usize, ci: i32, co: i32, c0: i32, ci4: i32): void {
+  const wRowB = (<usize>ci) << 2;
+  let c = c0;
+  for (; c < ci4; c += 4) {
+    let a = f32x4.splat(0);
+    let wp = wtap + ((<usize>c) << 2);
+    for (let o = 0; o < co; o++) {
+      a = f32x4.add(a, f32x4.mul(v128.load32_splat(dp0 + ((<usize>o) << 2)), v128.load(wp)));
+      wp += wRowB;
+    }
+    const q = dxp + ((<usize>c) << 2);
+    v128.store(q, f32x4.add(v128.load(q), a));
+  }
+  for (; c < ci; c++) {
+    let s: f32 = 0;
+    let wp = wtap + ((<usize>c) << 2);
+    for (let o = 0; o < co; o++) {
+      s += load<f32>(dp0 + ((<usize>o) << 2)) * load<f32>(wp);
+      wp += wRowB;
+    }
+    const q = dxp + ((<usize>c) << 2);
+    store<f32>(q, load<f32>(q) + s);
+  }
+}
+
+/** Scalar twin of conv2dBackpropInputSimd (same loop order and summation order). */
+export function conv2dBackpropInputScalar(
+  dy: usize,
+  wf: usize,
+  dx: usize,
+  wt: usize,
+  n: i32,
+  h: i32,
+  w: i32,
+  ci: i32,
+  oh: i32,
+  ow: i32,
+  co: i32,
+  kh: i32,
+  kw: i32,
+  sh: i32,
+  sw: i32,
+  dh: i32,
+  dwl: i32,
+  padT: i32,
+  padL: i32,
+): void {
+  memory.fill(dx, 0, (<usize>(n * h * w * ci)) << 2);
+  transposeFilter(wf, wt, kh * kw, ci, co);
+  for (let img = 0; img < n; img++) {
+    for (let y = 0; y < oh; y++) {
+      for (let ky = 0; ky < kh; ky++) {
+        const iy = y * sh - padT + ky * dh;
+        if (iy < 0 || iy >= h) continue;
+        for (let kx = 0; kx < kw; kx++) {
+          const xLo = validLo(padL, kx, dwl, sw);
+          const xHi = validHi(w, ow, padL, kx, dwl, sw);
+          const wtap = wt + ((<usize>((ky * kw + kx) * co * ci)) << 2);
+          for (let xo = xLo; xo < xHi; xo++) {
+            const dp0 = dy + ((<usize>(((img * oh + y) * ow + xo) * co)) << 2);
+            const ix = xo * sw - padL + kx * dwl;
+            const dxp = dx + ((<usize>(((img * h + iy) * w + ix) * ci)) << 2);
+            for (let c = 0; c < ci; c++) {
+              let s: f32 = 0;
+              for (let o = 0; o < co; o++) {
+                s += load<f32>(dp0 + ((<usize>o) << 2)) * load<f32>(wtap + ((<usize>(o * ci + c)) << 2));
+              }
+              const q = dxp + ((<usize>c) << 2);
+              store<f32>(q, load<f32>(q) + s);
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,33 @@
+// registerClassfitKernels(): classfit's kernels for tfjs-backend-wasm, making `model.fit` of a
+// ResNet (conv + batch norm + relu + residual adds + pooling + dense) run, and run fast, on the
+// wasm backend. Call it after `await tf.setBackend("wasm")` (initBackend() in ../backend.ts does).
+import { engine, getKernel, type KernelConfig, registerKernel, unregisterKernel } from "@tensorflow/tfjs-core";
+import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from "./conv.js";
+import { attachKernels, type WasmBackendLike } from "./module.js";
+
+export { conv2dBackpropFilterInfo, conv2dBackpropInputInfo, type KernelVariant } from "./conv.js";
+export { attachKernels, type WasmBackendLike } from "./module.js";
+
+/** Every kernel classfit registers (or replaces) on the 'wasm' backend. */
+export const CLASSFIT_WASM_KERNELS: readonly KernelConfig[] = [conv2DBackpropFilterConfig, conv2DBackpropInputConfig];
+
+/**
+ * Registers classfit's kernels for the 'wasm' backend, replacing tfjs's own where it has one, and
+ * attaches the kernels module to the current wasm backend's heap. Idempotent. Requires the wasm
+ * backend to be initialised (`await tf.setBackend("wasm")`).
+ */
+export async function registerClassfitKernels(): Promise<void> {
+  const backend = engine().findBackend("wasm") as unknown as WasmBackendLike | null;
+  if (!backend) {
+    throw new Error(
+      "registerClassfitKernels: the 'wasm' backend is not initialised; await tf.setBackend('wasm') first",
+    );
+  }
+  await attachKernels(backend);
+  for (const config of CLASSFIT_WASM_KERNELS) {
+    const current = getKernel(config.kernelName, "wasm");
+    if (current?.kernelFunc === config.kernelFunc) continue;
+    if (current) unregisterKernel(config.kernelName, "wasm");
+    registerKernel(config);
+  }
+}

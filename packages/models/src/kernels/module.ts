@@ -1,0 +1,72 @@
+// The classfit kernels module (packages/models/assembly, AssemblyScript → SIMD wasm) instantiated
+// on the heap of a tfjs-backend-wasm instance: it imports that WebAssembly.Memory, so its kernels
+// read and write tfjs tensors in place, with no copies. The module has no data segments and no
+// allocator (checked by its build), so sharing the memory cannot overwrite anything tfjs owns.
+import type { DataType, TensorInfo } from "@tensorflow/tfjs-core";
+import { KERNELS_WASM_BASE64 } from "../../build/classfit-kernels-wasm.js";
+
+/** The parts of tfjs-backend-wasm's BackendWasm that the kernels use. */
+export interface WasmBackendLike {
+  wasm: {
+    asm: { memory: WebAssembly.Memory };
+    _malloc(bytes: number): number;
+    _free(ptr: number): void;
+  };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: DataType): TensorInfo;
+}
+
+type Ptr = number;
+/** The flat ABI of assembly/index.ts. */
+export interface KernelExports {
+  conv2dBackpropFilterSimd(x: Ptr, dy: Ptr, dw: Ptr, ...geometry: number[]): void;
+  conv2dBackpropFilterScalar(x: Ptr, dy: Ptr, dw: Ptr, ...geometry: number[]): void;
+  conv2dBackpropInputSimd(dy: Ptr, w: Ptr, dx: Ptr, wt: Ptr, ...geometry: number[]): void;
+  conv2dBackpropInputScalar(dy: Ptr, w: Ptr, dx: Ptr, wt: Ptr, ...geometry: number[]): void;
+}
+
+let compiled: Promise<WebAssembly.Module> | undefined;
+const instances = new WeakMap<object, KernelExports>();
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(text);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** Instantiates the kernels on `backend`'s heap (once per backend instance). Asynchronous
+ * because browsers refuse synchronous compilation of modules over 4 KiB on the main thread. */
+export async function attachKernels(backend: WasmBackendLike): Promise<KernelExports> {
+  const have = instances.get(backend);
+  if (have) return have;
+  const memory = backend.wasm?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) {
+    throw new Error(
+      "classfit kernels: the backend is not tfjs-backend-wasm (no wasm.asm.memory); call after tf.setBackend('wasm')",
+    );
+  }
+  compiled ??= WebAssembly.compile(decodeBase64(KERNELS_WASM_BASE64));
+  const instance = await WebAssembly.instantiate(await compiled, { env: { memory } });
+  const exports = instance.exports as unknown as KernelExports;
+  instances.set(backend, exports);
+  return exports;
+}
+
+/** The kernels attached to `backend`; throws if attachKernels has not run for it. */
+export function kernelsFor(backend: WasmBackendLike): KernelExports {
+  const k = instances.get(backend);
+  if (!k) {
+    throw new Error(
+      "classfit kernels are not attached to this wasm backend: await registerClassfitKernels() (or initBackend()) after tf.setBackend('wasm')",
+    );
+  }
+  return k;
+}
+
+/** Byte offset of a tensor's data in the wasm heap. */
+export function ptrOf(backend: WasmBackendLike, t: TensorInfo): number {
+  const d = backend.dataIdMap.get(t.dataId);
+  if (!d) throw new Error(`classfit kernels: tensor of shape [${t.shape}] is not on the wasm backend`);
+  return d.memoryOffset;
+}
