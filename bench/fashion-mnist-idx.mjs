@@ -1,0 +1,45 @@
+// Tiny reader for the gzipped Fashion-MNIST IDX files, shared by the CLI benchmarks
+// (fit-fashion-mnist.mjs, density-quality.mjs). Bench-only: the CLI never reads IDX.
+import { readFileSync } from "node:fs";
+import { gunzipSync } from "fflate";
+
+export const FASHION_DIR = new URL("../../shared/datasets/fashion-mnist/", import.meta.url);
+
+/** Parses an IDX file (ubyte only): { dims, data: Uint8Array }. */
+export function readIdx(path) {
+  const raw = gunzipSync(new Uint8Array(readFileSync(path)));
+  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const magic = dv.getUint32(0, false);
+  if (magic >>> 8 !== 0x08) throw new Error(`${path}: not a ubyte IDX file (magic 0x${magic.toString(16)})`);
+  const nd = magic & 0xff;
+  const dims = Array.from({ length: nd }, (_, i) => dv.getUint32(4 + 4 * i, false));
+  const off = 4 + 4 * nd;
+  const size = dims.reduce((a, b) => a * b, 1);
+  if (raw.length - off !== size) throw new Error(`${path}: expected ${size} bytes of data, found ${raw.length - off}`);
+  return { dims, data: raw.subarray(off) };
+}
+
+/**
+ * Fashion-MNIST training images split per class: for each class c, rows `start .. start+count`
+ * of that class in file order. Returns pixels/255 as float64 rows (784) and int32 labels.
+ */
+export function fashionSubset({ start, count, split = "train" }) {
+  const img = readIdx(new URL(`${split}-images-idx3-ubyte.gz`, FASHION_DIR));
+  const lab = readIdx(new URL(`${split}-labels-idx1-ubyte.gz`, FASHION_DIR));
+  const d = img.dims[1] * img.dims[2];
+  const seen = new Array(10).fill(0);
+  const picked = [];
+  for (let i = 0; i < lab.data.length; i++) {
+    const y = lab.data[i];
+    if (seen[y] >= start && seen[y] < start + count) picked.push(i);
+    seen[y]++;
+  }
+  picked.sort((a, b) => lab.data[a] - lab.data[b] || a - b);
+  const x = new Float64Array(picked.length * d);
+  const y = new Int32Array(picked.length);
+  picked.forEach((i, r) => {
+    for (let j = 0; j < d; j++) x[r * d + j] = img.data[i * d + j] / 255;
+    y[r] = lab.data[i];
+  });
+  return { x, y, n: picked.length, d };
+}
