@@ -1,0 +1,14 @@
+export { type ImportedScores, importMemorizationScores, ScoreImportError } from "./import.js";
+export {
+  type ClassMemorization,
+  decodeMemorization,
+  finalizeMemorization,
+  type MemorizationOptions,
+  type MemorizationResult,
+  type MemorizationSettings,
+  memorizationByClass,
+  memorizationProtocol,
+  memorizationSubset,
+  subsetSize,
+  type TrainerBackend,
+} from "./memorization.js";

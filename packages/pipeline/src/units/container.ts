@@ -1,0 +1,174 @@
+// A small, deterministic binary container for unit results, shares and artifacts.
+//
+// Layout (all integers little-endian):
+//   [0, 4)        magic "CFA1"
+//   [4, 8)        u32 H: byte length of the header
+//   [8, 8 + H)    header: canonical JSON (UTF-8, keys sorted) holding the caller's metadata and
+//                 `arrays: [{ name, dtype, length }]` in storage order
+//   padding to a multiple of 8, then each array's raw little-endian bytes, each padded to 8.
+// The same metadata and arrays always give the same bytes (canonical JSON, fixed order, zero
+// padding), which is what lets sharded runs merge into a file identical to a single run.
+
+/** Element types a container stores. */
+export type ArrayDtype = "u8" | "i32" | "u32" | "f64";
+export type StoredArray = Uint8Array | Int32Array | Uint32Array | Float64Array;
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+const MAGIC = [0x43, 0x46, 0x41, 0x31]; // "CFA1"
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** A malformed or unexpected container. */
+export class ContainerError extends Error {
+  override name = "ContainerError";
+}
+
+/**
+ * JSON with object keys sorted (recursively) and no whitespace. Numbers use ECMAScript's
+ * Number-to-String, which is specified exactly (shortest round-trip), so every engine writes
+ * the same text. Non-finite numbers and `undefined` are refused (JSON cannot hold them).
+ */
+export function canonicalJson(value: unknown, path = "$"): string {
+  if (value === null) return "null";
+  switch (typeof value) {
+    case "boolean":
+      return value ? "true" : "false";
+    case "number":
+      if (!Number.isFinite(value)) throw new ContainerError(`${path}: non-finite number ${value} cannot be stored`);
+      return JSON.stringify(value);
+    case "string":
+      return JSON.stringify(value);
+    case "object": {
+      if (Array.isArray(value)) return `[${value.map((v, i) => canonicalJson(v, `${path}[${i}]`)).join(",")}]`;
+      const obj = value as Record<string, unknown>;
+      const keys = Object.keys(obj)
+        .filter((k) => obj[k] !== undefined)
+        .sort();
+      return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k], `${path}.${k}`)}`).join(",")}}`;
+    }
+    default:
+      throw new ContainerError(`${path}: a ${typeof value} cannot be stored as JSON`);
+  }
+}
+
+/** FNV-1a, 64-bit, over bytes; 16 lowercase hex digits. Identifies configs and label vectors
+ * (not a cryptographic hash: it guards against mix-ups, not against forgery). */
+export function fnv1a64(bytes: Uint8Array): string {
+  let h = 0xcbf29ce484222325n;
+  const prime = 0x100000001b3n;
+  const mask = 0xffffffffffffffffn;
+  for (const b of bytes) h = ((h ^ BigInt(b)) * prime) & mask;
+  return h.toString(16).padStart(16, "0");
+}
+
+/** FNV-1a 64 of a value's canonical JSON. */
+export function hashJson(value: unknown): string {
+  return fnv1a64(new TextEncoder().encode(canonicalJson(value)));
+}
+
+/** FNV-1a 64 of a typed array's raw bytes (e.g. a label vector). */
+export function hashArray(a: ArrayBufferView): string {
+  return fnv1a64(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+}
+
+function dtypeOf(a: StoredArray): ArrayDtype {
+  if (a instanceof Uint8Array) return "u8";
+  if (a instanceof Int32Array) return "i32";
+  if (a instanceof Uint32Array) return "u32";
+  return "f64";
+}
+
+const SIZE: Record<ArrayDtype, number> = { u8: 1, i32: 4, u32: 4, f64: 8 };
+
+function pad8(n: number): number {
+  return (n + 7) & ~7;
+}
+
+/** Encodes metadata plus named arrays (in the given order). `meta` must not use the key `arrays`. */
+export function encodeContainer(meta: Record<string, Json>, arrays: ReadonlyArray<[string, StoredArray]>): Uint8Array {
+  if (!LITTLE_ENDIAN) throw new ContainerError("containers are little-endian; this host is big-endian");
+  if ("arrays" in meta) throw new ContainerError("container metadata must not contain a key named 'arrays'");
+  const names = new Set<string>();
+  for (const [name] of arrays) {
+    if (names.has(name)) throw new ContainerError(`container array '${name}' given twice`);
+    names.add(name);
+  }
+  const header = new TextEncoder().encode(
+    canonicalJson({ ...meta, arrays: arrays.map(([name, a]) => ({ name, dtype: dtypeOf(a), length: a.length })) }),
+  );
+  let total = pad8(8 + header.length);
+  for (const [, a] of arrays) total += pad8(a.byteLength);
+  const out = new Uint8Array(total);
+  out.set(MAGIC, 0);
+  new DataView(out.buffer).setUint32(4, header.length, true);
+  out.set(header, 8);
+  let off = pad8(8 + header.length);
+  for (const [, a] of arrays) {
+    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), off);
+    off += pad8(a.byteLength);
+  }
+  return out;
+}
+
+export interface DecodedContainer {
+  meta: Record<string, Json>;
+  arrays: Map<string, StoredArray>;
+}
+
+/** Decodes a container; `what` names the source (a file, a unit) in errors. Arrays are copies. */
+export function decodeContainer(bytes: Uint8Array, what: string): DecodedContainer {
+  if (!LITTLE_ENDIAN) throw new ContainerError("containers are little-endian; this host is big-endian");
+  if (bytes.length < 8 || MAGIC.some((m, i) => bytes[i] !== m))
+    throw new ContainerError(`${what}: not a classfit container (bad magic)`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const hlen = view.getUint32(4, true);
+  if (8 + hlen > bytes.length) throw new ContainerError(`${what}: truncated header (${hlen} bytes declared)`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + hlen)));
+  } catch (e) {
+    throw new ContainerError(`${what}: corrupt header (${String(e)})`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new ContainerError(`${what}: header is not an object`);
+  const { arrays: specs, ...meta } = parsed as Record<string, Json>;
+  if (!Array.isArray(specs)) throw new ContainerError(`${what}: header lacks its array list`);
+  const arrays = new Map<string, StoredArray>();
+  let off = pad8(8 + hlen);
+  for (const spec of specs) {
+    const s = spec as { name?: unknown; dtype?: unknown; length?: unknown };
+    if (typeof s.name !== "string" || typeof s.dtype !== "string" || !(s.dtype in SIZE))
+      throw new ContainerError(`${what}: bad array entry ${JSON.stringify(spec)}`);
+    const len = s.length;
+    if (typeof len !== "number" || !Number.isSafeInteger(len) || len < 0)
+      throw new ContainerError(`${what}: array '${s.name}' has a bad length`);
+    const dtype = s.dtype as ArrayDtype;
+    const nbytes = len * SIZE[dtype];
+    if (off + nbytes > bytes.length)
+      throw new ContainerError(`${what}: array '${s.name}' runs past the end (truncated file?)`);
+    const raw = bytes.slice(off, off + nbytes).buffer;
+    const arr =
+      dtype === "u8"
+        ? new Uint8Array(raw)
+        : dtype === "i32"
+          ? new Int32Array(raw)
+          : dtype === "u32"
+            ? new Uint32Array(raw)
+            : new Float64Array(raw);
+    arrays.set(s.name, arr);
+    off += pad8(nbytes);
+  }
+  return { meta, arrays };
+}
+
+/** The named array with the expected type, or a ContainerError naming what is missing. */
+export function requireArray<T extends StoredArray>(
+  c: DecodedContainer,
+  name: string,
+  ctor: new (...args: never[]) => T,
+  what: string,
+): T {
+  const a = c.arrays.get(name);
+  if (!(a instanceof ctor)) throw new ContainerError(`${what}: missing array '${name}' (${ctor.name})`);
+  return a;
+}

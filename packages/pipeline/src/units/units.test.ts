@@ -1,0 +1,91 @@
+import { describe, expect, it } from "vitest";
+import { checkShard, configDifferences, parseShardSpec, unitsOfShard } from "../shard/shard.js";
+import { ContainerError, canonicalJson, decodeContainer, encodeContainer, hashJson } from "./container.js";
+import { MemoryUnitStore, runUnits, type UnitProtocol, unitKey } from "./units.js";
+
+describe("container", () => {
+  it("round-trips arrays and gives the same bytes whatever the key order", () => {
+    const a = encodeContainer({ b: 1, a: { y: [1, 2.5], x: "s" } }, [
+      ["i", Int32Array.from([1, -2, 3])],
+      ["f", Float64Array.from([0.1, Number.NaN, -0])],
+      ["u", Uint8Array.from([7])],
+    ]);
+    const b = encodeContainer({ a: { x: "s", y: [1, 2.5] }, b: 1 }, [
+      ["i", Int32Array.from([1, -2, 3])],
+      ["f", Float64Array.from([0.1, Number.NaN, -0])],
+      ["u", Uint8Array.from([7])],
+    ]);
+    expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
+    expect(a.length % 8).toBe(0);
+    const d = decodeContainer(a, "t");
+    expect(d.meta).toEqual({ a: { x: "s", y: [1, 2.5] }, b: 1 });
+    expect(Array.from(d.arrays.get("i") as Int32Array)).toEqual([1, -2, 3]);
+    const f = d.arrays.get("f") as Float64Array;
+    expect(f[0]).toBe(0.1);
+    expect(Number.isNaN(f[1])).toBe(true);
+    expect(Object.is(f[2], -0)).toBe(true);
+  });
+
+  it("rejects corrupt and truncated input, naming the source", () => {
+    const a = encodeContainer({ k: 1 }, [["x", new Float64Array(4)]]);
+    expect(() => decodeContainer(a.slice(0, a.length - 8), "unit-7")).toThrow(/unit-7.*runs past the end/);
+    const bad = a.slice();
+    bad[0] = 0;
+    expect(() => decodeContainer(bad, "f.cfu")).toThrow(ContainerError);
+    expect(() => canonicalJson({ x: Number.NaN })).toThrow(/\$\.x: non-finite/);
+  });
+
+  it("hashes canonical JSON, so key order does not change the hash", () => {
+    expect(hashJson({ a: 1, b: 2 })).toBe(hashJson({ b: 2, a: 1 }));
+    expect(hashJson({ a: 1, b: 2 })).not.toBe(hashJson({ a: 1, b: 3 }));
+    expect(hashJson({ a: 1 })).toMatch(/^[0-9a-f]{16}$/);
+  });
+});
+
+describe("shards", () => {
+  it("parse k/n and partition the units", () => {
+    expect(parseShardSpec("2/5")).toEqual({ index: 2, count: 5 });
+    expect(() => parseShardSpec("5/5")).toThrow(/shard index 5 is out of range for 5 shares/);
+    expect(() => parseShardSpec("-1/5")).toThrow(/k\/n/);
+    expect(() => parseShardSpec("1/0")).toThrow(/positive integer/);
+    expect(() => checkShard({ index: 0, count: 1.5 })).toThrow(/positive integer/);
+    const all = [0, 1, 2, 3].flatMap((k) => unitsOfShard(10, { index: k, count: 4 })).sort((a, b) => a - b);
+    expect(all).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(unitsOfShard(2, { index: 3, count: 4 })).toEqual([]);
+  });
+
+  it("name the config fields that differ", () => {
+    expect(configDifferences({ a: 1, s: { sigma: 0.5, n: 10 } }, { a: 1, s: { sigma: 0.25, n: 10 } })).toEqual([
+      "s.sigma: 0.5 vs 0.25",
+    ]);
+    expect(configDifferences({ a: 1 }, { a: 1, b: [1] })).toEqual(["b: (absent) vs [1]"]);
+  });
+});
+
+describe("runUnits", () => {
+  it("resumes from the store, recomputes a unit whose file is corrupt, and refuses bad indices", async () => {
+    let ran = 0;
+    const p: UnitProtocol = {
+      kind: "toy",
+      config: { x: 1 },
+      numUnits: 4,
+      async runUnit(i) {
+        ran++;
+        return Uint8Array.from([i, i * 2]);
+      },
+    };
+    const store = new MemoryUnitStore();
+    const first = await runUnits(p, [0, 1, 2, 3], { store });
+    expect(ran).toBe(4);
+    const key = [...store.entries.keys()].find((k) => k.endsWith("unit-000002.cfu")) as string;
+    expect(key).toBe(unitKey("toy", key.split("/")[1] as string, 2));
+    store.entries.set(key, Uint8Array.from([1, 2, 3]));
+    const warnings: string[] = [];
+    const second = await runUnits(p, [0, 1, 2, 3], { store, onWarning: (w) => warnings.push(w) });
+    expect(ran).toBe(5);
+    expect(warnings.length).toBe(1);
+    expect(warnings[0]).toMatch(/unit-000002\.cfu: unreadable/);
+    expect(second.map((u) => Array.from(u))).toEqual(first.map((u) => Array.from(u)));
+    await expect(runUnits(p, [4])).rejects.toThrow(/unit index 4 out of range/);
+  });
+});

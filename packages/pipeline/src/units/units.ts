@@ -1,0 +1,105 @@
+// Work units: every long computation (one memorization model, one chunk of certified
+// examples, one density bin) is a unit whose result depends only on (config, unit index), so
+// units can run anywhere, in any order, be resumed after a crash, and be merged.
+import { ContainerError, decodeContainer, encodeContainer, hashJson, type Json, requireArray } from "./container.js";
+
+/**
+ * A protocol split into units. `config` holds everything that determines the results (its
+ * hash keys unit files and guards merges); `runUnit(i)` must be a pure function of
+ * (config, i) given the same backend.
+ */
+export interface UnitProtocol {
+  readonly kind: string;
+  readonly config: Record<string, Json>;
+  readonly numUnits: number;
+  runUnit(index: number): Promise<Uint8Array>;
+}
+
+/** Where finished unit results live. Hosts supply durable ones (files written atomically:
+ * temp file + rename); `MemoryUnitStore` serves tests and the browser. */
+export interface UnitStore {
+  read(key: string): Promise<Uint8Array | undefined>;
+  write(key: string, bytes: Uint8Array): Promise<void>;
+}
+
+export class MemoryUnitStore implements UnitStore {
+  readonly entries = new Map<string, Uint8Array>();
+  async read(key: string): Promise<Uint8Array | undefined> {
+    return this.entries.get(key)?.slice();
+  }
+  async write(key: string, bytes: Uint8Array): Promise<void> {
+    this.entries.set(key, bytes.slice());
+  }
+}
+
+/** Hash of (kind, config): the identity of a protocol run. */
+export function configHash(kind: string, config: Record<string, Json>): string {
+  return hashJson({ kind, config });
+}
+
+/** Store key of one unit's result: `<kind>/<configHash>/unit-<index>.cfu`. */
+export function unitKey(kind: string, hash: string, index: number): string {
+  return `${kind}/${hash}/unit-${String(index).padStart(6, "0")}.cfu`;
+}
+
+/** Wraps a unit payload with the identity it belongs to, so a stray file is recognised. */
+export function encodeUnitFile(kind: string, hash: string, index: number, payload: Uint8Array): Uint8Array {
+  return encodeContainer({ format: "classfit-unit", kind, configHash: hash, index }, [["payload", payload]]);
+}
+
+/** The payload of a unit file, or undefined when it belongs to another run or unit. */
+export function decodeUnitFile(bytes: Uint8Array, kind: string, hash: string, index: number): Uint8Array | undefined {
+  const what = unitKey(kind, hash, index);
+  const c = decodeContainer(bytes, what);
+  if (c.meta.format !== "classfit-unit" || c.meta.kind !== kind || c.meta.configHash !== hash || c.meta.index !== index)
+    return undefined;
+  return requireArray(c, "payload", Uint8Array, what);
+}
+
+export interface RunUnitsOptions {
+  store?: UnitStore;
+  /** Called after each unit: `skipped` when its result was already in the store. */
+  onUnit?: (event: { index: number; done: number; total: number; skipped: boolean }) => void;
+  /** Called when a stored file exists but cannot be used (corrupt, or another run's). */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * Runs the given units of a protocol (in the order given), resuming from `store`: a unit
+ * whose result file is there (same kind, config hash and index) is read, not recomputed.
+ * Returns the payloads in the order of `indices`.
+ */
+export async function runUnits(
+  protocol: UnitProtocol,
+  indices: readonly number[],
+  options: RunUnitsOptions = {},
+): Promise<Uint8Array[]> {
+  const hash = configHash(protocol.kind, protocol.config);
+  const out: Uint8Array[] = [];
+  let done = 0;
+  for (const index of indices) {
+    if (!Number.isInteger(index) || index < 0 || index >= protocol.numUnits)
+      throw new RangeError(`${protocol.kind}: unit index ${index} out of range [0, ${protocol.numUnits})`);
+    const key = unitKey(protocol.kind, hash, index);
+    let payload: Uint8Array | undefined;
+    const stored = await options.store?.read(key);
+    if (stored !== undefined) {
+      try {
+        payload = decodeUnitFile(stored, protocol.kind, hash, index);
+        if (payload === undefined) options.onWarning?.(`${key}: belongs to another run; recomputing`);
+      } catch (e) {
+        if (!(e instanceof ContainerError)) throw e;
+        options.onWarning?.(`${key}: unreadable (${e.message}); recomputing`);
+      }
+    }
+    const skipped = payload !== undefined;
+    if (payload === undefined) {
+      payload = await protocol.runUnit(index);
+      await options.store?.write(key, encodeUnitFile(protocol.kind, hash, index, payload));
+    }
+    out.push(payload);
+    done++;
+    options.onUnit?.({ index, done, total: indices.length, skipped });
+  }
+  return out;
+}
