@@ -1,0 +1,351 @@
+// Collapsed Gibbs sampler for the DP-GMM (METHOD.md §3): Neal (2000), "Markov chain sampling
+// methods for Dirichlet process mixture models", Algorithm 3, with α resampled after every
+// sweep by the auxiliary-variable step of Escobar & West (1995), JASA 90(430), §6.
+//
+// One Chain owns a padded copy of the data, the assignments and a cluster pool (niw.ts).
+// A sweep visits the points in a fresh random order; for point i in cluster k0 it needs
+// log n_k^(−i) + log t_k^(−i)(x_i) for every cluster. Only k0 differs from its current state,
+// and its one-point-removed density follows from the current factor in closed form
+// (niw.ts: logWeightedTRemoved), so a point that stays where it is costs no factor update
+// at all; factors change only when a point actually moves (one downdate, one update).
+
+import { RNG_BYTES, rngSeed, uniform, uniformInt, gamma } from "./rng";
+import { lgamma } from "./special";
+import {
+  Clusters,
+  clustersCreate,
+  clustersFree,
+  strideFor,
+  acquire,
+  release,
+  addPoint,
+  removePoint,
+  rebuild,
+  mahalTo,
+  logWeightedT,
+  logWeightedTRemoved,
+  logPriorT,
+  logMarginal,
+  exportChol,
+  muPtr,
+  countOf,
+} from "./niw";
+
+@unmanaged
+export class Chain {
+  n: i32 = 0;
+  d: i32 = 0;
+  ld: i32 = 0;
+  sweeps: i32 = 0;
+  alpha: f64 = 1.0;
+  alphaShape: f64 = 1.0;
+  alphaRate: f64 = 1.0;
+  logJoint: f64 = 0.0;
+  cl: Clusters = changetype<Clusters>(0);
+  X: usize = 0; // f64[n·ld] padded copy of the data
+  z: usize = 0; // i32[n] slot of each point
+  perm: usize = 0; // i32[n]
+  logt0: usize = 0; // f64[n] log t0(x_i), fixed for the chain
+  logp: usize = 0; // f64[n + 2] category log-weights of the current point
+  slots: usize = 0; // i32[n + 1] scratch (active slots / members)
+  rank: usize = 0; // i32[cap] scratch: slot → export index
+  rng: usize = 0;
+}
+
+// @ts-ignore: decorator
+@inline function f64At(p: usize, i: i32): f64 {
+  return load<f64>(p + (<usize>i << 3));
+}
+// @ts-ignore: decorator
+@inline function setF64(p: usize, i: i32, v: f64): void {
+  store<f64>(p + (<usize>i << 3), v);
+}
+// @ts-ignore: decorator
+@inline function i32At(p: usize, i: i32): i32 {
+  return load<i32>(p + (<usize>i << 2));
+}
+// @ts-ignore: decorator
+@inline function setI32(p: usize, i: i32, v: i32): void {
+  store<i32>(p + (<usize>i << 2), v);
+}
+
+// @ts-ignore: decorator
+@inline function rowPtr(ch: Chain, i: i32): usize {
+  return ch.X + ((<usize>i * <usize>ch.ld) << 3);
+}
+
+function zalloc(bytes: usize): usize {
+  const p = heap.alloc(bytes > 0 ? bytes : 16);
+  memory.fill(p, 0, bytes);
+  return p;
+}
+
+/** Rebuilds slot s from the points currently assigned to it. */
+function rebuildFromMembers(ch: Chain, s: i32): void {
+  let m = 0;
+  for (let i = 0; i < ch.n; i++) {
+    if (i32At(ch.z, i) == s) {
+      setI32(ch.slots, m, i);
+      m++;
+    }
+  }
+  if (!rebuild(ch.cl, s, ch.X, ch.ld, ch.slots, m)) {
+    throw new Error("gibbs: a cluster scatter matrix is not positive definite (degenerate prior scale S0)");
+  }
+}
+
+/** Creates a chain over data (f64[n·d] row-major, copied) with prior (μ0 f64[d], diagonal
+ * s0 f64[d], κ0, ν0), α ~ Gamma(alphaShape, alphaRate), and `initClusters` random initial
+ * clusters (each point uniform over them; METHOD.md §3). The generator is seeded from
+ * (seed, chain). The initial α is the prior mean a/b. */
+export function chainCreate(
+  data: usize,
+  n: i32,
+  d: i32,
+  mu0: usize,
+  s0: usize,
+  kappa0: f64,
+  nu0: f64,
+  alphaShape: f64,
+  alphaRate: f64,
+  initClusters: i32,
+  seed: u64,
+  chain: u64,
+): Chain {
+  const ch = changetype<Chain>(zalloc(offsetof<Chain>()));
+  const ld = strideFor(d);
+  ch.n = n;
+  ch.d = d;
+  ch.ld = ld;
+  ch.alphaShape = alphaShape;
+  ch.alphaRate = alphaRate;
+  ch.alpha = alphaShape / alphaRate;
+  ch.X = zalloc((<usize>n * <usize>ld) << 3);
+  for (let i = 0; i < n; i++) {
+    memory.copy(rowPtr(ch, i), data + ((<usize>i * <usize>d) << 3), <usize>d << 3);
+  }
+  ch.z = zalloc(<usize>n << 2);
+  ch.perm = zalloc(<usize>n << 2);
+  ch.logt0 = zalloc(<usize>n << 3);
+  ch.logp = zalloc(<usize>(n + 2) << 3);
+  ch.slots = zalloc(<usize>(n + 1) << 2);
+  ch.rng = heap.alloc(RNG_BYTES);
+  rngSeed(ch.rng, seed, chain);
+  let k0 = initClusters < 1 ? 1 : initClusters;
+  if (k0 > n) k0 = n;
+  const cl = clustersCreate(d, mu0, s0, kappa0, nu0, k0 + 8);
+  ch.cl = cl;
+  for (let i = 0; i < n; i++) setI32(ch.z, i, <i32>uniformInt(ch.rng, <u32>k0));
+  for (let i = 0; i < n; i++) setF64(ch.logt0, i, logPriorT(cl, rowPtr(ch, i)));
+  // Slots 0..k0−1 in order; drop any that received no point.
+  for (let k = 0; k < k0; k++) acquire(cl);
+  for (let k = 0; k < k0; k++) {
+    rebuildFromMembers(ch, k);
+    if (countOf(cl, k) == 0) release(cl, k);
+  }
+  cl.rebuilds = 0;
+  ch.rank = zalloc(<usize>cl.cap << 2);
+  ch.logJoint = computeLogJoint(ch);
+  return ch;
+}
+
+export function chainFree(ch: Chain): void {
+  clustersFree(ch.cl);
+  heap.free(ch.X);
+  heap.free(ch.z);
+  heap.free(ch.perm);
+  heap.free(ch.logt0);
+  heap.free(ch.logp);
+  heap.free(ch.slots);
+  heap.free(ch.rank);
+  heap.free(ch.rng);
+  heap.free(changetype<usize>(ch));
+}
+
+/** Moves point i (x) out of slot `from` for real (it is already re-assigned in z). */
+function takeOut(ch: Chain, from: i32, x: usize): void {
+  if (!removePoint(ch.cl, from, x)) rebuildFromMembers(ch, from);
+}
+
+function putIn(ch: Chain, to: i32, x: usize): void {
+  if (!addPoint(ch.cl, to, x)) rebuildFromMembers(ch, to);
+}
+
+/** One sweep of Algorithm 3 over all points in a random order, then the α step. */
+export function chainSweep(ch: Chain): void {
+  const n = ch.n;
+  const cl = ch.cl;
+  const rng = ch.rng;
+  const perm = ch.perm;
+  const logp = ch.logp;
+  // Fisher–Yates (Knuth, TAOCP vol. 2, Alg. 3.4.2P) from the identity each sweep.
+  for (let i = 0; i < n; i++) setI32(perm, i, i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = <i32>uniformInt(rng, <u32>(i + 1));
+    const t = i32At(perm, i);
+    setI32(perm, i, i32At(perm, j));
+    setI32(perm, j, t);
+  }
+  const logAlphaInit = Math.log(ch.alpha);
+  for (let t = 0; t < n; t++) {
+    const i = i32At(perm, t);
+    const x = rowPtr(ch, i);
+    const k0 = i32At(ch.z, i);
+    const single = countOf(cl, k0) == 1;
+    let removed = false;
+    const K = cl.nActive;
+    let best = -Infinity;
+    for (let idx = 0; idx < K; idx++) {
+      const s = i32At(cl.active, idx);
+      const a = mahalTo(cl, s, x);
+      let l: f64;
+      if (s != k0) {
+        l = logWeightedT(cl, s, a);
+      } else if (single) {
+        l = -Infinity; // the cluster would be dropped; "new cluster" stands for staying
+      } else {
+        l = logWeightedTRemoved(cl, s, a);
+        if (isNaN(l)) {
+          // The closed-form removal is ill-conditioned: remove for real (with a rebuild if
+          // the downdate fails) and score the point against the result.
+          setI32(ch.z, i, -1);
+          takeOut(ch, k0, x);
+          removed = true;
+          l = logWeightedT(cl, s, mahalTo(cl, s, x));
+        }
+      }
+      setF64(logp, idx, l);
+      if (l > best) best = l;
+    }
+    const lnew = logAlphaInit + f64At(ch.logt0, i);
+    setF64(logp, K, lnew);
+    if (lnew > best) best = lnew;
+    let total = 0.0;
+    for (let idx = 0; idx <= K; idx++) {
+      const e = Math.exp(f64At(logp, idx) - best);
+      setF64(logp, idx, e);
+      total += e;
+    }
+    // Inverse-CDF draw; the last category absorbs rounding at the top end.
+    let u = uniform(rng) * total;
+    let pick = K;
+    for (let idx = 0; idx < K; idx++) {
+      u -= f64At(logp, idx);
+      if (u < 0.0) {
+        pick = idx;
+        break;
+      }
+    }
+    if (pick == K) {
+      if (single) continue; // a fresh singleton is the state it already has
+      const s = acquire(cl);
+      setI32(ch.z, i, s);
+      if (!removed) takeOut(ch, k0, x);
+      putIn(ch, s, x);
+    } else {
+      const s = i32At(cl.active, pick);
+      if (s == k0) {
+        if (removed) {
+          setI32(ch.z, i, k0);
+          putIn(ch, k0, x);
+        }
+        continue;
+      }
+      setI32(ch.z, i, s);
+      if (single) release(cl, k0);
+      else if (!removed) takeOut(ch, k0, x);
+      putIn(ch, s, x);
+    }
+  }
+  sampleAlpha(ch);
+  ch.sweeps++;
+  ch.logJoint = computeLogJoint(ch);
+}
+
+/** Escobar & West (1995) §6: η ~ Beta(α + 1, n); with odds π/(1−π) = (a + K − 1)/(n(b − log η)),
+ * α ~ π Gamma(a + K, b − log η) + (1 − π) Gamma(a + K − 1, b − log η). Beta from two gammas. */
+function sampleAlpha(ch: Chain): void {
+  const rng = ch.rng;
+  const n = <f64>ch.n;
+  const K = <f64>ch.cl.nActive;
+  const a = ch.alphaShape;
+  const b = ch.alphaRate;
+  const g1 = gamma(rng, ch.alpha + 1.0);
+  const g2 = gamma(rng, n);
+  const eta = g1 / (g1 + g2);
+  const rate = b - Math.log(eta);
+  const odds = (a + K - 1.0) / (n * rate);
+  const pi = odds / (1.0 + odds);
+  const shape = uniform(rng) < pi ? a + K : a + K - 1.0;
+  let alpha = shape > 0.0 ? gamma(rng, shape) / rate : 0.0;
+  // A draw that underflows would make log α = −∞ and forbid new clusters for ever.
+  if (!(alpha > 1e-300)) alpha = 1e-300;
+  ch.alpha = alpha;
+}
+
+/** log p(X | partition) + log p(partition | α) + log p(α): the collapsed NIW marginal
+ * likelihoods, the CRP (Ewens) prior K log α + Σ log Γ(n_k) + log Γ(α) − log Γ(α + n), and the
+ * Gamma(a, b) prior density of α. */
+export function computeLogJoint(ch: Chain): f64 {
+  const cl = ch.cl;
+  const K = cl.nActive;
+  const alpha = ch.alpha;
+  let lj = 0.0;
+  for (let idx = 0; idx < K; idx++) {
+    const s = i32At(cl.active, idx);
+    lj += logMarginal(cl, s) + lgamma(<f64>countOf(cl, s));
+  }
+  lj += <f64>K * Math.log(alpha) + lgamma(alpha) - lgamma(alpha + <f64>ch.n);
+  const a = ch.alphaShape;
+  const b = ch.alphaRate;
+  lj += a * Math.log(b) - lgamma(a) + (a - 1.0) * Math.log(alpha) - b * alpha;
+  return lj;
+}
+
+/** Fills ch.rank: slot → index among active slots in increasing slot order (the canonical
+ * cluster order of exported traces); returns K. */
+function rankSlots(ch: Chain): i32 {
+  const cl = ch.cl;
+  let k = 0;
+  for (let s = 0; s < cl.cap; s++) {
+    if (i32At(cl.pos, s) >= 0) {
+      setI32(ch.rank, s, k);
+      k++;
+    } else {
+      setI32(ch.rank, s, -1);
+    }
+  }
+  return k;
+}
+
+/** Number of clusters now. */
+export function chainK(ch: Chain): i32 {
+  return ch.cl.nActive;
+}
+
+/** Exports the current state, clusters in increasing slot order: counts i32[K],
+ * means f64[K·d], chol f64[K·d·d] (L of S_n, row-major lower). Returns K. */
+export function chainExport(ch: Chain, counts: usize, means: usize, chol: usize): i32 {
+  const cl = ch.cl;
+  if (ch.rank != 0) heap.free(ch.rank);
+  ch.rank = zalloc(<usize>cl.cap << 2);
+  const K = rankSlots(ch);
+  const d = ch.d;
+  for (let s = 0; s < cl.cap; s++) {
+    const k = i32At(ch.rank, s);
+    if (k < 0) continue;
+    setI32(counts, k, countOf(cl, s));
+    memory.copy(means + ((<usize>k * <usize>d) << 3), muPtr(cl, s), <usize>d << 3);
+    exportChol(cl, s, chol + ((<usize>k * <usize>d * <usize>d) << 3));
+  }
+  return K;
+}
+
+/** Writes the assignments i32[n] as indices into the chainExport order. */
+export function chainAssignments(ch: Chain, out: usize): void {
+  const cl = ch.cl;
+  if (ch.rank != 0) heap.free(ch.rank);
+  ch.rank = zalloc(<usize>cl.cap << 2);
+  rankSlots(ch);
+  for (let i = 0; i < ch.n; i++) setI32(out, i, i32At(ch.rank, i32At(ch.z, i)));
+}
