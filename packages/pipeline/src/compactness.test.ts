@@ -1,6 +1,6 @@
 import type { Core } from "@classfit/wasm-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { testCore } from "./analysis/testing.js";
+import { testCore } from "./analysis/testing/core.js";
 import { compactness } from "./compactness.js";
 
 let core: Core;

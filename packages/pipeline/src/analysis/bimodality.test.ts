@@ -1,7 +1,7 @@
 import type { Core } from "@classfit/wasm-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { compareMixtures, dipStatistic, dipTest, gapSplit } from "./bimodality.js";
-import { testCore } from "./testing.js";
+import { testCore } from "./testing/core.js";
 
 let core: Core;
 beforeAll(async () => {
