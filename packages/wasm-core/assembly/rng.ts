@@ -133,3 +133,109 @@ export function gamma(s: usize, shape: f64): f64 {
   }
   return 0; // unreachable
 }
+
+// ---------------------------------------------------------------------------------------
+// Derived samplers (statistics, DP-GMM predictive draws). Each is a fixed function of the
+// stream above: the same (seed, stream) gives the same draws in every engine. None of them
+// changes how the functions above consume the stream.
+
+/** log of a Gamma(shape, 1) draw. Consumes the stream exactly as gamma(s, shape) does, but
+ * for shape < 1 stays in log space, so shapes near 0 (whose draws underflow to 0) still give
+ * usable logs; used to normalise Beta and Dirichlet draws without 0/0. */
+export function logGammaDraw(s: usize, shape: f64): f64 {
+  if (shape < 1.0) {
+    const g = gamma(s, shape + 1.0);
+    return Math.log(g) + Math.log(uniformOpen(s)) / shape;
+  }
+  return Math.log(gamma(s, shape));
+}
+
+/** Beta(a, b) as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b) drawn in that order (Devroye
+ * 1986, §IX.4); through logs when a shape is below 1 so that both tiny draws cannot give 0/0. */
+export function betaDraw(s: usize, a: f64, b: f64): f64 {
+  if (a >= 1.0 && b >= 1.0) {
+    const x = gamma(s, a);
+    const y = gamma(s, b);
+    return x / (x + y);
+  }
+  const la = logGammaDraw(s, a);
+  const lb = logGammaDraw(s, b);
+  // x / (x + y) = 1 / (1 + exp(lb − la)), written to stay in [0, 1] without overflow.
+  if (la >= lb) return 1.0 / (1.0 + Math.exp(lb - la));
+  const r = Math.exp(la - lb);
+  return r / (1.0 + r);
+}
+
+/** χ²(df) = 2·Gamma(df/2, 1); df > 0 (not necessarily an integer). */
+export function chiSquareDraw(s: usize, df: f64): f64 {
+  return 2.0 * gamma(s, 0.5 * df);
+}
+
+/** Σ exp(logw[i] − max) over k log-weights at `logw` (f64), with max = the largest; writes
+ * the running sums to `cum` (f64[k]) when cum ≠ 0. Returns the total. */
+export function logWeightsCumulative(logw: usize, k: i32, cum: usize): f64 {
+  let mx = -Infinity;
+  for (let i = 0; i < k; i++) mx = Math.max(mx, load<f64>(logw + (<usize>i << 3)));
+  let acc = 0.0;
+  for (let i = 0; i < k; i++) {
+    acc += Math.exp(load<f64>(logw + (<usize>i << 3)) - mx);
+    if (cum != 0) store<f64>(cum + (<usize>i << 3), acc);
+  }
+  return acc;
+}
+
+/** One index drawn with probability ∝ exp(logw[i]), given the running sums `cum` from
+ * logWeightsCumulative: inverse CDF with one uniform, by bisection for the first running
+ * sum above u·total. Indices of weight 0 (log-weight −Infinity) are never drawn. */
+export function categoricalFromCumulative(s: usize, cum: usize, k: i32): i32 {
+  const total = load<f64>(cum + (<usize>(k - 1) << 3));
+  const u = uniform(s) * total;
+  let lo = 0;
+  let hi = k - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (load<f64>(cum + (<usize>mid << 3)) > u) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** Dirichlet(alpha[0..k)) into out[0..k): k log-Gamma draws in index order, normalised in
+ * log space (max-shifted) so that small concentrations neither underflow nor give 0/0. */
+export function dirichletDraw(s: usize, alpha: usize, k: i32, out: usize): void {
+  let mx = -Infinity;
+  for (let i = 0; i < k; i++) {
+    const o = <usize>i << 3;
+    const l = logGammaDraw(s, load<f64>(alpha + o));
+    store<f64>(out + o, l);
+    mx = Math.max(mx, l);
+  }
+  let total = 0.0;
+  for (let i = 0; i < k; i++) {
+    const o = <usize>i << 3;
+    const e = Math.exp(load<f64>(out + o) - mx);
+    store<f64>(out + o, e);
+    total += e;
+  }
+  const inv = 1.0 / total;
+  for (let i = 0; i < k; i++) {
+    const o = <usize>i << 3;
+    store<f64>(out + o, load<f64>(out + o) * inv);
+  }
+}
+
+/** Multivariate Student-t: x = μ + L z · √(df / w) with z ~ N(0, I_d) (d normals first),
+ * then w ~ χ²(df) (Kotz & Nadarajah 2004, §1.1; METHOD.md §5). L is the lower Cholesky
+ * factor of the scale matrix, f64 (d, d) row-major (entries above the diagonal are ignored);
+ * μ is f64[d]; x is written to out[0..d), which must not alias μ or L. */
+export function studentTDraw(s: usize, mu: usize, chol: usize, d: i32, df: f64, out: usize): void {
+  for (let i = 0; i < d; i++) store<f64>(out + (<usize>i << 3), normal(s));
+  const scale = Math.sqrt(df / chiSquareDraw(s, df));
+  // Row i of L z uses z[0..i]; going from the last row up leaves z[0..i] unread-over.
+  for (let i = d - 1; i >= 0; i--) {
+    const row = chol + ((<usize>i * <usize>d) << 3);
+    let acc = 0.0;
+    for (let j = 0; j <= i; j++) acc += load<f64>(row + (<usize>j << 3)) * load<f64>(out + (<usize>j << 3));
+    store<f64>(out + (<usize>i << 3), load<f64>(mu + (<usize>i << 3)) + scale * acc);
+  }
+}

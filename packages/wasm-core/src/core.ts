@@ -26,6 +26,28 @@ export interface CoreExports {
   vec_axpy_scalar(alpha: number, x: number, y: number, out: number, n: number): void;
   special_lgamma(x: number): number;
   // [section: linalg-stats]
+  stats_norm_cdf(x: number, upper: number): number;
+  stats_norm_ppf(p: number): number;
+  stats_ibeta(x: number, a: number, b: number, upper: number): number;
+  stats_beta_quantile(p: number, a: number, b: number, upper: number): number;
+  stats_cp_lower(k: number, n: number, alpha: number): number;
+  stats_cp_upper(k: number, n: number, alpha: number): number;
+  stats_binom_test(k: number, n: number, p: number): number;
+  stats_binom_logpmf(k: number, n: number, p: number): number;
+  rng_fill_beta(rng: number, a: number, b: number, out: number, n: number): void;
+  rng_fill_chisq(rng: number, df: number, out: number, n: number): void;
+  rng_fill_categorical(rng: number, logw: number, k: number, out: number, n: number): void;
+  rng_fill_dirichlet(rng: number, alpha: number, k: number, out: number, n: number): void;
+  rng_fill_mvt(rng: number, mu: number, chol: number, d: number, df: number, out: number, n: number): void;
+  linalg_gram_create(c: number, centred: number): number;
+  linalg_gram_free(acc: number): void;
+  linalg_gram_write_ptr(acc: number): number;
+  linalg_gram_capacity(acc: number): number;
+  linalg_gram_commit(acc: number, m: number): number;
+  linalg_gram_rows(acc: number): number;
+  linalg_gram_finish(acc: number, k: number, components: number, singular: number, mean: number, info: number): number;
+  linalg_project(components: number, mean: number, k: number, c: number, rows: number, m: number, out: number): void;
+  linalg_sym_eig(a: number, n: number, k: number, vals: number, vecs: number): number;
 
   // [section: dpgmm]
 }

@@ -1,1 +1,2 @@
 export { Core, type CoreExports, Rng, Scope, WasmCoreError } from "./core.js";
+export * from "./stats.js";
