@@ -45,9 +45,11 @@ export interface AdaptiveOptions {
   /** Cumulative estimation sample counts at which to look, strictly increasing, ending at n.
    * Default: n/64, n/32, …, n/2, n (rounded; looks below n0 dropped). */
   looks?: readonly number[];
-  /** η: share of α spent on the looks before the last (default 0.1). */
+  /** η: share of α spent on the looks before the last (default 0.3; tuned with
+   * bench/adaptive-certify.mjs, see BENCHMARKS.md). */
   earlyAlphaShare?: number;
-  /** ε: stop early when the projected final radius gains at most ε·σ (default 0.02). */
+  /** ε: stop early when the projected final radius gains at most ε·σ (default 0.075; the
+   * mean loss over a population is smaller, as abstained and wrong inputs lose nothing). */
   radiusTolerance?: number;
   /** δ: level of the optimistic upper bound in the futility rule (default 0.001). */
   futilityAlpha?: number;
@@ -87,9 +89,9 @@ export function resolveAdaptive(params: CertifyParams, opts: AdaptiveOptions = {
   });
   if (looks[looks.length - 1] !== params.n)
     throw new RangeError(`adaptive certify: the last look (${looks[looks.length - 1]}) must equal n (${params.n})`);
-  const eta = opts.earlyAlphaShare ?? 0.1;
+  const eta = opts.earlyAlphaShare ?? 0.3;
   if (!(eta > 0 && eta < 1)) throw new RangeError(`adaptive certify: earlyAlphaShare must be in (0, 1), got ${eta}`);
-  const eps = opts.radiusTolerance ?? 0.02;
+  const eps = opts.radiusTolerance ?? 0.075;
   if (!(eps >= 0 && Number.isFinite(eps)))
     throw new RangeError(`adaptive certify: radiusTolerance must be a finite number ≥ 0, got ${eps}`);
   const delta = opts.futilityAlpha ?? 0.001;

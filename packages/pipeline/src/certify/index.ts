@@ -44,5 +44,5 @@ export {
   type ResolvedCertify,
   resolveCertify,
 } from "./protocol.js";
-export { type CertifyStats, clopperPearsonUpper } from "./stats.js";
+export { type CertifyStats, coreStats } from "./stats.js";
 export { categoricalBackend, scriptedBackend } from "./synthetic.js";

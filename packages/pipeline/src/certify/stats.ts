@@ -1,7 +1,7 @@
 // The three statistics CERTIFY and PREDICT need. The protocols take them through this small
 // interface; `coreStats` binds wasm-core's implementations (computed in wasm so that Node and
 // the browser give identical bits).
-import type { Core } from "@classfit/wasm-core";
+import { binomTest, type Core, clopperPearsonLower, normPpf } from "@classfit/wasm-core";
 
 export interface CertifyStats {
   /** One-sided Clopper–Pearson lower bound at level alpha for k successes out of n: the
@@ -16,4 +16,14 @@ export interface CertifyStats {
 /** One-sided Clopper–Pearson upper bound at level alpha: 1 − lower bound of the failures. */
 export function clopperPearsonUpper(stats: CertifyStats, k: number, n: number, alpha: number): number {
   return k >= n ? 1 : 1 - stats.clopperPearsonLower(n - k, n, alpha);
+}
+
+/** wasm-core's statistics (computed in wasm: identical bits in Node and the browser; wasm-core
+ * checks the arguments and names the bad one). */
+export function coreStats(core: Core): CertifyStats {
+  return {
+    clopperPearsonLower: (k, n, alpha) => clopperPearsonLower(core, k, n, alpha),
+    binomialTestTwoSided: (k, n, p) => binomTest(core, k, n, p),
+    normalQuantile: (p) => normPpf(core, p),
+  };
 }
