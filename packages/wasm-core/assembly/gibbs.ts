@@ -50,6 +50,11 @@ export class Chain {
   slots: usize = 0; // i32[n + 1] scratch (active slots / members)
   rank: usize = 0; // i32[cap] scratch: slot → export index
   rng: usize = 0;
+  splitMerge: i32 = 0; // split–merge proposals per sweep
+  smAccepted: i32 = 0;
+  listA: usize = 0; // i32[n] scratch for split–merge
+  listB: usize = 0; // i32[n]
+  others: usize = 0; // i32[n]
 }
 
 // @ts-ignore: decorator
@@ -109,6 +114,7 @@ export function chainCreate(
   alphaShape: f64,
   alphaRate: f64,
   initClusters: i32,
+  splitMerge: i32,
   seed: u64,
   chain: u64,
 ): Chain {
@@ -131,6 +137,10 @@ export function chainCreate(
   ch.slots = zalloc(<usize>(n + 1) << 2);
   ch.rng = heap.alloc(RNG_BYTES);
   rngSeed(ch.rng, seed, chain);
+  ch.splitMerge = splitMerge;
+  ch.listA = zalloc(<usize>n << 2);
+  ch.listB = zalloc(<usize>n << 2);
+  ch.others = zalloc(<usize>n << 2);
   let k0 = initClusters < 1 ? 1 : initClusters;
   if (k0 > n) k0 = n;
   const cl = clustersCreate(d, mu0, s0, kappa0, nu0, k0 + 8);
@@ -159,6 +169,9 @@ export function chainFree(ch: Chain): void {
   heap.free(ch.slots);
   heap.free(ch.rank);
   heap.free(ch.rng);
+  heap.free(ch.listA);
+  heap.free(ch.listB);
+  heap.free(ch.others);
   heap.free(changetype<usize>(ch));
 }
 
@@ -186,6 +199,7 @@ export function chainSweep(ch: Chain): void {
     setI32(perm, i, i32At(perm, j));
     setI32(perm, j, t);
   }
+  for (let m = 0; m < ch.splitMerge; m++) splitMergeStep(ch);
   const logAlphaInit = Math.log(ch.alpha);
   for (let t = 0; t < n; t++) {
     const i = i32At(perm, t);
@@ -348,4 +362,113 @@ export function chainAssignments(ch: Chain, out: usize): void {
   ch.rank = zalloc(<usize>cl.cap << 2);
   rankSlots(ch);
   for (let i = 0; i < ch.n; i++) setI32(out, i, i32At(ch.rank, i32At(ch.z, i)));
+}
+
+/** Adds point p to scratch slot s whose members are list[0..m) (p not yet listed);
+ * rebuilds from the list if the factor update fails. Returns the new member count. */
+function addTracked(ch: Chain, s: i32, list: usize, m: i32, p: i32): i32 {
+  setI32(list, m, p);
+  if (!addPoint(ch.cl, s, rowPtr(ch, p))) {
+    if (!rebuild(ch.cl, s, ch.X, ch.ld, list, m + 1)) {
+      throw new Error("gibbs: a cluster scatter matrix is not positive definite (degenerate prior scale S0)");
+    }
+  }
+  return m + 1;
+}
+
+/** One split–merge Metropolis–Hastings proposal with sequential allocation (Dahl 2003,
+ * "An improved merge-split sampler for conjugate Dirichlet process mixture models"; the
+ * restricted-Gibbs idea of Jain & Neal 2004, JCGS 13(1), with one allocation pass). Two
+ * distinct points i, j are drawn uniformly. In one cluster: propose splitting it into the
+ * clusters seeded by i and j, allocating the other members one by one in a random order with
+ * probability ∝ n_A t_A(x) vs n_B t_B(x); accept with min(1, π(split)/π(merged) / q(split)).
+ * In two clusters: propose merging them, with q(split) the probability that the same
+ * allocation scheme recreates the current pair. π is the collapsed posterior (CRP × NIW
+ * marginals), so the move leaves the same distribution invariant as the Gibbs scan; it exists
+ * because single-site Gibbs cannot open a cluster in high dimension under a diffuse prior
+ * (the prior predictive t0 is orders of magnitude below any fitted cluster's density). */
+function splitMergeStep(ch: Chain): void {
+  const n = ch.n;
+  if (n < 2) return;
+  const cl = ch.cl;
+  const rng = ch.rng;
+  const i = <i32>uniformInt(rng, <u32>n);
+  let j = <i32>uniformInt(rng, <u32>(n - 1));
+  if (j >= i) j++;
+  const ci = i32At(ch.z, i);
+  const cj = i32At(ch.z, j);
+  const split = ci == cj;
+  let no = 0;
+  for (let k = 0; k < n; k++) {
+    if (k == i || k == j) continue;
+    const zk = i32At(ch.z, k);
+    if (zk == ci || zk == cj) {
+      setI32(ch.others, no, k);
+      no++;
+    }
+  }
+  for (let k = no - 1; k > 0; k--) {
+    const r = <i32>uniformInt(rng, <u32>(k + 1));
+    const t = i32At(ch.others, k);
+    setI32(ch.others, k, i32At(ch.others, r));
+    setI32(ch.others, r, t);
+  }
+  const A = acquire(cl);
+  const B = acquire(cl);
+  let na = addTracked(ch, A, ch.listA, 0, i);
+  let nb = addTracked(ch, B, ch.listB, 0, j);
+  let logq = 0.0;
+  for (let t = 0; t < no; t++) {
+    const k = i32At(ch.others, t);
+    const x = rowPtr(ch, k);
+    const la = logWeightedT(cl, A, mahalTo(cl, A, x));
+    const lb = logWeightedT(cl, B, mahalTo(cl, B, x));
+    // log pA and log pB without overflow.
+    const mx = la > lb ? la : lb;
+    const lse = mx + Math.log(Math.exp(la - mx) + Math.exp(lb - mx));
+    let toA: bool;
+    if (split) toA = uniform(rng) < Math.exp(la - lse);
+    else toA = i32At(ch.z, k) == ci;
+    logq += (toA ? la : lb) - lse;
+    if (toA) na = addTracked(ch, A, ch.listA, na, k);
+    else nb = addTracked(ch, B, ch.listB, nb, k);
+  }
+  const logAlpha = Math.log(ch.alpha);
+  const mlA = logMarginal(cl, A);
+  const mlB = logMarginal(cl, B);
+  const nm = na + nb;
+  if (split) {
+    const mlM = logMarginal(cl, ci);
+    const logPi = logAlpha + lgamma(<f64>na) + lgamma(<f64>nb) - lgamma(<f64>nm) + mlA + mlB - mlM;
+    if (Math.log(uniform(rng)) < logPi - logq) {
+      for (let t = 0; t < na; t++) setI32(ch.z, i32At(ch.listA, t), A);
+      for (let t = 0; t < nb; t++) setI32(ch.z, i32At(ch.listB, t), B);
+      release(cl, ci);
+      ch.smAccepted++;
+    } else {
+      release(cl, A);
+      release(cl, B);
+    }
+  } else {
+    // The merged cluster, built from both member lists.
+    const M = acquire(cl);
+    let nmm = 0;
+    for (let t = 0; t < na; t++) nmm = addTracked(ch, M, ch.others, nmm, i32At(ch.listA, t));
+    for (let t = 0; t < nb; t++) nmm = addTracked(ch, M, ch.others, nmm, i32At(ch.listB, t));
+    const mlM = logMarginal(cl, M);
+    const logPi = -(logAlpha + lgamma(<f64>na) + lgamma(<f64>nb) - lgamma(<f64>nm)) + mlM - mlA - mlB;
+    release(cl, A);
+    release(cl, B);
+    if (Math.log(uniform(rng)) < logPi + logq) {
+      for (let t = 0; t < n; t++) {
+        const zt = i32At(ch.z, t);
+        if (zt == ci || zt == cj) setI32(ch.z, t, M);
+      }
+      release(cl, ci);
+      release(cl, cj);
+      ch.smAccepted++;
+    } else {
+      release(cl, M);
+    }
+  }
 }

@@ -286,3 +286,257 @@ export function linalg_sym_eig(a: usize, n: i32, k: i32, vals: usize, vecs: usiz
 // NIW algebra, Cholesky up/downdates, Student-t densities, the DP-GMM collapsed Gibbs
 // sampler, predictive densities and KL (niw.ts, chol.ts, gibbs.ts, predictive.ts, kl.ts).
 // [section: dpgmm]
+import { Clusters, clustersCreate, clustersFree, acquire as cluAcquire, addPoint, removePoint, rebuild as cluRebuild, strideFor, muPtr, wPtr, exportChol, mahalTo, logWeightedT, logWeightedTRemoved, logPriorT, logMarginal, countOf } from "./niw";
+import { cholRank1, precRank1Simd, precRank1Scalar, mahalSimd, mahalScalar } from "./chol";
+import { Chain, chainCreate, chainFree, chainSweep, chainK, chainExport, chainAssignments } from "./gibbs";
+import { Mixture, mixtureCreate, mixtureFree, mixtureLogPdf } from "./predictive";
+import { mixtureKl, momentsDiag } from "./kl";
+
+/** The DP-GMM prior of one class (METHOD.md §3, the authors' choice): μ0 = mean(X),
+ * S0 = diag(var(X)) / K0^(2/d) with the biased variance. A variance below 1e-12 · (largest
+ * variance) — or every variance when all are zero (n = 1, identical points) — is floored
+ * to that value (resp. 1) so S0 stays positive definite. data f64[n·d] row-major; writes
+ * mu0 f64[d], s0 f64[d] (all caller-owned). Returns the number of floored dimensions.
+ * Called by src/dpgmm.ts fitClassModel. */
+export function dpgmm_prior(data: usize, n: i32, d: i32, initClusters: i32, mu0: usize, s0: usize): i32 {
+  if (n < 1 || d < 1) throw new Error("dpgmm_prior: n and d must be >= 1");
+  const floored = momentsDiag(data, n, d, mu0, s0);
+  const scale = Math.pow(<f64>(initClusters < 1 ? 1 : initClusters), 2.0 / <f64>d);
+  for (let j = 0; j < d; j++) store<f64>(s0 + (<usize>j << 3), load<f64>(s0 + (<usize>j << 3)) / scale);
+  return floored;
+}
+
+/** Creates one Gibbs chain (gibbs.ts) over data f64[n·d] (copied) with prior μ0 f64[d],
+ * diagonal S0 f64[d], κ0, ν0 > d − 1, α ~ Gamma(alphaShape, alphaRate), initClusters random
+ * initial clusters, splitMerge split–merge proposals before each Gibbs scan (0 = the plain
+ * Neal Alg. 3 sampler of the paper), generator stream (seed, chain). Caller owns the chain (gibbs_free).
+ * Called by src/dpgmm.ts. */
+export function gibbs_create(
+  data: usize, n: i32, d: i32, mu0: usize, s0: usize, kappa0: f64, nu0: f64,
+  alphaShape: f64, alphaRate: f64, initClusters: i32, splitMerge: i32, seed: f64, chain: f64,
+): usize {
+  if (n < 1 || d < 1) throw new Error("gibbs_create: n and d must be >= 1");
+  if (!(kappa0 > 0.0) || !(nu0 > <f64>d - 1.0)) throw new Error("gibbs_create: need kappa0 > 0 and nu0 > d - 1");
+  if (!(alphaShape > 0.0) || !(alphaRate > 0.0)) throw new Error("gibbs_create: alpha prior must have shape, rate > 0");
+  return changetype<usize>(
+    chainCreate(data, n, d, mu0, s0, kappa0, nu0, alphaShape, alphaRate, initClusters,
+      splitMerge < 0 ? 0 : splitMerge, checkedU64(seed, "seed"), checkedU64(chain, "chain")),
+  );
+}
+
+/** Runs `count` sweeps of collapsed Gibbs (Neal 2000 Alg. 3) plus the α step after each. */
+export function gibbs_sweep(ch: usize, count: i32): void {
+  for (let i = 0; i < count; i++) chainSweep(changetype<Chain>(ch));
+}
+/** Current number of clusters. */
+export function gibbs_k(ch: usize): i32 {
+  return chainK(changetype<Chain>(ch));
+}
+/** Current concentration α. */
+export function gibbs_alpha(ch: usize): f64 {
+  return changetype<Chain>(ch).alpha;
+}
+/** log joint of the current state: NIW marginals + CRP prior + α prior. */
+export function gibbs_log_joint(ch: usize): f64 {
+  return changetype<Chain>(ch).logJoint;
+}
+/** Accepted split–merge proposals so far. */
+export function gibbs_split_merge_accepted(ch: usize): i32 {
+  return changetype<Chain>(ch).smAccepted;
+}
+/** How many cluster factors were rebuilt from their points (failed downdates) so far. */
+export function gibbs_rebuilds(ch: usize): i32 {
+  return changetype<Chain>(ch).cl.rebuilds;
+}
+/** Writes the current clusters (increasing slot order) into caller-owned counts i32[K],
+ * means f64[K·d], chol f64[K·d·d] (L with S_n = L Lᵀ, row-major lower); K = gibbs_k. */
+export function gibbs_export(ch: usize, counts: usize, means: usize, chol: usize): i32 {
+  return chainExport(changetype<Chain>(ch), counts, means, chol);
+}
+/** Writes the assignments i32[n] (indices into the gibbs_export order). */
+export function gibbs_assignments(ch: usize, out: usize): void {
+  chainAssignments(changetype<Chain>(ch), out);
+}
+/** Releases a chain. */
+export function gibbs_free(ch: usize): void {
+  chainFree(changetype<Chain>(ch));
+}
+
+/** Builds the predictive mixture of T traces (predictive.ts): ks i32[T], alphas f64[T],
+ * counts i32[ΣK], means f64[ΣK·d], chol f64[ΣK·d·d], prior μ0/s0 f64[d], κ0, ν0; variant
+ * 0 = exact, 1 = paper. Inputs are copied; the caller owns the mixture (mix_free). */
+export function mix_create(
+  d: i32, T: i32, ks: usize, alphas: usize, counts: usize, means: usize, chol: usize,
+  mu0: usize, s0: usize, kappa0: f64, nu0: f64, variant: i32,
+): usize {
+  if (d < 1 || T < 1) throw new Error("mix_create: d and T must be >= 1");
+  return changetype<usize>(mixtureCreate(d, T, ks, alphas, counts, means, chol, mu0, s0, kappa0, nu0, variant));
+}
+/** out f64[m] = log predictive density of each row of points f64[m·d] (METHOD.md §4). */
+export function mix_logpdf(mx: usize, points: usize, m: i32, out: usize): void {
+  mixtureLogPdf(changetype<Mixture>(mx), points, m, out);
+}
+/** Monte Carlo D_KL(p ‖ q) (kl.ts), q the diagonal (full = 0) or full-covariance (full = 1)
+ * Gaussian of data f64[n·d]; M samples per trace; streams (seed, t). Writes out f64[2] =
+ * (estimate, standard error). */
+export function mix_kl(mx: usize, data: usize, n: i32, M: i32, seed: f64, full: i32, out: usize): void {
+  if (n < 1 || M < 1) throw new Error("mix_kl: n and M must be >= 1");
+  mixtureKl(changetype<Mixture>(mx), data, n, M, checkedU64(seed, "seed"), full, out);
+}
+/** Releases a mixture. */
+export function mix_free(mx: usize): void {
+  mixtureFree(changetype<Mixture>(mx));
+}
+
+// Single-cluster hooks over unpadded vectors, for the property tests of niw.ts/chol.ts.
+
+function padded(x: usize, d: i32): usize {
+  const ld = strideFor(d);
+  const p = heap.alloc(<usize>ld << 3);
+  memory.fill(p, 0, <usize>ld << 3);
+  memory.copy(p, x, <usize>d << 3);
+  return p;
+}
+
+/** A cluster pool with prior (μ0 f64[d], s0 f64[d], κ0, ν0); caller frees with clu_free. */
+export function clu_create(d: i32, mu0: usize, s0: usize, kappa0: f64, nu0: f64): usize {
+  return changetype<usize>(clustersCreate(d, mu0, s0, kappa0, nu0, 4));
+}
+export function clu_free(h: usize): void {
+  clustersFree(changetype<Clusters>(h));
+}
+/** A new empty cluster (the prior); returns its slot. */
+export function clu_acquire(h: usize): i32 {
+  return cluAcquire(changetype<Clusters>(h));
+}
+/** Adds x f64[d] by a rank-one move; 1 if the factor update succeeded. */
+export function clu_add(h: usize, s: i32, x: usize): i32 {
+  const c = changetype<Clusters>(h);
+  const p = padded(x, c.d);
+  const ok = addPoint(c, s, p);
+  heap.free(p);
+  return ok ? 1 : 0;
+}
+/** Removes member x f64[d]; if the downdate fails (or `force` is set) the cluster is rebuilt
+ * from members f64[m·d] (the points left). Returns 1 for a clean downdate, 0 for a rebuild. */
+export function clu_remove(h: usize, s: i32, x: usize, members: usize, m: i32, force: i32): i32 {
+  const c = changetype<Clusters>(h);
+  const p = padded(x, c.d);
+  const ok = force == 0 && removePoint(c, s, p);
+  heap.free(p);
+  if (ok) return 1;
+  const ld = c.ld;
+  const mm: i32 = m > 0 ? m : 1;
+  const X = heap.alloc(<usize>mm * (<usize>ld << 3));
+  const idx = heap.alloc(<usize>mm << 2);
+  for (let i = 0; i < m; i++) {
+    memory.fill(X + <usize>i * (<usize>ld << 3), 0, <usize>ld << 3);
+    memory.copy(X + <usize>i * (<usize>ld << 3), members + ((<usize>i * <usize>c.d) << 3), <usize>c.d << 3);
+    store<i32>(idx + (<usize>i << 2), i);
+  }
+  const built = cluRebuild(c, s, X, ld, idx, m);
+  heap.free(X);
+  heap.free(idx);
+  if (!built) throw new Error("clu_remove: rebuilt scatter is not positive definite");
+  return 0;
+}
+/** Writes μ_n f64[d] and L f64[d·d] (S_n = L Lᵀ); returns the count. */
+export function clu_read(h: usize, s: i32, mu: usize, chol: usize): i32 {
+  const c = changetype<Clusters>(h);
+  memory.copy(mu, muPtr(c, s), <usize>c.d << 3);
+  exportChol(c, s, chol);
+  return countOf(c, s);
+}
+/** Writes W = L⁻¹ f64[d·d] as kept by the pool. */
+export function clu_read_inverse(h: usize, s: i32, out: usize): void {
+  const c = changetype<Clusters>(h);
+  const w = wPtr(c, s);
+  for (let i = 0; i < c.d; i++) memory.copy(out + ((<usize>(i * c.d)) << 3), w + ((<usize>(i * c.ld)) << 3), <usize>c.d << 3);
+}
+/** log t_s(x), the cluster's Student-t posterior predictive at x f64[d]. */
+export function clu_logt(h: usize, s: i32, x: usize): f64 {
+  const c = changetype<Clusters>(h);
+  const p = padded(x, c.d);
+  const n = countOf(c, s);
+  const r = logWeightedT(c, s, mahalTo(c, s, p)) - (n > 0 ? Math.log(<f64>n) : 0.0);
+  heap.free(p);
+  return r;
+}
+/** log t(x) under slot s with member x removed (closed form); NaN if ill-conditioned. */
+export function clu_logt_removed(h: usize, s: i32, x: usize): f64 {
+  const c = changetype<Clusters>(h);
+  const p = padded(x, c.d);
+  const n = countOf(c, s);
+  const r = logWeightedTRemoved(c, s, mahalTo(c, s, p)) - Math.log(<f64>(n - 1));
+  heap.free(p);
+  return r;
+}
+/** log t0(x), the prior predictive. */
+export function clu_logt0(h: usize, x: usize): f64 {
+  return logPriorT(changetype<Clusters>(h), x);
+}
+/** log marginal likelihood of slot s's points. */
+export function clu_log_marginal(h: usize, s: i32): f64 {
+  return logMarginal(changetype<Clusters>(h), s);
+}
+
+function padMat(a: usize, d: i32): usize {
+  const ld = strideFor(d);
+  const p = heap.alloc((<usize>ld * <usize>ld) << 3);
+  memory.fill(p, 0, (<usize>ld * <usize>ld) << 3);
+  for (let i = 0; i < d; i++) {
+    for (let j = 0; j <= i; j++) store<f64>(p + ((<usize>(i * ld + j)) << 3), load<f64>(a + ((<usize>(i * d + j)) << 3)));
+  }
+  return p;
+}
+function unpadMat(p: usize, a: usize, d: i32): void {
+  const ld = strideFor(d);
+  for (let i = 0; i < d; i++) memory.copy(a + ((<usize>(i * d)) << 3), p + ((<usize>(i * ld)) << 3), <usize>d << 3);
+}
+
+/** ‖W r‖² for lower W f64[d·d] and r f64[d]; simd = 0 uses the scalar twin. */
+export function tri_mahal(w: usize, r: usize, d: i32, simd: i32): f64 {
+  const pw = padMat(w, d);
+  const pr = padded(r, d);
+  const v = simd != 0 ? mahalSimd(pw, pr, d, strideFor(d)) : mahalScalar(pw, pr, d, strideFor(d));
+  heap.free(pw);
+  heap.free(pr);
+  return v;
+}
+/** In place: W'ᵀW' = WᵀW + sigma·v vᵀ (W lower f64[d·d]; v f64[d] destroyed). 1 = ok. */
+export function tri_prec_rank1(w: usize, v: usize, d: i32, sigma: f64, simd: i32): i32 {
+  const pw = padMat(w, d);
+  const pv = padded(v, d);
+  const ok = simd != 0 ? precRank1Simd(pw, pv, d, strideFor(d), sigma) : precRank1Scalar(pw, pv, d, strideFor(d), sigma);
+  unpadMat(pw, w, d);
+  memory.copy(v, pv, <usize>d << 3);
+  heap.free(pw);
+  heap.free(pv);
+  return ok ? 1 : 0;
+}
+/** In place: L'L'ᵀ = LLᵀ + sigma·x xᵀ (L lower f64[d·d]; x f64[d] destroyed). 1 = ok,
+ * 0 = failed downdate. */
+export function tri_chol_rank1(l: usize, x: usize, d: i32, sigma: f64): i32 {
+  return cholRank1(l, x, d, d, sigma) ? 1 : 0;
+}
+
+/** Peak of the f64x2 multiply-add pipeline, for bench/gibbs-sweep.mjs: `iters` rounds of
+ * 8 independent f64x2 mul+add chains (32 flops per round). Returns a checksum. */
+export function bench_simd_peak(iters: i32): f64 {
+  const m = f64x2.splat(0.999999);
+  const c = f64x2.splat(1e-7);
+  let a0 = f64x2.splat(1.0), a1 = f64x2.splat(1.1), a2 = f64x2.splat(1.2), a3 = f64x2.splat(1.3);
+  let a4 = f64x2.splat(1.4), a5 = f64x2.splat(1.5), a6 = f64x2.splat(1.6), a7 = f64x2.splat(1.7);
+  for (let i = 0; i < iters; i++) {
+    a0 = f64x2.add(f64x2.mul(a0, m), c);
+    a1 = f64x2.add(f64x2.mul(a1, m), c);
+    a2 = f64x2.add(f64x2.mul(a2, m), c);
+    a3 = f64x2.add(f64x2.mul(a3, m), c);
+    a4 = f64x2.add(f64x2.mul(a4, m), c);
+    a5 = f64x2.add(f64x2.mul(a5, m), c);
+    a6 = f64x2.add(f64x2.mul(a6, m), c);
+    a7 = f64x2.add(f64x2.mul(a7, m), c);
+  }
+  const s = f64x2.add(f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3)), f64x2.add(f64x2.add(a4, a5), f64x2.add(a6, a7)));
+  return f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+}

@@ -50,6 +50,63 @@ export interface CoreExports {
   linalg_sym_eig(a: number, n: number, k: number, vals: number, vecs: number): number;
 
   // [section: dpgmm]
+  dpgmm_prior(data: number, n: number, d: number, initClusters: number, mu0: number, s0: number): number;
+  gibbs_create(
+    data: number,
+    n: number,
+    d: number,
+    mu0: number,
+    s0: number,
+    kappa0: number,
+    nu0: number,
+    alphaShape: number,
+    alphaRate: number,
+    initClusters: number,
+    splitMerge: number,
+    seed: number,
+    chain: number,
+  ): number;
+  gibbs_sweep(chain: number, count: number): void;
+  gibbs_k(chain: number): number;
+  gibbs_alpha(chain: number): number;
+  gibbs_log_joint(chain: number): number;
+  gibbs_rebuilds(chain: number): number;
+  gibbs_split_merge_accepted(chain: number): number;
+  gibbs_export(chain: number, counts: number, means: number, chol: number): number;
+  gibbs_assignments(chain: number, out: number): void;
+  gibbs_free(chain: number): void;
+  mix_create(
+    d: number,
+    T: number,
+    ks: number,
+    alphas: number,
+    counts: number,
+    means: number,
+    chol: number,
+    mu0: number,
+    s0: number,
+    kappa0: number,
+    nu0: number,
+    variant: number,
+  ): number;
+  mix_logpdf(mix: number, points: number, m: number, out: number): void;
+  mix_kl(mix: number, data: number, n: number, M: number, seed: number, full: number, out: number): void;
+  mix_free(mix: number): void;
+  clu_create(d: number, mu0: number, s0: number, kappa0: number, nu0: number): number;
+  clu_free(h: number): void;
+  clu_acquire(h: number): number;
+  clu_add(h: number, slot: number, x: number): number;
+  clu_remove(h: number, slot: number, x: number, members: number, m: number, force: number): number;
+  clu_read(h: number, slot: number, mu: number, chol: number): number;
+  clu_read_inverse(h: number, slot: number, out: number): void;
+  clu_logt(h: number, slot: number, x: number): number;
+  clu_logt_removed(h: number, slot: number, x: number): number;
+  clu_logt0(h: number, x: number): number;
+  clu_log_marginal(h: number, slot: number): number;
+  tri_mahal(w: number, r: number, d: number, simd: number): number;
+  tri_prec_rank1(w: number, v: number, d: number, sigma: number, simd: number): number;
+  tri_chol_rank1(l: number, x: number, d: number, sigma: number): number;
+  bench_simd_peak(iters: number): number;
 }
 
 /** An error raised inside the wasm module (an AssemblyScript `throw` or failed assert). */

@@ -1,3 +1,23 @@
 export { Core, type CoreExports, Rng, Scope, WasmCoreError } from "./core.js";
-export * from "./stats.js";
+export {
+  allTraces,
+  type ChainState,
+  type ClassModel,
+  type DpgmmConfig,
+  decodeClassModel,
+  dpgmmConfig,
+  encodeClassModel,
+  type FitTrace,
+  fitClassModel,
+  type KlReference,
+  logPredictive,
+  type NiwPrior,
+  type PredictiveVariant,
+  type Profile,
+  type RelativeEntropyOptions,
+  relativeEntropy,
+  splitRhat,
+  validateMatrix,
+} from "./dpgmm.js";
 export * from "./samplers.js";
+export * from "./stats.js";
