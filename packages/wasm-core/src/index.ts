@@ -21,3 +21,4 @@ export {
 } from "./dpgmm.js";
 export * from "./samplers.js";
 export * from "./stats.js";
+export * from "./linalg.js";
