@@ -13,7 +13,7 @@
 // with R counted as 0 when abstained or wrong (the study's mean certified radius).
 //
 //   npm run build && node bench/adaptive-certify.mjs [--inputs 400] [--n 100000] [--population mixed|easy|both]
-//        [--tolerance 0.02] [--early-share 0.1]
+//        [--tolerance ε (default: the library's)] [--early-share η (default: the library's)]
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { categoricalBackend, certify, certifyAdaptive, coreStats, resolveAdaptive } from "@classfit/pipeline";
@@ -24,8 +24,8 @@ const { values: args } = parseArgs({
     inputs: { type: "string", default: "400" },
     n: { type: "string", default: "100000" },
     population: { type: "string", default: "both" },
-    tolerance: { type: "string", default: "0.02" },
-    "early-share": { type: "string", default: "0.1" },
+    tolerance: { type: "string" },
+    "early-share": { type: "string" },
     seed: { type: "string", default: "2026" },
   },
 });
@@ -37,10 +37,12 @@ const sigma = 0.5;
 const params = { sigma, n0: 100, n, alpha: 0.001, batchSize: 10_000 };
 const core = await createCore();
 const stats = coreStats(core);
+// The library's defaults unless overridden.
 const adaptive = resolveAdaptive(params, {
-  radiusTolerance: Number(args.tolerance),
-  earlyAlphaShare: Number(args["early-share"]),
+  ...(args.tolerance !== undefined && { radiusTolerance: Number(args.tolerance) }),
+  ...(args["early-share"] !== undefined && { earlyAlphaShare: Number(args["early-share"]) }),
 });
+const eta = adaptive.alphas[0] === undefined ? 0 : 1 - (adaptive.alphas.at(-1) ?? 0) / params.alpha;
 
 /** The class distribution of input i (true class 0), from its own stream. */
 function population(kind, i) {
@@ -108,7 +110,7 @@ async function runPopulation(kind) {
 }
 
 console.log(
-  `adaptive CERTIFY benchmark (SYNTHETIC backend): ${inputs} inputs, n0 = 100, n = ${n}, α = 0.001, σ = ${sigma}; looks ${adaptive.looks.join(", ")}; ε = ${args.tolerance}σ, η = ${args["early-share"]}; load ${loadavg()
+  `adaptive CERTIFY benchmark (SYNTHETIC backend): ${inputs} inputs, n0 = 100, n = ${n}, α = 0.001, σ = ${sigma}; looks ${adaptive.looks.join(", ")}; ε = ${adaptive.radiusTolerance}σ, η = ${eta.toFixed(3)}; load ${loadavg()
     .map((x) => x.toFixed(2))
     .join(" ")}`,
 );

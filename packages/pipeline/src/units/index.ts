@@ -16,10 +16,12 @@ export { STREAM_TAG, streamOf } from "./streams.js";
 export {
   configHash,
   decodeUnitFile,
+  directoryUnitStore,
   encodeUnitFile,
   MemoryUnitStore,
   type RunUnitsOptions,
   runUnits,
+  type UnitFileSystem,
   type UnitProtocol,
   type UnitStore,
   unitKey,

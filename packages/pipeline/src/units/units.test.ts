@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { checkShard, configDifferences, parseShardSpec, unitsOfShard } from "../shard/shard.js";
 import { ContainerError, canonicalJson, decodeContainer, encodeContainer, hashJson } from "./container.js";
-import { MemoryUnitStore, runUnits, type UnitProtocol, unitKey } from "./units.js";
+import { directoryUnitStore, MemoryUnitStore, runUnits, type UnitProtocol, unitKey } from "./units.js";
 
 describe("container", () => {
   it("round-trips arrays and gives the same bytes whatever the key order", () => {
@@ -87,5 +87,32 @@ describe("runUnits", () => {
     expect(warnings[0]).toMatch(/unit-000002\.cfu: unreadable/);
     expect(second.map((u) => Array.from(u))).toEqual(first.map((u) => Array.from(u)));
     await expect(runUnits(p, [4])).rejects.toThrow(/unit index 4 out of range/);
+  });
+});
+
+describe("directoryUnitStore", () => {
+  it("keeps unit files under <dir>/<kind>/<configHash>/ through the host's atomic writes", async () => {
+    const files = new Map<string, Uint8Array>();
+    const store = directoryUnitStore(
+      {
+        readFile: async (p) => files.get(p),
+        writeFileAtomic: async (p, b) => {
+          files.set(p, b);
+        },
+      },
+      "/data/units/",
+    );
+    const p: UnitProtocol = { kind: "toy", config: { x: 2 }, numUnits: 2, runUnit: async (i) => Uint8Array.from([i]) };
+    await runUnits(p, [0, 1], { store });
+    const paths = [...files.keys()].sort();
+    expect(paths.length).toBe(2);
+    expect(paths[0]).toMatch(/^\/data\/units\/toy\/[0-9a-f]{16}\/unit-000000\.cfu$/);
+    let ran = 0;
+    const counting = async (i: number) => {
+      ran++;
+      return Uint8Array.from([i]);
+    };
+    await runUnits({ ...p, runUnit: counting }, [0, 1], { store });
+    expect(ran).toBe(0);
   });
 });

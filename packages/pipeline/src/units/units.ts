@@ -103,3 +103,21 @@ export async function runUnits(
   }
   return out;
 }
+
+/** The file operations a directory store needs from its host (Node: fs + temp file + rename). */
+export interface UnitFileSystem {
+  /** The file's bytes, or undefined when it does not exist. */
+  readFile(path: string): Promise<Uint8Array | undefined>;
+  /** Writes atomically (temp file + rename), creating parent directories. */
+  writeFileAtomic(path: string, bytes: Uint8Array): Promise<void>;
+}
+
+/** A UnitStore over a directory: unit files at `<dir>/<kind>/<configHash>/unit-NNNNNN.cfu`, so
+ * several runs can share one directory (e.g. a cluster volume) without mixing results. */
+export function directoryUnitStore(fs: UnitFileSystem, dir: string): UnitStore {
+  const base = dir.replace(/\/+$/, "");
+  return {
+    read: (key) => fs.readFile(`${base}/${key}`),
+    write: (key, bytes) => fs.writeFileAtomic(`${base}/${key}`, bytes),
+  };
+}
