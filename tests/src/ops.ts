@@ -1,6 +1,24 @@
 // Fixture operations: each turns a case's JSON arguments into output bytes. Host-agnostic
 // (no Node or DOM APIs), so the very same code runs in vitest and in the Chromium page.
 import type { Core } from "@classfit/wasm-core";
+import {
+  betaQuantile,
+  binomTest,
+  clopperPearsonLower,
+  clopperPearsonUpper,
+  encodeProjection,
+  fitProjection,
+  incompleteBeta,
+  normCdf,
+  normPpf,
+  normSf,
+  project,
+  sampleBeta,
+  sampleCategorical,
+  sampleChiSquare,
+  sampleDirichlet,
+  sampleStudentT,
+} from "@classfit/wasm-core";
 
 export interface FixtureCase {
   name: string;
@@ -51,6 +69,84 @@ export const ops: Record<string, Op> = {
     withRng(core, a, (r) => {
       const n = num(a, "n");
       return bytes(core.axpy(num(a, "alpha"), r.normal(n), r.normal(n)));
+    }),
+  // [linalg-stats] statistics over a fixed grid, derived samplers, SVD projection.
+  "stats.grid": (core) => {
+    const out: number[] = [];
+    for (const x of [-37.5, -20, -8.3, -3, -0.6744, 0, 0.1, 1.5, 5.6, 8.2, 30])
+      out.push(normCdf(core, x), normSf(core, x));
+    for (const p of [1e-300, 1e-30, 1e-8, 0.001, 0.02425, 0.3, 0.5, 0.975, 1 - 1e-12, 1 - 1e-16])
+      out.push(normPpf(core, p));
+    for (const [x, a, b] of [
+      [0.3, 0.5, 0.5],
+      [0.01, 0.1, 5],
+      [0.999, 50, 2],
+      [0.989, 99000, 1001],
+      [0.5, 1e5, 1e5],
+      [0.4, 1e4, 2e4],
+    ] as const)
+      out.push(incompleteBeta(core, x, a, b), incompleteBeta(core, x, a, b, true));
+    for (const [p, a, b] of [
+      [1e-300, 2, 3],
+      [1e-10, 0.5, 0.5],
+      [0.3, 1e5, 3e4],
+      [0.999999, 3, 1e5],
+      [0.5, 0.01, 0.02],
+    ] as const)
+      out.push(betaQuantile(core, p, a, b), betaQuantile(core, p, a, b, true));
+    for (const [k, n] of [
+      [0, 10],
+      [5, 10],
+      [1000, 1000],
+      [60000, 100000],
+      [99000, 100000],
+      [100000, 100000],
+    ] as const)
+      out.push(clopperPearsonLower(core, k, n, 0.001), clopperPearsonUpper(core, k, n, 0.001));
+    for (const [k, n, p] of [
+      [510, 1000, 0.5],
+      [3, 10, 0.5],
+      [7, 20, 0.3],
+      [50500, 100000, 0.5],
+      [49000, 100000, 0.5],
+      [99, 100, 0.9],
+    ] as const)
+      out.push(binomTest(core, k, n, p));
+    return bytes(new Float64Array(out));
+  },
+  "rng.samplers": (core, a) =>
+    withRng(core, a, (r) => {
+      const n = num(a, "n");
+      const parts: ArrayBufferView[] = [
+        sampleBeta(core, r, n, 0.3, 0.7),
+        sampleBeta(core, r, n, 4, 2.5),
+        sampleChiSquare(core, r, n, 3.5),
+        sampleCategorical(core, r, n, [0, -1, Number.NEGATIVE_INFINITY, 2.5, 700]),
+        sampleDirichlet(core, r, n, [0.05, 1, 3]),
+        sampleStudentT(core, r, n, [1, -2, 0.5], [2, 0, 0, 0.5, 1, 0, -1, 0.3, 0.7], 4.5),
+      ];
+      const total = parts.reduce((s, p) => s + p.byteLength, 0);
+      const out = new Uint8Array(total);
+      let o = 0;
+      for (const p of parts) {
+        out.set(bytes(p), o);
+        o += p.byteLength;
+      }
+      return out;
+    }),
+  "linalg.projection": (core, a) =>
+    withRng(core, a, (r) => {
+      const n = num(a, "n");
+      const c = num(a, "c");
+      // Columns of different scales plus an offset, so centring matters.
+      const x = r.normal(n * c).map((v, i) => v * (1 + (i % c) * 0.25) + (i % 5));
+      const p = fitProjection(core, x, n, c, { k: num(a, "k"), center: a.center === true });
+      const z = project(core, p, x, n);
+      const enc = encodeProjection(p);
+      const out = new Uint8Array(enc.length + z.byteLength);
+      out.set(enc, 0);
+      out.set(bytes(z), enc.length);
+      return out;
     }),
 };
 
