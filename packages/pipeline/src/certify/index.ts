@@ -45,4 +45,10 @@ export {
   resolveCertify,
 } from "./protocol.js";
 export { type CertifyStats, coreStats } from "./stats.js";
+export {
+  type CertificationArtifact,
+  type CertificationSummary,
+  decodeCertification,
+  summarizeCertification,
+} from "./summary.js";
 export { categoricalBackend, scriptedBackend } from "./synthetic.js";

@@ -14,6 +14,7 @@ import {
   densityBinUnitPlan,
 } from "./protocol.js";
 import { type CertifyStats, coreStats } from "./stats.js";
+import { decodeCertification, summarizeCertification } from "./summary.js";
 import { categoricalBackend } from "./synthetic.js";
 
 let core: Core;
@@ -178,5 +179,14 @@ describe("density-bin protocol", () => {
       [0, 1].map(async (k) => encodeShare(await runShard(make(), { index: k, count: 2 }))),
     );
     expect(Buffer.from(mergeShareFiles(files)).equals(Buffer.from(single))).toBe(true);
+    const summary = summarizeCertification(decodeCertification(single), 3, { groups: { even: [0, 2, 4] } });
+    expect(summary.bins.map((m) => m.count)).toEqual(bins.members.map((m) => m.length));
+    expect(summary.overall.count).toBe(d.size);
+    expect(summary.groups.even?.count).toBe(3);
+    // Example 0 abstains (p_A = 0.3), 2 and 4 are right: accuracy 2/3.
+    expect(summary.groups.even?.accuracy).toBeCloseTo(2 / 3, 15);
+    expect(() => summarizeCertification(decodeCertification(single), 3, { groups: { bad: [99] } })).toThrow(
+      /group 'bad' holds example 99/,
+    );
   });
 });
