@@ -1,6 +1,10 @@
 // @classfit/models: TensorFlow.js (WASM backend) architectures, datasets, training, stage
 // activations and noisy forward passes. Filled in by the models issue.
 export const PACKAGE = "@classfit/models";
+// [models: arch, data, train, extract, model]
+export * from "./arch/index.js";
+export * from "./data/index.js";
+export * from "./extract/index.js";
 export {
   encodeNpy,
   type NpyArray,
@@ -14,3 +18,5 @@ export {
   parseNpz,
   shapeSize,
 } from "./io/npy.js";
+export * from "./model/index.js";
+export * from "./train/index.js";
