@@ -1,0 +1,285 @@
+// The study report: one self-contained HTML page (inline SVG and CSS; no scripts, fonts or
+// network) plus every figure as SVG and every table as CSV and JSON. Pure: the host writes the
+// files. Identical bytes in Node and the browser for the same analysis and meta.
+
+import type { Correlation, NetworkAnalysis, StudyAnalysis } from "../analysis/study.js";
+import { VARIABLES } from "../analysis/study.js";
+import { buildFigures, GROUP_COLORS } from "./figures.js";
+import { fmt, fmtCI, fmtP } from "./format.js";
+import { escapeXml, renderSvg } from "./svg.js";
+import { buildTables, type Table, type TableOutput, tableOutput } from "./tables.js";
+
+export { buildFigures, type FigureSpec, GROUP_COLORS } from "./figures.js";
+export { fmt, fmtCI, fmtP, toCsv } from "./format.js";
+export { escapeXml, postProcessSvg, renderSvg } from "./svg.js";
+export { buildTables, type Table, type TableOutput, tableOutput } from "./tables.js";
+
+export interface ReportMeta {
+  title?: string;
+  /** One line under the title (dataset, run id…). */
+  subtitle?: string;
+  /** Timestamp text supplied by the host (the report itself reads no clock). */
+  generated?: string;
+  /** Marks every page as built from synthetic inputs: a banner says these are not results. */
+  synthetic?: boolean;
+  /** Extra paragraphs for the summary (plain text). */
+  notes?: string[];
+}
+
+export interface Report {
+  html: string;
+  /** Figure name → standalone SVG. */
+  figures: Record<string, string>;
+  /** Table name → CSV and JSON. */
+  tables: Record<string, TableOutput>;
+}
+
+const e = escapeXml;
+
+function bicWords(d: number): string {
+  if (d <= 0) return "favours one Gaussian";
+  if (d < 2) return "barely favours two";
+  if (d < 6) return "positive evidence for two";
+  if (d < 10) return "strong evidence for two";
+  return "very strong evidence for two";
+}
+
+function corrText(c: Correlation | undefined): string {
+  if (c === undefined) return "–";
+  return `ρ = ${fmtCI(c.ci.estimate, c.ci.lower, c.ci.upper)}`;
+}
+
+function findCorr(net: NetworkAnalysis, level: string, variable: string): Correlation | undefined {
+  return net.correlations.find((c) => c.stage === net.splitStage && c.level === level && c.variable === variable);
+}
+
+function verdictText(v: string): string {
+  return v === "two-groups" ? "two groups of classes" : v === "mixed" ? "mixed evidence for two groups" : "no split";
+}
+
+function networkSummary(net: NetworkAnalysis, a: StudyAnalysis): string {
+  const s = net.split;
+  const names = new Map(net.classes.map((c) => [c.classIndex, c.className]));
+  const list = (ix: number[]) => ix.map((i) => e(names.get(i) ?? String(i))).join(", ");
+  const level = `${Math.round(100 * a.options.level)}%`;
+  const parts: string[] = [];
+  parts.push(
+    `<h3><span class="badge ${s.verdict}">${e(verdictText(s.verdict))}</span> ${e(net.label)}</h3>`,
+    `<p>At stage <b>${e(s.stage)}</b>, the largest gap between sorted class mean log-densities is <b>${fmt(s.gap.gap)} nats</b> (${fmt(s.gap.gapRatio, 2)}× the next largest gap, ${fmt(s.gap.gapToWithinSd, 2)} within-group sd), ` +
+      (s.verdict === "one-group"
+        ? `which would put ${s.gap.high.length} classes above and ${s.gap.low.length} below it (above: ${list(s.gap.high)}); neither test supports two groups. `
+        : `separating <span class="hi">${s.gap.high.length} high-density</span> classes (${list(s.gap.high)}) from <span class="lo">${s.gap.low.length} low-density</span> classes. `) +
+      (s.mixture
+        ? `Two Gaussians vs one: <b>ΔBIC = ${fmt(s.mixture.deltaBic)}</b> (${bicWords(s.mixture.deltaBic)}). `
+        : "Too few classes for a mixture comparison. ") +
+      (s.dip
+        ? `Hartigan's dip = ${fmt(s.dip.dip)}, <b>p = ${fmtP(s.dip.pValue)}</b> (${s.dip.simulations} uniform simulations, n = ${s.dip.n}).`
+        : "") +
+      "</p>",
+  );
+  const rows: string[] = [];
+  const klC = findCorr(net, "class", "kl");
+  const g = net.stageSummaries.find((x) => x.stage === net.splitStage)?.groups;
+  const grp = (k: "kl" | "compactness" | "meanMemorization" | "certifiedMeanRadius", unit: string) =>
+    g && g.high[k] !== undefined && g.low[k] !== undefined
+      ? ` — group means <span class="hi">${fmt(g.high[k])}</span> vs <span class="lo">${fmt(g.low[k])}</span>${unit}`
+      : "";
+  if (klC) rows.push(`<li>Complexity (KL to the max-entropy Gaussian): ${corrText(klC)}${grp("kl", " nats")}</li>`);
+  const comp = findCorr(net, "class", "compactness");
+  if (comp) rows.push(`<li>Compactness (mean pairwise distance): ${corrText(comp)}${grp("compactness", "")}</li>`);
+  const mem = findCorr(net, "class", "meanMemorization");
+  if (mem) rows.push(`<li>Mean memorization: ${corrText(mem)} over classes${grp("meanMemorization", "")}</li>`);
+  const memEx = findCorr(net, "example", "memorization");
+  if (memEx) rows.push(`<li>Memorization per example: ${corrText(memEx)} over ${memEx.ci.n} examples</li>`);
+  const memBin = findCorr(net, "bin", "memorization");
+  if (memBin) rows.push(`<li>Memorization trend across ${a.options.bins} density bins: ${corrText(memBin)}</li>`);
+  const rad = findCorr(net, "class", "certifiedMeanRadius");
+  if (rad) rows.push(`<li>Mean certified radius: ${corrText(rad)} over classes${grp("certifiedMeanRadius", "")}</li>`);
+  const radEx = findCorr(net, "example", "certifiedRadius");
+  if (radEx) rows.push(`<li>Certified radius per example: ${corrText(radEx)} over ${radEx.ci.n} examples</li>`);
+  if (rows.length > 0)
+    parts.push(
+      `<p class="small">Spearman correlations with class density at ${e(net.splitStage)} (${level} seeded percentile bootstrap intervals, ${a.options.bootstrap} replicates):</p><ul>${rows.join("")}</ul>`,
+    );
+  return `<div class="net">${parts.join("")}</div>`;
+}
+
+function comparisonTable(a: StudyAnalysis): string {
+  const nets = a.networks;
+  const row = (label: string, f: (n: NetworkAnalysis) => string) =>
+    `<tr><th scope="row">${e(label)}</th>${nets.map((n) => `<td>${f(n)}</td>`).join("")}</tr>`;
+  const groups = (n: NetworkAnalysis) => n.stageSummaries.find((s) => s.stage === n.splitStage)?.groups;
+  const body = [
+    row("split stage", (n) => e(n.splitStage)),
+    row("verdict", (n) => e(verdictText(n.split.verdict))),
+    row("high / low classes", (n) => `${n.split.gap.high.length} / ${n.split.gap.low.length}`),
+    row("largest gap (nats)", (n) => fmt(n.split.gap.gap)),
+    row("gap ÷ next gap", (n) => fmt(n.split.gap.gapRatio, 2)),
+    row("ΔBIC (1 − 2 Gaussians)", (n) => fmt(n.split.mixture?.deltaBic)),
+    row("dip (p)", (n) => (n.split.dip ? `${fmt(n.split.dip.dip)} (${fmtP(n.split.dip.pValue)})` : "–")),
+    row("ρ density–KL", (n) => corrText(findCorr(n, "class", "kl"))),
+    row("ρ density–compactness", (n) => corrText(findCorr(n, "class", "compactness"))),
+    row("ρ density–memorization (examples)", (n) => corrText(findCorr(n, "example", "memorization"))),
+    row("ρ density–certified radius (examples)", (n) => corrText(findCorr(n, "example", "certifiedRadius"))),
+    row("KL high / low (nats)", (n) => `${fmt(groups(n)?.high.kl)} / ${fmt(groups(n)?.low.kl)}`),
+    row("generative accuracy", (n) => {
+      const g = n.generative.find((x) => x.stage === n.splitStage);
+      return g ? `${fmt(100 * g.accuracy, 3)}%` : "–";
+    }),
+  ];
+  return `<table class="cmp"><thead><tr><th></th>${nets.map((n) => `<th scope="col">${e(n.label)}</th>`).join("")}</tr></thead><tbody>${body.join("")}</tbody></table>`;
+}
+
+const HTML_TABLES: { name: string; title: string; caption: string; max?: number; filter?: (t: Table) => Table }[] = [
+  {
+    name: "split-evidence",
+    title: "Bimodality of class means per stage",
+    caption:
+      "Largest gap between sorted class mean log-densities, its ratio to the next gap, ΔBIC = BIC(1 Gaussian) − BIC(2 Gaussians, shared variance), and the dip test's simulated p-value.",
+  },
+  {
+    name: "correlations",
+    title: "Rank correlations with density",
+    caption:
+      "Spearman ρ between class density and each variable: over classes (class means), over examples (per-example values), and across density bins (bin index vs bin mean). Percentile bootstrap intervals over the same units.",
+  },
+  {
+    name: "group-means",
+    title: "Group means per stage",
+    caption: "Means over the classes of each density group (groups from the split stage).",
+  },
+  {
+    name: "class-stage",
+    title: "Classes at the split stage",
+    caption: "All stages are in class-stage.csv / .json.",
+  },
+  {
+    name: "density-bins",
+    title: "Density bins",
+    caption: "Examples sorted by log-density and cut into equal bins (split stage).",
+  },
+  {
+    name: "generative",
+    title: "Generative classification",
+    caption: "Accuracy of assigning each example to the class of highest density.",
+  },
+];
+
+function htmlTable(name: string, t: Table, csv: string, splitStages: Set<string>): string {
+  let rows = t.rows;
+  if (name === "class-stage") rows = rows.filter((r) => splitStages.has(`${r[0]}\u0000${r[1]}`));
+  const pCols = new Set(t.columns.flatMap((c, i) => (/pvalue/i.test(c) ? [i] : [])));
+  const num = (v: number, i: number): string => {
+    if (pCols.has(i)) return fmtP(v);
+    if (Number.isInteger(v)) return String(v);
+    const s = fmt(v, 4);
+    // Trailing zeros after the decimal point add nothing in a table ("0.9500" → "0.95").
+    return /^[−]?\d+\.\d+$/.test(s) ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
+  };
+  const cell = (v: string | number | boolean | null, i: number) =>
+    typeof v === "number" ? `<td class="num">${num(v, i)}</td>` : `<td>${v === null ? "–" : e(String(v))}</td>`;
+  const head = `<tr>${t.columns.map((c) => `<th scope="col">${e(c)}</th>`).join("")}</tr>`;
+  const body = rows
+    .map((r) => {
+      const g = t.columns.indexOf("group");
+      const cls = g >= 0 ? ` class="g-${e(String(r[g]))}"` : "";
+      return `<tr${cls}>${r.map((v, i) => cell(v, i)).join("")}</tr>`;
+    })
+    .join("");
+  const href = `data:text/csv;charset=utf-8,${encodeURIComponent(csv)}`;
+  return `<div class="tablewrap"><table><thead>${head}</thead><tbody>${body}</tbody></table></div><p class="small"><a download="${e(name)}.csv" href="${href}">${e(name)}.csv</a></p>`;
+}
+
+const CSS = `
+:root{--hi:${GROUP_COLORS.high};--lo:${GROUP_COLORS.low};--fg:#1a1a1a;--mut:#5a5a5a;--rule:#ddd}
+*{box-sizing:border-box}
+body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:#fff}
+main{max-width:1120px;margin:0 auto;padding:24px 28px 64px}
+h1{font-size:26px;margin:0 0 4px}h2{font-size:20px;margin:36px 0 10px;border-bottom:1px solid var(--rule);padding-bottom:4px}
+h3{font-size:16px;margin:18px 0 6px}
+.sub{color:var(--mut);margin:0 0 12px}
+.banner{background:#fff4d6;border:1px solid #e6c260;padding:8px 12px;border-radius:6px;margin:12px 0;font-weight:600}
+.hi{color:var(--hi);font-weight:600}.lo{color:var(--lo);font-weight:600}
+.badge{display:inline-block;font-size:12px;font-weight:600;padding:1px 8px;border-radius:10px;margin-right:6px;vertical-align:2px;border:1px solid}
+.badge.two-groups{color:#8a3b00;background:#fde8dc;border-color:#f0b899}.badge.mixed{color:#6b5800;background:#fff6cc;border-color:#e8d77a}.badge.one-group{color:#2f4f6f;background:#e3eef8;border-color:#a9c6e2}
+.net{border-left:3px solid var(--rule);padding-left:14px;margin:10px 0 18px}
+ul{margin:4px 0 8px;padding-left:22px}li{margin:2px 0}
+.small{font-size:13px;color:var(--mut)}
+figure{margin:18px 0 28px}figure .svg{overflow-x:auto}figure svg{max-width:100%;height:auto}
+figcaption{font-size:13.5px;color:var(--mut);max-width:900px}figcaption b{color:var(--fg)}
+table{border-collapse:collapse;font-size:13px}th,td{padding:3px 8px;border-bottom:1px solid #eee;text-align:left;white-space:nowrap}
+td.num{text-align:right;font-variant-numeric:tabular-nums}thead th{border-bottom:2px solid #ccc;position:sticky;top:0;background:#fff}
+tr.g-high td:first-child{box-shadow:inset 3px 0 var(--hi)}tr.g-low td:first-child{box-shadow:inset 3px 0 var(--lo)}
+.tablewrap{overflow-x:auto;max-height:460px;overflow-y:auto;border:1px solid #eee}
+table.cmp td,table.cmp th{white-space:normal}table.cmp th[scope=row]{color:var(--mut);font-weight:500}
+nav{font-size:13px;color:var(--mut)}nav a{color:inherit;margin-right:12px}
+.warn{color:#8a3b00}
+`;
+
+/** Renders the report. Async only because vega's renderer is. */
+export async function renderReport(analysis: StudyAnalysis, meta: ReportMeta = {}): Promise<Report> {
+  const figSpecs = buildFigures(analysis);
+  const figures: Record<string, string> = {};
+  for (const f of figSpecs) figures[f.name] = await renderSvg(f.spec, `fig-${f.name}`);
+  const tablesRaw = buildTables(analysis);
+  const tables: Record<string, TableOutput> = {};
+  for (const [name, t] of Object.entries(tablesRaw)) tables[name] = tableOutput(t);
+
+  const title = meta.title ?? "classfit: how the networks fit each class";
+  const splitStages = new Set(analysis.networks.map((n) => `${n.name}\u0000${n.splitStage}`));
+  const o = analysis.options;
+  const sections: string[] = [];
+  sections.push(`<h1>${e(title)}</h1>`);
+  if (meta.subtitle) sections.push(`<p class="sub">${e(meta.subtitle)}</p>`);
+  if (meta.synthetic)
+    sections.push(
+      `<div class="banner">Synthetic input — a preview of the report's layout. These numbers are generated, not results of a study.</div>`,
+    );
+  sections.push(
+    `<nav><a href="#summary">Summary</a><a href="#figures">Figures</a><a href="#tables">Tables</a><a href="#method">Method</a></nav>`,
+  );
+  sections.push(`<h2 id="summary">Summary</h2>`);
+  for (const net of analysis.networks) sections.push(networkSummary(net, analysis));
+  if (analysis.networks.length > 1) sections.push(`<h3>Side by side</h3>${comparisonTable(analysis)}`);
+  for (const note of meta.notes ?? []) sections.push(`<p>${e(note)}</p>`);
+  if (analysis.warnings.length > 0)
+    sections.push(
+      `<p class="small warn">Warnings:</p><ul class="small warn">${analysis.warnings.map((w) => `<li>${e(w)}</li>`).join("")}</ul>`,
+    );
+
+  sections.push(`<h2 id="figures">Figures</h2>`);
+  figSpecs.forEach((f, i) => {
+    sections.push(
+      `<figure id="${e(f.name)}"><div class="svg">${figures[f.name]}</div><figcaption><b>Figure ${i + 1}. ${e(f.title)}.</b> ${e(f.caption)} <span class="small">(${e(f.name)}.svg; hover a mark for its class and values)</span></figcaption></figure>`,
+    );
+  });
+
+  sections.push(`<h2 id="tables">Tables</h2>`);
+  for (const t of HTML_TABLES) {
+    const raw = tablesRaw[t.name];
+    const out = tables[t.name];
+    if (raw === undefined || out === undefined || raw.rows.length === 0) continue;
+    sections.push(
+      `<h3 id="t-${e(t.name)}">${e(t.title)}</h3><p class="small">${e(t.caption)}</p>${htmlTable(t.name, raw, out.csv, splitStages)}`,
+    );
+  }
+
+  sections.push(
+    `<h2 id="method">Method</h2><p class="small">Class density: mean log-density of a class's training examples under its own DP-GMM (METHOD §4). Split: class means sorted at the split stage (${analysis.networks.map((n) => `${e(n.label)}: ${e(n.splitStage)}`).join("; ")}), cut at the midpoint of the largest gap (METHOD §7). Bimodality: 1- vs 2-component Gaussian mixture with a shared variance by BIC (ΔBIC &gt; 6 = strong, Kass &amp; Raftery 1995) and Hartigan's dip test with p from ${o.dipSimulations} seeded uniform samples; "two groups" requires both. Correlations: Spearman ρ (mid-ranks for ties) with ${Math.round(100 * o.level)}% percentile bootstrap intervals, ${o.bootstrap} replicates, resampling classes or examples. Density bins: ${o.bins} equal bins of examples sorted by log-density. Seed ${o.seed}; all randomness from wasm-core's xoshiro256** streams, so the page is reproducible byte for byte.${meta.generated ? ` Generated ${e(meta.generated)}.` : ""}</p>`,
+  );
+
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${e(title)}</title><style>${CSS}</style></head>
+<body><main>
+${sections.join("\n")}
+</main></body></html>
+`;
+  return { html, figures, tables };
+}
+
+/** Display name and unit of a correlated variable. */
+export function variableLabel(v: string): string {
+  const x = VARIABLES[v];
+  return x === undefined ? v : x.unit ? `${x.label} (${x.unit})` : x.label;
+}

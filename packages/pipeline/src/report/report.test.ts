@@ -1,0 +1,90 @@
+import type { Core } from "@classfit/wasm-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { analyzeStudy, type StudyAnalysis } from "../analysis/study.js";
+import { testCore } from "../analysis/testing/core.js";
+import { syntheticStudy } from "../analysis/testing/synthetic.js";
+import { fmt } from "./format.js";
+import { postProcessSvg, renderReport } from "./index.js";
+
+let core: Core;
+let analysis: StudyAnalysis;
+beforeAll(async () => {
+  core = await testCore();
+  analysis = analyzeStudy(core, syntheticStudy(core, { seed: 4, perClass: 60 }), {
+    seed: 5,
+    bootstrap: 100,
+    dipSimulations: 500,
+  });
+});
+
+describe("postProcessSvg", () => {
+  it("prefixes ids with their references and turns aria-labels into <title> tooltips", () => {
+    const svg =
+      '<svg><defs><clipPath id="clip1"><rect/></clipPath></defs><g clip-path="url(#clip1)"><path aria-label="Bag &lt;x&gt;" d="M0"/><g aria-label="axis"><line/></g></g></svg>';
+    const out = postProcessSvg(svg, "fig-a");
+    expect(out).toContain('id="fig-a-1"');
+    expect(out).toContain('clip-path="url(#fig-a-1)"');
+    expect(out).toContain('<path aria-label="Bag &lt;x&gt;" d="M0"><title>Bag &lt;x&gt;</title></path>');
+    expect(out).toContain('<g aria-label="axis"><line/></g>'); // groups keep no extra title
+  });
+});
+
+describe("renderReport", () => {
+  it("builds a self-contained page with every figure, hover titles and the summary's numbers", async () => {
+    const r = await renderReport(analysis, { title: "Test <report>", synthetic: true });
+    const names = Object.keys(r.figures);
+    expect(names).toEqual([
+      "log-density-distributions",
+      "class-means-by-stage",
+      "kl-vs-density",
+      "compactness-vs-density",
+      "memorization-vs-density",
+      "certified-accuracy-vs-radius",
+      "rhat-and-k",
+      "generative-confusion",
+    ]);
+    // Offline: no scripts, stylesheets, fonts or remote URLs (SVG namespaces are not fetched).
+    expect(r.html).not.toMatch(/<script|<link|@import|@font-face/i);
+    const urls = r.html.match(/(?:src|href)="(?!#|data:)[^"]*"/g) ?? [];
+    expect(urls).toEqual([]);
+    expect(r.html).toContain("<title>Test &lt;report&gt;</title>");
+    expect(r.html).toContain("Synthetic input");
+    for (const [name, svg] of Object.entries(r.figures)) {
+      expect(svg.startsWith("<svg")).toBe(true);
+      expect(r.html).toContain(svg);
+      expect(svg, name).toContain("<title>");
+    }
+    expect(r.figures["kl-vs-density"]).toContain("Trouser");
+    // Ids are unique across the inlined figures.
+    const ids = [...r.html.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
+    expect(new Set(ids).size).toBe(ids.length);
+    // The summary states the split evidence with the analysis' numbers.
+    const res = analysis.networks[0];
+    if (res === undefined) throw new Error("network expected");
+    expect(r.html).toContain(`ΔBIC = ${fmt(res.split.mixture?.deltaBic)}`);
+    expect(r.html).toContain(`<b>${fmt(res.split.gap.gap)} nats</b>`);
+    expect(r.html).toContain("two groups of classes");
+    expect(r.html).toContain("no split");
+  });
+
+  it("emits tables as CSV and JSON with one row per record", async () => {
+    const r = await renderReport(analysis);
+    const cs = r.tables["class-stage"];
+    if (cs === undefined) throw new Error("class-stage table expected");
+    const lines = cs.csv.trimEnd().split("\r\n");
+    expect(lines[0]?.split(",").slice(0, 5)).toEqual(["network", "stage", "classIndex", "className", "group"]);
+    expect(lines.length - 1).toBe(80); // 2 networks × 4 stages × 10 classes
+    expect(cs.json.length).toBe(80);
+    expect(cs.json[0]?.className).toBe("T-shirt/top");
+    expect(lines[1]).toContain("T-shirt/top");
+    const corr = r.tables.correlations?.json ?? [];
+    expect(corr.some((row) => row.level === "example" && row.variable === "memorization")).toBe(true);
+    expect(r.html).not.toContain("Synthetic input");
+  });
+
+  it("is deterministic", async () => {
+    const a = await renderReport(analysis, { generated: "fixed" });
+    const b = await renderReport(analysis, { generated: "fixed" });
+    expect(a.html).toBe(b.html);
+  });
+});
