@@ -1,8 +1,13 @@
 // @classfit/pipeline: the study as host-agnostic steps over typed artifacts. Filled in by
 // the pipeline issue.
 export const PACKAGE = "@classfit/pipeline";
+
+// [section: analysis and report — class density split, correlations, HTML/SVG/CSV report]
+export * from "./analysis/index.js";
 // [section: evaluation protocols — memorization, certification, sharding, work units]
 export * from "./certify/index.js";
+export { type Compactness, type CompactnessOptions, compactness } from "./compactness.js";
 export * from "./memorization/index.js";
+export { type Report, type ReportMeta, renderReport } from "./report/index.js";
 export * from "./shard/index.js";
 export * from "./units/index.js";
