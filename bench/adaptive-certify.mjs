@@ -10,7 +10,8 @@
 //   "easy":  5% hard, 5% confidently wrong, 50% correct p_A = 1 − 0.5·u³, 40% correct p_A = 1.
 // Each input is certified by both procedures from the same noise stream (paired comparison).
 // Passes = n0 + estimation samples. Radius loss = mean over inputs of (R_cohen − R_adaptive)/σ
-// with R counted as 0 when abstained or wrong (the study's mean certified radius).
+// with R counted as 0 when abstained or wrong (the study's mean certified radius). Second
+// baseline: fixed-n CERTIFY with n' chosen to spend the adaptive run's budget.
 //
 //   npm run build && node bench/adaptive-certify.mjs [--inputs 400] [--n 100000] [--population mixed|easy|both]
 //        [--tolerance ε (default: the library's)] [--early-share η (default: the library's)]
@@ -94,6 +95,20 @@ async function runPopulation(kind) {
     if (a.prediction < 0) abstainAdaptive++;
   }
   const total = performance.now() - t0;
+  // Second baseline: fixed-n CERTIFY with the same total budget as the adaptive run (n scaled
+  // down so that n0 + n' matches the adaptive mean passes per input).
+  const nEqual = Math.max(params.n0, Math.round(passesAdaptive / inputs - params.n0));
+  let lossEqual = 0;
+  for (let i = 0; i < inputs; i++) {
+    const p = population(kind, i);
+    let rng = core.rng(seed, i);
+    const c = await certify(b, p, params, rng, stats);
+    rng.dispose();
+    rng = core.rng(seed, i);
+    const e = await certify(b, p, { ...params, n: nEqual }, rng, stats);
+    rng.dispose();
+    lossEqual += ((c.prediction === 0 ? c.radius : 0) - (e.prediction === 0 ? e.radius : 0)) / sigma;
+  }
   return {
     kind,
     ratio: passesCohen / passesAdaptive,
@@ -106,6 +121,8 @@ async function runPopulation(kind) {
     passesAdaptive,
     secCohen: tCohen / 1000,
     secAdaptive: (total - tCohen) / 1000,
+    nEqual,
+    lossEqual: lossEqual / inputs,
   };
 }
 
@@ -120,6 +137,7 @@ for (const kind of kinds) {
   console.log(
     `${r.kind.padEnd(6)} passes: fixed-n ${r.passesCohen} vs adaptive ${r.passesAdaptive} → ${r.ratio.toFixed(2)}× fewer (target ≥ 3×); ` +
       `mean radius loss ${r.meanLoss.toFixed(4)}σ (target ≤ 0.05σ; worst input ${r.worst.toFixed(3)}σ; fixed-n mean radius ${r.meanRadiusCohen.toFixed(3)}σ); ` +
-      `abstain ${(100 * r.abstainCohen).toFixed(1)}% vs ${(100 * r.abstainAdaptive).toFixed(1)}%; wall ${r.secCohen.toFixed(1)} s vs ${r.secAdaptive.toFixed(1)} s`,
+      `abstain ${(100 * r.abstainCohen).toFixed(1)}% vs ${(100 * r.abstainAdaptive).toFixed(1)}%; wall ${r.secCohen.toFixed(1)} s vs ${r.secAdaptive.toFixed(1)} s; ` +
+      `fixed n' = ${r.nEqual} at the adaptive budget: mean radius loss ${r.lossEqual.toFixed(4)}σ`,
   );
 }
