@@ -14,7 +14,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { encodeNpy, parseNpy } from "@classfit/models";
+import { encodeNpy, parseNpy } from "@classfit/models/npy";
 import { fashionSubset } from "./fashion-mnist-idx.mjs";
 
 const { values: args } = parseArgs({

@@ -19,7 +19,7 @@ function manifestFor(classes: { label: number | null; file: string; sha256: stri
     profile: "default",
     config: { sweeps: 10 },
     seed: 0,
-    data: { file: "Z.npy", sha256: "0".repeat(64), n, d: 2 },
+    data: { file: "Z.npy", path: "/x/Z.npy", sha256: "0".repeat(64), n, d: 2 },
     labels: null,
     classes: classes.map((c) => ({ ...c, n, d: 2, meanK: 1.5, rhat: 1.01, seconds: 0.1, warnings: [] })),
   };

@@ -11,7 +11,8 @@ export const FITDIR_FORMAT = "classfit-fitdir";
 export const FITDIR_FORMAT_VERSION = 1;
 export const MANIFEST = "manifest.json";
 
-const fileRef = z.object({ file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
+/** An input file: its name, absolute path at fit time and the sha256 of its bytes. */
+const fileRef = z.object({ file: z.string(), path: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
 
 const classEntry = z.object({
   /** The label value, or null for the single model of an unlabelled fit. */

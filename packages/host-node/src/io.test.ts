@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encodeNpy } from "@classfit/models";
+import { encodeNpy } from "@classfit/models/npy";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readLabels, readMatrix, writeFileAtomic } from "./io.js";
 

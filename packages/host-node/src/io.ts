@@ -4,7 +4,15 @@
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { encodeNpy, type NpyArray, type NpyData, NpyError, npyToFloat64, npyToInt32, parseNpy } from "@classfit/models";
+import {
+  encodeNpy,
+  type NpyArray,
+  type NpyData,
+  NpyError,
+  npyToFloat64,
+  npyToInt32,
+  parseNpy,
+} from "@classfit/models/npy";
 
 /** An error in what the user gave us (files, flags) or in writing results: printed as is, non-zero exit. */
 export class InputError extends Error {

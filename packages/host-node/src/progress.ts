@@ -36,6 +36,9 @@ export function createProgress(opts: { force?: boolean; stream?: NodeJS.WriteStr
       clearOnComplete: false,
       etaBuffer: 50,
       fps: 5,
+      // Forced bars on a pipe/file (--progress) must still render; signals are the command's job.
+      noTTYOutput: opts.force === true && !stream.isTTY,
+      gracefulExit: false,
     },
     cliProgress.Presets.shades_classic,
   );

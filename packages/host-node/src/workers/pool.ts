@@ -24,6 +24,8 @@ export interface PoolOptions<I, P> {
   transferList?: (input: I) => ArrayBuffer[];
   /** A label for task `index` in error messages. */
   describe?: (index: number) => string;
+  /** Node flags of the workers (default: the parent's). */
+  execArgv?: string[];
 }
 
 /** Runs every input through a worker at `workerUrl`; results come back in input order. */
@@ -66,7 +68,7 @@ export function runPool<I, R, P = unknown>(workerUrl: URL, inputs: I[], opts: Po
       w.postMessage({ type: "task", id, input }, opts.transferList?.(input) ?? []);
     };
     for (let k = 0; k < size; k++) {
-      const w = new Worker(workerUrl);
+      const w = new Worker(workerUrl, opts.execArgv ? { execArgv: opts.execArgv } : {});
       workers.push(w);
       w.on("message", (msg: WorkerReply<R, P>) => {
         if (failed) return;

@@ -1,0 +1,121 @@
+// `classfit density`: class-conditional log-density of each row (METHOD.md §4) under a FITDIR's
+// models: under its own class's model (needs --labels unless the fit has a single model), or
+// under every class's model (--all-classes → an (n × classes) matrix, columns in manifest order).
+
+import { createCore } from "@classfit/wasm-core/node";
+import type { Command } from "commander";
+import { DENSITY_VARIANTS, loadModel, logDensity, type PredictiveVariant } from "../engine.js";
+import { readFitDir } from "../fitdir.js";
+import { InputError, readLabels, readMatrix, writeNpyAtomic } from "../io.js";
+import { choiceArg } from "../io-args.js";
+
+interface DensityOptions {
+  fit: string;
+  data: string;
+  labels?: string;
+  out: string;
+  allClasses?: boolean;
+  variant?: PredictiveVariant;
+}
+
+export async function runDensity(o: DensityOptions, log: (s: string) => void = console.log): Promise<Float64Array> {
+  const { manifest, classes } = readFitDir(o.fit);
+  const m = readMatrix(o.data);
+  if (m.d !== manifest.data.d) {
+    throw new InputError(
+      `${o.data}: has ${m.d} columns but ${o.fit} was fitted on ${manifest.data.d}-dimensional data`,
+    );
+  }
+  const variant: PredictiveVariant = o.variant ?? (manifest.profile === "paper" ? "paper" : "exact");
+  const core = await createCore();
+  const models = classes.map((c) => loadModel(core, c.bytes, `${o.fit}/${c.entry.file}`));
+  const C = classes.length;
+  if (o.allClasses) {
+    if (o.labels) throw new InputError("--all-classes scores every row under every class; --labels is not used");
+    const out = new Float64Array(m.n * C);
+    models.forEach((model, j) => {
+      const s = logDensity(core, model, m.data, m.n, m.d, variant);
+      for (let i = 0; i < m.n; i++) out[i * C + j] = s[i] as number;
+    });
+    writeNpyAtomic(o.out, out, [m.n, C]);
+    const cols = classes.map((c) => String(c.entry.label ?? "all")).join(", ");
+    log(`${o.out}: ${m.n} × ${C} log-densities (${variant}); columns are classes [${cols}]`);
+    return out;
+  }
+  let labels: Int32Array;
+  if (o.labels) labels = readLabels(o.labels, m.n, o.data).labels;
+  else if (C === 1 && classes[0]?.entry.label === null) labels = new Int32Array(m.n);
+  else {
+    throw new InputError(
+      `${o.fit} holds ${C} class models: pass --labels to score each row under its own class, or --all-classes`,
+    );
+  }
+  const col = new Map<number, number>();
+  classes.forEach((c, j) => {
+    col.set(c.entry.label ?? 0, j);
+  });
+  const rowsOf = new Map<number, number[]>();
+  for (let i = 0; i < m.n; i++) {
+    const y = labels[i] as number;
+    const j = col.get(y);
+    if (j === undefined) {
+      throw new InputError(
+        `${o.labels}: row ${i} has label ${y}, for which ${o.fit} holds no model (classes: ${[...col.keys()].join(", ")})`,
+      );
+    }
+    let r = rowsOf.get(j);
+    if (!r) {
+      r = [];
+      rowsOf.set(j, r);
+    }
+    r.push(i);
+  }
+  const out = new Float64Array(m.n);
+  const summary: string[] = [];
+  for (const [j, rows] of [...rowsOf.entries()].sort((a, b) => a[0] - b[0])) {
+    const x = new Float64Array(rows.length * m.d);
+    rows.forEach((r, i) => {
+      x.set(m.data.subarray(r * m.d, (r + 1) * m.d), i * m.d);
+    });
+    const s = logDensity(core, models[j] as never, x, rows.length, m.d, variant);
+    let sum = 0;
+    let sq = 0;
+    rows.forEach((r, i) => {
+      const v = s[i] as number;
+      out[r] = v;
+      sum += v;
+      sq += v * v;
+    });
+    const mean = sum / rows.length;
+    const variance = Math.max(0, sq / rows.length - mean * mean);
+    summary.push(
+      `${String(classes[j]?.entry.label ?? "all").padEnd(8)}${String(rows.length).padStart(8)}${mean.toFixed(3).padStart(14)}${variance.toFixed(3).padStart(14)}`,
+    );
+  }
+  writeNpyAtomic(o.out, out, [m.n]);
+  log(`${o.out}: ${m.n} log-densities (${variant}) under each row's own class`);
+  log(`${"class".padEnd(8)}${"n".padStart(8)}${"mean".padStart(14)}${"variance".padStart(14)}`);
+  for (const line of summary) log(line);
+  return out;
+}
+
+export function register(program: Command): void {
+  program
+    .command("density")
+    .description(
+      "Log-density of each row under its own class's model (METHOD.md §4), or under every class (--all-classes).",
+    )
+    .requiredOption("--fit <FITDIR>", "a directory written by `classfit fit`")
+    .requiredOption("--data <Z.npy>", "rows to score, shape (n, d) with the fit's d")
+    .option("--labels <y.npy>", "integer label of each row, shape (n,)")
+    .requiredOption("--out <S.npy>", "output: float64, shape (n,), or (n, classes) with --all-classes")
+    .option("--all-classes", "score every row under every class's model")
+    .option(
+      "--variant <v>",
+      `predictive: exact (log of the trace-averaged mixture, with the new-cluster term) | paper (mean over traces of log p_t, weights ∝ α + n_k); default from the fit's profile`,
+      choiceArg(DENSITY_VARIANTS),
+    )
+    .action(async (opts: DensityOptions) => {
+      await runDensity(opts);
+    });
+}

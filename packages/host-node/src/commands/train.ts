@@ -1,0 +1,313 @@
+// `classfit train`: trains a ResNet, plain ConvNet, MLP-Mixer or ViT on an image dataset with
+// seeded SGD and writes MODELDIR (tfjs model.json + weights.bin + manifest.json recording the
+// architecture, dataset, normalisation, seed, epochs, accuracy and this exact command).
+import { existsSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import {
+  ARCH_NAMES,
+  type ArchConfig,
+  type ArchName,
+  computeNormalisation,
+  countTrainable,
+  createModel,
+  DEFAULT_TRAIN_CONFIG,
+  defaultArchConfig,
+  defaultAugmentation,
+  evaluateModel,
+  type ImageDataset,
+  type ModelManifest,
+  RESNET_DEPTHS,
+  SCHEDULES,
+  type ScheduleName,
+  serializeModel,
+  type TrainConfig,
+  trainModel,
+  validateArchConfig,
+} from "@classfit/models";
+import { initBackend } from "@classfit/models/backend";
+import { datasetHasSplit, loadDataset, readCheckpoint, writeCheckpoint, writeModelDir } from "@classfit/models/node";
+import { createCore } from "@classfit/wasm-core/node";
+import cliProgress from "cli-progress";
+import { type Command, InvalidArgumentError } from "commander";
+import { choiceArg, intArg } from "../io-args.js";
+import { VERSION } from "../version.js";
+
+/** A finite number option, optionally > 0 or ≥ 0. */
+export function numArg(opts: { min?: number; exclusiveMin?: boolean } = {}): (value: string) => number {
+  return (value) => {
+    const v = Number(value);
+    if (value.trim() === "" || !Number.isFinite(v)) throw new InvalidArgumentError(`expected a number, got '${value}'.`);
+    if (opts.min !== undefined && (opts.exclusiveMin ? v <= opts.min : v < opts.min))
+      throw new InvalidArgumentError(`must be ${opts.exclusiveMin ? ">" : "≥"} ${opts.min}, got ${v}.`);
+    return v;
+  };
+}
+
+/** A comma-separated list of positive integers. */
+export function intListArg(value: string): number[] {
+  const parts = value.split(",").map((s) => s.trim());
+  if (parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1))
+    throw new InvalidArgumentError(`expected comma-separated positive integers, got '${value}'.`);
+  return parts.map(Number);
+}
+
+/** A comma-separated list of numbers. */
+export function numListArg(value: string): number[] {
+  const parts = value.split(",").map((s) => Number(s.trim()));
+  if (parts.some((p) => !Number.isFinite(p))) throw new InvalidArgumentError(`expected comma-separated numbers, got '${value}'.`);
+  return parts;
+}
+
+/** The command line as typed, for manifests (arguments with spaces or quotes are quoted). */
+export function commandLine(cmd: Command): string {
+  let root: Command = cmd;
+  while (root.parent) root = root.parent;
+  const args = (root as unknown as { rawArgs?: string[] }).rawArgs ?? [];
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+  return ["classfit", ...args.map(quote)].join(" ");
+}
+
+export interface TrainOptions {
+  arch: ArchName;
+  data: string;
+  labels?: string;
+  testData?: string;
+  testLabels?: string;
+  out: string;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  schedule: ScheduleName;
+  seed: number;
+  width?: number;
+  blocks?: number[];
+  depth?: number;
+  patch?: number;
+  dim?: number;
+  heads?: number;
+  mlpHidden?: number;
+  tokenHidden?: number;
+  channelHidden?: number;
+  stageGroups?: number;
+  cropPadding?: number;
+  flip?: boolean;
+  numClasses?: number;
+  checkpointEvery: number;
+  resume?: boolean;
+}
+
+function archFromOptions(o: TrainOptions): ArchConfig {
+  const c = defaultArchConfig(o.arch);
+  if (c.arch === "resnet" || c.arch === "convnet") {
+    if (o.blocks && o.depth !== undefined) throw new Error("give either --blocks or --depth, not both");
+    if (o.depth !== undefined) {
+      const b = RESNET_DEPTHS[o.depth];
+      if (!b) throw new Error(`--depth for ${o.arch} must be one of ${Object.keys(RESNET_DEPTHS).join(", ")} (or use --blocks)`);
+      c.blocks = [...b];
+    }
+    if (o.blocks) c.blocks = o.blocks;
+    if (o.width !== undefined) c.widthMultiplier = o.width;
+  } else {
+    if (o.patch !== undefined) c.patch = o.patch;
+    if (o.dim !== undefined) c.dim = o.dim;
+    if (o.depth !== undefined) c.depth = o.depth;
+    if (o.stageGroups !== undefined) c.stages = o.stageGroups;
+    else if (c.depth % c.stages !== 0) c.stages = c.depth;
+    if (c.arch === "mixer") {
+      if (o.tokenHidden !== undefined) c.tokenHidden = o.tokenHidden;
+      if (o.channelHidden !== undefined) c.channelHidden = o.channelHidden;
+    } else {
+      if (o.heads !== undefined) c.heads = o.heads;
+      if (o.mlpHidden !== undefined) c.mlpHidden = o.mlpHidden;
+    }
+  }
+  return validateArchConfig(c);
+}
+
+async function loadTestSplit(o: TrainOptions, numClasses?: number): Promise<ImageDataset | undefined> {
+  const extra = numClasses === undefined ? {} : { numClasses };
+  if (o.testData !== undefined) {
+    return loadDataset({ path: o.testData, split: "test", ...(o.testLabels ? { labels: o.testLabels } : {}), ...extra });
+  }
+  if (o.labels === undefined && (await datasetHasSplit(o.data, "test"))) {
+    return loadDataset({ path: o.data, split: "test", ...extra });
+  }
+  return undefined;
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export async function runTrain(o: TrainOptions, command: string, log: (s: string) => void = console.log): Promise<void> {
+  const extra = o.numClasses === undefined ? {} : { numClasses: o.numClasses };
+  let train = await loadDataset({ path: o.data, split: "train", ...(o.labels ? { labels: o.labels } : {}), ...extra });
+  let test = await loadTestSplit(o, o.numClasses);
+  const numClasses = Math.max(train.numClasses, test?.numClasses ?? 0);
+  train = { ...train, numClasses };
+  if (test) test = { ...test, numClasses };
+  const arch = archFromOptions(o);
+  const spec = { height: train.height, width: train.width, channels: train.channels, numClasses };
+  const config: TrainConfig = {
+    epochs: o.epochs,
+    batchSize: o.batchSize,
+    learningRate: o.lr,
+    momentum: o.momentum,
+    weightDecay: o.weightDecay,
+    schedule: { name: o.schedule },
+    augmentation: {
+      ...defaultAugmentation(train),
+      ...(o.cropPadding !== undefined ? { cropPadding: o.cropPadding } : {}),
+      ...(o.flip !== undefined ? { flip: o.flip } : {}),
+    },
+    seed: o.seed,
+  };
+  const normalisation = computeNormalisation(train);
+  await initBackend();
+  const core = await createCore();
+  const checkpointDir = `${o.out.replace(/\/+$/, "")}.checkpoint`;
+
+  let model: Awaited<ReturnType<typeof readCheckpoint>>["model"];
+  let stages: string[];
+  let resume: Awaited<ReturnType<typeof readCheckpoint>>["state"] | undefined;
+  if (o.resume && existsSync(checkpointDir)) {
+    const ck = await readCheckpoint(checkpointDir);
+    const m = ck.manifest;
+    if (!m || !sameJson(m.architecture, arch) || !sameJson(m.training, config) || m.dataset.name !== train.name || m.dataset.n !== train.n) {
+      ck.model.dispose();
+      throw new Error(`${checkpointDir}: the checkpoint was made with other settings (architecture, training or data); remove it or drop --resume`);
+    }
+    model = ck.model;
+    stages = m.stages;
+    resume = ck.state;
+    log(`resuming from ${checkpointDir} after epoch ${resume.epoch}`);
+  } else {
+    const built = createModel(arch, spec, core, o.seed);
+    model = built.model;
+    stages = built.stages;
+  }
+  const parameters = countTrainable(model);
+  const manifestFor = (epochs: number, metrics: ModelManifest["metrics"]): ModelManifest => ({
+    format: "classfit-model",
+    version: 1,
+    architecture: arch,
+    input: spec,
+    stages,
+    normalisation,
+    dataset: { name: train.name, n: train.n, ...(test ? { test: { name: test.name, n: test.n } } : {}) },
+    parameters,
+    training: {
+      epochs: config.epochs,
+      batchSize: config.batchSize,
+      learningRate: config.learningRate,
+      momentum: config.momentum,
+      weightDecay: config.weightDecay,
+      schedule: config.schedule.name,
+      augmentation: config.augmentation,
+      seed: config.seed,
+    },
+    epochs,
+    ...(metrics ? { metrics } : {}),
+    command,
+    createdBy: `classfit ${VERSION}`,
+  });
+  log(
+    `training ${arch.arch} (${parameters} parameters) on ${train.name} (${train.n} images ${train.height}×${train.width}×${train.channels}, ${numClasses} classes)` +
+      `${test ? `, testing on ${test.name} (${test.n})` : ""}; ${config.epochs} epochs, batch ${config.batchSize}, lr ${config.learningRate} (${config.schedule.name}), seed ${config.seed}`,
+  );
+  const bar = process.stderr.isTTY
+    ? new cliProgress.SingleBar(
+        { stream: process.stderr, format: " epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | ETA {eta_formatted}", hideCursor: true, fps: 5 },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  try {
+    const result = await trainModel({
+      core,
+      model,
+      train,
+      ...(test ? { test } : {}),
+      normalisation,
+      config,
+      checkpointEvery: o.checkpointEvery,
+      ...(resume ? { resume } : {}),
+      onStep: (p) => {
+        if (!bar) return;
+        if (p.step === 1) bar.start(p.stepsPerEpoch, 0, { epoch: p.epoch, loss: p.loss.toFixed(3) });
+        bar.update(p.step, { epoch: p.epoch, loss: p.loss.toFixed(3) });
+        if (p.step === p.stepsPerEpoch) bar.stop();
+      },
+      onEpoch: (s) => {
+        log(
+          `epoch ${s.epoch}/${config.epochs}: loss ${s.trainLoss.toFixed(4)}, train accuracy ${(100 * s.trainAccuracy).toFixed(2)}%` +
+            `${s.testAccuracy !== undefined ? `, test accuracy ${(100 * s.testAccuracy).toFixed(2)}%` : ""}` +
+            ` (${s.seconds.toFixed(1)} s, ${s.imagesPerSecond.toFixed(0)} images/s)`,
+        );
+      },
+      onCheckpoint: async (state) => {
+        if (state.epoch === config.epochs) return; // the final model is written below
+        await writeCheckpoint(checkpointDir, await serializeModel(model), manifestFor(state.epoch, undefined), state);
+      },
+    });
+    const last = result.final;
+    const evalTest = test ? await evaluateModel(model, test, normalisation, { batchSize: config.batchSize }) : undefined;
+    const manifest = manifestFor(config.epochs, {
+      ...(last ? { trainLoss: last.trainLoss, trainAccuracy: last.trainAccuracy } : {}),
+      ...(evalTest ? { testAccuracy: evalTest.accuracy, testN: evalTest.n } : {}),
+    });
+    await writeModelDir(o.out, await serializeModel(model), manifest);
+    await rm(checkpointDir, { recursive: true, force: true });
+    log(
+      `${o.out}: ${arch.arch}, ${parameters} parameters${evalTest ? `, test accuracy ${(100 * evalTest.accuracy).toFixed(2)}% on ${evalTest.n} images` : ""}`,
+    );
+  } finally {
+    bar?.stop();
+    model.dispose();
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command("train")
+    .description(
+      "Train a network on an image dataset with seeded SGD (momentum, weight decay, schedule, augmentation)\n" +
+        "and write MODELDIR: tfjs model.json + weights.bin + manifest.json (architecture, data, normalisation,\n" +
+        "seed, accuracy, this command). --data takes a directory (IDX, CIFAR-10/100 binary, or\n" +
+        "{train,test}_{images,labels}.npy), an images .npy with --labels, or 'default' (the embedded\n" +
+        "Fashion-MNIST subset). A checkpoint is kept in MODELDIR.checkpoint until training ends.",
+    )
+    .requiredOption("--arch <name>", `architecture: ${ARCH_NAMES.join(", ")}`, choiceArg(ARCH_NAMES))
+    .requiredOption("--data <path>", "training data (directory, images .npy, or 'default')")
+    .option("--labels <y.npy>", "labels for an images .npy")
+    .option("--test-data <path>", "test data (default: the test split of --data when it has one)")
+    .option("--test-labels <y.npy>", "labels for a test images .npy")
+    .requiredOption("--out <MODELDIR>", "output model directory")
+    .option("--epochs <n>", "epochs", intArg(1), DEFAULT_TRAIN_CONFIG.epochs)
+    .option("--batch-size <n>", "mini-batch size", intArg(1), DEFAULT_TRAIN_CONFIG.batchSize)
+    .option("--lr <x>", "peak learning rate", numArg({ min: 0, exclusiveMin: true }), DEFAULT_TRAIN_CONFIG.learningRate)
+    .option("--momentum <x>", "SGD momentum", numArg({ min: 0 }), DEFAULT_TRAIN_CONFIG.momentum)
+    .option("--weight-decay <x>", "L2 weight decay on kernels", numArg({ min: 0 }), DEFAULT_TRAIN_CONFIG.weightDecay)
+    .option("--schedule <name>", `learning-rate schedule: ${SCHEDULES.join(", ")}`, choiceArg(SCHEDULES), "onecycle")
+    .option("--seed <n>", "seed of weight init, shuffling and augmentation", intArg(0), 0)
+    .option("--width <x>", "resnet/convnet: width multiplier of 64/128/256/512", numArg({ min: 0, exclusiveMin: true }))
+    .option("--blocks <list>", "resnet/convnet: basic blocks per stage, e.g. 2,2,2,2", intListArg)
+    .option("--depth <n>", "resnet/convnet: 10, 18 or 34; mixer/vit: number of blocks", intArg(1))
+    .option("--patch <n>", "mixer/vit: patch size", intArg(1))
+    .option("--dim <n>", "mixer/vit: token dimension", intArg(1))
+    .option("--heads <n>", "vit: attention heads", intArg(1))
+    .option("--mlp-hidden <n>", "vit: MLP hidden width", intArg(1))
+    .option("--token-hidden <n>", "mixer: token-mixing hidden width", intArg(1))
+    .option("--channel-hidden <n>", "mixer: channel-mixing hidden width", intArg(1))
+    .option("--stage-groups <n>", "mixer/vit: number of stage outputs (divides --depth)", intArg(1))
+    .option("--crop-padding <n>", "random-crop padding (default 4 for ≥ 32 px, else 2; 0 disables)", intArg(0))
+    .option("--flip", "random horizontal flips (default: on for RGB, off for grey images)")
+    .option("--no-flip", "no horizontal flips")
+    .option("--num-classes <n>", "number of classes (default: max label + 1)", intArg(2))
+    .option("--checkpoint-every <n>", "epochs between checkpoints", intArg(1), 1)
+    .option("--resume", "continue from MODELDIR.checkpoint if it exists")
+    .action(async (opts: TrainOptions, cmd: Command) => {
+      await runTrain(opts, commandLine(cmd));
+    });
+}

@@ -1,0 +1,377 @@
+// End-to-end tests of reduce / fit / density / kl through the CLI entry point `main(argv)`
+// in-process (fast), and through the built dist/cli.js where the process itself matters (exit
+// status, signals). `fit` always runs its workers from dist/ (`npm test` builds first).
+// Covers outputs, determinism, and every bad input the issue lists, each showing the message,
+// a non-zero exit and that earlier results are intact.
+import { type SpawnSyncReturns, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { encodeNpy, parseNpy } from "@classfit/models/npy";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { main } from "../cli.js";
+
+const cli = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
+let dir: string;
+const p = (f: string) => join(dir, f);
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+/** The CLI in this process, stdout/stderr captured. */
+async function classfit(...argv: string[]): Promise<Run> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => {
+    out.push(`${a.join(" ")}\n`);
+  });
+  const write = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+    err.push(String(chunk));
+    return true;
+  });
+  try {
+    const status = await main(argv);
+    return { status, stdout: out.join(""), stderr: err.join("") };
+  } finally {
+    log.mockRestore();
+    write.mockRestore();
+  }
+}
+/** The built CLI as a child process. */
+function classfitProcess(...argv: string[]): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [cli, ...argv], { encoding: "utf8", timeout: 120_000 });
+}
+async function ok(...argv: string[]): Promise<string> {
+  const r = await classfit(...argv);
+  if (r.status !== 0) throw new Error(`classfit ${argv.join(" ")} exited ${r.status}:\n${r.stderr}`);
+  return r.stdout;
+}
+async function fails(re: RegExp, ...argv: string[]): Promise<Run> {
+  const r = await classfit(...argv);
+  expect(r.status, r.stdout + r.stderr).not.toBe(0);
+  expect(r.stderr).toMatch(re);
+  return r;
+}
+const readArr = (f: string) => parseNpy(new Uint8Array(readFileSync(p(f))), { name: f });
+const sha = (f: string) => readFileSync(f).toString("hex");
+
+// Test data from a small LCG + Box–Muller (test fixture only; the tool's own randomness is wasm's).
+function gaussianRows(n: number, d: number, seed: number, shift: number[]): Float64Array {
+  let s = seed >>> 0;
+  const u = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s + 0.5) / 2 ** 32;
+  };
+  const x = new Float64Array(n * d);
+  for (let i = 0; i < n * d; i++) {
+    x[i] = Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()) + (shift[i % d] ?? 0);
+  }
+  return x;
+}
+
+const FAST = ["--sweeps", "24", "--burn-in", "12", "--thin", "3", "--chains", "2"];
+const N = 40;
+const D = 3;
+
+beforeAll(() => {
+  if (!existsSync(cli)) throw new Error(`${cli} missing: run \`npm run build\` first`);
+  dir = mkdtempSync(join(tmpdir(), "classfit-cmd-"));
+  // Three classes of N rows in D dims, well separated.
+  const x = new Float64Array(3 * N * D);
+  for (let c = 0; c < 3; c++) x.set(gaussianRows(N, D, 7 + c, [4 * c, -3 * c, c]), c * N * D);
+  const y = new BigInt64Array(3 * N).map((_, i) => BigInt(Math.floor(i / N)));
+  writeFileSync(p("Z.npy"), encodeNpy(x, [3 * N, D]));
+  writeFileSync(p("y.npy"), encodeNpy(y, [3 * N]));
+  // A wider matrix for reduce.
+  writeFileSync(p("R.npy"), encodeNpy(Float32Array.from(gaussianRows(50, 8, 3, [1, 2, 3, 4, 5, 6, 7, 8])), [50, 8]));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("reduce", () => {
+  it("writes Z (n × k), the projection, prints the retained energy; --projection reproduces Z", async () => {
+    const out = await ok("reduce", "--data", p("R.npy"), "--k", "3", "--out", p("Zr.npy"));
+    expect(out).toMatch(/retained energy \d+\.\d+%/);
+    const z = readArr("Zr.npy");
+    expect(z.shape).toEqual([50, 3]);
+    expect(existsSync(p("Zr.projection.bin"))).toBe(true);
+    await ok("reduce", "--data", p("R.npy"), "--projection", p("Zr.projection.bin"), "--out", p("Zr2.npy"));
+    expect(readArr("Zr2.npy").data).toEqual(z.data);
+    // Centred PCA differs from the uncentred SVD on data with a non-zero mean.
+    await ok("reduce", "--data", p("R.npy"), "--k", "3", "--center", "--out", p("Zc.npy"));
+    expect(readArr("Zc.npy").data).not.toEqual(z.data);
+  });
+  it("rejects k > d, a bad --k, and keeps the earlier output", async () => {
+    const before = sha(p("Zr.npy"));
+    await fails(/--k 9 exceeds the 8 columns/, "reduce", "--data", p("R.npy"), "--k", "9", "--out", p("Zr.npy"));
+    await fails(
+      /option '--k <k>' argument 'x' is invalid/,
+      "reduce",
+      "--data",
+      p("R.npy"),
+      "--k",
+      "x",
+      "--out",
+      p("Zr.npy"),
+    );
+    expect(sha(p("Zr.npy"))).toBe(before);
+  });
+});
+
+describe("fit → density → kl", () => {
+  it("fits one model per label, prints n/K/R̂/time, writes a valid manifest", async () => {
+    const out = await ok(
+      "fit",
+      "--data",
+      p("Z.npy"),
+      "--labels",
+      p("y.npy"),
+      "--out",
+      p("fit"),
+      ...FAST,
+      "--workers",
+      "2",
+    );
+    expect(out).toMatch(/class\s+n\s+K\s+R̂\s+time/);
+    for (const c of [0, 1, 2])
+      expect(out).toMatch(new RegExp(`\\n${c}\\s+${N}\\s+\\d+\\.\\d\\d\\s+(\\d+\\.\\d{3}|—)\\s+\\d+\\.\\ds`));
+    const m = JSON.parse(readFileSync(p("fit/manifest.json"), "utf8"));
+    expect(m.format).toBe("classfit-fitdir");
+    expect(m.classes.map((c: { label: number }) => c.label)).toEqual([0, 1, 2]);
+    expect(m.data).toMatchObject({ file: "Z.npy", n: 3 * N, d: D });
+    expect(readdirSync(p("fit")).sort()).toEqual(["class-0.bin", "class-1.bin", "class-2.bin", "manifest.json"]);
+    for (const c of m.classes) expect(c.meanK).toBeGreaterThanOrEqual(1);
+  });
+
+  it("is deterministic and independent of the worker count", async () => {
+    await ok("fit", "--data", p("Z.npy"), "--labels", p("y.npy"), "--out", p("fit1"), ...FAST, "--workers", "1");
+    for (const c of [0, 1, 2]) expect(sha(p(`fit1/class-${c}.bin`))).toBe(sha(p(`fit/class-${c}.bin`)));
+    await ok("fit", "--data", p("Z.npy"), "--labels", p("y.npy"), "--out", p("fit3"), ...FAST, "--seed", "5");
+    expect(sha(p("fit3/class-0.bin"))).not.toBe(sha(p("fit/class-0.bin")));
+  });
+
+  it("density: own-class scores equal the matching column of --all-classes; own class scores highest", async () => {
+    await ok("density", "--fit", p("fit"), "--data", p("Z.npy"), "--labels", p("y.npy"), "--out", p("S.npy"));
+    await ok("density", "--fit", p("fit"), "--data", p("Z.npy"), "--all-classes", "--out", p("SA.npy"));
+    const s = readArr("S.npy");
+    const a = readArr("SA.npy");
+    expect(s.shape).toEqual([3 * N]);
+    expect(a.shape).toEqual([3 * N, 3]);
+    let ownBest = 0;
+    for (let i = 0; i < 3 * N; i++) {
+      const y = Math.floor(i / N);
+      const row = [0, 1, 2].map((j) => (a.data as Float64Array)[i * 3 + j] as number);
+      expect(Number.isFinite(s.data[i])).toBe(true);
+      expect(row[y]).toBeCloseTo(s.data[i] as number, 10);
+      if (Math.max(...row) === row[y]) ownBest++;
+    }
+    expect(ownBest).toBeGreaterThan(0.95 * 3 * N); // well-separated classes
+  });
+
+  it("kl: finite estimates with standard errors, as JSON", async () => {
+    await ok("kl", "--fit", p("fit"), "--out", p("kl.json"), "--samples", "2000");
+    const k = JSON.parse(readFileSync(p("kl.json"), "utf8"));
+    expect(k.classes).toHaveLength(3);
+    for (const c of k.classes) {
+      expect(Number.isFinite(c.kl)).toBe(true);
+      expect(c.standardError).toBeGreaterThan(0);
+    }
+  });
+
+  it("without labels, one model for all rows; density then needs no labels", async () => {
+    await ok("fit", "--data", p("Z.npy"), "--out", p("fitall"), ...FAST);
+    expect(readdirSync(p("fitall")).sort()).toEqual(["class-all.bin", "manifest.json"]);
+    await ok("density", "--fit", p("fitall"), "--data", p("Z.npy"), "--out", p("Sall.npy"));
+    expect(readArr("Sall.npy").shape).toEqual([3 * N]);
+    await fails(
+      /holds 3 class models: pass --labels/,
+      "density",
+      "--fit",
+      p("fit"),
+      "--data",
+      p("Z.npy"),
+      "--out",
+      p("x.npy"),
+    );
+  });
+});
+
+describe("bad input: clear message, non-zero exit, earlier results intact", () => {
+  const fitArgs = (data: string, labels: string | null, out = "fit") => [
+    "fit",
+    "--data",
+    p(data),
+    ...(labels ? ["--labels", p(labels)] : []),
+    "--out",
+    p(out),
+    ...FAST,
+  ];
+  const fitIntact = () => {
+    const before = sha(p("fit/manifest.json"));
+    return () => expect(sha(p("fit/manifest.json"))).toBe(before);
+  };
+
+  it("NaN/Inf: the error names the row and column", async () => {
+    const check = fitIntact();
+    const x = gaussianRows(10, D, 1, []);
+    x[7 * D + 2] = Number.POSITIVE_INFINITY;
+    writeFileSync(p("inf.npy"), encodeNpy(x, [10, D]));
+    await fails(/inf\.npy: row 7, column 2 is \+Inf/, ...fitArgs("inf.npy", null));
+    // The same through the real binary: message on stderr, exit status 1.
+    const r = classfitProcess(...fitArgs("inf.npy", null));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^classfit: .*inf\.npy: row 7, column 2 is \+Inf/);
+    check();
+    expect(readdirSync(dir).filter((f) => f.includes(".partial"))).toEqual([]);
+  });
+
+  it("labels/data shape mismatch and float labels", async () => {
+    const check = fitIntact();
+    writeFileSync(p("y5.npy"), encodeNpy(new Int32Array(5), [5]));
+    await fails(/y5\.npy: holds 5 labels but .*Z\.npy has 120 rows/, ...fitArgs("Z.npy", "y5.npy"));
+    writeFileSync(p("yf.npy"), encodeNpy(new Float64Array(3 * N), [3 * N]));
+    await fails(/yf\.npy: expected an integer dtype, got float64/, ...fitArgs("Z.npy", "yf.npy"));
+    await fails(
+      /has 120 rows|holds 5 labels/,
+      "density",
+      "--fit",
+      p("fit"),
+      "--data",
+      p("Z.npy"),
+      "--labels",
+      p("y5.npy"),
+      "--out",
+      p("S.npy"),
+    );
+    check();
+  });
+
+  it("a class with one example works; d > n works and warns; a zero-variance dimension warns", async () => {
+    const x = gaussianRows(12, D, 9, [0, 0, 0]);
+    for (let i = 0; i < 12; i++) x[i * D + 1] = 2.5; // dimension 1 constant
+    writeFileSync(p("odd.npy"), encodeNpy(x, [12, D]));
+    writeFileSync(p("yodd.npy"), encodeNpy(Int32Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]), [12]));
+    const r = await classfit(...fitArgs("odd.npy", "yodd.npy", "fitodd"));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/class 1: one example/);
+    expect(r.stderr).toMatch(/class 0: zero variance in dimension\(s\) 1/);
+    expect(r.stdout).toMatch(/\n1\s+1\s+/);
+    await ok(
+      "density",
+      "--fit",
+      p("fitodd"),
+      "--data",
+      p("odd.npy"),
+      "--labels",
+      p("yodd.npy"),
+      "--out",
+      p("Sodd.npy"),
+    );
+    expect(Array.from(readArr("Sodd.npy").data as Float64Array).every(Number.isFinite)).toBe(true);
+    // d = 6 > n = 4
+    writeFileSync(p("wide.npy"), encodeNpy(gaussianRows(4, 6, 2, []), [4, 6]));
+    const w = await classfit("fit", "--data", p("wide.npy"), "--out", p("fitwide"), ...FAST);
+    expect(w.status, w.stderr).toBe(0);
+    expect(w.stderr).toMatch(/d = 6 > n = 4/);
+  });
+
+  it("corrupt and unsupported .npy files", async () => {
+    const check = fitIntact();
+    const good = readFileSync(p("Z.npy"));
+    writeFileSync(p("trunc.npy"), good.subarray(0, good.length - 10));
+    await fails(/trunc\.npy: truncated data/, ...fitArgs("trunc.npy", null));
+    writeFileSync(p("junk.npy"), "not an array at all");
+    await fails(/junk\.npy: not a \.npy file/, ...fitArgs("junk.npy", null));
+    const big = Buffer.from(encodeNpy(new Float64Array(6), [2, 3]));
+    big[big.indexOf("<f8")] = ">".charCodeAt(0);
+    writeFileSync(p("big.npy"), big);
+    await fails(/big\.npy: big-endian dtype '>f8' is not supported/, ...fitArgs("big.npy", null));
+    await fails(/nope\.npy: cannot read \(no such file\)/, ...fitArgs("nope.npy", null));
+    check();
+  });
+
+  it("FITDIR problems: wrong dimension, tampered model, unknown label", async () => {
+    writeFileSync(p("Z4.npy"), encodeNpy(gaussianRows(5, 4, 1, []), [5, 4]));
+    await fails(
+      /has 4 columns but .*fitted on 3-dimensional data/,
+      "density",
+      "--fit",
+      p("fit"),
+      "--data",
+      p("Z4.npy"),
+      "--all-classes",
+      "--out",
+      p("x.npy"),
+    );
+    writeFileSync(p("y9.npy"), encodeNpy(new Int32Array(3 * N).fill(9), [3 * N]));
+    await fails(
+      /row 0 has label 9, for which .* holds no model/,
+      "density",
+      "--fit",
+      p("fit"),
+      "--data",
+      p("Z.npy"),
+      "--labels",
+      p("y9.npy"),
+      "--out",
+      p("x.npy"),
+    );
+    const bin = readFileSync(p("fit1/class-1.bin"));
+    bin[bin.length - 1] = (bin[bin.length - 1] ?? 0) ^ 1;
+    writeFileSync(p("fit1/class-1.bin"), bin);
+    await fails(/class-1\.bin: sha256 does not match/, "kl", "--fit", p("fit1"), "--out", p("k.json"));
+    // kl's reference Gaussian needs the fit's own data: other data is refused.
+    await fails(
+      /Z4\.npy: differs from the data .* was fitted on/,
+      "kl",
+      "--fit",
+      p("fit"),
+      "--data",
+      p("Z4.npy"),
+      "--out",
+      p("k.json"),
+    );
+    expect(existsSync(p("k.json"))).toBe(false);
+    expect(existsSync(p("x.npy"))).toBe(false);
+  });
+
+  it("an interrupted fit leaves no FITDIR that looks complete; the rerun cleans the stale staging dir", async () => {
+    const check = fitIntact();
+    // Big enough to still be running when killed.
+    const long = [
+      "fit",
+      "--data",
+      p("Z.npy"),
+      "--labels",
+      p("y.npy"),
+      "--out",
+      p("fit"),
+      "--sweeps",
+      "100000",
+      "--burn-in",
+      "10",
+      "--workers",
+      "1",
+    ];
+    const child = spawn(process.execPath, [cli, ...long], { stdio: "ignore" });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(existsSync(p(".fit.partial"))).toBe(true);
+    child.kill("SIGKILL");
+    await new Promise((r) => child.on("exit", r));
+    check(); // the earlier fit is untouched
+    expect(existsSync(p(".fit.partial"))).toBe(true); // the crash left staging behind…
+    await ok("density", "--fit", p("fit"), "--data", p("Z.npy"), "--labels", p("y.npy"), "--out", p("S2.npy"));
+    // …and the next fit removes it.
+    await ok(...fitArgs("Z.npy", "y.npy", "fit"));
+    expect(existsSync(p(".fit.partial"))).toBe(false);
+    // SIGINT: the CLI removes its staging dir itself and exits 130.
+    const c2 = spawn(process.execPath, [cli, ...long], { stdio: "ignore" });
+    await new Promise((r) => setTimeout(r, 1500));
+    c2.kill("SIGINT");
+    const code = await new Promise((r) => c2.on("exit", (c) => r(c)));
+    expect(code).toBe(130);
+    expect(existsSync(p(".fit.partial"))).toBe(false);
+  });
+});
