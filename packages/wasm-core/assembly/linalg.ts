@@ -224,67 +224,71 @@ export function gramBlockUpdate(xt: usize, gram: usize, cp: i32): void {
  * (row stride ld f64s) to tridiagonal T = Qᵀ A Q: diagonal d[0..n), off-diagonal e[0..n−1)
  * (e[j] = T[j][j+1]; e[n−1] = 0). Q = H_0 H_1 ⋯ H_{n−3}, H_j = I − tau[j]·v vᵀ acting on
  * indices j+1..n−1, with v (v[0] = 1) stored in the unused upper part of row j:
- * a[j][j+1..n). p and w are scratch f64[n]. The lower triangle is destroyed. */
-export function tridiagonalize(a: usize, n: i32, ld: i32, d: usize, e: usize, tau: usize, p: usize, w: usize): void {
+ * a[j][j+1..n). p, q and w are scratch f64[n]. The lower triangle is destroyed.
+ *
+ * Each step needs p = τ B v over the trailing block B and then the rank-2 update
+ * B ← B − v wᵀ − w vᵀ; for large n both stream B from memory. The update of step j and the
+ * product of step j+1 are fused into one pass over B (the next reflector only needs the
+ * updated first column, which is updated ahead of the pass), halving the memory traffic. */
+export function tridiagonalize(
+  a: usize,
+  n: i32,
+  ld: i32,
+  d: usize,
+  e: usize,
+  tau: usize,
+  p: usize,
+  q: usize,
+  w: usize,
+): void {
   const ldb = <usize>ld << 3;
+  if (n >= 3) {
+    // Step 0's product, unfused.
+    const t0 = householder(a, n, ldb, 0, d, e, tau);
+    if (t0 != 0.0) trailingProduct(a, n, ldb, 0, p);
+  }
   for (let j = 0; j < n - 2; j++) {
     const m = n - j - 1;
     const v = a + <usize>j * ldb + (<usize>(j + 1) << 3);
-    // v ← column j below the diagonal; scaled norm of its tail.
-    let scale = 0.0;
-    for (let t = 0; t < m; t++) {
-      const x = load<f64>(a + <usize>(j + 1 + t) * ldb + (<usize>j << 3));
-      store<f64>(f64At(v, t), x);
-      if (t > 0) scale = Math.max(scale, Math.abs(x));
-    }
-    store<f64>(f64At(d, j), load<f64>(a + <usize>j * ldb + (<usize>j << 3)));
-    const alpha = load<f64>(v);
-    let xnorm = 0.0;
-    if (scale > 0.0) {
-      let ss = 0.0;
-      for (let t = 1; t < m; t++) {
-        const x = load<f64>(f64At(v, t)) / scale;
-        ss += x * x;
+    const b0 = a + <usize>(j + 1) * ldb + (<usize>(j + 1) << 3); // B[0][0]
+    const tj = load<f64>(f64At(tau, j));
+    if (tj != 0.0) {
+      // p ← τ·(B v); w = p − (τ/2)(pᵀv)·v.
+      let pv = 0.0;
+      for (let t = 0; t < m; t++) {
+        const pt = load<f64>(f64At(p, t)) * tj;
+        store<f64>(f64At(p, t), pt);
+        pv += pt * load<f64>(f64At(v, t));
       }
-      xnorm = scale * Math.sqrt(ss);
+      const kk = 0.5 * tj * pv;
+      for (let t = 0; t < m; t++) store<f64>(f64At(w, t), load<f64>(f64At(p, t)) - kk * load<f64>(f64At(v, t)));
+      // Update B's first column ahead of the pass (the next reflector is built from it).
+      const w0 = load<f64>(w);
+      const v0 = load<f64>(v);
+      for (let t = 0; t < m; t++) {
+        const el = b0 + <usize>t * ldb;
+        store<f64>(el, load<f64>(el) - (load<f64>(f64At(v, t)) * w0 + load<f64>(f64At(w, t)) * v0));
+      }
     }
-    if (xnorm == 0.0) {
-      // Column already reduced: H_j = I.
-      store<f64>(f64At(tau, j), 0.0);
-      store<f64>(f64At(e, j), alpha);
-      store<f64>(v, 1.0);
-      continue;
+    let tn = 0.0;
+    const vn = v + ldb + 8; // next reflector: upper part of row j+1
+    if (j + 1 < n - 2) {
+      tn = householder(a, n, ldb, j + 1, d, e, tau);
+      if (tn != 0.0) memory.fill(q, 0, <usize>(m - 1) << 3);
     }
-    // LAPACK dlarfg: beta = −sign(alpha)·‖x‖, tau = (beta − alpha)/beta, v = x/(alpha − beta).
-    const beta = alpha >= 0.0 ? -Math.hypot(alpha, xnorm) : Math.hypot(alpha, xnorm);
-    const tj = (beta - alpha) / beta;
-    const sc = 1.0 / (alpha - beta);
-    store<f64>(v, 1.0);
-    for (let t = 1; t < m; t++) store<f64>(f64At(v, t), load<f64>(f64At(v, t)) * sc);
-    store<f64>(f64At(tau, j), tj);
-    store<f64>(f64At(e, j), beta);
-    // p = tau·B v over the trailing block B = a[j+1.., j+1..] (lower triangle), one pass per
-    // row: row t contributes dot(B[t][0..t), v) to p[t] and v[t]·B[t][0..t) to p[0..t).
-    memory.fill(p, 0, <usize>m << 3);
-    const b0 = a + <usize>(j + 1) * ldb + (<usize>(j + 1) << 3);
-    for (let t = 0; t < m; t++) {
-      const row = b0 + <usize>t * ldb;
-      const vt = load<f64>(f64At(v, t));
-      const s = symvRow(row, v, p, vt, t);
-      store<f64>(f64At(p, t), load<f64>(f64At(p, t)) + s + load<f64>(f64At(row, t)) * vt);
+    if (tj == 0.0 && tn == 0.0) continue;
+    // One pass over rows 1..m−1 of B: finish the rank-2 update (columns 1..t) and, with the
+    // updated row still in cache, add its share of the next product q = B' v'.
+    for (let t = 1; t < m; t++) {
+      const row = b0 + <usize>t * ldb + 8;
+      if (tj != 0.0) rank2Row(row, v + 8, w + 8, load<f64>(f64At(v, t)), load<f64>(f64At(w, t)), t);
+      if (tn != 0.0) {
+        const vt = load<f64>(f64At(vn, t - 1));
+        const s = symvRow(row, vn, q, vt, t - 1);
+        store<f64>(f64At(q, t - 1), load<f64>(f64At(q, t - 1)) + s + load<f64>(f64At(row, t - 1)) * vt);
+      }
     }
-    let pv = 0.0;
-    for (let t = 0; t < m; t++) {
-      const pt = load<f64>(f64At(p, t)) * tj;
-      store<f64>(f64At(p, t), pt);
-      pv += pt * load<f64>(f64At(v, t));
-    }
-    // w = p − (tau/2)(pᵀv)·v; B ← B − v wᵀ − w vᵀ.
-    const kk = 0.5 * tj * pv;
-    for (let t = 0; t < m; t++) store<f64>(f64At(w, t), load<f64>(f64At(p, t)) - kk * load<f64>(f64At(v, t)));
-    for (let t = 0; t < m; t++) {
-      rank2Row(b0 + <usize>t * ldb, v, w, load<f64>(f64At(v, t)), load<f64>(f64At(w, t)), t + 1);
-    }
+    if (tn != 0.0) memory.copy(p, q, <usize>(m - 1) << 3);
   }
   if (n >= 2) {
     store<f64>(f64At(d, n - 2), load<f64>(a + <usize>(n - 2) * ldb + (<usize>(n - 2) << 3)));
@@ -295,6 +299,61 @@ export function tridiagonalize(a: usize, n: i32, ld: i32, d: usize, e: usize, ta
     store<f64>(f64At(e, n - 1), 0.0);
   }
   for (let j = n - 2; j < n; j++) if (j >= 0) store<f64>(f64At(tau, j), 0.0);
+}
+
+/** Builds reflector j from column j below the diagonal (LAPACK dlarfg): stores v (v[0] = 1)
+ * in a[j][j+1..n), sets d[j] = a[j][j], e[j] = beta, tau[j]; returns tau (0: H_j = I). */
+function householder(a: usize, n: i32, ldb: usize, j: i32, d: usize, e: usize, tau: usize): f64 {
+  const m = n - j - 1;
+  const v = a + <usize>j * ldb + (<usize>(j + 1) << 3);
+  let scale = 0.0;
+  for (let t = 0; t < m; t++) {
+    const x = load<f64>(a + <usize>(j + 1 + t) * ldb + (<usize>j << 3));
+    store<f64>(f64At(v, t), x);
+    if (t > 0) scale = Math.max(scale, Math.abs(x));
+  }
+  store<f64>(f64At(d, j), load<f64>(a + <usize>j * ldb + (<usize>j << 3)));
+  const alpha = load<f64>(v);
+  let xnorm = 0.0;
+  if (scale > 0.0) {
+    // Scaled sum of squares: no overflow or underflow for any finite column.
+    let ss = 0.0;
+    for (let t = 1; t < m; t++) {
+      const x = load<f64>(f64At(v, t)) / scale;
+      ss += x * x;
+    }
+    xnorm = scale * Math.sqrt(ss);
+  }
+  if (xnorm == 0.0) {
+    store<f64>(f64At(tau, j), 0.0);
+    store<f64>(f64At(e, j), alpha);
+    store<f64>(v, 1.0);
+    return 0.0;
+  }
+  // beta = −sign(alpha)·‖x‖, tau = (beta − alpha)/beta, v = x/(alpha − beta).
+  const beta = alpha >= 0.0 ? -Math.hypot(alpha, xnorm) : Math.hypot(alpha, xnorm);
+  const tj = (beta - alpha) / beta;
+  const sc = 1.0 / (alpha - beta);
+  store<f64>(v, 1.0);
+  for (let t = 1; t < m; t++) store<f64>(f64At(v, t), load<f64>(f64At(v, t)) * sc);
+  store<f64>(f64At(tau, j), tj);
+  store<f64>(f64At(e, j), beta);
+  return tj;
+}
+
+/** p = B v (unscaled) over the trailing block of step j, B = a[j+1.., j+1..] (lower), with
+ * v the reflector stored in row j; one pass per row (dot with v and axpy into p). */
+function trailingProduct(a: usize, n: i32, ldb: usize, j: i32, p: usize): void {
+  const m = n - j - 1;
+  const v = a + <usize>j * ldb + (<usize>(j + 1) << 3);
+  const b0 = a + <usize>(j + 1) * ldb + (<usize>(j + 1) << 3);
+  memory.fill(p, 0, <usize>m << 3);
+  for (let t = 0; t < m; t++) {
+    const row = b0 + <usize>t * ldb;
+    const vt = load<f64>(f64At(v, t));
+    const s = symvRow(row, v, p, vt, t);
+    store<f64>(f64At(p, t), load<f64>(f64At(p, t)) + s + load<f64>(f64At(row, t)) * vt);
+  }
 }
 
 /** Returns Σ_{i<len} row[i]·v[i] and adds vt·row[i] to p[i] (SIMD, one pass over row). */
@@ -597,7 +656,7 @@ export function symEigTop(a: usize, n: i32, ld: i32, k: i32, vals: usize, vecs: 
   const work = heap.alloc(nb * 6);
   const d2 = heap.alloc(nb);
   const e2 = heap.alloc(nb);
-  tridiagonalize(a, n, ld, d, e, tau, work, work + nb);
+  tridiagonalize(a, n, ld, d, e, tau, work, work + nb, work + 2 * nb);
   memory.copy(d2, d, nb);
   memory.copy(e2, e, nb);
   let status = 0;
