@@ -119,19 +119,21 @@ export function precRank1Simd(w: usize, v: usize, d: i32, ld: i32, sigma: f64): 
     const c = r / wkk;
     const s = vk / wkk;
     store<f64>(row + (<usize>kk << 3), r);
+    const ic = 1.0 / c;
     const vc = f64x2.splat(c);
+    const vic = f64x2.splat(ic);
     const vss = f64x2.splat(sigma * s);
     const vs = f64x2.splat(s);
     let j = 0;
     for (; j + 2 <= kk; j += 2) {
       const o = <usize>j << 3;
-      const wn = f64x2.div(f64x2.add(v128.load(row + o), f64x2.mul(vss, v128.load(v + o))), vc);
+      const wn = f64x2.mul(f64x2.add(v128.load(row + o), f64x2.mul(vss, v128.load(v + o))), vic);
       v128.store(row + o, wn);
       v128.store(v + o, f64x2.sub(f64x2.mul(vc, v128.load(v + o)), f64x2.mul(vs, wn)));
     }
     for (; j < kk; j++) {
       const o = <usize>j << 3;
-      const wn = (load<f64>(row + o) + sigma * s * load<f64>(v + o)) / c;
+      const wn = (load<f64>(row + o) + sigma * s * load<f64>(v + o)) * ic;
       store<f64>(row + o, wn);
       store<f64>(v + o, c * load<f64>(v + o) - s * wn);
     }
@@ -151,9 +153,10 @@ export function precRank1Scalar(w: usize, v: usize, d: i32, ld: i32, sigma: f64)
     const c = r / wkk;
     const s = vk / wkk;
     store<f64>(row + (<usize>kk << 3), r);
+    const ic = 1.0 / c;
     for (let j = 0; j < kk; j++) {
       const o = <usize>j << 3;
-      const wn = (load<f64>(row + o) + sigma * s * load<f64>(v + o)) / c;
+      const wn = (load<f64>(row + o) + sigma * s * load<f64>(v + o)) * ic;
       store<f64>(row + o, wn);
       store<f64>(v + o, c * load<f64>(v + o) - s * wn);
     }
@@ -203,6 +206,33 @@ export function mahalScalar(w: usize, r: usize, d: i32, ld: i32): f64 {
     total += s * s;
   }
   return total;
+}
+
+/** out = W r like lowerMatVec, four rows at a time (see mahalSimd); out has length ≥ ld
+ * (rows d..ld−1 give 0) and must not alias r. r has length ld with zero padding. */
+export function lowerMatVecSimd(w: usize, r: usize, out: usize, d: i32, ld: i32): void {
+  const stride = <usize>ld << 3;
+  for (let j = 0; j < d; j += 4) {
+    const r0 = w + <usize>j * stride;
+    const r1 = r0 + stride;
+    const r2 = r1 + stride;
+    const r3 = r2 + stride;
+    let a0 = f64x2.splat(0.0);
+    let a1 = f64x2.splat(0.0);
+    let a2 = f64x2.splat(0.0);
+    let a3 = f64x2.splat(0.0);
+    const len = <usize>(j + 4) << 3;
+    for (let o: usize = 0; o < len; o += 16) {
+      const rv = v128.load(r + o);
+      a0 = f64x2.add(a0, f64x2.mul(v128.load(r0 + o), rv));
+      a1 = f64x2.add(a1, f64x2.mul(v128.load(r1 + o), rv));
+      a2 = f64x2.add(a2, f64x2.mul(v128.load(r2 + o), rv));
+      a3 = f64x2.add(a3, f64x2.mul(v128.load(r3 + o), rv));
+    }
+    const o = <usize>j << 3;
+    v128.store(out + o, f64x2.add(v128.shuffle<f64>(a0, a1, 0, 2), v128.shuffle<f64>(a0, a1, 1, 3)));
+    v128.store(out + o, f64x2.add(v128.shuffle<f64>(a2, a3, 0, 2), v128.shuffle<f64>(a2, a3, 1, 3)), 16);
+  }
 }
 
 /** out = W r (lower d×d, stride ld) for j < d; out has length ≥ d. `out` must not alias r. */

@@ -199,7 +199,6 @@ export function chainSweep(ch: Chain): void {
     setI32(perm, i, i32At(perm, j));
     setI32(perm, j, t);
   }
-  for (let m = 0; m < ch.splitMerge; m++) splitMergeStep(ch);
   const logAlphaInit = Math.log(ch.alpha);
   for (let t = 0; t < n; t++) {
     const i = i32At(perm, t);
@@ -271,6 +270,10 @@ export function chainSweep(ch: Chain): void {
       putIn(ch, s, x);
     }
   }
+  // Split–merge after the scan: from a random start the first scan sorts the points, and
+  // merging the initial (exchangeable, hence similar) random clusters first would throw
+  // that structure away.
+  for (let m = 0; m < ch.splitMerge; m++) splitMergeStep(ch);
   sampleAlpha(ch);
   ch.sweeps++;
   ch.logJoint = computeLogJoint(ch);
@@ -387,7 +390,7 @@ function addTracked(ch: Chain, s: i32, list: usize, m: i32, p: i32): i32 {
  * marginals), so the move leaves the same distribution invariant as the Gibbs scan; it exists
  * because single-site Gibbs cannot open a cluster in high dimension under a diffuse prior
  * (the prior predictive t0 is orders of magnitude below any fitted cluster's density). */
-function splitMergeStep(ch: Chain): void {
+export function splitMergeStep(ch: Chain): void {
   const n = ch.n;
   if (n < 2) return;
   const cl = ch.cl;
@@ -450,11 +453,14 @@ function splitMergeStep(ch: Chain): void {
       release(cl, B);
     }
   } else {
-    // The merged cluster, built from both member lists.
+    // The merged cluster, rebuilt from both member lists (cheaper than n rank-one adds).
     const M = acquire(cl);
-    let nmm = 0;
-    for (let t = 0; t < na; t++) nmm = addTracked(ch, M, ch.others, nmm, i32At(ch.listA, t));
-    for (let t = 0; t < nb; t++) nmm = addTracked(ch, M, ch.others, nmm, i32At(ch.listB, t));
+    for (let t = 0; t < na; t++) setI32(ch.others, t, i32At(ch.listA, t));
+    for (let t = 0; t < nb; t++) setI32(ch.others, na + t, i32At(ch.listB, t));
+    if (!rebuild(cl, M, ch.X, ch.ld, ch.others, nm)) {
+      throw new Error("gibbs: a cluster scatter matrix is not positive definite (degenerate prior scale S0)");
+    }
+    cl.rebuilds--; // a construction, not a repair
     const mlM = logMarginal(cl, M);
     const logPi = -(logAlpha + lgamma(<f64>na) + lgamma(<f64>nb) - lgamma(<f64>nm)) + mlM - mlA - mlB;
     release(cl, A);

@@ -288,7 +288,7 @@ export function linalg_sym_eig(a: usize, n: i32, k: i32, vals: usize, vecs: usiz
 // [section: dpgmm]
 import { Clusters, clustersCreate, clustersFree, acquire as cluAcquire, addPoint, removePoint, rebuild as cluRebuild, strideFor, muPtr, wPtr, exportChol, mahalTo, logWeightedT, logWeightedTRemoved, logPriorT, logMarginal, countOf } from "./niw";
 import { cholRank1, precRank1Simd, precRank1Scalar, mahalSimd, mahalScalar } from "./chol";
-import { Chain, chainCreate, chainFree, chainSweep, chainK, chainExport, chainAssignments } from "./gibbs";
+import { Chain, chainCreate, chainFree, chainSweep, chainK, chainExport, chainAssignments, splitMergeStep } from "./gibbs";
 import { Mixture, mixtureCreate, mixtureFree, mixtureLogPdf } from "./predictive";
 import { mixtureKl, momentsDiag } from "./kl";
 
@@ -339,6 +339,15 @@ export function gibbs_alpha(ch: usize): f64 {
 /** log joint of the current state: NIW marginals + CRP prior + α prior. */
 export function gibbs_log_joint(ch: usize): f64 {
   return changetype<Chain>(ch).logJoint;
+}
+/** Runs `count` split–merge proposals alone (no Gibbs scan, no α step); for benchmarks. */
+export function gibbs_split_merge(ch: usize, count: i32): void {
+  for (let i = 0; i < count; i++) splitMergeStep(changetype<Chain>(ch));
+}
+/** Sets the number of split–merge proposals per sweep from now on (the wrapper turns them
+ * off after burn-in). */
+export function gibbs_set_split_merge(ch: usize, count: i32): void {
+  changetype<Chain>(ch).splitMerge = count < 0 ? 0 : count;
 }
 /** Accepted split–merge proposals so far. */
 export function gibbs_split_merge_accepted(ch: usize): i32 {

@@ -12,7 +12,7 @@
 // constants; the slots in use are listed in `active` (order = creation order modulo the
 // swap-remove below; deterministic). The pool grows by doubling.
 
-import { cholFactor, triInvLower, precRank1Simd, lowerMatVec, lowerTMatVec, mahalSimd } from "./chol";
+import { cholFactor, triInvLower, precRank1Simd, lowerMatVecSimd, lowerTMatVec, mahalSimd } from "./chol";
 import { lgamma } from "./special";
 
 const LOG_PI: f64 = 1.1447298858494001741;
@@ -291,8 +291,8 @@ export function refresh(c: Clusters, s: i32): void {
 /** r = x − μ_s into c.r, z = W_s r into c.z; returns ‖z‖² = (x−μ_s)ᵀ S_s⁻¹ (x−μ_s). */
 function diffSolve(c: Clusters, s: i32, x: usize): f64 {
   const m = muPtr(c, s);
-  for (let j = 0; j < c.d; j++) setF64(c.r, j, f64At(x, j) - f64At(m, j));
-  lowerMatVec(wPtr(c, s), c.r, c.z, c.d, c.ld);
+  for (let j = 0; j < c.ld; j++) setF64(c.r, j, f64At(x, j) - f64At(m, j));
+  lowerMatVecSimd(wPtr(c, s), c.r, c.z, c.d, c.ld);
   let a = 0.0;
   for (let j = 0; j < c.d; j++) a += f64At(c.z, j) * f64At(c.z, j);
   return a;

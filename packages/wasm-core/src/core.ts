@@ -72,6 +72,8 @@ export interface CoreExports {
   gibbs_log_joint(chain: number): number;
   gibbs_rebuilds(chain: number): number;
   gibbs_split_merge_accepted(chain: number): number;
+  gibbs_split_merge(chain: number, count: number): void;
+  gibbs_set_split_merge(chain: number, count: number): void;
   gibbs_export(chain: number, counts: number, means: number, chol: number): number;
   gibbs_assignments(chain: number, out: number): void;
   gibbs_free(chain: number): void;
