@@ -58,6 +58,26 @@ describe("analyzeStudy on a synthetic two-network study", () => {
     expect(c).not.toBe(a);
   });
 
+  it("reads row-form example records exactly like column tables", () => {
+    const input = syntheticStudy(core, { seed: 5, perClass: 30, generative: false });
+    const rows = (input.exampleTables ?? []).flatMap((t) =>
+      Array.from(t.logDensity, (ld, i) => ({
+        network: t.network,
+        stage: t.stage,
+        index: t.index[i] as number,
+        label: t.label[i] as number,
+        logDensity: ld,
+        memorization: t.memorization?.[i] as number,
+        certifiedRadius: t.certifiedRadius?.[i] as number,
+        correct: t.correct?.[i] === 1,
+        abstained: t.abstained?.[i] === 1,
+      })),
+    );
+    const fromTables = analyzeStudy(core, input, OPTS);
+    const fromRows = analyzeStudy(core, { ...input, exampleTables: undefined, examples: rows }, OPTS);
+    expect(JSON.stringify(fromRows)).toBe(JSON.stringify(fromTables));
+  });
+
   it("reports bad input with the table, row and field", () => {
     const input = syntheticStudy(core, { seed: 3, perClass: 20, examples: false, generative: false });
     const bad = structuredClone(input);
