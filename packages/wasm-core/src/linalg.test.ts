@@ -310,6 +310,48 @@ describe("fitProjection", () => {
       expect(p.singularValues[i] as number).toBeLessThanOrEqual(p.singularValues[i - 1] as number);
   });
 
+  it("dead (all-zero) and duplicated columns: k reaching into the zero eigenvalues stays orthonormal", () => {
+    // Activations often have dead ReLU channels; here columns 2, 5, 11 are 0 and columns 7, 9
+    // copy columns 1, 4, so RᵀR (12×12) has rank 7 and a 5-fold zero eigenvalue.
+    const cc = 12;
+    const base = randn(6, n, cc);
+    const dead = new Set([2, 5, 11]);
+    const copyOf = new Map([
+      [7, 1],
+      [9, 4],
+    ]);
+    const y = new Float64Array(n * cc);
+    for (let r = 0; r < n; r++)
+      for (let j = 0; j < cc; j++) y[r * cc + j] = dead.has(j) ? 0 : (base[r * cc + (copyOf.get(j) ?? j)] as number);
+    const p = fitProjection(core, y, n, cc, { k: cc });
+    expectOrthonormal(p.components, cc, cc, 1e-12);
+    expectSignConvention(p.components, cc, cc);
+    expect(Math.abs(p.retainedEnergy - 1)).toBeLessThan(1e-14);
+    const top = fitProjection(core, y, n, cc, { k: 7 });
+    expect(Math.abs(top.retainedEnergy - 1)).toBeLessThan(1e-12);
+    expect(top.singularValues[7] as number).toBeLessThan(1e-6 * (top.singularValues[0] as number));
+    // The leading components never load on the dead columns, and load equally on copies.
+    for (let i = 0; i < 7; i++) {
+      for (const j of dead) expect(Math.abs(top.components[i * cc + j] as number)).toBeLessThan(1e-12);
+      for (const [j, src] of copyOf)
+        expect(
+          Math.abs((top.components[i * cc + j] as number) - (top.components[i * cc + src] as number)),
+        ).toBeLessThan(1e-10);
+    }
+    // A single column is the trivial case: one component (+1), s = ‖column‖.
+    const one = fitProjection(
+      core,
+      x.filter((_, i) => i % c === 0),
+      n,
+      1,
+      { k: 1 },
+    );
+    expect(Array.from(one.components)).toEqual([1]);
+    let ss = 0;
+    for (let r = 0; r < n; r++) ss += (x[r * c] as number) ** 2;
+    expect(Math.abs((one.singularValues[0] as number) - Math.sqrt(ss))).toBeLessThan(1e-12 * Math.sqrt(ss));
+  });
+
   it("rejects bad input with messages naming what and where", () => {
     expect(() => fitProjection(core, x, n, c, { k: 10 })).toThrow(
       /k must be an integer in \[1, min\(N=300, C=9\) = 9\]/,
