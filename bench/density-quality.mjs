@@ -7,9 +7,11 @@
 // /usr/bin/python3 when sklearn imports there (column skipped with a note otherwise).
 // Target: classfit ≥ both, per class.
 //
-//   npm run build && node bench/density-quality.mjs [--sweeps 400] [--per-class 1000] [--held-out 2000] [--fit DIR]
+//   npm run build && node bench/density-quality.mjs [--sweeps 400] [--per-class 1000] [--held-out 2000] [--reuse DIR]
+// --reuse DIR: take R.npy, y.npy, Z.npy, Z.projection.bin and fit/ from `fit-fashion-mnist.mjs --keep DIR`
+// (the same 1 000 training images per class, reduced and fitted the same way) instead of refitting.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,6 +26,7 @@ const { values: args } = parseArgs({
     "held-out": { type: "string", default: "2000" },
     workers: { type: "string", default: "2" },
     keep: { type: "string" },
+    reuse: { type: "string" },
   },
 });
 const sweeps = Number(args.sweeps);
@@ -97,13 +100,46 @@ try {
   );
   const tr = fashionSubset({ start: 0, count: perClass });
   const te = fashionSubset({ start: perClass, count: heldOut });
-  writeFileSync(join(dir, "R.npy"), encodeNpy(Float32Array.from(tr.x), [tr.n, tr.d]));
-  writeFileSync(join(dir, "y.npy"), encodeNpy(tr.y, [tr.n]));
   writeFileSync(join(dir, "RH.npy"), encodeNpy(Float32Array.from(te.x), [te.n, te.d]));
   writeFileSync(join(dir, "yh.npy"), encodeNpy(te.y, [te.n]));
   console.log(`train: ${tr.n} images (${perClass}/class); held out: ${te.n} other training images (${heldOut}/class)`);
-
-  console.log(classfit("reduce", "--data", join(dir, "R.npy"), "--k", "64", "--out", join(dir, "Z.npy")).stdout.trim());
+  if (args.reuse) {
+    for (const f of ["R.npy", "y.npy", "Z.npy", "Z.projection.bin"]) copyFileSync(join(args.reuse, f), join(dir, f));
+    cpSync(join(args.reuse, "fit"), join(dir, "fit"), { recursive: true });
+    const R = readF64(join(dir, "R.npy"));
+    if (R.shape[0] !== tr.n || R.data.some((v, i) => v !== Math.fround(tr.x[i]))) {
+      throw new Error(`--reuse ${args.reuse}: its R.npy is not this run's training set (check --per-class)`);
+    }
+    const m = JSON.parse(readFileSync(join(dir, "fit", "manifest.json"), "utf8"));
+    console.log(`reusing ${args.reuse}: fit of ${m.config.sweeps} sweeps, ${m.config.chains} chains`);
+  } else {
+    writeFileSync(join(dir, "R.npy"), encodeNpy(Float32Array.from(tr.x), [tr.n, tr.d]));
+    writeFileSync(join(dir, "y.npy"), encodeNpy(tr.y, [tr.n]));
+    console.log(
+      classfit("reduce", "--data", join(dir, "R.npy"), "--k", "64", "--out", join(dir, "Z.npy")).stdout.trim(),
+    );
+    const fit = classfit(
+      "fit",
+      "--data",
+      join(dir, "Z.npy"),
+      "--labels",
+      join(dir, "y.npy"),
+      "--out",
+      join(dir, "fit"),
+      "--sweeps",
+      String(sweeps),
+      "--burn-in",
+      String(Math.floor(sweeps * 0.8)),
+      "--thin",
+      "4",
+      "--chains",
+      "2",
+      "--workers",
+      args.workers,
+    );
+    console.log(fit.stdout.trimEnd());
+    console.log(`fit: ${fit.wall.toFixed(1)} s`);
+  }
   classfit(
     "reduce",
     "--data",
@@ -113,29 +149,8 @@ try {
     "--out",
     join(dir, "ZH.npy"),
   );
-  const fit = classfit(
-    "fit",
-    "--data",
-    join(dir, "Z.npy"),
-    "--labels",
-    join(dir, "y.npy"),
-    "--out",
-    join(dir, "fit"),
-    "--sweeps",
-    String(sweeps),
-    "--burn-in",
-    String(Math.floor(sweeps * 0.8)),
-    "--thin",
-    "4",
-    "--chains",
-    "2",
-    "--workers",
-    args.workers,
-  );
-  console.log(fit.stdout.trimEnd());
-  console.log(`fit: ${fit.wall.toFixed(1)} s`);
   const dens = {};
-  for (const variant of ["bayes", "paper"]) {
+  for (const variant of ["exact", "paper"]) {
     const out = join(dir, `S_${variant}.npy`);
     classfit(
       "density",
@@ -200,17 +215,17 @@ try {
     const mean = (s) => idxH.reduce((a, r) => a + s[r], 0) / idxH.length;
     rows.push({
       c,
-      bayes: mean(dens.bayes),
+      bayes: mean(dens.exact),
       paper: mean(dens.paper),
       gauss: gaussianHeldOut(x, idx.length, xt, idxH.length, d).mean,
       sk: sk ? mean(sk.scores) : Number.NaN,
       skK: sk ? sk.info.find((e) => e.label === c)?.effective_K : undefined,
     });
   }
-  const f = (v) => (Number.isFinite(v) ? v.toFixed(2) : "—").padStart(10);
+  const f = (v) => (Number.isFinite(v) ? v.toFixed(2) : "—").padStart(11);
   console.log("\n== mean held-out log predictive density per point (nats; higher is better) ==");
   console.log(
-    `${"class".padEnd(6)}${"classfit".padStart(10)}${"(paper)".padStart(10)}${"Gaussian".padStart(10)}${"sklearn".padStart(10)}${"Δ vs G".padStart(10)}${"Δ vs sk".padStart(10)}  ≥ both`,
+    `${"class".padEnd(6)}${"classfit".padStart(11)}${"(paper)".padStart(11)}${"Gaussian".padStart(11)}${"sklearn".padStart(11)}${"Δ vs G".padStart(11)}${"Δ vs sk".padStart(11)}  ≥ both`,
   );
   let wins = 0;
   for (const r of rows) {

@@ -72,6 +72,15 @@ function gaussianRows(n: number, d: number, seed: number, shift: number[]): Floa
   return x;
 }
 
+/** Polls until `cond` holds (a loaded machine can take seconds to start a process). */
+async function waitFor(cond: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error("timed out waiting for the child process");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 const FAST = ["--sweeps", "24", "--burn-in", "12", "--thin", "3", "--chains", "2"];
 const N = 40;
 const D = 3;
@@ -356,8 +365,8 @@ describe("bad input: clear message, non-zero exit, earlier results intact", () =
       "1",
     ];
     const child = spawn(process.execPath, [cli, ...long], { stdio: "ignore" });
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(existsSync(p(".fit.partial"))).toBe(true);
+    await waitFor(() => existsSync(p(".fit.partial/.pid")));
+    await new Promise((r) => setTimeout(r, 300)); // let the workers start sampling
     child.kill("SIGKILL");
     await new Promise((r) => child.on("exit", r));
     check(); // the earlier fit is untouched
@@ -368,7 +377,8 @@ describe("bad input: clear message, non-zero exit, earlier results intact", () =
     expect(existsSync(p(".fit.partial"))).toBe(false);
     // SIGINT: the CLI removes its staging dir itself and exits 130.
     const c2 = spawn(process.execPath, [cli, ...long], { stdio: "ignore" });
-    await new Promise((r) => setTimeout(r, 1500));
+    await waitFor(() => existsSync(p(".fit.partial/.pid")));
+    await new Promise((r) => setTimeout(r, 300));
     c2.kill("SIGINT");
     const code = await new Promise((r) => c2.on("exit", (c) => r(c)));
     expect(code).toBe(130);
