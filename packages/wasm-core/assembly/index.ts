@@ -228,10 +228,11 @@ export function rng_fill_mvt(s: usize, mu: usize, chol: usize, d: i32, df: f64, 
 // caller (linalg_gram_free). Called by ../src/linalg.ts.
 
 /** New accumulator for rows of c columns; centred ≠ 0 accumulates the scatter about the
- * running mean instead of the raw Gram matrix. */
-export function linalg_gram_create(c: i32, centred: i32): usize {
+ * running mean instead of the raw Gram matrix; simd = 0 selects the scalar twins of every
+ * kernel (Gram block, tridiagonalisation, back-transformation), for tests and benchmarks. */
+export function linalg_gram_create(c: i32, centred: i32, simd: i32): usize {
   if (c < 1) throw new Error("linalg_gram_create: c must be >= 1");
-  return gramCreate(c, centred != 0);
+  return gramCreate(c, centred != 0, simd != 0);
 }
 
 /** Releases an accumulator and its buffers. */
@@ -268,18 +269,27 @@ export function linalg_gram_finish(acc: usize, k: i32, components: usize, singul
 }
 
 /** out (m × k) = (rows − mean)·componentsᵀ; rows (m × c), components (k × c), mean (c),
- * all f64 and caller-owned. */
-export function linalg_project(components: usize, mean: usize, k: i32, c: i32, rows: usize, m: i32, out: usize): void {
+ * all f64 and caller-owned. simd = 0: scalar dot products. */
+export function linalg_project(
+  components: usize,
+  mean: usize,
+  k: i32,
+  c: i32,
+  rows: usize,
+  m: i32,
+  out: usize,
+  simd: i32,
+): void {
   const scratch = heap.alloc(<usize>c << 3);
-  projectRows(components, mean, k, c, rows, m, out, scratch);
+  projectRows(components, mean, k, c, rows, m, out, scratch, simd != 0);
   heap.free(scratch);
 }
 
 /** Symmetric eigensolver used by the projection, exported for tests: a (n × n, symmetric,
  * row-major; destroyed), all eigenvalues descending into vals (n), top-k eigenvectors as
- * rows of vecs (k × n). Returns 0 or −3. */
-export function linalg_sym_eig(a: usize, n: i32, k: i32, vals: usize, vecs: usize): i32 {
-  return symEigTop(a, n, n, k, vals, vecs);
+ * rows of vecs (k × n); simd = 0 selects the scalar kernels. Returns 0 or −3. */
+export function linalg_sym_eig(a: usize, n: i32, k: i32, vals: usize, vecs: usize, simd: i32): i32 {
+  return symEigTop(a, n, n, k, vals, vecs, simd != 0);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -16,7 +16,16 @@
 // All buffers are raw heap blocks owned by the accumulator (freed by gramFree) or by the
 // caller; nothing here allocates per row.
 
-import { dotSimd } from "./simd/vec";
+import { dotSimd, dotScalar, axpySimd, axpyScalar } from "./simd/vec";
+
+// Every SIMD kernel here has a scalar twin, selected by a `simd` flag that the exports pass
+// through, so tests can hold the two paths against each other (they agree to rounding: the
+// SIMD reductions sum in a different order).
+
+// @ts-ignore: decorator
+@inline function dot(a: usize, b: usize, n: i32, simd: bool): f64 {
+  return simd ? dotSimd(a, b, n) : dotScalar(a, b, n);
+}
 
 /** Rows per Gram block: long enough to amortise the loads of the Gram matrix, short enough
  * for the transposed block (C × BLOCK f64) to stay in cache for moderate C. */
@@ -29,7 +38,7 @@ const EPS: f64 = 2.220446049250313e-16;
 //  12 pending rows in the buffer (i32)  16 rows committed and flushed (f64)
 //  24 buffer (BLOCK × c f64, row-major)  32 xt (cp × BLOCK f64, the block transposed)
 //  40 gram (cp × cp f64; the upper triangle is the accumulated sum)  48 mean (c f64)
-//  56 chunk mean scratch (c f64)
+//  56 chunk mean scratch (c f64)  60 SIMD kernels (i32, 1) or their scalar twins (0)
 const ACC_BYTES: usize = 64;
 
 // @ts-ignore: decorator
@@ -43,7 +52,7 @@ function allocZeroed(bytes: usize): usize {
   return p;
 }
 
-export function gramCreate(c: i32, centred: bool): usize {
+export function gramCreate(c: i32, centred: bool, simd: bool): usize {
   const acc = heap.alloc(ACC_BYTES);
   const cp = (c + 3) & ~3;
   store<i32>(acc, c, 0);
@@ -56,6 +65,7 @@ export function gramCreate(c: i32, centred: bool): usize {
   store<u32>(acc, <u32>allocZeroed(<usize>cp * <usize>cp * 8), 40);
   store<u32>(acc, <u32>allocZeroed(<usize>c * 8), 48);
   store<u32>(acc, <u32>allocZeroed(<usize>c * 8), 56);
+  store<i32>(acc, simd ? 1 : 0, 60);
   return acc;
 }
 
@@ -139,7 +149,8 @@ function gramFlush(acc: usize): void {
     }
     for (let r = m; r < BLOCK; r++) store<f64>(f64At(dst, r), 0.0);
   }
-  gramBlockUpdate(xt, gram, cp);
+  if (load<i32>(acc, 60) != 0) gramBlockUpdate(xt, gram, cp);
+  else gramBlockUpdateScalar(xt, gram, cp);
   if (centred) {
     // Merge: M2 = M2_A + M2_B + (nA·nB/n)·δδᵀ, mean = mean_A + δ·nB/n, δ = mean_B − mean_A.
     const n = nA + nB;
@@ -211,6 +222,22 @@ export function gramBlockUpdate(xt: usize, gram: usize, cp: i32): void {
   }
 }
 
+/** Scalar twin of gramBlockUpdate: the same entries (j from the 4-aligned block start of i),
+ * each a plain left-to-right dot product over the block. */
+export function gramBlockUpdateScalar(xt: usize, gram: usize, cp: i32): void {
+  const rowBytes = <usize>BLOCK << 3;
+  for (let i = 0; i < cp; i++) {
+    const a = xt + <usize>i * rowBytes;
+    const grow = gram + ((<usize>i * <usize>cp) << 3);
+    for (let j = i & ~3; j < cp; j++) {
+      const b = xt + <usize>j * rowBytes;
+      let s = 0.0;
+      for (let r: usize = 0; r < rowBytes; r += 8) s += load<f64>(a + r) * load<f64>(b + r);
+      store<f64>(f64At(grow, j), load<f64>(f64At(grow, j)) + s);
+    }
+  }
+}
+
 // @ts-ignore: decorator
 @inline function addPair(p: usize, a: v128, b: v128): void {
   store<f64>(p, load<f64>(p) + (f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1)));
@@ -240,12 +267,13 @@ export function tridiagonalize(
   p: usize,
   q: usize,
   w: usize,
+  simd: bool,
 ): void {
   const ldb = <usize>ld << 3;
   if (n >= 3) {
     // Step 0's product, unfused.
     const t0 = householder(a, n, ldb, 0, d, e, tau);
-    if (t0 != 0.0) trailingProduct(a, n, ldb, 0, p);
+    if (t0 != 0.0) trailingProduct(a, n, ldb, 0, p, simd);
   }
   for (let j = 0; j < n - 2; j++) {
     const m = n - j - 1;
@@ -281,10 +309,13 @@ export function tridiagonalize(
     // updated row still in cache, add its share of the next product q = B' v'.
     for (let t = 1; t < m; t++) {
       const row = b0 + <usize>t * ldb + 8;
-      if (tj != 0.0) rank2Row(row, v + 8, w + 8, load<f64>(f64At(v, t)), load<f64>(f64At(w, t)), t);
+      if (tj != 0.0) {
+        if (simd) rank2Row(row, v + 8, w + 8, load<f64>(f64At(v, t)), load<f64>(f64At(w, t)), t);
+        else rank2RowScalar(row, v + 8, w + 8, load<f64>(f64At(v, t)), load<f64>(f64At(w, t)), t);
+      }
       if (tn != 0.0) {
         const vt = load<f64>(f64At(vn, t - 1));
-        const s = symvRow(row, vn, q, vt, t - 1);
+        const s = simd ? symvRow(row, vn, q, vt, t - 1) : symvRowScalar(row, vn, q, vt, t - 1);
         store<f64>(f64At(q, t - 1), load<f64>(f64At(q, t - 1)) + s + load<f64>(f64At(row, t - 1)) * vt);
       }
     }
@@ -343,7 +374,7 @@ function householder(a: usize, n: i32, ldb: usize, j: i32, d: usize, e: usize, t
 
 /** p = B v (unscaled) over the trailing block of step j, B = a[j+1.., j+1..] (lower), with
  * v the reflector stored in row j; one pass per row (dot with v and axpy into p). */
-function trailingProduct(a: usize, n: i32, ldb: usize, j: i32, p: usize): void {
+function trailingProduct(a: usize, n: i32, ldb: usize, j: i32, p: usize, simd: bool): void {
   const m = n - j - 1;
   const v = a + <usize>j * ldb + (<usize>(j + 1) << 3);
   const b0 = a + <usize>(j + 1) * ldb + (<usize>(j + 1) << 3);
@@ -351,7 +382,7 @@ function trailingProduct(a: usize, n: i32, ldb: usize, j: i32, p: usize): void {
   for (let t = 0; t < m; t++) {
     const row = b0 + <usize>t * ldb;
     const vt = load<f64>(f64At(v, t));
-    const s = symvRow(row, v, p, vt, t);
+    const s = simd ? symvRow(row, v, p, vt, t) : symvRowScalar(row, v, p, vt, t);
     store<f64>(f64At(p, t), load<f64>(f64At(p, t)) + s + load<f64>(f64At(row, t)) * vt);
   }
 }
@@ -375,6 +406,26 @@ function symvRow(row: usize, v: usize, p: usize, vt: f64, len: i32): f64 {
     store<f64>(p + o, load<f64>(p + o) + vt * r);
   }
   return s;
+}
+
+/** Scalar twin of symvRow. */
+function symvRowScalar(row: usize, v: usize, p: usize, vt: f64, len: i32): f64 {
+  let s = 0.0;
+  for (let i = 0; i < len; i++) {
+    const o = <usize>i << 3;
+    const r = load<f64>(row + o);
+    s += r * load<f64>(v + o);
+    store<f64>(p + o, load<f64>(p + o) + vt * r);
+  }
+  return s;
+}
+
+/** Scalar twin of rank2Row (bit-identical: no reduction, same operation order). */
+function rank2RowScalar(row: usize, v: usize, w: usize, vt: f64, wt: f64, len: i32): void {
+  for (let i = 0; i < len; i++) {
+    const o = <usize>i << 3;
+    store<f64>(row + o, load<f64>(row + o) - (vt * load<f64>(w + o) + wt * load<f64>(v + o)));
+  }
 }
 
 /** row[i] −= vt·w[i] + wt·v[i] for i < len (SIMD). */
@@ -490,7 +541,16 @@ function startVector(b: usize, n: i32, index: i32): void {
  * solves from a fixed start vector, modified Gram–Schmidt against the earlier vectors of the
  * same cluster (eigenvalues within 1e-3·‖T‖), and shifts of coincident eigenvalues apart by
  * 10·eps·‖T‖. Vectors go to y (k × n, row-major). work: scratch f64[6n]. */
-function tridiagInverseIteration(d: usize, e: usize, n: i32, lam: usize, k: i32, y: usize, work: usize): void {
+function tridiagInverseIteration(
+  d: usize,
+  e: usize,
+  n: i32,
+  lam: usize,
+  k: i32,
+  y: usize,
+  work: usize,
+  simd: bool,
+): void {
   // Work on T/‖T‖ so that pivots and growth factors are scale-free.
   let tnorm = 0.0;
   for (let i = 0; i < n; i++) {
@@ -556,7 +616,7 @@ function tridiagInverseIteration(d: usize, e: usize, n: i32, lam: usize, k: i32,
       if (Math.abs(di) < pivmin) store<f64>(f64At(dd, i), di < 0.0 ? -pivmin : pivmin);
     }
     startVector(b, n, q);
-    normalize(b, n);
+    normalize(b, n, simd);
     let extra = -1;
     for (let iter = 0; iter < 10; iter++) {
       // Solve L U x = P b in place.
@@ -585,14 +645,14 @@ function tridiagInverseIteration(d: usize, e: usize, n: i32, lam: usize, k: i32,
       }
       for (let r = clusterStart; r < q; r++) {
         const yr = y + ((<usize>r * <usize>n) << 3);
-        const s = dotSimd(yr, b, n);
+        const s = dot(yr, b, n, simd);
         for (let i = 0; i < n; i++) store<f64>(f64At(b, i), load<f64>(f64At(b, i)) - s * load<f64>(f64At(yr, i)));
       }
-      const nrm = normalize(b, n);
+      const nrm = normalize(b, n, simd);
       if (nrm == 0.0) {
         // Fully inside the span of the cluster's earlier vectors: restart elsewhere.
         startVector(b, n, q + 7919 * (iter + 1));
-        normalize(b, n);
+        normalize(b, n, simd);
         continue;
       }
       if (extra >= 0) {
@@ -605,8 +665,8 @@ function tridiagInverseIteration(d: usize, e: usize, n: i32, lam: usize, k: i32,
   }
 }
 
-function normalize(b: usize, n: i32): f64 {
-  const s = Math.sqrt(dotSimd(b, b, n));
+function normalize(b: usize, n: i32, simd: bool): f64 {
+  const s = Math.sqrt(dot(b, b, n, simd));
   if (s > 0.0) {
     const g = 1.0 / s;
     for (let i = 0; i < n; i++) store<f64>(f64At(b, i), load<f64>(f64At(b, i)) * g);
@@ -615,7 +675,7 @@ function normalize(b: usize, n: i32): f64 {
 }
 
 /** x ← Q x with Q = H_0 ⋯ H_{n−3} from tridiagonalize (reflectors applied last first). */
-function applyQ(a: usize, n: i32, ld: i32, tau: usize, x: usize): void {
+function applyQ(a: usize, n: i32, ld: i32, tau: usize, x: usize, simd: bool): void {
   const ldb = <usize>ld << 3;
   for (let j = n - 3; j >= 0; j--) {
     const tj = load<f64>(f64At(tau, j));
@@ -623,8 +683,9 @@ function applyQ(a: usize, n: i32, ld: i32, tau: usize, x: usize): void {
     const m = n - j - 1;
     const v = a + <usize>j * ldb + (<usize>(j + 1) << 3);
     const xs = x + (<usize>(j + 1) << 3);
-    const s = tj * dotSimd(v, xs, m);
-    for (let t = 0; t < m; t++) store<f64>(f64At(xs, t), load<f64>(f64At(xs, t)) - s * load<f64>(f64At(v, t)));
+    const s = tj * dot(v, xs, m, simd);
+    if (simd) axpySimd(-s, v, xs, xs, m);
+    else axpyScalar(-s, v, xs, xs, m);
   }
 }
 
@@ -648,7 +709,7 @@ function fixSign(x: usize, n: i32): void {
  * ld; destroyed): all eigenvalues descending into vals[0..n), the eigenvectors of the top k
  * as rows of vecs (k × n, row-major), each with its largest-magnitude entry positive.
  * Returns 0, or −3 when QL fails to converge. */
-export function symEigTop(a: usize, n: i32, ld: i32, k: i32, vals: usize, vecs: usize): i32 {
+export function symEigTop(a: usize, n: i32, ld: i32, k: i32, vals: usize, vecs: usize, simd: bool): i32 {
   const nb = <usize>n << 3;
   const d = heap.alloc(nb);
   const e = heap.alloc(nb);
@@ -656,7 +717,7 @@ export function symEigTop(a: usize, n: i32, ld: i32, k: i32, vals: usize, vecs: 
   const work = heap.alloc(nb * 6);
   const d2 = heap.alloc(nb);
   const e2 = heap.alloc(nb);
-  tridiagonalize(a, n, ld, d, e, tau, work, work + nb, work + 2 * nb);
+  tridiagonalize(a, n, ld, d, e, tau, work, work + nb, work + 2 * nb, simd);
   memory.copy(d2, d, nb);
   memory.copy(e2, e, nb);
   let status = 0;
@@ -665,10 +726,10 @@ export function symEigTop(a: usize, n: i32, ld: i32, k: i32, vals: usize, vecs: 
   } else {
     sortDescending(d2, n);
     memory.copy(vals, d2, nb);
-    tridiagInverseIteration(d, e, n, d2, k, vecs, work);
+    tridiagInverseIteration(d, e, n, d2, k, vecs, work, simd);
     for (let q = 0; q < k; q++) {
       const x = vecs + ((<usize>q * <usize>n) << 3);
-      applyQ(a, n, ld, tau, x);
+      applyQ(a, n, ld, tau, x, simd);
       fixSign(x, n);
     }
   }
@@ -709,7 +770,7 @@ export function gramFinish(acc: usize, k: i32, components: usize, singular: usiz
     heap.free(a);
     return -2;
   }
-  const status = symEigTop(a, c, c, k, singular, components);
+  const status = symEigTop(a, c, c, k, singular, components, load<i32>(acc, 60) != 0);
   heap.free(a);
   if (status != 0) return status;
   let all = 0.0;
@@ -737,12 +798,13 @@ export function projectRows(
   m: i32,
   out: usize,
   scratch: usize,
+  simd: bool,
 ): void {
   const cb = <usize>c << 3;
   for (let r = 0; r < m; r++) {
     const row = rows + <usize>r * cb;
     for (let j = 0; j < c; j++) store<f64>(f64At(scratch, j), load<f64>(f64At(row, j)) - load<f64>(f64At(mean, j)));
     const orow = out + ((<usize>r * <usize>k) << 3);
-    for (let q = 0; q < k; q++) store<f64>(f64At(orow, q), dotSimd(components + <usize>q * cb, scratch, c));
+    for (let q = 0; q < k; q++) store<f64>(f64At(orow, q), dot(components + <usize>q * cb, scratch, c, simd));
   }
 }

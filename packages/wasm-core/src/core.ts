@@ -39,15 +39,24 @@ export interface CoreExports {
   rng_fill_categorical(rng: number, logw: number, k: number, out: number, n: number): void;
   rng_fill_dirichlet(rng: number, alpha: number, k: number, out: number, n: number): void;
   rng_fill_mvt(rng: number, mu: number, chol: number, d: number, df: number, out: number, n: number): void;
-  linalg_gram_create(c: number, centred: number): number;
+  linalg_gram_create(c: number, centred: number, simd: number): number;
   linalg_gram_free(acc: number): void;
   linalg_gram_write_ptr(acc: number): number;
   linalg_gram_capacity(acc: number): number;
   linalg_gram_commit(acc: number, m: number): number;
   linalg_gram_rows(acc: number): number;
   linalg_gram_finish(acc: number, k: number, components: number, singular: number, mean: number, info: number): number;
-  linalg_project(components: number, mean: number, k: number, c: number, rows: number, m: number, out: number): void;
-  linalg_sym_eig(a: number, n: number, k: number, vals: number, vecs: number): number;
+  linalg_project(
+    components: number,
+    mean: number,
+    k: number,
+    c: number,
+    rows: number,
+    m: number,
+    out: number,
+    simd: number,
+  ): void;
+  linalg_sym_eig(a: number, n: number, k: number, vals: number, vecs: number, simd: number): number;
 
   // [section: dpgmm]
   dpgmm_prior(data: number, n: number, d: number, initClusters: number, mu0: number, s0: number): number;

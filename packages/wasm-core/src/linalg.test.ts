@@ -352,6 +352,28 @@ describe("fitProjection", () => {
     expect(Math.abs((one.singularValues[0] as number) - Math.sqrt(ss))).toBeLessThan(1e-12 * Math.sqrt(ss));
   });
 
+  it("SIMD kernels agree with their scalar twins", () => {
+    for (const center of [false, true]) {
+      const a = fitProjection(core, x, n, c, { k: 5, center });
+      const b = fitProjection(core, x, n, c, { k: 5, center, simd: false });
+      expect(maxAbsDiff(a.singularValues, b.singularValues)).toBeLessThan(1e-12 * (a.singularValues[0] as number));
+      expect(maxAbsDiff(a.components, b.components)).toBeLessThan(1e-10);
+      expect(maxAbsDiff(a.mean, b.mean)).toBe(0); // the mean is not touched by the kernels
+      const za = project(core, a, x, n);
+      const zb = project(core, a, x, n, { simd: false });
+      expect(maxAbsDiff(za, zb)).toBeLessThan(1e-12 * Math.max(...Array.from(za, Math.abs)));
+    }
+    const m = 37;
+    const r = randn(77, m, m);
+    const sym = new Float64Array(m * m);
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < m; j++) sym[i * m + j] = (r[i * m + j] as number) + (r[j * m + i] as number);
+    const e1 = symmetricEigen(core, sym, m, 6);
+    const e2 = symmetricEigen(core, sym, m, 6, { simd: false });
+    expect(maxAbsDiff(e1.values, e2.values)).toBeLessThan(1e-12 * Math.abs(e1.values[0] as number));
+    expect(maxAbsDiff(e1.vectors, e2.vectors)).toBeLessThan(1e-10);
+  });
+
   it("rejects bad input with messages naming what and where", () => {
     expect(() => fitProjection(core, x, n, c, { k: 10 })).toThrow(
       /k must be an integer in \[1, min\(N=300, C=9\) = 9\]/,

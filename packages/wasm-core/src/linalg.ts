@@ -31,6 +31,8 @@ export interface ProjectionOptions {
   readonly k: number;
   /** Subtract column means first (PCA). The authors do not (default false). */
   readonly center?: boolean;
+  /** Use the SIMD kernels (default) or their scalar twins (for tests and benchmarks). */
+  readonly simd?: boolean;
 }
 
 type Rows = Float32Array | Float64Array;
@@ -64,12 +66,13 @@ export class GramAccumulator {
   readonly centered: boolean;
   #ptr: number;
 
-  constructor(core: Core, c: number, opts: { center: boolean }) {
+  /** `simd: false` selects the scalar twins of every kernel (for tests and benchmarks). */
+  constructor(core: Core, c: number, opts: { center: boolean; simd?: boolean }) {
     if (!Number.isSafeInteger(c) || c < 1) throw new RangeError(`GramAccumulator: c must be an integer >= 1, got ${c}`);
     this.#core = core;
     this.c = c;
     this.centered = opts.center;
-    this.#ptr = core.exports.linalg_gram_create(c, opts.center ? 1 : 0);
+    this.#ptr = core.exports.linalg_gram_create(c, opts.center ? 1 : 0, opts.simd === false ? 0 : 1);
   }
 
   get #acc(): number {
@@ -150,7 +153,7 @@ export class GramAccumulator {
 
 /** Fits a projection to all n rows of `data` (shape (n, c), row-major) in one call. */
 export function fitProjection(core: Core, data: Rows, n: number, c: number, opts: ProjectionOptions): Projection {
-  const acc = new GramAccumulator(core, c, { center: opts.center ?? false });
+  const acc = new GramAccumulator(core, c, { center: opts.center ?? false, simd: opts.simd ?? true });
   try {
     acc.add(data, n);
     return acc.finish(opts.k);
@@ -161,7 +164,13 @@ export function fitProjection(core: Core, data: Rows, n: number, c: number, opts
 
 /** Projects n rows (shape (n, c)) onto the components: Float64Array, shape (n, k), row-major,
  * (x − mean)·componentsᵀ. Works through wasm memory in chunks of rows. */
-export function project(core: Core, projection: Projection, data: Rows, n: number): Float64Array {
+export function project(
+  core: Core,
+  projection: Projection,
+  data: Rows,
+  n: number,
+  opts: { simd?: boolean } = {},
+): Float64Array {
   const { c, k } = projection;
   checkRows(data, n, c, "project");
   const out = new Float64Array(n * k);
@@ -174,7 +183,7 @@ export function project(core: Core, projection: Projection, data: Rows, n: numbe
     for (let r0 = 0; r0 < n; r0 += chunk) {
       const m = Math.min(chunk, n - r0);
       core.viewF64(rows, m * c).set(data.subarray(r0 * c, (r0 + m) * c));
-      core.exports.linalg_project(comps, mean, k, c, rows, m, res);
+      core.exports.linalg_project(comps, mean, k, c, rows, m, res, opts.simd === false ? 0 : 1);
       out.set(core.viewF64(res, m * k), r0 * k);
     }
   });
@@ -191,6 +200,7 @@ export function symmetricEigen(
   a: Float64Array,
   n: number,
   k: number,
+  opts: { simd?: boolean } = {},
 ): { values: Float64Array; vectors: Float64Array } {
   if (a.length !== n * n) throw new RangeError(`symmetricEigen: expected ${n}×${n} values, got ${a.length}`);
   if (!Number.isSafeInteger(k) || k < 0 || k > n)
@@ -203,7 +213,7 @@ export function symmetricEigen(
     const pa = s.f64(a);
     const vals = s.alloc(Math.max(1, n) * 8);
     const vecs = s.alloc(Math.max(1, k * n) * 8);
-    const status = core.exports.linalg_sym_eig(pa, n, k, vals, vecs);
+    const status = core.exports.linalg_sym_eig(pa, n, k, vals, vecs, opts.simd === false ? 0 : 1);
     if (status !== 0) throw new Error(`symmetricEigen: eigensolver failed (status ${status})`);
     return { values: core.readF64(vals, n), vectors: core.readF64(vecs, k * n) };
   });
