@@ -4,6 +4,8 @@ export const PACKAGE = "@classfit/models";
 // [models: arch, data, train, extract, model]
 export * from "./arch/index.js";
 export * from "./data/index.js";
+// [models: noisy forward passes and evaluation adapters]
+export * from "./evaluate-adapters.js";
 export * from "./extract/index.js";
 export {
   encodeNpy,
@@ -19,4 +21,5 @@ export {
   shapeSize,
 } from "./io/npy.js";
 export * from "./model/index.js";
+export * from "./noisy/index.js";
 export * from "./train/index.js";
