@@ -104,6 +104,20 @@ function networkSummary(net: NetworkAnalysis, a: StudyAnalysis): string {
   return `<div class="net">${parts.join("")}</div>`;
 }
 
+/** One sentence on which networks split their classes in two and which do not. */
+function headline(a: StudyAnalysis): string {
+  const by = (v: string) => a.networks.filter((n) => n.split.verdict === v).map((n) => `<b>${e(n.label)}</b>`);
+  const two = by("two-groups");
+  const mixed = by("mixed");
+  const one = by("one-group");
+  const parts: string[] = [];
+  if (two.length > 0) parts.push(`Class mean log-densities fall into two groups in ${two.join(", ")}`);
+  if (mixed.length > 0) parts.push(`the evidence is mixed in ${mixed.join(", ")}`);
+  if (one.length > 0)
+    parts.push(`${parts.length > 0 ? "but not" : "No split of the class means"} in ${one.join(", ")}`);
+  return `<p class="lead">${parts.join("; ").replace("; but not", ", but not")} (both tests at each network's split stage; details below).</p>`;
+}
+
 function comparisonTable(a: StudyAnalysis): string {
   const nets = a.networks;
   const row = (label: string, f: (n: NetworkAnalysis) => string) =>
@@ -130,7 +144,7 @@ function comparisonTable(a: StudyAnalysis): string {
   return `<table class="cmp"><thead><tr><th></th>${nets.map((n) => `<th scope="col">${e(n.label)}</th>`).join("")}</tr></thead><tbody>${body.join("")}</tbody></table>`;
 }
 
-const HTML_TABLES: { name: string; title: string; caption: string; max?: number; filter?: (t: Table) => Table }[] = [
+const HTML_TABLES: { name: string; title: string; caption: string; omit?: string[] }[] = [
   {
     name: "split-evidence",
     title: "Bimodality of class means per stage",
@@ -161,11 +175,17 @@ const HTML_TABLES: { name: string; title: string; caption: string; max?: number;
   {
     name: "generative",
     title: "Generative classification",
-    caption: "Accuracy of assigning each example to the class of highest density.",
+    caption: "Accuracy of assigning each example to the class of highest density (per-class recall in generative.csv).",
+    omit: ["recallPerClass"],
   },
 ];
 
-function htmlTable(name: string, t: Table, csv: string, splitStages: Set<string>): string {
+function htmlTable(name: string, full: Table, csv: string, splitStages: Set<string>, omit: string[] = []): string {
+  const keep = full.columns.flatMap((c, i) => (omit.includes(c) ? [] : [i]));
+  const t: Table = {
+    columns: keep.map((i) => full.columns[i] as string),
+    rows: full.rows.map((r) => keep.map((i) => r[i] ?? null)),
+  };
   let rows = t.rows;
   if (name === "class-stage") rows = rows.filter((r) => splitStages.has(`${r[0]}\u0000${r[1]}`));
   const pCols = new Set(t.columns.flatMap((c, i) => (/pvalue/i.test(c) ? [i] : [])));
@@ -205,6 +225,7 @@ h3{font-size:16px;margin:18px 0 6px}
 .net{border-left:3px solid var(--rule);padding-left:14px;margin:10px 0 18px}
 ul{margin:4px 0 8px;padding-left:22px}li{margin:2px 0}
 .small{font-size:13px;color:var(--mut)}
+.lead{font-size:16.5px;margin:8px 0 14px}
 figure{margin:18px 0 28px}figure .svg{overflow-x:auto}figure svg{max-width:100%;height:auto}
 figcaption{font-size:13.5px;color:var(--mut);max-width:900px}figcaption b{color:var(--fg)}
 table{border-collapse:collapse;font-size:13px}th,td{padding:3px 8px;border-bottom:1px solid #eee;text-align:left;white-space:nowrap}
@@ -239,6 +260,7 @@ export async function renderReport(analysis: StudyAnalysis, meta: ReportMeta = {
     `<nav><a href="#summary">Summary</a><a href="#figures">Figures</a><a href="#tables">Tables</a><a href="#method">Method</a></nav>`,
   );
   sections.push(`<h2 id="summary">Summary</h2>`);
+  sections.push(headline(analysis));
   for (const net of analysis.networks) sections.push(networkSummary(net, analysis));
   if (analysis.networks.length > 1) sections.push(`<h3>Side by side</h3>${comparisonTable(analysis)}`);
   for (const note of meta.notes ?? []) sections.push(`<p>${e(note)}</p>`);
@@ -260,7 +282,7 @@ export async function renderReport(analysis: StudyAnalysis, meta: ReportMeta = {
     const out = tables[t.name];
     if (raw === undefined || out === undefined || raw.rows.length === 0) continue;
     sections.push(
-      `<h3 id="t-${e(t.name)}">${e(t.title)}</h3><p class="small">${e(t.caption)}</p>${htmlTable(t.name, raw, out.csv, splitStages)}`,
+      `<h3 id="t-${e(t.name)}">${e(t.title)}</h3><p class="small">${e(t.caption)}</p>${htmlTable(t.name, raw, out.csv, splitStages, t.omit)}`,
     );
   }
 
