@@ -1,6 +1,15 @@
 import type { Core } from "@classfit/wasm-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { argsort, mean, midranks, quantileSorted, spearman, spearmanBootstrap, variance } from "./stats.js";
+import {
+  argsort,
+  mean,
+  midranks,
+  percentileInterval,
+  quantileSorted,
+  spearman,
+  spearmanBootstrap,
+  variance,
+} from "./stats.js";
 import { testCore } from "./testing/core.js";
 
 let core: Core;
@@ -64,6 +73,26 @@ describe("spearmanBootstrap", () => {
     expect(a.validReplicates).toBe(400);
     const c = spearmanBootstrap(x, y, core.rng(8, 1), { replicates: 400 });
     expect(c.lower).not.toBe(a.lower);
+  });
+
+  it("ranks each resample exactly as materialising it and sorting again would", () => {
+    // Ties in both variables, and resamples full of duplicates.
+    const x = Array.from({ length: 40 }, (_, i) => (i * 7) % 9);
+    const y = Array.from({ length: 40 }, (_, i) => ((i * 5) % 11) + (i % 3 === 0 ? 0.5 : 0));
+    const reps = 25;
+    const fast = spearmanBootstrap(x, y, core.rng(3, 3), { replicates: reps, level: 0.8 });
+    const rng = core.rng(3, 3);
+    const naive = new Float64Array(reps);
+    for (let b = 0; b < reps; b++) {
+      const draws = Array.from(rng.int(x.length, x.length)).sort((p, q) => p - q);
+      naive[b] = spearman(
+        draws.map((i) => x[i] as number),
+        draws.map((i) => y[i] as number),
+      );
+    }
+    const { lower, upper } = percentileInterval(naive, 0.8);
+    expect(fast.lower).toBeCloseTo(lower, 13);
+    expect(fast.upper).toBeCloseTo(upper, 13);
   });
 
   it("covers the true Spearman correlation of a bivariate normal at about the nominal rate", () => {
