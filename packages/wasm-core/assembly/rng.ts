@@ -197,6 +197,9 @@ export function categoricalFromCumulative(s: usize, cum: usize, k: i32): i32 {
     if (load<f64>(cum + (<usize>mid << 3)) > u) hi = mid;
     else lo = mid + 1;
   }
+  // u·total can round up to total (probability ~2^-53); then the search ends on the last
+  // index, which may have weight 0: step back to the last index that has weight.
+  while (lo > 0 && load<f64>(cum + (<usize>lo << 3)) == load<f64>(cum + (<usize>(lo - 1) << 3))) lo--;
   return lo;
 }
 
