@@ -82,6 +82,27 @@ describe("renderReport", () => {
     expect(r.html).not.toContain("Synthetic input");
   });
 
+  it("renders what a minimal input allows: one network, density summaries only", async () => {
+    const full = syntheticStudy(core, { seed: 6, perClass: 20, examples: false, generative: false });
+    const classes = full.classes
+      .filter((c) => c.network === "resnet")
+      .map(({ network, stage, classIndex, className, n, meanLogDensity, varLogDensity }) => ({
+        network,
+        stage,
+        classIndex,
+        className,
+        n,
+        meanLogDensity,
+        varLogDensity,
+      }));
+    const a = analyzeStudy(core, { classes }, { seed: 1, bootstrap: 20, dipSimulations: 100 });
+    const r = await renderReport(a);
+    expect(Object.keys(r.figures)).toEqual(["log-density-distributions", "class-means-by-stage"]);
+    expect(r.html).toContain("mean ± 1 sd");
+    expect(r.html).not.toContain("Side by side");
+    expect(r.tables.correlations?.json).toEqual([]);
+  });
+
   it("is deterministic", async () => {
     const a = await renderReport(analysis, { generated: "fixed" });
     const b = await renderReport(analysis, { generated: "fixed" });
