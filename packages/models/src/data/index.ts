@@ -1,2 +1,3 @@
 export * from "./dataset.js";
 export * from "./formats.js";
+export * from "./synthetic.js";
