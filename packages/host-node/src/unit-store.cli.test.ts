@@ -1,0 +1,253 @@
+// End-to-end tests of `classfit memorization / certify / merge / shard` through `main(argv)` in
+// process, on tiny networks and a few examples of the embedded Fashion-MNIST subset: a sharded
+// run merges to the bytes of a single run, a re-run resumes from the unit files, and every bad
+// input the issue lists gives its message, a non-zero exit, and leaves earlier results intact.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { computeNormalisation, createModel, serializeModel, stageNames } from "@classfit/models";
+import { initBackend } from "@classfit/models/backend";
+import { loadDataset, writeModelDir } from "@classfit/models/node";
+import { decodeCertification, decodeMemorization } from "@classfit/pipeline";
+import { createCore } from "@classfit/wasm-core/node";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { main } from "./cli.js";
+
+let dir: string;
+const p = (...f: string[]) => join(dir, ...f);
+
+interface Run {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+async function classfit(...argv: string[]): Promise<Run> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => {
+    out.push(`${a.join(" ")}\n`);
+  });
+  const write = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+    err.push(String(chunk));
+    return true;
+  });
+  try {
+    const status = await main(argv);
+    return { status, stdout: out.join(""), stderr: err.join("") };
+  } finally {
+    log.mockRestore();
+    write.mockRestore();
+  }
+}
+async function ok(...argv: string[]): Promise<string> {
+  const r = await classfit(...argv);
+  if (r.status !== 0) throw new Error(`classfit ${argv.join(" ")} exited ${r.status}:\n${r.stderr}`);
+  return r.stdout;
+}
+async function fails(re: RegExp, ...argv: string[]): Promise<Run> {
+  const r = await classfit(...argv);
+  expect(r.status, r.stdout + r.stderr).not.toBe(0);
+  expect(r.stderr).toMatch(re);
+  return r;
+}
+const bytes = (f: string) => new Uint8Array(readFileSync(f));
+
+const MEM = ["--arch", "resnet", "--blocks", "1", "--width", "0.0625", "--limit", "40", "--epochs", "1"];
+const MEM_ALL = [...MEM, "--batch-size", "20", "--models", "4", "--subset", "0.5", "--seed", "3"];
+const CERT_SETTINGS = ["--sigma", "0.5", "--n", "60", "--n0", "10", "--alpha", "0.01", "--noise-batch", "25"];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "classfit-eval-"));
+  // A tiny seeded (untrained) ResNet saved as a classfit model directory.
+  await initBackend();
+  const core = await createCore();
+  const arch = { arch: "resnet" as const, blocks: [1], widthMultiplier: 0.0625 };
+  const input = { height: 28, width: 28, channels: 1, numClasses: 10 };
+  const { model } = createModel(arch, input, core, 1);
+  const ds = await loadDataset({ path: "default", split: "test" });
+  await writeModelDir(p("model"), await serializeModel(model), {
+    format: "classfit-model",
+    version: 1,
+    architecture: arch,
+    input,
+    stages: stageNames(arch),
+    normalisation: computeNormalisation(ds),
+    dataset: { name: ds.name, n: ds.n },
+    parameters: 0,
+    createdBy: "unit-store.cli.test",
+  });
+  model.dispose();
+}, 60_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("classfit memorization / merge", () => {
+  it("two shares merge to the single run's bytes; a re-run resumes from its units", async () => {
+    await ok("memorization", ...MEM_ALL, "--out", p("mem"));
+    const single = bytes(p("mem", "memorization.cfa"));
+    const m = decodeMemorization(single);
+    expect(m.score.length).toBe(40);
+    // Every model trained on round(0.5·40) = 20 examples.
+    for (let i = 0; i < 40; i++) expect((m.inCount[i] as number) + (m.outCount[i] as number)).toBe(4);
+    expect(Array.from(m.inCount).reduce((a, b) => a + b, 0)).toBe(4 * 20);
+
+    const resumed = await ok("memorization", ...MEM_ALL, "--out", p("mem"));
+    expect(resumed.match(/already done \(resumed\)/g)?.length).toBe(4);
+    expect(bytes(p("mem", "memorization.cfa"))).toEqual(single);
+
+    for (const k of [0, 1]) await ok("memorization", ...MEM_ALL, "--out", p("memsh"), "--shard", `${k}/2`);
+    const shares = readdirSync(p("memsh", "shares")).map((f) => p("memsh", "shares", f));
+    expect(shares).toHaveLength(2);
+    await ok("merge", "--out", p("merged"), ...shares);
+    expect(bytes(p("merged", "memorization.cfa"))).toEqual(single);
+  }, 120_000);
+
+  it("refuses a subset fraction of 0 or 1, an empty subset and a bad shard, keeping earlier results", async () => {
+    const before = bytes(p("mem", "memorization.cfa"));
+    const base = [...MEM, "--models", "4", "--seed", "3", "--out", p("mem")];
+    await fails(/--subset must be a fraction in \(0, 1\).*got 0\b/, "memorization", ...base, "--subset", "0");
+    await fails(/--subset must be a fraction in \(0, 1\).*got 1\b/, "memorization", ...base, "--subset", "1");
+    await fails(/fraction 0\.001 of 40 examples is an empty subset/, "memorization", ...base, "--subset", "0.001");
+    await fails(/--shard: shard index 2 is out of range for 2 shares/, "memorization", ...base, "--shard", "2/2");
+    await fails(/--models.*must be ≥ 2/, "memorization", ...MEM, "--models", "1", "--out", p("mem"));
+    expect(bytes(p("mem", "memorization.cfa"))).toEqual(before);
+  });
+});
+
+describe("classfit certify / merge / shard", () => {
+  it("certifies a few inputs; three shares merge to the single run's bytes; adaptive spends ≤ n0 + n", async () => {
+    const args = ["certify", "--model", p("model"), "--examples", "0:5", "--unit-size", "2", ...CERT_SETTINGS];
+    await ok(...args, "--out", p("cert"));
+    const single = bytes(p("cert", "certification.cfa"));
+    const a = decodeCertification(single);
+    expect(Array.from(a.columns.index)).toEqual([0, 1, 2, 3, 4]);
+    expect(Array.from(a.columns.samples)).toEqual([70, 70, 70, 70, 70]);
+    const summary = JSON.parse(readFileSync(p("cert", "certification.summary.json"), "utf8"));
+    expect(summary.noisyForwardPasses).toBe(350);
+    for (const k of [0, 1, 2]) await ok(...args, "--out", p("certsh"), "--shard", `${k}/3`);
+    const shares = readdirSync(p("certsh", "shares")).map((f) => p("certsh", "shares", f));
+    await ok("merge", "--out", p("certmerged.cfa"), ...shares);
+    expect(bytes(p("certmerged.cfa"))).toEqual(single);
+
+    await ok(...args, "--adaptive", "--out", p("certad"));
+    const ad = decodeCertification(bytes(p("certad", "certification.cfa")));
+    expect(Array.from(ad.columns.top)).toEqual(Array.from(a.columns.top)); // same n0 selection draws
+    for (const s of ad.columns.samples) expect(s).toBeLessThanOrEqual(70);
+  }, 120_000);
+
+  it("`shard run` reads a study file and gives the same units as `certify --shard`", async () => {
+    const study = {
+      certification: {
+        model: p("model"),
+        examples: "0:5",
+        unitSize: 2,
+        sigma: 0.5,
+        n: 60,
+        n0: 10,
+        alpha: 0.01,
+        noiseBatch: 25,
+      },
+    };
+    writeFileSync(p("study.json"), JSON.stringify(study));
+    const out = p("shares2", "certification-1-of-3.cfs");
+    await ok(
+      "shard",
+      "run",
+      "--protocol",
+      "certification",
+      "--config",
+      p("study.json"),
+      "--shard",
+      "1/3",
+      "--units",
+      p("u2"),
+      "--out",
+      out,
+    );
+    expect(bytes(out)).toEqual(bytes(p("certsh", "shares", "certification-1-of-3.cfs")));
+    writeFileSync(p("bad-study.json"), JSON.stringify({ certification: { ...study.certification, sigmaa: 1 } }));
+    await fails(
+      /Unrecognized key.*sigmaa/,
+      "shard",
+      "run",
+      "--protocol",
+      "certification",
+      "--config",
+      p("bad-study.json"),
+      "--shard",
+      "0/1",
+      "--units",
+      p("u2"),
+      "--out",
+      p("x.cfs"),
+    );
+  }, 60_000);
+
+  it("refuses σ ≤ 0, α outside (0, 1), n0 > n, an empty subset, a bad shard and mixed shares; nothing lost", async () => {
+    const before = bytes(p("cert", "certification.cfa"));
+    const base = ["certify", "--model", p("model"), "--examples", "0:5", "--out", p("cert")];
+    const settings = (o: Record<string, string>) =>
+      Object.entries({ sigma: "0.5", n: "60", n0: "10", alpha: "0.01", ...o }).flatMap(([k, v]) => [`--${k}`, v]);
+    await fails(/--sigma must be > 0, got 0/, ...base, ...settings({ sigma: "0" }));
+    await fails(/--sigma must be > 0, got -0\.5/, ...base, ...settings({ sigma: "-0.5" }));
+    await fails(/--alpha must be in \(0, 1\), got 1\b/, ...base, ...settings({ alpha: "1" }));
+    await fails(/--alpha must be in \(0, 1\), got 0\b/, ...base, ...settings({ alpha: "0" }));
+    await fails(/--n0 \(100\) must not exceed --n \(60\)/, ...base, ...settings({ n0: "100" }));
+    await fails(
+      /--examples '3:3' is empty/,
+      ...base.slice(0, 3),
+      "--examples",
+      "3:3",
+      "--out",
+      p("cert"),
+      ...settings({}),
+    );
+    await fails(
+      /examples\[0\] = 5000 is outside the dataset \(size 2000\)/,
+      ...base.slice(0, 3),
+      "--examples",
+      "5000",
+      "--out",
+      p("cert"),
+      ...settings({}),
+    );
+    await fails(/--shard: shard index 5 is out of range for 3 shares/, ...base, ...settings({}), "--shard", "5/3");
+    await fails(/--shard: shard spec '1-3' must look like k\/n/, ...base, ...settings({}), "--shard", "1-3");
+    expect(bytes(p("cert", "certification.cfa"))).toEqual(before);
+
+    // Shares of another config: sigma differs.
+    await ok(
+      "certify",
+      "--model",
+      p("model"),
+      "--examples",
+      "0:5",
+      "--unit-size",
+      "2",
+      ...CERT_SETTINGS.slice(2),
+      "--sigma",
+      "0.25",
+      "--out",
+      p("other"),
+      "--shard",
+      "0/3",
+    );
+    const mixed = [
+      p("other", "shares", "certification-0-of-3.cfs"),
+      p("certsh", "shares", "certification-1-of-3.cfs"),
+      p("certsh", "shares", "certification-2-of-3.cfs"),
+    ];
+    const mergedBefore = bytes(p("certmerged.cfa"));
+    const r = await fails(
+      /merge refused: cannot merge .*certification-1-of-3\.cfs.*different configs; differing field\(s\): settings\.sigma: 0\.5 vs 0\.25/,
+      "merge",
+      "--out",
+      p("certmerged.cfa"),
+      ...mixed,
+    );
+    expect(r.status).toBe(1);
+    expect(bytes(p("certmerged.cfa"))).toEqual(mergedBefore);
+    // A missing share is refused too.
+    await fails(/merge refused: cannot merge: 1 of 3 units missing/, "merge", "--out", p("nothing"), ...mixed.slice(1));
+    expect(existsSync(p("nothing"))).toBe(false);
+  }, 60_000);
+});

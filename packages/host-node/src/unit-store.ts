@@ -1,0 +1,214 @@
+// Files for the sharded evaluation protocols (memorization, certification, density bins): a
+// directory unit store with atomic writes (resume), share files and artifacts, and the one
+// runner the protocol commands and `classfit shard run` share.
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import {
+  type CertificationArtifact,
+  ContainerError,
+  configHash,
+  decodeCertification,
+  decodeMemorization,
+  directoryUnitStore,
+  encodeShare,
+  type Json,
+  MergeError,
+  mergeShareFiles,
+  runShard,
+  runSingle,
+  type ShardSpec,
+  summarizeCertification,
+  type UnitProtocol,
+  type UnitStore,
+} from "@classfit/pipeline";
+import { InputError, writeFileAtomic } from "./io.js";
+
+/** A UnitStore over `dir` (`<dir>/<kind>/<configHash>/unit-NNNNNN.cfu`); every unit file is
+ * written to a temp file and renamed, so a killed run leaves whole units or none. */
+export function nodeUnitStore(dir: string): UnitStore {
+  return directoryUnitStore(
+    {
+      async readFile(path: string): Promise<Uint8Array | undefined> {
+        if (!existsSync(path)) return undefined;
+        return new Uint8Array(readFileSync(path));
+      },
+      async writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileAtomic(path, bytes);
+      },
+    },
+    resolve(dir),
+  );
+}
+
+/** Reads a file that must exist, as InputError naming it otherwise. */
+export function readInputFile(path: string): Uint8Array {
+  try {
+    if (!statSync(path).isFile()) throw new InputError(`${path}: not a file`);
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(`${path}: cannot read (${code === "ENOENT" ? "no such file" : String(code ?? e)})`);
+  }
+}
+
+/** Wraps a protocol so its identity (hence unit keys and merge checks) also covers `extra`:
+ * what the pipeline protocol does not know about, e.g. the network and training settings. */
+export function withIdentity(p: UnitProtocol, extra: Record<string, Json>): UnitProtocol {
+  return {
+    kind: p.kind,
+    config: { ...p.config, ...extra },
+    numUnits: p.numUnits,
+    runUnit: (u) => p.runUnit(u),
+  };
+}
+
+export interface RunOptions {
+  /** Output directory: `<kind>.cfa` + `summary.json` (whole run), or `shares/` (one share). */
+  out: string;
+  shard?: ShardSpec;
+  /** Unit store directory (default `<out>/units`). */
+  units?: string;
+  /** Share file path (default `<out>/shares/<kind>-<k>-of-<n>.cfs`). */
+  shareFile?: string;
+  log: (s: string) => void;
+}
+
+export function shareFileName(kind: string, shard: ShardSpec): string {
+  return `${kind}-${shard.index}-of-${shard.count}.cfs`;
+}
+
+/** Runs (a share of) a protocol with resume, writing everything atomically. Returns the path
+ * written (artifact or share file). */
+export async function runProtocol(p: UnitProtocol, o: RunOptions): Promise<string> {
+  const out = resolve(o.out);
+  mkdirSync(out, { recursive: true });
+  const store = nodeUnitStore(o.units ?? join(out, "units"));
+  const hash = configHash(p.kind, p.config);
+  const t0 = performance.now();
+  const options = {
+    store,
+    onUnit: (e: { index: number; done: number; total: number; skipped: boolean }) =>
+      o.log(
+        `${p.kind}: unit ${e.index} ${e.skipped ? "already done (resumed)" : "done"} (${e.done}/${e.total}, ${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+      ),
+    onWarning: (m: string) => o.log(`warning: ${m}`),
+  };
+  o.log(
+    `${p.kind}: config ${hash}, ${p.numUnits} unit(s)${o.shard ? `, share ${o.shard.index}/${o.shard.count}` : ""}`,
+  );
+  if (o.shard) {
+    const share = await runShard(p, o.shard, options);
+    const path = resolve(o.shareFile ?? join(out, "shares", shareFileName(p.kind, o.shard)));
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileAtomic(path, encodeShare(share));
+    o.log(`wrote ${path} (${share.units.size} unit(s)); merge all shares with: classfit merge --out DIR <share files>`);
+    return path;
+  }
+  const artifact = await runSingle(p, options);
+  return writeArtifact(out, artifact, o.log);
+}
+
+/** Writes `<dir>/<kind>.cfa` and `<dir>/summary.json` for artifact bytes (atomically). */
+export function writeArtifact(dir: string, artifact: Uint8Array, log: (s: string) => void): string {
+  const summary = summarizeArtifact(artifact);
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${summary.kind}.cfa`);
+  writeFileAtomic(path, artifact);
+  writeFileAtomic(join(dir, `${summary.kind}.summary.json`), `${JSON.stringify(summary, nanToNull, 2)}\n`);
+  for (const line of summary.lines) log(line);
+  log(`wrote ${path}`);
+  return path;
+}
+
+function nanToNull(_k: string, v: unknown): unknown {
+  return typeof v === "number" && !Number.isFinite(v) ? null : v;
+}
+
+interface ArtifactSummary {
+  kind: string;
+  configHash: string;
+  config: Json;
+  lines: string[];
+  [k: string]: Json | string[] | unknown;
+}
+
+/** Human-readable figures of an artifact (also written as JSON). */
+export function summarizeArtifact(bytes: Uint8Array): ArtifactSummary {
+  let kind: string;
+  try {
+    // The memorization decoder checks its own format; certification artifacts name their kind.
+    const m = decodeMemorization(bytes);
+    kind = "memorization";
+    const defined = m.score.filter((s) => !Number.isNaN(s)).length;
+    let sum = 0;
+    for (const s of m.score) if (!Number.isNaN(s)) sum += s;
+    const lines = [
+      `memorization: ${m.score.length} examples, ${defined} with a defined score (trained with and without by some model), mean score ${(sum / Math.max(defined, 1)).toFixed(4)}`,
+    ];
+    return {
+      kind,
+      configHash: configHash(kind, m.config),
+      config: m.config,
+      examples: m.score.length,
+      defined,
+      meanScore: sum / Math.max(defined, 1),
+      lines,
+    };
+  } catch (e) {
+    if (!(e instanceof RangeError || e instanceof ContainerError)) throw e;
+  }
+  let a: CertificationArtifact;
+  try {
+    a = decodeCertification(bytes);
+  } catch (e) {
+    throw new InputError(`not a classfit artifact (${(e as Error).message})`);
+  }
+  kind = a.kind;
+  const labels = a.columns.label;
+  let numClasses = 2;
+  for (const y of labels) numClasses = Math.max(numClasses, y + 1);
+  const s = summarizeCertification(a, numClasses);
+  const samples = a.columns.samples.reduce((x, v) => x + v, 0);
+  const lines = [
+    `${kind}: ${s.overall.count} examples, accuracy ${(100 * s.overall.accuracy).toFixed(2)}%, abstained ${s.overall.count - s.overall.notAbstained}, mean certified radius ${s.overall.meanRadius.toFixed(4)}, ${samples} noisy forward passes`,
+    `  certified accuracy: ${s.overall.certifiedAccuracy.map((c) => `r=${c.radius}: ${(100 * c.accuracy).toFixed(1)}%`).join(", ")}`,
+  ];
+  return {
+    kind,
+    configHash: configHash(kind, a.config),
+    config: a.config,
+    overall: s.overall as unknown as Json,
+    bins: s.bins as unknown as Json,
+    noisyForwardPasses: samples,
+    lines,
+  };
+}
+
+/** Merges share files into `<out>/<kind>.cfa` (+ summary); refuses mixed configs, conflicting or
+ * missing units, naming the files. Nothing is written when it refuses. */
+export function mergeShareFilesTo(files: readonly string[], out: string, log: (s: string) => void): string {
+  if (files.length === 0) throw new InputError("merge: no share files given");
+  const bytes = files.map(readInputFile);
+  let artifact: Uint8Array;
+  try {
+    artifact = mergeShareFiles(bytes, files);
+  } catch (e) {
+    if (e instanceof MergeError || e instanceof ContainerError || e instanceof RangeError)
+      throw new InputError(`merge refused: ${e.message}`);
+    throw e;
+  }
+  return out.endsWith(".cfa") ? writeArtifactFile(out, artifact, log) : writeArtifact(resolve(out), artifact, log);
+}
+
+/** Writes an artifact at an explicit `.cfa` path (the deploy manifests' form). */
+function writeArtifactFile(path: string, artifact: Uint8Array, log: (s: string) => void): string {
+  const summary = summarizeArtifact(artifact);
+  mkdirSync(dirname(resolve(path)), { recursive: true });
+  writeFileAtomic(resolve(path), artifact);
+  writeFileAtomic(resolve(path.replace(/\.cfa$/, ".summary.json")), `${JSON.stringify(summary, nanToNull, 2)}\n`);
+  for (const line of summary.lines) log(line);
+  log(`wrote ${resolve(path)}`);
+  return resolve(path);
+}
