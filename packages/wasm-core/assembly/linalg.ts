@@ -742,20 +742,34 @@ export function symEigTop(a: usize, n: i32, ld: i32, k: i32, vals: usize, vecs: 
   return status;
 }
 
-/** Finishes a projection from the rows accumulated so far (the accumulator stays usable):
+/** Finishes a projection from the rows accumulated so far (the accumulator stays usable, and
+ * later rows give the same result as if this call had not happened):
  * components (k × c) = top-k eigenvectors of the Gram/scatter matrix, singular (c) = square
  * roots of all its eigenvalues (negative rounding clamped to 0), descending; mean (c) = the
  * column means when centred, zeros otherwise; info[0] = retained energy
  * Σ_{i<k} s_i² / Σ_i s_i², info[1] = rows. Returns 0, −1 (no rows), −2 (all-zero energy:
  * nothing to project), −3 (eigenvalue iteration failed). */
 export function gramFinish(acc: usize, k: i32, components: usize, singular: usize, mean: usize, info: usize): i32 {
-  gramFlush(acc);
   const c = accC(acc);
   const cp = load<i32>(acc, 4);
-  const n = load<f64>(acc, 16);
-  if (n == 0.0) return -1;
   const gram = <usize>load<u32>(acc, 40);
+  const accMean = <usize>load<u32>(acc, 48);
   const cb = <usize>c << 3;
+  const gramBytes = (<usize>cp * <usize>cp) << 3;
+  // A partial block is flushed for this result only: the state is restored afterwards so that
+  // rows added later still fall into the same fixed blocks as without this call.
+  const pending = load<i32>(acc, 12);
+  const savedN = load<f64>(acc, 16);
+  let savedGram: usize = 0;
+  let savedMean: usize = 0;
+  if (pending > 0) {
+    savedGram = heap.alloc(gramBytes);
+    memory.copy(savedGram, gram, gramBytes);
+    savedMean = heap.alloc(cb);
+    memory.copy(savedMean, accMean, cb);
+    gramFlush(acc);
+  }
+  const n = load<f64>(acc, 16);
   // Copy the accumulated upper triangle into the lower triangle of a fresh c×c matrix.
   const a = heap.alloc(cb * <usize>c);
   for (let i = 0; i < c; i++) {
@@ -763,6 +777,20 @@ export function gramFinish(acc: usize, k: i32, components: usize, singular: usiz
     for (let j = 0; j <= i; j++) {
       store<f64>(f64At(arow, j), load<f64>(gram + ((<usize>j * <usize>cp + <usize>i) << 3)));
     }
+  }
+  if (load<i32>(acc, 8) != 0) memory.copy(mean, accMean, cb);
+  else memory.fill(mean, 0, cb);
+  if (pending > 0) {
+    memory.copy(gram, savedGram, gramBytes);
+    memory.copy(accMean, savedMean, cb);
+    store<f64>(acc, savedN, 16);
+    store<i32>(acc, pending, 12);
+    heap.free(savedGram);
+    heap.free(savedMean);
+  }
+  if (n == 0.0) {
+    heap.free(a);
+    return -1;
   }
   let total = 0.0;
   for (let i = 0; i < c; i++) total += Math.max(0.0, load<f64>(a + <usize>i * cb + (<usize>i << 3)));
@@ -781,8 +809,6 @@ export function gramFinish(acc: usize, k: i32, components: usize, singular: usiz
     if (i < k) kept += lam;
     store<f64>(f64At(singular, i), Math.sqrt(lam));
   }
-  if (load<i32>(acc, 8) != 0) memory.copy(mean, <usize>load<u32>(acc, 48), cb);
-  else memory.fill(mean, 0, cb);
   store<f64>(info, all > 0.0 ? kept / all : 0.0);
   store<f64>(info, n, 8);
   return 0;

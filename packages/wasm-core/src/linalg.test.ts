@@ -260,6 +260,16 @@ describe("fitProjection", () => {
       expect(acc.finish(4)).toEqual(whole);
       acc.dispose();
     }
+    // An intermediate finish() (here after 200 rows: mid-block) does not shift later blocks.
+    const acc = new GramAccumulator(core, c, { center: true });
+    acc.add(x.subarray(0, 200 * c), 200);
+    const early = acc.finish(4);
+    expect(early.rows).toBe(200);
+    expect(acc.rows).toBe(200);
+    acc.add(x.subarray(200 * c), n - 200);
+    expect(acc.finish(4)).toEqual(whole);
+    expect(early).toEqual(fitProjection(core, x.subarray(0, 200 * c), 200, c, { k: 4, center: true }));
+    acc.dispose();
     const x32 = Float32Array.from(x);
     const p32 = fitProjection(core, x32, n, c, { k: 2 });
     const p64 = fitProjection(core, Float64Array.from(x32), n, c, { k: 2 });
