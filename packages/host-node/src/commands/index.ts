@@ -4,12 +4,15 @@ import type { Command } from "commander";
 import { register as bins } from "./bins.js";
 import { register as certify } from "./certify.js";
 import { register as density } from "./density.js";
+import { register as evaluate } from "./evaluate.js";
+import { register as extract } from "./extract.js";
 import { register as fit } from "./fit.js";
 import { register as kl } from "./kl.js";
 import { register as memorization } from "./memorization.js";
 import { register as merge } from "./merge.js";
 import { register as reduce } from "./reduce.js";
 import { register as shard } from "./shard.js";
+import { register as train } from "./train.js";
 
 export type Registrar = (program: Command) => void;
 
@@ -20,6 +23,9 @@ export const registrars: Registrar[] = [
   bins,
   merge,
   shard,
+  train,
+  extract,
+  evaluate,
   reduce,
   fit,
   density,

@@ -36,7 +36,8 @@ import { VERSION } from "../version.js";
 export function numArg(opts: { min?: number; exclusiveMin?: boolean } = {}): (value: string) => number {
   return (value) => {
     const v = Number(value);
-    if (value.trim() === "" || !Number.isFinite(v)) throw new InvalidArgumentError(`expected a number, got '${value}'.`);
+    if (value.trim() === "" || !Number.isFinite(v))
+      throw new InvalidArgumentError(`expected a number, got '${value}'.`);
     if (opts.min !== undefined && (opts.exclusiveMin ? v <= opts.min : v < opts.min))
       throw new InvalidArgumentError(`must be ${opts.exclusiveMin ? ">" : "≥"} ${opts.min}, got ${v}.`);
     return v;
@@ -54,7 +55,8 @@ export function intListArg(value: string): number[] {
 /** A comma-separated list of numbers. */
 export function numListArg(value: string): number[] {
   const parts = value.split(",").map((s) => Number(s.trim()));
-  if (parts.some((p) => !Number.isFinite(p))) throw new InvalidArgumentError(`expected comma-separated numbers, got '${value}'.`);
+  if (parts.some((p) => !Number.isFinite(p)))
+    throw new InvalidArgumentError(`expected comma-separated numbers, got '${value}'.`);
   return parts;
 }
 
@@ -100,11 +102,14 @@ export interface TrainOptions {
 
 function archFromOptions(o: TrainOptions): ArchConfig {
   const c = defaultArchConfig(o.arch);
-  if (c.arch === "resnet" || c.arch === "convnet") {
+  if ("blocks" in c) {
     if (o.blocks && o.depth !== undefined) throw new Error("give either --blocks or --depth, not both");
     if (o.depth !== undefined) {
       const b = RESNET_DEPTHS[o.depth];
-      if (!b) throw new Error(`--depth for ${o.arch} must be one of ${Object.keys(RESNET_DEPTHS).join(", ")} (or use --blocks)`);
+      if (!b)
+        throw new Error(
+          `--depth for ${o.arch} must be one of ${Object.keys(RESNET_DEPTHS).join(", ")} (or use --blocks)`,
+        );
       c.blocks = [...b];
     }
     if (o.blocks) c.blocks = o.blocks;
@@ -129,7 +134,12 @@ function archFromOptions(o: TrainOptions): ArchConfig {
 async function loadTestSplit(o: TrainOptions, numClasses?: number): Promise<ImageDataset | undefined> {
   const extra = numClasses === undefined ? {} : { numClasses };
   if (o.testData !== undefined) {
-    return loadDataset({ path: o.testData, split: "test", ...(o.testLabels ? { labels: o.testLabels } : {}), ...extra });
+    return loadDataset({
+      path: o.testData,
+      split: "test",
+      ...(o.testLabels ? { labels: o.testLabels } : {}),
+      ...extra,
+    });
   }
   if (o.labels === undefined && (await datasetHasSplit(o.data, "test"))) {
     return loadDataset({ path: o.data, split: "test", ...extra });
@@ -141,7 +151,11 @@ function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-export async function runTrain(o: TrainOptions, command: string, log: (s: string) => void = console.log): Promise<void> {
+export async function runTrain(
+  o: TrainOptions,
+  command: string,
+  log: (s: string) => void = console.log,
+): Promise<void> {
   const extra = o.numClasses === undefined ? {} : { numClasses: o.numClasses };
   let train = await loadDataset({ path: o.data, split: "train", ...(o.labels ? { labels: o.labels } : {}), ...extra });
   let test = await loadTestSplit(o, o.numClasses);
@@ -175,9 +189,17 @@ export async function runTrain(o: TrainOptions, command: string, log: (s: string
   if (o.resume && existsSync(checkpointDir)) {
     const ck = await readCheckpoint(checkpointDir);
     const m = ck.manifest;
-    if (!m || !sameJson(m.architecture, arch) || !sameJson(m.training, config) || m.dataset.name !== train.name || m.dataset.n !== train.n) {
+    if (
+      !m ||
+      !sameJson(m.architecture, arch) ||
+      !sameJson(m.training, config) ||
+      m.dataset.name !== train.name ||
+      m.dataset.n !== train.n
+    ) {
       ck.model.dispose();
-      throw new Error(`${checkpointDir}: the checkpoint was made with other settings (architecture, training or data); remove it or drop --resume`);
+      throw new Error(
+        `${checkpointDir}: the checkpoint was made with other settings (architecture, training or data); remove it or drop --resume`,
+      );
     }
     model = ck.model;
     stages = m.stages;
@@ -219,7 +241,12 @@ export async function runTrain(o: TrainOptions, command: string, log: (s: string
   );
   const bar = process.stderr.isTTY
     ? new cliProgress.SingleBar(
-        { stream: process.stderr, format: " epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | ETA {eta_formatted}", hideCursor: true, fps: 5 },
+        {
+          stream: process.stderr,
+          format: " epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | ETA {eta_formatted}",
+          hideCursor: true,
+          fps: 5,
+        },
         cliProgress.Presets.shades_classic,
       )
     : undefined;
@@ -252,7 +279,9 @@ export async function runTrain(o: TrainOptions, command: string, log: (s: string
       },
     });
     const last = result.final;
-    const evalTest = test ? await evaluateModel(model, test, normalisation, { batchSize: config.batchSize }) : undefined;
+    const evalTest = test
+      ? await evaluateModel(model, test, normalisation, { batchSize: config.batchSize })
+      : undefined;
     const manifest = manifestFor(config.epochs, {
       ...(last ? { trainLoss: last.trainLoss, trainAccuracy: last.trainAccuracy } : {}),
       ...(evalTest ? { testAccuracy: evalTest.accuracy, testN: evalTest.n } : {}),

@@ -15,6 +15,20 @@ export interface Evaluation {
   predictions: Int32Array;
 }
 
+/** Checks that `ds` fits the model's input (channels, size, classes). */
+export function checkDatasetFitsModel(model: LayersModel, ds: ImageDataset): void {
+  const shape = model.inputs[0]?.shape ?? [];
+  const [, h, w, c] = shape;
+  if (c !== ds.channels)
+    throw new Error(`${ds.name}: images have ${ds.channels} channel(s), the model expects ${String(c)}`);
+  if (h !== ds.height || w !== ds.width)
+    throw new Error(`${ds.name}: images are ${ds.height}×${ds.width}, the model expects ${String(h)}×${String(w)}`);
+  const out = model.outputs[0]?.shape ?? [];
+  const k = out[out.length - 1];
+  if (typeof k === "number" && ds.numClasses > k)
+    throw new Error(`${ds.name}: labels span ${ds.numClasses} classes, the model predicts ${k}`);
+}
+
 /**
  * Logits for a batch of already normalised NHWC inputs (Float32Array, shape (n, h, w, c)) —
  * the building block for noisy forward passes (randomised smoothing) and evaluation.
@@ -40,6 +54,7 @@ export async function evaluateModel(
   norm: Normalisation,
   opts: { batchSize?: number } = {},
 ): Promise<Evaluation> {
+  checkDatasetFitsModel(model, ds);
   checkNormalisation(norm, ds);
   const out = model.outputs[0]?.shape ?? [];
   const k = out[out.length - 1] as number;

@@ -16,7 +16,10 @@ import {
   type Normalisation,
   permutation,
 } from "../data/dataset.js";
-import { evaluateModel } from "./evaluate.js";
+import { checkDatasetFitsModel, evaluateModel } from "./evaluate.js";
+
+export { checkDatasetFitsModel };
+
 import { learningRate, type ScheduleConfig } from "./schedule.js";
 
 /** Rng streams: shuffling of epoch e uses SHUFFLE_STREAM + e, augmentation AUGMENT_STREAM + e. */
@@ -123,20 +126,6 @@ export function validateTrainConfig(c: TrainConfig): void {
     throw new Error(`train: crop padding must be a non-negative integer, got ${c.augmentation.cropPadding}`);
   if (!Number.isSafeInteger(c.seed) || c.seed < 0)
     throw new Error(`train: seed must be a non-negative integer, got ${c.seed}`);
-}
-
-/** Checks that `ds` fits the model's input (channels, size, classes). */
-export function checkDatasetFitsModel(model: LayersModel, ds: ImageDataset): void {
-  const shape = model.inputs[0]?.shape ?? [];
-  const [, h, w, c] = shape;
-  if (c !== ds.channels)
-    throw new Error(`${ds.name}: images have ${ds.channels} channel(s), the model expects ${String(c)}`);
-  if (h !== ds.height || w !== ds.width)
-    throw new Error(`${ds.name}: images are ${ds.height}×${ds.width}, the model expects ${String(h)}×${String(w)}`);
-  const out = model.outputs[0]?.shape ?? [];
-  const k = out[out.length - 1];
-  if (typeof k === "number" && ds.numClasses > k)
-    throw new Error(`${ds.name}: labels span ${ds.numClasses} classes, the model predicts ${k}`);
 }
 
 /** Trains `model` in place. Every tensor it creates is disposed before it returns. */

@@ -1,0 +1,165 @@
+// `classfit extract`: pooled stage activations (METHOD.md §1) of a model over a dataset, one
+// float32 .npy (N × C) per stage plus labels.npy and manifest.json in ACTDIR.
+import {
+  computeNormalisation,
+  extractActivations,
+  type ImageDataset,
+  inputSpecOf,
+  type ModelManifest,
+  type Normalisation,
+} from "@classfit/models";
+import { initBackend } from "@classfit/models/backend";
+import { type LoadedModel, loadDataset, NpyDirSink, readModelDir } from "@classfit/models/node";
+import type { Command } from "commander";
+import { choiceArg, intArg } from "../io-args.js";
+import { VERSION } from "../version.js";
+import { commandLine, numListArg } from "./train.js";
+
+export interface ModelDataOptions {
+  model: string;
+  data: string;
+  labels?: string;
+  split: "train" | "test";
+  mean?: number[];
+  std?: number[];
+  batchSize: number;
+}
+
+/**
+ * Loads MODELDIR and the data, and settles the normalisation: the manifest's for classfit
+ * models; for a plain tfjs model --mean/--std, or else statistics of the data itself (said so).
+ */
+export async function loadModelAndData(
+  o: ModelDataOptions,
+  log: (s: string) => void,
+): Promise<{ loaded: LoadedModel; ds: ImageDataset; normalisation: Normalisation; manifest: ModelManifest | null }> {
+  await initBackend();
+  const loaded = await readModelDir(o.model);
+  try {
+    const spec = inputSpecOf(loaded.model, o.model);
+    const ds = await loadDataset({
+      path: o.data,
+      split: o.split,
+      ...(o.labels ? { labels: o.labels } : {}),
+      ...(spec.numClasses > 1 ? { numClasses: spec.numClasses } : {}),
+    });
+    let normalisation: Normalisation;
+    if (loaded.manifest && o.mean === undefined && o.std === undefined) {
+      normalisation = loaded.manifest.normalisation;
+    } else if (o.mean !== undefined || o.std !== undefined) {
+      if (!o.mean || !o.std) throw new Error("give both --mean and --std");
+      if (o.mean.length !== ds.channels || o.std.length !== ds.channels)
+        throw new Error(`--mean/--std need ${ds.channels} value(s) each (one per channel of ${ds.name})`);
+      if (o.std.some((s) => !(s > 0))) throw new Error("--std values must be positive");
+      normalisation = { pixelScale: ds.images instanceof Uint8Array ? 1 / 255 : 1, mean: o.mean, std: o.std };
+    } else {
+      normalisation = computeNormalisation(ds);
+      log(
+        `${o.model}: no manifest.json; normalising with ${ds.name}'s own per-channel mean/std (override with --mean/--std)`,
+      );
+    }
+    return { loaded, ds, normalisation, manifest: loaded.manifest };
+  } catch (e) {
+    loaded.model.dispose();
+    throw e;
+  }
+}
+
+interface ExtractOptions extends ModelDataOptions {
+  out: string;
+  pool: "avg" | "max";
+  stages?: string;
+}
+
+export async function runExtract(
+  o: ExtractOptions,
+  command: string,
+  log: (s: string) => void = console.log,
+): Promise<void> {
+  const { loaded, ds, normalisation, manifest } = await loadModelAndData(o, log);
+  try {
+    const stages = o.stages
+      ? o.stages
+          .split(",")
+          .map((s) => s.trim())
+          .filter((s) => s.length > 0)
+      : manifest?.stages;
+    if (!stages || stages.length === 0)
+      throw new Error(`${o.model}: no manifest.json naming its stages; name the stage layers with --stages a,b,c`);
+    const sink = new NpyDirSink(
+      o.out,
+      {
+        model: loaded.dir,
+        dataset: {
+          name: ds.name,
+          n: ds.n,
+          numClasses: ds.numClasses,
+          ...(ds.classNames ? { classNames: ds.classNames } : {}),
+        },
+        pool: o.pool,
+        command,
+        createdBy: `classfit ${VERSION}`,
+      },
+      ds.labels,
+    );
+    let channels: number[];
+    try {
+      ({ channels } = await extractActivations({
+        model: loaded.model,
+        stages,
+        dataset: ds,
+        normalisation,
+        pool: o.pool,
+        batchSize: o.batchSize,
+        sink,
+        where: `${o.model}`,
+      }));
+    } catch (e) {
+      await sink.abort();
+      throw e;
+    }
+    log(
+      `${o.out}: ${ds.n} examples of ${ds.name}, ${o.pool}-pooled: ${stages.map((s, i) => `${s} (${channels[i]})`).join(", ")}`,
+    );
+  } finally {
+    loaded.model.dispose();
+  }
+}
+
+export function addModelDataOptions(c: Command, defaultSplit: "train" | "test"): Command {
+  return c
+    .requiredOption(
+      "--model <MODELDIR>",
+      "model directory (classfit's, or any tfjs layers model.json with its weights)",
+    )
+    .requiredOption("--data <path>", "data (directory, images .npy with --labels, or 'default')")
+    .option("--labels <y.npy>", "labels for an images .npy")
+    .option(
+      "--split <name>",
+      "split of a dataset directory: train or test",
+      choiceArg(["train", "test"] as const),
+      defaultSplit,
+    )
+    .option("--mean <list>", "per-channel mean (models without manifest.json), e.g. 0.286", numListArg)
+    .option("--std <list>", "per-channel std (models without manifest.json), e.g. 0.353", numListArg)
+    .option("--batch-size <n>", "images per forward pass", intArg(1), 128);
+}
+
+export function register(program: Command): void {
+  addModelDataOptions(
+    program
+      .command("extract")
+      .description(
+        "Pooled stage activations of a model over a dataset (METHOD.md §1): for each stage layer the spatial\n" +
+          "(or token) mean — or max — of its output, written as ACTDIR/<stage>.npy (float32, N × C) with\n" +
+          "labels.npy and manifest.json. Default stages: the manifest's (stage1…); any layers via --stages.",
+      ),
+    "train",
+  )
+    .requiredOption("--out <ACTDIR>", "output directory")
+    .option("--pool <kind>", "avg or max", choiceArg(["avg", "max"] as const), "avg")
+    .option("--stages <list>", "comma-separated stage layer names (default: the manifest's stages)")
+    .action(async (opts: ExtractOptions, cmd: Command) => {
+      await runExtract(opts, commandLine(cmd));
+    });
+}
