@@ -289,9 +289,10 @@ describe("fitProjection", () => {
     expectSignConvention(p.components, 4, c);
   });
 
-  it("project equals (x − mean)·componentsᵀ", () => {
+  it("project equals (x − mean)·componentsᵀ, whatever the chunking", () => {
     const p = fitProjection(core, x, n, c, { k: 3, center: true });
     const z = project(core, p, x, n);
+    for (const chunkRows of [1, 7, 128, 1000]) expect(project(core, p, x, n, { chunkRows })).toEqual(z);
     for (let r = 0; r < n; r++)
       for (let t = 0; t < 3; t++) {
         let s = 0;

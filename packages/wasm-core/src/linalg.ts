@@ -163,18 +163,21 @@ export function fitProjection(core: Core, data: Rows, n: number, c: number, opts
 }
 
 /** Projects n rows (shape (n, c)) onto the components: Float64Array, shape (n, k), row-major,
- * (x − mean)·componentsᵀ. Works through wasm memory in chunks of rows. */
+ * (x − mean)·componentsᵀ. Works through wasm memory in chunks of `chunkRows` rows (default:
+ * about 4 MB of input per trip); the result does not depend on the chunking. */
 export function project(
   core: Core,
   projection: Projection,
   data: Rows,
   n: number,
-  opts: { simd?: boolean } = {},
+  opts: { simd?: boolean; chunkRows?: number } = {},
 ): Float64Array {
   const { c, k } = projection;
   checkRows(data, n, c, "project");
+  if (opts.chunkRows !== undefined && !(Number.isSafeInteger(opts.chunkRows) && opts.chunkRows >= 1))
+    throw new RangeError(`project: chunkRows must be an integer >= 1, got ${opts.chunkRows}`);
   const out = new Float64Array(n * k);
-  const chunk = Math.max(1, Math.min(n, Math.floor((4 << 20) / (8 * c))));
+  const chunk = Math.max(1, Math.min(n, opts.chunkRows ?? Math.floor((4 << 20) / (8 * c))));
   core.scope((s) => {
     const comps = s.f64(projection.components);
     const mean = s.f64(projection.mean);
