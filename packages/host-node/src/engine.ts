@@ -93,6 +93,26 @@ export function fitClass(
   };
 }
 
+/** One class's relative entropy, as sent to a worker. data: the class's rows, shape (n, d). */
+export interface KlTaskInput {
+  label: number | null;
+  /** The class file's name, for error messages. */
+  name: string;
+  modelBytes: Uint8Array;
+  data: Float64Array;
+  n: number;
+  d: number;
+  samples: number;
+  reference: KlReference;
+  seed: number;
+}
+
+export interface KlTaskResult {
+  kl: number;
+  standardError: number;
+  seconds: number;
+}
+
 /** Decodes a class file; a corrupt one becomes InputError naming it. */
 export function loadModel(_core: Core, bytes: Uint8Array, name: string): ClassModel {
   try {

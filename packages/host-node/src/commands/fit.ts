@@ -15,6 +15,7 @@ import { InputError, readLabels, readMatrix } from "../io.js";
 import { choiceArg, intArg } from "../io-args.js";
 import { createProgress } from "../progress.js";
 import { VERSION } from "../version.js";
+import type { ClassTask } from "../workers/class-worker.js";
 import { runPool } from "../workers/pool.js";
 
 export interface FitOptions {
@@ -32,11 +33,11 @@ export interface FitOptions {
   progress?: boolean;
 }
 
-/** The built worker script. From TypeScript sources (vitest) the built dist/ copy is used. */
-export function fitWorkerUrl(): URL {
+/** The built per-class worker script. From TypeScript sources (vitest) the built dist/ copy is used. */
+export function classWorkerUrl(): URL {
   const here = import.meta.url;
-  if (here.endsWith(".ts")) return new URL("../../dist/workers/fit-worker.js", here);
-  return new URL("../workers/fit-worker.js", here);
+  if (here.endsWith(".ts")) return new URL("../../dist/workers/class-worker.js", here);
+  return new URL("../workers/class-worker.js", here);
 }
 
 /**
@@ -128,18 +129,22 @@ export async function runFit(o: FitOptions, log: (s: string) => void = console.l
   const size = Math.max(1, Math.min(o.workers ?? availableParallelism(), tasks.length));
   let results: FitTaskResult[];
   try {
-    results = await runPool<FitTaskInput, FitTaskResult, { done: number; total: number }>(fitWorkerUrl(), tasks, {
-      size,
-      execArgv: workerExecArgv(),
-      describe: (i) => `${o.data}: fitting ${name(tasks[i] as FitTaskInput)}`,
-      onStart: (i) => {
-        const t = tasks[i] as FitTaskInput;
-        progress.start(String(i), config.sweeps * config.chains, `${name(t)} n=${t.n}`);
+    results = await runPool<ClassTask, FitTaskResult, { done: number; total: number }>(
+      classWorkerUrl(),
+      tasks.map((t) => ({ kind: "fit" as const, ...t })),
+      {
+        size,
+        execArgv: workerExecArgv(),
+        describe: (i) => `${o.data}: fitting ${name(tasks[i] as FitTaskInput)}`,
+        onStart: (i) => {
+          const t = tasks[i] as FitTaskInput;
+          progress.start(String(i), config.sweeps * config.chains, `${name(t)} n=${t.n}`);
+        },
+        onProgress: (i, p) => progress.update(String(i), p.done),
+        // Transfer, not copy: each class's rows go to one worker only.
+        transferList: (t) => [t.data.buffer as ArrayBuffer],
       },
-      onProgress: (i, p) => progress.update(String(i), p.done),
-      // Transfer, not copy: each class's rows go to one worker only.
-      transferList: (t) => [t.data.buffer as ArrayBuffer],
-    });
+    );
   } catch (e) {
     progress.stop();
     writer.abort();

@@ -1,12 +1,15 @@
 // `classfit kl`: Monte Carlo relative entropy of each class's posterior predictive to the
 // least-assumption Gaussian of its data (METHOD.md §5), with its standard error, as JSON.
-import { createCore } from "@classfit/wasm-core/node";
+import { availableParallelism } from "node:os";
 import type { Command } from "commander";
-import { KL_REFERENCES, type KlReference, loadModel, relativeEntropyOf } from "../engine.js";
+import { KL_REFERENCES, type KlReference, type KlTaskResult } from "../engine.js";
 import { readFitDir } from "../fitdir.js";
 import { InputError, readLabels, readMatrix, writeFileAtomic } from "../io.js";
 import { choiceArg, intArg } from "../io-args.js";
-import { groupRows } from "./fit.js";
+import { createProgress } from "../progress.js";
+import type { ClassTask } from "../workers/class-worker.js";
+import { runPool } from "../workers/pool.js";
+import { classWorkerUrl, groupRows, workerExecArgv } from "./fit.js";
 
 interface KlOptions {
   fit: string;
@@ -16,6 +19,8 @@ interface KlOptions {
   samples: number;
   reference: KlReference;
   seed: number;
+  workers?: number;
+  progress?: boolean;
 }
 
 export interface KlReport {
@@ -23,7 +28,7 @@ export interface KlReport {
   reference: KlReference;
   samples: number;
   seed: number;
-  classes: { label: number | null; kl: number; standardError: number }[];
+  classes: { label: number | null; kl: number; standardError: number; seconds: number }[];
 }
 
 export async function runKl(o: KlOptions, log: (s: string) => void = console.log): Promise<KlReport> {
@@ -48,23 +53,45 @@ export async function runKl(o: KlOptions, log: (s: string) => void = console.log
     labels = l.labels;
   }
   const groups = new Map(groupRows(labels, m.n).map((g) => [g.label, g.rows]));
-  const core = await createCore();
-  const rows = classes.map((c) => {
-    const model = loadModel(core, c.bytes, `${o.fit}/${c.entry.file}`);
+  const tasks: ClassTask[] = classes.map((c) => {
     const idx = groups.get(c.entry.label) ?? [];
     const x = new Float64Array(idx.length * m.d);
     idx.forEach((r, i) => {
       x.set(m.data.subarray(r * m.d, (r + 1) * m.d), i * m.d);
     });
-    // Per-class seed, as in `fit`: a class's estimate does not depend on the others.
-    const r = relativeEntropyOf(core, model, x, idx.length, m.d, {
+    // Per-class seed, as in `fit`: a class's estimate does not depend on the others or on --workers.
+    return {
+      kind: "kl",
+      label: c.entry.label,
+      name: `${o.fit}/${c.entry.file}`,
+      modelBytes: c.bytes,
+      data: x,
+      n: idx.length,
+      d: m.d,
       samples: o.samples,
       reference: o.reference,
       seed: o.seed,
-      label: c.entry.label,
-    });
-    return { label: c.entry.label, kl: r.kl, standardError: r.standardError };
+    };
   });
+  const progress = createProgress({ force: o.progress });
+  const size = Math.max(1, Math.min(o.workers ?? availableParallelism(), tasks.length));
+  let results: KlTaskResult[];
+  try {
+    results = await runPool<ClassTask, KlTaskResult>(classWorkerUrl(), tasks, {
+      size,
+      execArgv: workerExecArgv(),
+      describe: (i) => `kl of ${classes[i]?.entry.file}`,
+      onStart: (i) => progress.start(String(i), 1, `class ${classes[i]?.entry.label ?? "all"}`),
+    });
+  } finally {
+    progress.stop();
+  }
+  const rows = results.map((r, i) => ({
+    label: classes[i]?.entry.label ?? null,
+    kl: r.kl,
+    standardError: r.standardError,
+    seconds: r.seconds,
+  }));
   const report: KlReport = {
     fit: manifest.data.file,
     reference: o.reference,
@@ -74,10 +101,10 @@ export async function runKl(o: KlOptions, log: (s: string) => void = console.log
   };
   writeFileAtomic(o.out, `${JSON.stringify(report, null, 2)}\n`);
   log(`${o.out}: relative entropy to the ${o.reference}-covariance Gaussian, ${o.samples} samples per trace`);
-  log(`${"class".padEnd(8)}${"KL (nats)".padStart(12)}${"± s.e.".padStart(10)}`);
+  log(`${"class".padEnd(8)}${"KL (nats)".padStart(12)}${"± s.e.".padStart(10)}${"time".padStart(9)}`);
   for (const r of rows) {
     log(
-      `${String(r.label ?? "all").padEnd(8)}${r.kl.toFixed(3).padStart(12)}${r.standardError.toFixed(3).padStart(10)}`,
+      `${String(r.label ?? "all").padEnd(8)}${r.kl.toFixed(3).padStart(12)}${r.standardError.toFixed(3).padStart(10)}${`${r.seconds.toFixed(1)}s`.padStart(9)}`,
     );
   }
   return report;
@@ -97,6 +124,8 @@ export function register(program: Command): void {
     .option("--samples <m>", "Monte Carlo samples per trace", intArg(2), 100_000)
     .option("--reference <q>", "diag | full", choiceArg(KL_REFERENCES), "diag")
     .option("--seed <n>", "random seed", intArg(0), 0)
+    .option("--workers <n>", "worker threads, one class at a time each (default: CPU count)", intArg(1, 256))
+    .option("--progress", "show progress bars even when stderr is not a terminal")
     .action(async (opts: KlOptions) => {
       await runKl(opts);
     });
