@@ -7,7 +7,11 @@ export * from "./analysis/index.js";
 // [section: evaluation protocols — memorization, certification, sharding, work units]
 export * from "./certify/index.js";
 export { type Compactness, type CompactnessOptions, compactness } from "./compactness.js";
+// [section: study orchestration — steps, host interface, runStudy]
+export * from "./host/index.js";
 export * from "./memorization/index.js";
 export { type Report, type ReportMeta, renderReport } from "./report/index.js";
 export * from "./shard/index.js";
+export * from "./steps/index.js";
+export * from "./study/index.js";
 export * from "./units/index.js";

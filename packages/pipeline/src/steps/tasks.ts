@@ -1,0 +1,151 @@
+// The compute tasks a study hands to workers: plain structured-cloneable inputs and outputs,
+// and one function that runs them. Host workers (worker_threads, Web Workers) call
+// `executeTask` with their own wasm-core instance; the in-thread pool calls the same function,
+// so where a task runs never changes its bytes.
+import {
+  type Core,
+  type DpgmmConfig,
+  decodeClassModel,
+  dpgmmConfig,
+  encodeClassModel,
+  fitClassModel,
+  type KlReference,
+  logPredictive,
+  type PredictiveVariant,
+  relativeEntropy,
+} from "@classfit/wasm-core";
+
+export interface FitTask {
+  /** Float64Array, shape (n, d), row-major: one class's reduced representations. */
+  data: Float64Array;
+  n: number;
+  d: number;
+  /** Full sampler configuration, seed included (already derived for this class). */
+  config: DpgmmConfig;
+}
+export interface FitOutput {
+  modelBytes: Uint8Array;
+  meanK: number;
+  /** Split-R̂ of the log joint and of K (NaN → null). */
+  rhatLogJoint: number | null;
+  rhatK: number | null;
+  warnings: string[];
+}
+
+export interface DensityTask {
+  modelBytes: Uint8Array;
+  /** Float64Array, shape (m, d), row-major. */
+  points: Float64Array;
+  m: number;
+  variant: PredictiveVariant;
+}
+export interface DensityOutput {
+  /** Float64Array, shape (m): log predictive density of each point. */
+  logDensity: Float64Array;
+}
+
+export interface KlTask {
+  modelBytes: Uint8Array;
+  /** Float64Array, shape (n, d): the class data defining the reference Gaussian. */
+  classData: Float64Array;
+  n: number;
+  samples: number;
+  reference: KlReference;
+  variant: PredictiveVariant;
+  seed: number;
+}
+export interface KlOutput {
+  kl: number;
+  standardError: number;
+}
+
+interface TaskMap {
+  fit: [FitTask, FitOutput];
+  density: [DensityTask, DensityOutput];
+  kl: [KlTask, KlOutput];
+}
+export type TaskKind = keyof TaskMap;
+export type TaskInput<K extends TaskKind> = TaskMap[K][0];
+export type TaskOutput<K extends TaskKind> = TaskMap[K][1];
+export const TASK_KINDS: readonly TaskKind[] = ["fit", "density", "kl"];
+
+const finiteOrNull = (v: number) => (Number.isFinite(v) ? v : null);
+
+/** Runs one task. `onProgress(done, total)` reports sweeps (fit) — other kinds report only completion. */
+export function executeTask<K extends TaskKind>(
+  core: Core,
+  kind: K,
+  input: TaskInput<K>,
+  onProgress?: (done: number, total: number) => void,
+): TaskOutput<K> {
+  switch (kind) {
+    case "fit": {
+      const t = input as FitTask;
+      const config = dpgmmConfig(t.config);
+      const total = config.sweeps * config.chains;
+      const model = fitClassModel(core, t.data, t.n, t.d, config, (chain, sweep) =>
+        onProgress?.(chain * config.sweeps + sweep, total),
+      );
+      const out: FitOutput = {
+        modelBytes: encodeClassModel(model),
+        meanK: model.meanK,
+        rhatLogJoint: finiteOrNull(model.rhat.logJoint),
+        rhatK: finiteOrNull(model.rhat.k),
+        warnings: [...model.warnings],
+      };
+      return out as TaskOutput<K>;
+    }
+    case "density": {
+      const t = input as DensityTask;
+      const model = decodeClassModel(t.modelBytes);
+      const out: DensityOutput = { logDensity: logPredictive(core, model, t.points, t.m, t.variant) };
+      onProgress?.(1, 1);
+      return out as TaskOutput<K>;
+    }
+    case "kl": {
+      const t = input as KlTask;
+      const model = decodeClassModel(t.modelBytes);
+      const r = relativeEntropy(core, model, {
+        classData: t.classData,
+        n: t.n,
+        samples: t.samples,
+        reference: t.reference,
+        variant: t.variant,
+        seed: t.seed,
+      });
+      onProgress?.(1, 1);
+      return r as TaskOutput<K>;
+    }
+    default:
+      throw new RangeError(`unknown task kind '${String(kind)}' (expected ${TASK_KINDS.join(", ")})`);
+  }
+}
+
+/** Buffers a task input can hand over to a worker instead of copying. */
+export function transferables(kind: TaskKind, input: TaskInput<TaskKind>): ArrayBuffer[] {
+  const bufs: ArrayBuffer[] = [];
+  const add = (a: ArrayBufferView) => {
+    if (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) bufs.push(a.buffer as ArrayBuffer);
+  };
+  if (kind === "fit") add((input as FitTask).data);
+  return bufs;
+}
+
+/** A pool that runs tasks one after another in the calling thread. */
+export function inThreadPool(core: Core): import("../host/index.js").WorkerPool {
+  return {
+    size: 1,
+    async run(kind, inputs, hooks) {
+      const out = [];
+      for (let i = 0; i < inputs.length; i++) {
+        hooks?.onStart?.(i);
+        const r = executeTask(core, kind, inputs[i] as TaskInput<typeof kind>, (d, t) => hooks?.onProgress?.(i, d, t));
+        await hooks?.onResult?.(i, r);
+        out.push(r);
+        // Yield so an abort signal or a progress redraw can get through between tasks.
+        await new Promise((r) => setTimeout(r, 0));
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,24 @@
+export {
+  componentsFor,
+  type NetworkConfig,
+  PROFILE_SETTINGS,
+  resolveStudyConfig,
+  STUDY_PROFILES,
+  type StepSettings,
+  type StudyConfig,
+  StudyConfigError,
+  type StudyConfigInput,
+  type StudyProfile,
+  studyConfigSchema,
+} from "./config.js";
+export {
+  deriveSeed,
+  firstPerClass,
+  REPORT_DIR,
+  RUN_MANIFEST,
+  type RunManifest,
+  type RunStudyOptions,
+  runStudy,
+  StudyInterrupted,
+  type StudyResult,
+} from "./run.js";

@@ -1,0 +1,179 @@
+// The study end to end on the `quick` profile: two small networks trained inside the run on the
+// embedded Fashion-MNIST subset, every step through to the report. The report's tables are
+// checked against the artifacts on disk (recomputed here from the .npy/.json files), a rerun must
+// reuse every step and give the same bytes, and a run interrupted mid-fit must resume to exactly
+// the bytes of an uninterrupted run.
+
+import { npyToFloat64, parseNpy } from "@classfit/models";
+import type { Core } from "@classfit/wasm-core";
+import { createCore } from "@classfit/wasm-core/node";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { WorkerPool } from "../host/index.js";
+import { inThreadPool } from "../steps/tasks.js";
+import { fnv1a64 } from "../units/container.js";
+import { resolveStudyConfig, StudyConfigError } from "./config.js";
+import { type RunManifest, runStudy, StudyInterrupted } from "./run.js";
+import { memoryHost } from "./testing.js";
+
+const RAW = {
+  name: "quick test study",
+  seed: 3,
+  dataset: { path: "default", perClass: 24 },
+  networks: [
+    {
+      name: "resnet",
+      label: "ResNet (tiny)",
+      family: "resnet",
+      arch: { arch: "resnet", blocks: [1, 1], widthMultiplier: 0.125 },
+      train: { epochs: 1, batchSize: 32 },
+    },
+    {
+      name: "convnet",
+      label: "ConvNet (tiny)",
+      family: "convnet",
+      arch: { arch: "convnet", blocks: [1, 1], widthMultiplier: 0.125 },
+      train: { epochs: 1, batchSize: 32 },
+    },
+  ],
+  steps: { memorization: { models: 2, epochs: 1 }, certify: { perClass: 2, n0: 4, n: 32 } },
+};
+
+const dec = new TextDecoder();
+const text = (b: Uint8Array | undefined) => dec.decode(b);
+const json = <T>(b: Uint8Array | undefined) => JSON.parse(text(b)) as T;
+const f64 = (b: Uint8Array | undefined) => npyToFloat64(parseNpy(b as Uint8Array));
+
+describe("study config", () => {
+  it("rejects unknown keys and names the path", () => {
+    const bad = { ...RAW, steps: { fit: { sweps: 10 } } };
+    expect(() => resolveStudyConfig(bad)).toThrow(StudyConfigError);
+    expect(() => resolveStudyConfig(bad)).toThrow(/steps\.fit: unknown key\(s\) "sweps"/);
+    expect(() => resolveStudyConfig({ ...RAW, extra: 1 })).toThrow(/\(top level\): unknown key\(s\) "extra"/);
+  });
+  it("needs exactly one source per network and unique names", () => {
+    expect(() => resolveStudyConfig({ ...RAW, networks: [{ name: "a" }] })).toThrow(
+      /exactly one of "model", "arch" or "activations"/,
+    );
+    const two = { ...RAW, networks: [RAW.networks[0], RAW.networks[0]] };
+    expect(() => resolveStudyConfig(two)).toThrow(/networks\[1\]\.name: duplicate network name 'resnet'/);
+  });
+  it("takes settings from the profile, the config's overrides field by field", () => {
+    const paper = resolveStudyConfig(RAW, { profile: "paper" });
+    expect(paper.steps.fit).toMatchObject({ sweeps: 400, burnIn: 320, thin: 4, profile: "paper" });
+    expect(paper.steps.reduce.k).toEqual([16, 16, 64]);
+    expect(paper.steps.complexity.samples).toBe(100_000);
+    expect(paper.steps.memorization.models).toBe(2); // the config's override
+    const quick = resolveStudyConfig({ ...RAW, steps: { fit: { sweeps: 12 } } }, { profile: "quick" });
+    expect(quick.steps.fit.sweeps).toBe(12);
+    expect(quick.steps.fit.burnIn).toBe(8);
+    expect(() => resolveStudyConfig({ ...RAW, steps: { fit: { sweeps: 4 } } }, { profile: "quick" })).toThrow(
+      /burnIn \+ thin \(8 \+ 4\) exceeds sweeps \(4\)/,
+    );
+  });
+});
+
+describe("quick study end to end", () => {
+  let core: Core;
+  const config = resolveStudyConfig(RAW, { profile: "quick" });
+  const host = memoryHost();
+  let first: Map<string, Uint8Array>;
+
+  beforeAll(async () => {
+    core = await createCore();
+    await runStudy(host, core, config);
+    first = new Map(host.storage.files);
+  }, 120_000);
+
+  it("writes a complete manifest whose artifact hashes match the files", () => {
+    const m = json<RunManifest>(first.get("manifest.json"));
+    expect(m.status).toBe("complete");
+    expect(m.stepsReused).toBe(0);
+    expect(m.dataset.n).toBe(240);
+    // train, extract, 2 × (reduce, 10 fits, density, complexity, compactness), memorization, certify — per network.
+    expect(m.stepsComputed).toBe(2 * (2 + 2 * 14 + 2));
+    for (const s of m.steps)
+      for (const [name, hash] of Object.entries(s.outputs))
+        expect(fnv1a64(first.get(`${s.dir}/${name}`) as Uint8Array)).toBe(hash);
+  });
+
+  it("reports tables that agree with the artifacts", () => {
+    const rows = json<Record<string, number | string | null>[]>(first.get("report/tables/class-stage.json"));
+    expect(rows.length).toBe(2 * 2 * 10);
+    const labels = json<{ exampleTables: { network: string; stage: string; label: number[] }[] }>(
+      first.get("report/study-input.json"),
+    ).exampleTables[0]?.label as number[];
+    expect(labels.length).toBe(240);
+    for (const r of rows) {
+      const base = `${r.network}/${r.stage}`;
+      const dens = f64(first.get(`${base}/density/log_density.npy`));
+      const c = r.classIndex as number;
+      const own = [...dens].filter((_, i) => labels[i] === c);
+      expect(r.n).toBe(own.length);
+      const mean = own.reduce((a, b) => a + b, 0) / own.length;
+      expect(r.meanLogDensity as number).toBeCloseTo(mean, 9);
+      const kl = json<{ kl: number; se: number }[]>(first.get(`${base}/complexity/kl.json`))[c];
+      expect(r.kl).toBe(kl?.kl);
+      expect(r.klSe).toBe(kl?.se);
+      const comp = json<{ value: number }[]>(first.get(`${base}/compactness/compactness.json`))[c];
+      expect(r.compactness).toBe(comp?.value);
+      expect(r.certifiedMeanRadius).not.toBeNull();
+      expect(r.meanMemorization).not.toBeNull();
+    }
+    // Generative classification: accuracy recomputed from the stored class scores.
+    const gen = json<{ network: string; stage: string; accuracy: number }[]>(
+      first.get("report/tables/generative.json"),
+    );
+    expect(gen.length).toBe(2);
+    for (const g of gen) {
+      const s = f64(first.get(`${g.network}/${g.stage}/density/class_scores.npy`));
+      let correct = 0;
+      for (let i = 0; i < 240; i++) {
+        let best = 0;
+        for (let k = 1; k < 10; k++) if ((s[i * 10 + k] as number) > (s[i * 10 + best] as number)) best = k;
+        if (best === labels[i]) correct++;
+      }
+      expect(g.accuracy).toBeCloseTo(correct / 240, 12);
+    }
+    const html = text(first.get("report/report.html"));
+    expect(html).toContain("ResNet (tiny)");
+    expect(html).toContain("ConvNet (tiny)");
+  });
+
+  it("reuses every step on a rerun and gives the same bytes", async () => {
+    const r = await runStudy(host, core, config);
+    expect(r.manifest.stepsComputed).toBe(0);
+    for (const [k, v] of first)
+      if (k !== "manifest.json") expect(fnv1a64(host.storage.files.get(k) as Uint8Array), k).toBe(fnv1a64(v));
+  }, 60_000);
+
+  it("resumes a run interrupted mid-fit to the bytes of an uninterrupted one", async () => {
+    const controller = new AbortController();
+    const inner = inThreadPool(core);
+    let fits = 0;
+    // Abort after 7 class fits have been committed (mid-way through the first network's fits).
+    const pool: WorkerPool = {
+      size: 1,
+      run: (kind, inputs, hooks) =>
+        inner.run(kind, inputs, {
+          ...hooks,
+          onResult: async (i, out) => {
+            if (kind === "fit" && ++fits === 7) controller.abort();
+            await hooks?.onResult?.(i, out);
+          },
+        }),
+    };
+    const h2 = memoryHost({ pool, signal: controller.signal });
+    await expect(runStudy(h2, core, config)).rejects.toThrow(StudyInterrupted);
+    const partial = json<RunManifest>(h2.storage.files.get("manifest.json"));
+    expect(partial.status).toBe("interrupted");
+    expect(partial.steps.filter((s) => s.step === "fit").length).toBe(7);
+    expect(h2.storage.files.has("report/report.html")).toBe(false);
+    const h3 = memoryHost({ storage: h2.storage });
+    const r = await runStudy(h3, core, config);
+    expect(r.manifest.stepsReused).toBe(4 + 7); // train, extract, two reduces and the 7 committed fits
+    const keys = [...first.keys()].filter((k) => k !== "manifest.json").sort();
+    expect([...h2.storage.files.keys()].filter((k) => k !== "manifest.json").sort()).toEqual(keys);
+    for (const k of keys)
+      expect(fnv1a64(h2.storage.files.get(k) as Uint8Array), k).toBe(fnv1a64(first.get(k) as Uint8Array));
+  }, 120_000);
+});
