@@ -1,0 +1,129 @@
+// Models parity cases (tests/fixtures/models.json): seeded networks of each architecture (one
+// also trained for an epoch) and their pooled stage activations and logits on a synthetic batch,
+// on tfjs's wasm backend with wasm-core's Rng. Imported by tests/src/parity-models.test.ts in
+// Node; bundled and run as the page script in Chromium, publishing window.__classfitModelsParity.
+import {
+  type ArchConfig,
+  computeNormalisation,
+  createModel,
+  extractActivations,
+  fillBatch,
+  type InputSpec,
+  MemorySink,
+  type Pooling,
+  predictLogits,
+  syntheticDataset,
+  trainModel,
+} from "@classfit/models";
+import { initBackend } from "@classfit/models/backend";
+import { Core } from "@classfit/wasm-core";
+
+export interface ModelsCase {
+  name: string;
+  arch: ArchConfig;
+  input: InputSpec;
+  seed: number;
+  n: number;
+  pool: Pooling;
+  train?: { n: number; epochs: number; batchSize: number };
+}
+
+export interface ModelsFixtureFile {
+  cases: ModelsCase[];
+}
+
+export interface ModelsOutput {
+  name: string;
+  /** Stage names and channel counts, in output order. */
+  stages: { name: string; channels: number }[];
+  /** Every stage's (n × C) float32 activations, then the (n × classes) logits, concatenated. */
+  base64: string;
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+/** Runs every case; `initBackend` must have been called by the host. */
+export async function runModelFixtures(core: Core, file: ModelsFixtureFile): Promise<ModelsOutput[]> {
+  const outputs: ModelsOutput[] = [];
+  for (const c of file.cases) {
+    const { model, stages } = createModel(c.arch, c.input, core, c.seed);
+    try {
+      const shape = {
+        height: c.input.height,
+        width: c.input.width,
+        channels: c.input.channels,
+        numClasses: c.input.numClasses,
+      };
+      const ds = syntheticDataset({ n: c.n, ...shape, variant: c.seed });
+      const norm = computeNormalisation(ds);
+      if (c.train) {
+        const train = syntheticDataset({ n: c.train.n, ...shape, variant: c.seed + 100 });
+        await trainModel({
+          core,
+          model,
+          train,
+          normalisation: norm,
+          config: {
+            epochs: c.train.epochs,
+            batchSize: c.train.batchSize,
+            learningRate: 0.05,
+            momentum: 0.9,
+            weightDecay: 5e-4,
+            schedule: { name: "onecycle" },
+            augmentation: { cropPadding: 2, flip: true },
+            seed: c.seed,
+          },
+        });
+      }
+      const sink = new MemorySink();
+      await extractActivations({ model, stages, dataset: ds, normalisation: norm, pool: c.pool, batchSize: 4, sink });
+      const x = new Float32Array(ds.n * ds.height * ds.width * ds.channels);
+      fillBatch(
+        ds,
+        Array.from({ length: ds.n }, (_, i) => i),
+        norm,
+        x,
+      );
+      const logits = await predictLogits(model, x, ds.n);
+      const parts = [...sink.data, logits];
+      const total = parts.reduce((s, p) => s + p.byteLength, 0);
+      const bytes = new Uint8Array(total);
+      let off = 0;
+      for (const p of parts) {
+        bytes.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), off);
+        off += p.byteLength;
+      }
+      outputs.push({
+        name: c.name,
+        stages: sink.stages.map((s, i) => ({ name: s, channels: sink.channels[i] as number })),
+        base64: toBase64(bytes),
+      });
+    } finally {
+      model.dispose();
+    }
+  }
+  return outputs;
+}
+
+declare global {
+  interface Window {
+    __classfitModelsParity?: { ok: true; outputs: ModelsOutput[] } | { ok: false; error: string };
+  }
+}
+
+async function pageMain(): Promise<void> {
+  try {
+    await initBackend({ wasmPath: new URL("tfjs-backend-wasm-simd.wasm", location.href).href });
+    const core = await Core.instantiate(await WebAssembly.compileStreaming(fetch("classfit-core.wasm")));
+    const file = (await (await fetch("models.json")).json()) as ModelsFixtureFile;
+    window.__classfitModelsParity = { ok: true, outputs: await runModelFixtures(core, file) };
+  } catch (e) {
+    window.__classfitModelsParity = { ok: false, error: e instanceof Error ? `${e.message}\n${e.stack}` : String(e) };
+  }
+}
+
+if (typeof window !== "undefined" && typeof document !== "undefined") void pageMain();

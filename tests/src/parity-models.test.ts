@@ -1,0 +1,90 @@
+// Models parity: the same seeded networks (all four architectures, one trained for an epoch)
+// give bitwise-identical pooled stage activations and logits in Node and in headless Chromium —
+// the same tfjs wasm binary (SIMD, one thread), the same classfit kernels, the same wasm-core.
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { initBackend } from "@classfit/models/backend";
+import { Core } from "@classfit/wasm-core";
+import { loadCoreModule, wasmUrl } from "@classfit/wasm-core/node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ModelsFixtureFile, type ModelsOutput, runModelFixtures } from "../browser/models-entry.js";
+import { browserAvailability, bundle, collectFromPage, serveStatic } from "./browser.js";
+
+const fixture = JSON.parse(
+  readFileSync(fileURLToPath(new URL("../fixtures/models.json", import.meta.url)), "utf8"),
+) as ModelsFixtureFile;
+const bytesOf = (o: ModelsOutput | undefined) => Buffer.from(o?.base64 ?? "", "base64");
+
+let nodeOutputs: ModelsOutput[];
+
+beforeAll(async () => {
+  await initBackend();
+  const core = await Core.instantiate(await loadCoreModule());
+  nodeOutputs = await runModelFixtures(core, fixture);
+}, 120_000);
+
+describe("models fixtures in Node", () => {
+  it("every case yields finite, non-constant activations of the expected size", () => {
+    expect(nodeOutputs.map((o) => o.name)).toEqual(fixture.cases.map((c) => c.name));
+    for (const c of fixture.cases) {
+      const o = nodeOutputs.find((x) => x.name === c.name) as ModelsOutput;
+      const floats = new Float32Array(new Uint8Array(bytesOf(o)).buffer);
+      const width = o.stages.reduce((s, st) => s + st.channels, 0) + c.input.numClasses;
+      expect(floats.length).toBe(c.n * width);
+      expect(floats.every(Number.isFinite)).toBe(true);
+      expect(new Set(floats).size).toBeGreaterThan(c.n);
+    }
+  });
+});
+
+const availability = browserAvailability();
+if (!availability.available) console.log(`SKIP browser models parity: ${availability.reason}`);
+
+describe.skipIf(!availability.available)("models parity: Node vs Chromium", () => {
+  let browserOutputs: ModelsOutput[];
+  let closeSite: (() => Promise<void>) | undefined;
+
+  beforeAll(async () => {
+    const require = createRequire(import.meta.url);
+    const tfjsWasm = require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm", {
+      paths: [fileURLToPath(new URL("../../packages/models/", import.meta.url))],
+    });
+    const js = await bundle(fileURLToPath(new URL("../browser/models-entry.ts", import.meta.url)));
+    const site = await serveStatic(
+      new Map<string, Uint8Array | string>([
+        ["index.html", '<!doctype html><meta charset="utf-8"><script type="module" src="entry.js"></script>'],
+        ["entry.js", js],
+        ["classfit-core.wasm", readFileSync(wasmUrl)],
+        ["tfjs-backend-wasm-simd.wasm", readFileSync(tfjsWasm)],
+        ["models.json", JSON.stringify(fixture)],
+      ]),
+    );
+    closeSite = site.close;
+    const result = await collectFromPage<{ ok: true; outputs: ModelsOutput[] } | { ok: false; error: string }>(
+      site,
+      "__classfitModelsParity",
+    );
+    if (!result.ok) throw new Error(`models fixtures failed in Chromium: ${result.error}`);
+    browserOutputs = result.outputs;
+  }, 180_000);
+
+  afterAll(async () => {
+    await closeSite?.();
+  });
+
+  it.each(fixture.cases.map((c) => c.name))(
+    "%s: Chromium stage activations and logits equal Node's bit for bit",
+    (name) => {
+      const n = nodeOutputs.find((o) => o.name === name);
+      const b = browserOutputs.find((o) => o.name === name);
+      expect(b?.stages).toEqual(n?.stages);
+      expect(bytesOf(n).length).toBeGreaterThan(0);
+      expect(bytesOf(b).equals(bytesOf(n))).toBe(true);
+      console.log(
+        `parity ${name}: ${bytesOf(n).length} bytes identical, sha256 ${createHash("sha256").update(bytesOf(n)).digest("hex").slice(0, 16)}…`,
+      );
+    },
+  );
+});
