@@ -338,6 +338,67 @@ function memorizationVsDensity(a: StudyAnalysis): FigureSpec | null {
       };
 }
 
+function certifiedAcrossBins(a: StudyAnalysis): FigureSpec | null {
+  const spec = sideBySide(
+    a,
+    (net) => {
+      const values: Row[] = (net.densityBins.find((b) => b.stage === net.splitStage)?.bins ?? []).flatMap((b) =>
+        b.meanCertifiedRadius === undefined
+          ? []
+          : [
+              {
+                x: b.meanLogDensity,
+                y: b.meanCertifiedRadius,
+                high: b.fractionHighClasses,
+                tip: `density bin ${b.bin + 1} (${b.n} examples, log-density ${fmt(b.logDensityMin)} to ${fmt(b.logDensityMax)}): mean certified radius ${fmt(b.meanCertifiedRadius)}, accuracy ${fmt(b.accuracy)}, ${fmt(100 * b.fractionHighClasses, 3)}% from high-density classes`,
+              },
+            ],
+      );
+      if (values.length === 0) return null;
+      const x = { field: "x", type: "quantitative", title: "bin mean log-density (nats)", scale: { zero: false } };
+      return {
+        data: { values },
+        layer: [
+          {
+            mark: { type: "line", color: "#999", strokeWidth: 1.5 },
+            encoding: { x, y: { field: "y", type: "quantitative", title: "mean certified radius" } },
+          },
+          {
+            mark: { type: "point", filled: true, size: 80, opacity: 1, stroke: "#555", strokeWidth: 0.5 },
+            encoding: {
+              x,
+              y: { field: "y", type: "quantitative" },
+              fill: {
+                field: "high",
+                type: "quantitative",
+                scale: { domain: [0, 1], range: [GROUP_COLORS.low, GROUP_COLORS.high] },
+                legend: {
+                  title: "share from high-density classes",
+                  titleLimit: 400,
+                  orient: "bottom",
+                  direction: "horizontal",
+                  gradientLength: 160,
+                },
+              },
+              description: { field: "tip" },
+            },
+          },
+        ],
+      };
+    },
+    { resolve: { scale: { fill: "shared" } } },
+  );
+  return spec === null
+    ? null
+    : {
+        name: "certified-radius-across-density-bins",
+        title: "Certified robustness across density bins",
+        caption:
+          "Training examples sorted by log-density and cut into equal bins (the authors' density-bin protocol): mean certified radius per bin (a wrong or abstained prediction counts as radius 0), each point filled by the share of the bin that comes from high-density classes.",
+        spec,
+      };
+}
+
 function certifiedCurves(a: StudyAnalysis): FigureSpec | null {
   const spec = sideBySide(a, (net) => {
     const values: Row[] = net.certifiedCurves
@@ -421,7 +482,7 @@ function rhatAndK(a: StudyAnalysis): FigureSpec | null {
               field: "stage",
               type: "nominal",
               sort: net.stages,
-              legend: { title: `stage (${net.label})`, orient: "right" },
+              legend: { title: "stage", orient: "bottom" },
             },
             description: { field: "tip" },
           },
@@ -526,6 +587,7 @@ export function buildFigures(a: StudyAnalysis): FigureSpec[] {
     ),
     memorizationVsDensity(a),
     certifiedCurves(a),
+    certifiedAcrossBins(a),
     rhatAndK(a),
     confusion(a),
   ];

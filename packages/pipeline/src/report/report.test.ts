@@ -40,6 +40,7 @@ describe("renderReport", () => {
       "compactness-vs-density",
       "memorization-vs-density",
       "certified-accuracy-vs-radius",
+      "certified-radius-across-density-bins",
       "rhat-and-k",
       "generative-confusion",
     ]);
