@@ -102,6 +102,30 @@ describe("classfit train / evaluate / extract", () => {
     expect(JSON.parse(readFileSync(join(act, "manifest.json"), "utf8")).pool).toBe("max");
   });
 
+  it("extract reads any tfjs layers model directory, with the stage layers named on the command line", async () => {
+    const plain = join(tmp, "plain-tfjs");
+    mkdirSync(plain);
+    for (const f of ["model.json", "weights.bin"]) writeFileSync(join(plain, f), readFileSync(join(model, f)));
+    let r = await run(["extract", "--model", plain, "--data", data, "--out", join(tmp, "act-plain")]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/no manifest\.json naming its stages; name the stage layers with --stages/);
+    r = await run([
+      "extract",
+      "--model",
+      plain,
+      "--data",
+      data,
+      "--out",
+      join(tmp, "act-plain"),
+      "--stages",
+      "stage2,stem_relu",
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/normalising with data\/train's own per-channel mean\/std/);
+    expect(parseNpy(readFileSync(join(tmp, "act-plain", "stem_relu.npy"))).shape).toEqual([12, 4]);
+    expect(parseNpy(readFileSync(join(tmp, "act-plain", "stage2.npy"))).shape).toEqual([12, 8]);
+  });
+
   it("bad input: unknown stage, wrong channels, corrupt data, unknown arch — clear errors, earlier results intact", async () => {
     const before = readFileSync(join(act, "stage1.npy"));
     let r = await run(["extract", "--model", model, "--data", data, "--out", act, "--stages", "stage1,layer9"]);
