@@ -4,15 +4,21 @@ import type { Core } from "@classfit/wasm-core";
 import {
   betaQuantile,
   binomTest,
+  type ClassModel,
   clopperPearsonLower,
   clopperPearsonUpper,
+  dpgmmConfig,
+  encodeClassModel,
   encodeProjection,
+  fitClassModel,
   fitProjection,
   incompleteBeta,
+  logPredictive,
   normCdf,
   normPpf,
   normSf,
   project,
+  relativeEntropy,
   sampleBeta,
   sampleCategorical,
   sampleChiSquare,
@@ -50,6 +56,38 @@ function withRng<T>(core: Core, args: Record<string, unknown>, fn: (r: ReturnTyp
   } finally {
     rng.dispose();
   }
+}
+
+/** A small DP-GMM fit for the parity fixtures: k Gaussian groups in d dimensions. */
+function fitDpgmm(core: Core, a: Record<string, unknown>): { model: ClassModel; data: Float64Array } {
+  return withRng(core, a, (r) => {
+    const n = num(a, "n");
+    const d = num(a, "d");
+    const k = num(a, "k");
+    const centres = r.normal(k * d).map((v) => 4 * v);
+    const labels = r.int(n, k);
+    const z = r.normal(n * d);
+    const data = z.map((v, i) => v + (centres[(labels[Math.floor(i / d)] ?? 0) * d + (i % d)] ?? 0));
+    const config = dpgmmConfig({
+      profile: a.profile === "paper" ? "paper" : "default",
+      sweeps: num(a, "sweeps"),
+      burnIn: num(a, "burnIn"),
+      thin: num(a, "thin"),
+      chains: num(a, "chains"),
+      seed: num(a, "seed"),
+    });
+    return { model: fitClassModel(core, data, n, d, config), data };
+  });
+}
+
+function concatBytes(parts: ArrayBufferView[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.byteLength, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(bytes(p), o);
+    o += p.byteLength;
+  }
+  return out;
 }
 
 export const ops: Record<string, Op> = {
@@ -148,6 +186,23 @@ export const ops: Record<string, Op> = {
       out.set(bytes(z), enc.length);
       return out;
     }),
+  "dpgmm.fit": (core, a) => encodeClassModel(fitDpgmm(core, a).model),
+  "dpgmm.logpdf": (core, a) => {
+    const { model, data } = fitDpgmm(core, a);
+    const m = num(a, "m");
+    // Training points and points pushed away from them: the density matrix of both variants.
+    const pts = new Float64Array(m * model.d).map((_, i) => (data[i % data.length] ?? 0) + (i % 3) - 1);
+    return concatBytes([logPredictive(core, model, pts, m, "exact"), logPredictive(core, model, pts, m, "paper")]);
+  },
+  "dpgmm.kl": (core, a) => {
+    const { model, data } = fitDpgmm(core, a);
+    const samples = num(a, "samples");
+    const parts = (["diag", "full"] as const).map((reference) => {
+      const r = relativeEntropy(core, model, { classData: data, n: model.n, samples, reference, seed: 3 });
+      return new Float64Array([r.kl, r.standardError]);
+    });
+    return concatBytes(parts);
+  },
 };
 
 export interface FixtureOutput {
