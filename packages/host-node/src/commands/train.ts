@@ -181,6 +181,16 @@ export async function runTrain(
   const normalisation = computeNormalisation(train);
   await initBackend();
   const core = await createCore();
+  const training = {
+    epochs: config.epochs,
+    batchSize: config.batchSize,
+    learningRate: config.learningRate,
+    momentum: config.momentum,
+    weightDecay: config.weightDecay,
+    schedule: config.schedule.name,
+    augmentation: config.augmentation,
+    seed: config.seed,
+  };
   const checkpointDir = `${o.out.replace(/\/+$/, "")}.checkpoint`;
 
   let model: Awaited<ReturnType<typeof readCheckpoint>>["model"];
@@ -192,7 +202,7 @@ export async function runTrain(
     if (
       !m ||
       !sameJson(m.architecture, arch) ||
-      !sameJson(m.training, config) ||
+      !sameJson(m.training, training) ||
       m.dataset.name !== train.name ||
       m.dataset.n !== train.n
     ) {
@@ -220,16 +230,7 @@ export async function runTrain(
     normalisation,
     dataset: { name: train.name, n: train.n, ...(test ? { test: { name: test.name, n: test.n } } : {}) },
     parameters,
-    training: {
-      epochs: config.epochs,
-      batchSize: config.batchSize,
-      learningRate: config.learningRate,
-      momentum: config.momentum,
-      weightDecay: config.weightDecay,
-      schedule: config.schedule.name,
-      augmentation: config.augmentation,
-      seed: config.seed,
-    },
+    training,
     epochs,
     ...(metrics ? { metrics } : {}),
     command,
