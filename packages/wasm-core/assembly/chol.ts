@@ -196,6 +196,45 @@ export function mahalSimd(w: usize, r: usize, d: i32, ld: i32): f64 {
   return f64x2.extract_lane(total, 0) + f64x2.extract_lane(total, 1);
 }
 
+/** mahalSimd for B vectors at once: out[p] = ‖W r_p‖² for r_p = rs + p·ld (f64, padded),
+ * p < B. Each 4-row block of W is loaded once into cache and used for every vector, so the
+ * factor streams from memory once per B points instead of once per point; per vector the
+ * arithmetic is exactly mahalSimd's, so the results are bit-identical to it. `tot` is
+ * scratch of 16·B bytes. */
+export function mahalBatch(w: usize, rs: usize, B: i32, d: i32, ld: i32, tot: usize, out: usize): void {
+  const stride = <usize>ld << 3;
+  for (let p = 0; p < B; p++) v128.store(tot + (<usize>p << 4), f64x2.splat(0.0));
+  for (let j = 0; j < d; j += 4) {
+    const r0 = w + <usize>j * stride;
+    const r1 = r0 + stride;
+    const r2 = r1 + stride;
+    const r3 = r2 + stride;
+    const len = <usize>(j + 4) << 3;
+    for (let p = 0; p < B; p++) {
+      const r = rs + <usize>p * stride;
+      let a0 = f64x2.splat(0.0);
+      let a1 = f64x2.splat(0.0);
+      let a2 = f64x2.splat(0.0);
+      let a3 = f64x2.splat(0.0);
+      for (let o: usize = 0; o < len; o += 16) {
+        const rv = v128.load(r + o);
+        a0 = f64x2.add(a0, f64x2.mul(v128.load(r0 + o), rv));
+        a1 = f64x2.add(a1, f64x2.mul(v128.load(r1 + o), rv));
+        a2 = f64x2.add(a2, f64x2.mul(v128.load(r2 + o), rv));
+        a3 = f64x2.add(a3, f64x2.mul(v128.load(r3 + o), rv));
+      }
+      const s01 = f64x2.add(v128.shuffle<f64>(a0, a1, 0, 2), v128.shuffle<f64>(a0, a1, 1, 3));
+      const s23 = f64x2.add(v128.shuffle<f64>(a2, a3, 0, 2), v128.shuffle<f64>(a2, a3, 1, 3));
+      const tp = tot + (<usize>p << 4);
+      v128.store(tp, f64x2.add(v128.load(tp), f64x2.add(f64x2.mul(s01, s01), f64x2.mul(s23, s23))));
+    }
+  }
+  for (let p = 0; p < B; p++) {
+    const t = v128.load(tot + (<usize>p << 4));
+    store<f64>(out + (<usize>p << 3), f64x2.extract_lane(t, 0) + f64x2.extract_lane(t, 1));
+  }
+}
+
 /** Scalar twin of mahalSimd: Σ_j (Σ_{i≤j} W_ji r_i)², plain left-to-right sums. */
 export function mahalScalar(w: usize, r: usize, d: i32, ld: i32): f64 {
   let total = 0.0;

@@ -11,6 +11,7 @@
 
 import { RNG_BYTES, rngSeed, uniform, uniformInt, gamma } from "./rng";
 import { lgamma } from "./special";
+import { mahalBatch } from "./chol";
 import {
   Clusters,
   clustersCreate,
@@ -22,6 +23,7 @@ import {
   removePoint,
   rebuild,
   mahalTo,
+  wPtr,
   logWeightedT,
   logWeightedTRemoved,
   logPriorT,
@@ -55,7 +57,14 @@ export class Chain {
   listA: usize = 0; // i32[n] scratch for split–merge
   listB: usize = 0; // i32[n]
   others: usize = 0; // i32[n]
+  batchA: usize = 0; // f64[acap·BATCH] Mahalanobis terms of the batch, slot-major
+  acap: i32 = 0;
+  batchR: usize = 0; // f64[BATCH·ld] x − μ of the batch
+  batchTot: usize = 0; // 16·BATCH bytes
 }
+
+/** Points scored together against each cluster (see mahalBatch). */
+const BATCH: i32 = 8;
 
 // @ts-ignore: decorator
 @inline function f64At(p: usize, i: i32): f64 {
@@ -141,6 +150,8 @@ export function chainCreate(
   ch.listA = zalloc(<usize>n << 2);
   ch.listB = zalloc(<usize>n << 2);
   ch.others = zalloc(<usize>n << 2);
+  ch.batchR = zalloc((<usize>BATCH * <usize>ld) << 3);
+  ch.batchTot = zalloc(<usize>BATCH << 4);
   let k0 = initClusters < 1 ? 1 : initClusters;
   if (k0 > n) k0 = n;
   const cl = clustersCreate(d, mu0, s0, kappa0, nu0, k0 + 8);
@@ -172,6 +183,9 @@ export function chainFree(ch: Chain): void {
   heap.free(ch.listA);
   heap.free(ch.listB);
   heap.free(ch.others);
+  if (ch.batchA != 0) heap.free(ch.batchA);
+  heap.free(ch.batchR);
+  heap.free(ch.batchTot);
   heap.free(changetype<usize>(ch));
 }
 
@@ -200,7 +214,12 @@ export function chainSweep(ch: Chain): void {
     setI32(perm, j, t);
   }
   const logAlphaInit = Math.log(ch.alpha);
+  // Points are scored in batches of BATCH against each cluster (one pass over its factor
+  // per batch); when a point moves, the two clusters it touched are re-scored for the rest
+  // of the batch, so every score is exactly what a point-by-point scan would compute.
   for (let t = 0; t < n; t++) {
+    const p = t % BATCH;
+    if (p == 0) scoreBatch(ch, t);
     const i = i32At(perm, t);
     const x = rowPtr(ch, i);
     const k0 = i32At(ch.z, i);
@@ -210,7 +229,7 @@ export function chainSweep(ch: Chain): void {
     let best = -Infinity;
     for (let idx = 0; idx < K; idx++) {
       const s = i32At(cl.active, idx);
-      const a = mahalTo(cl, s, x);
+      const a = load<f64>(ch.batchA + ((<usize>s * <usize>BATCH + <usize>p) << 3));
       let l: f64;
       if (s != k0) {
         l = logWeightedT(cl, s, a);
@@ -255,19 +274,26 @@ export function chainSweep(ch: Chain): void {
       setI32(ch.z, i, s);
       if (!removed) takeOut(ch, k0, x);
       putIn(ch, s, x);
+      rescore(ch, t, k0);
+      rescore(ch, t, s);
     } else {
       const s = i32At(cl.active, pick);
       if (s == k0) {
         if (removed) {
           setI32(ch.z, i, k0);
           putIn(ch, k0, x);
+          rescore(ch, t, k0);
         }
         continue;
       }
       setI32(ch.z, i, s);
       if (single) release(cl, k0);
-      else if (!removed) takeOut(ch, k0, x);
+      else {
+        if (!removed) takeOut(ch, k0, x);
+        rescore(ch, t, k0);
+      }
       putIn(ch, s, x);
+      rescore(ch, t, s);
     }
   }
   // Split–merge after the scan: from a random start the first scan sorts the points, and
@@ -277,6 +303,48 @@ export function chainSweep(ch: Chain): void {
   sampleAlpha(ch);
   ch.sweeps++;
   ch.logJoint = computeLogJoint(ch);
+}
+
+function ensureBatchCapacity(ch: Chain): void {
+  const cap = ch.cl.cap;
+  if (cap <= ch.acap) return;
+  const bytes = (<usize>cap * <usize>BATCH) << 3;
+  ch.batchA = ch.batchA == 0 ? heap.alloc(bytes) : heap.realloc(ch.batchA, bytes);
+  ch.acap = cap;
+}
+
+/** Mahalanobis terms of points perm[t0 .. t0+BATCH) against every active cluster. */
+function scoreBatch(ch: Chain, t0: i32): void {
+  const cl = ch.cl;
+  ensureBatchCapacity(ch);
+  let nb = ch.n - t0;
+  if (nb > BATCH) nb = BATCH;
+  const ldb = <usize>ch.ld << 3;
+  const K = cl.nActive;
+  for (let idx = 0; idx < K; idx++) {
+    const s = i32At(cl.active, idx);
+    const m = muPtr(cl, s);
+    for (let p = 0; p < nb; p++) {
+      const x = rowPtr(ch, i32At(ch.perm, t0 + p));
+      const r = ch.batchR + <usize>p * ldb;
+      for (let o: usize = 0; o < ldb; o += 16) v128.store(r + o, f64x2.sub(v128.load(x + o), v128.load(m + o)));
+    }
+    mahalBatch(wPtr(cl, s), ch.batchR, nb, ch.d, ch.ld, ch.batchTot, ch.batchA + ((<usize>s * <usize>BATCH) << 3));
+  }
+}
+
+/** After the point at position t changed slot s, re-scores s for the rest of t's batch. */
+function rescore(ch: Chain, t: i32, s: i32): void {
+  const cl = ch.cl;
+  if (i32At(cl.pos, s) < 0) return;
+  ensureBatchCapacity(ch);
+  const start = t - (t % BATCH);
+  let end = start + BATCH;
+  if (end > ch.n) end = ch.n;
+  for (let u = t + 1; u < end; u++) {
+    const a = mahalTo(cl, s, rowPtr(ch, i32At(ch.perm, u)));
+    store<f64>(ch.batchA + ((<usize>s * <usize>BATCH + <usize>(u - start)) << 3), a);
+  }
 }
 
 /** Escobar & West (1995) §6: η ~ Beta(α + 1, n); with odds π/(1−π) = (a + K − 1)/(n(b − log η)),
