@@ -150,8 +150,8 @@ export function register(program: Command): void {
     program
       .command("extract")
       .description(
-        "Pooled stage activations of a model over a dataset (METHOD.md §1): for each stage layer the spatial\n" +
-          "(or token) mean — or max — of its output, written as ACTDIR/<stage>.npy (float32, N × C) with\n" +
+        "Pooled stage activations of a model over a dataset (METHOD.md §1): for each stage layer the spatial " +
+          "(or token) mean — or max — of its output, written as ACTDIR/<stage>.npy (float32, N × C) with " +
           "labels.npy and manifest.json. Default stages: the manifest's (stage1…); any layers via --stages.",
       ),
     "train",

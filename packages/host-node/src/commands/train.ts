@@ -302,10 +302,10 @@ export function register(program: Command): void {
   program
     .command("train")
     .description(
-      "Train a network on an image dataset with seeded SGD (momentum, weight decay, schedule, augmentation)\n" +
-        "and write MODELDIR: tfjs model.json + weights.bin + manifest.json (architecture, data, normalisation,\n" +
-        "seed, accuracy, this command). --data takes a directory (IDX, CIFAR-10/100 binary, or\n" +
-        "{train,test}_{images,labels}.npy), an images .npy with --labels, or 'default' (the embedded\n" +
+      "Train a network on an image dataset with seeded SGD (momentum, weight decay, schedule, augmentation) " +
+        "and write MODELDIR: tfjs model.json + weights.bin + manifest.json (architecture, data, normalisation, " +
+        "seed, accuracy, this command). --data takes a directory (IDX, CIFAR-10/100 binary, or " +
+        "{train,test}_{images,labels}.npy), an images .npy with --labels, or 'default' (the embedded " +
         "Fashion-MNIST subset). A checkpoint is kept in MODELDIR.checkpoint until training ends.",
     )
     .requiredOption("--arch <name>", `architecture: ${ARCH_NAMES.join(", ")}`, choiceArg(ARCH_NAMES))
