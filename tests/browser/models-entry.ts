@@ -6,6 +6,7 @@ import {
   type ArchConfig,
   computeNormalisation,
   createModel,
+  deserializeModel,
   extractActivations,
   fillBatch,
   type InputSpec,
@@ -14,13 +15,18 @@ import {
   predictLogits,
   syntheticDataset,
   trainModel,
+  validateManifest,
 } from "@classfit/models";
 import { initBackend } from "@classfit/models/backend";
 import { Core } from "@classfit/wasm-core";
+import type { LayersModel } from "@tensorflow/tfjs-layers";
 
 export interface ModelsCase {
   name: string;
-  arch: ArchConfig;
+  /** A network to build from this config and `seed`… */
+  arch?: ArchConfig;
+  /** …or a model shipped in packages/models/assets/models/<shipped> (model.json + weights.bin). */
+  shipped?: string;
   input: InputSpec;
   seed: number;
   n: number;
@@ -46,11 +52,32 @@ function toBase64(bytes: Uint8Array): string {
   return btoa(s);
 }
 
+/** How a host reads a shipped model directory: model.json text, weights.bin bytes, manifest.json text. */
+export type ShippedReader = (name: string) => Promise<{ modelJson: string; weights: Uint8Array; manifest: string }>;
+
+async function buildCase(
+  core: Core,
+  c: ModelsCase,
+  readShipped: ShippedReader,
+): Promise<{ model: LayersModel; stages: string[] }> {
+  if (c.shipped) {
+    const files = await readShipped(c.shipped);
+    const manifest = validateManifest(JSON.parse(files.manifest));
+    return { model: await deserializeModel(files.modelJson, files.weights), stages: manifest.stages };
+  }
+  if (!c.arch) throw new Error(`case ${c.name}: needs arch or shipped`);
+  return createModel(c.arch, c.input, core, c.seed);
+}
+
 /** Runs every case; `initBackend` must have been called by the host. */
-export async function runModelFixtures(core: Core, file: ModelsFixtureFile): Promise<ModelsOutput[]> {
+export async function runModelFixtures(
+  core: Core,
+  file: ModelsFixtureFile,
+  readShipped: ShippedReader,
+): Promise<ModelsOutput[]> {
   const outputs: ModelsOutput[] = [];
   for (const c of file.cases) {
-    const { model, stages } = createModel(c.arch, c.input, core, c.seed);
+    const { model, stages } = await buildCase(core, c, readShipped);
     try {
       const shape = {
         height: c.input.height,
@@ -120,7 +147,12 @@ async function pageMain(): Promise<void> {
     await initBackend({ wasmPath: new URL("tfjs-backend-wasm-simd.wasm", location.href).href });
     const core = await Core.instantiate(await WebAssembly.compileStreaming(fetch("classfit-core.wasm")));
     const file = (await (await fetch("models.json")).json()) as ModelsFixtureFile;
-    window.__classfitModelsParity = { ok: true, outputs: await runModelFixtures(core, file) };
+    const readShipped: ShippedReader = async (name) => ({
+      modelJson: await (await fetch(`shipped/${name}/model.json`)).text(),
+      weights: new Uint8Array(await (await fetch(`shipped/${name}/weights.bin`)).arrayBuffer()),
+      manifest: await (await fetch(`shipped/${name}/manifest.json`)).text(),
+    });
+    window.__classfitModelsParity = { ok: true, outputs: await runModelFixtures(core, file, readShipped) };
   } catch (e) {
     window.__classfitModelsParity = { ok: false, error: e instanceof Error ? `${e.message}\n${e.stack}` : String(e) };
   }

@@ -9,7 +9,12 @@ import { initBackend } from "@classfit/models/backend";
 import { Core } from "@classfit/wasm-core";
 import { loadCoreModule, wasmUrl } from "@classfit/wasm-core/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ModelsFixtureFile, type ModelsOutput, runModelFixtures } from "../browser/models-entry.js";
+import {
+  type ModelsFixtureFile,
+  type ModelsOutput,
+  runModelFixtures,
+  type ShippedReader,
+} from "../browser/models-entry.js";
 import { browserAvailability, bundle, collectFromPage, serveStatic } from "./browser.js";
 
 const fixture = JSON.parse(
@@ -18,11 +23,18 @@ const fixture = JSON.parse(
 const bytesOf = (o: ModelsOutput | undefined) => Buffer.from(o?.base64 ?? "", "base64");
 
 let nodeOutputs: ModelsOutput[];
+const shippedDir = (name: string) =>
+  fileURLToPath(new URL(`../../packages/models/assets/models/${name}/`, import.meta.url));
+const readShipped: ShippedReader = async (name) => ({
+  modelJson: readFileSync(`${shippedDir(name)}model.json`, "utf8"),
+  weights: new Uint8Array(readFileSync(`${shippedDir(name)}weights.bin`)),
+  manifest: readFileSync(`${shippedDir(name)}manifest.json`, "utf8"),
+});
 
 beforeAll(async () => {
   await initBackend();
   const core = await Core.instantiate(await loadCoreModule());
-  nodeOutputs = await runModelFixtures(core, fixture);
+  nodeOutputs = await runModelFixtures(core, fixture, readShipped);
 }, 120_000);
 
 describe("models fixtures in Node", () => {
@@ -59,6 +71,17 @@ describe.skipIf(!availability.available)("models parity: Node vs Chromium", () =
         ["classfit-core.wasm", readFileSync(wasmUrl)],
         ["tfjs-backend-wasm-simd.wasm", readFileSync(tfjsWasm)],
         ["models.json", JSON.stringify(fixture)],
+        ...fixture.cases.flatMap((c) =>
+          c.shipped
+            ? ["model.json", "weights.bin", "manifest.json"].map(
+                (f) =>
+                  [`shipped/${c.shipped}/${f}`, readFileSync(`${shippedDir(c.shipped as string)}${f}`)] as [
+                    string,
+                    Uint8Array,
+                  ],
+              )
+            : [],
+        ),
       ]),
     );
     closeSite = site.close;
