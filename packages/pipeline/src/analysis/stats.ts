@@ -63,47 +63,56 @@ export function argsort(x: ArrayLike<number>): Uint32Array {
  * with method "average".
  */
 export function midranks(x: ArrayLike<number>): Float64Array {
+  const plan = rankPlan(x);
+  const out = new Float64Array(x.length);
+  rankInto(plan, new Float64Array(x.length).fill(1), out);
+  return out;
+}
+
+/** Sort order of one variable and where its runs of tied values start (plus n at the end). */
+interface RankPlan {
+  order: Uint32Array;
+  groupStarts: Uint32Array;
+}
+
+function rankPlan(x: ArrayLike<number>): RankPlan {
   const order = argsort(x);
-  const counts = new Float64Array(x.length).fill(1);
-  return weightedMidranks(x, order, counts);
+  const starts: number[] = [];
+  for (let k = 0; k < order.length; k++)
+    if (k === 0 || (x[order[k] as number] as number) !== (x[order[k - 1] as number] as number)) starts.push(k);
+  starts.push(order.length);
+  return { order, groupStarts: Uint32Array.from(starts) };
 }
 
 /**
- * Mid-ranks of a multiset: item i occurs counts[i] times (0 = absent). `order` is argsort(x).
- * Returns the rank each copy of item i gets (1-based), so a bootstrap resample is ranked in
- * O(n) without sorting again.
+ * Mid-ranks of a multiset into `out`: item i occurs counts[i] times (0 = absent), and every
+ * copy of it gets rank out[i] (1-based). A bootstrap resample is thus ranked in O(n) from the
+ * original sort order, without sorting again or allocating.
  */
-function weightedMidranks(x: ArrayLike<number>, order: Uint32Array, counts: ArrayLike<number>): Float64Array {
-  const n = order.length;
-  const r = new Float64Array(n);
+function rankInto(plan: RankPlan, counts: ArrayLike<number>, out: Float64Array): void {
+  const { order, groupStarts } = plan;
   let below = 0;
-  let i = 0;
-  while (i < n) {
-    const v = x[order[i] as number] as number;
-    let j = i;
+  for (let g = 0; g + 1 < groupStarts.length; g++) {
+    const s = groupStarts[g] as number;
+    const e = groupStarts[g + 1] as number;
     let c = 0;
-    while (j < n && (x[order[j] as number] as number) === v) {
-      c += counts[order[j] as number] as number;
-      j++;
-    }
+    for (let k = s; k < e; k++) c += counts[order[k] as number] as number;
     const rank = below + (c + 1) / 2;
-    for (let k = i; k < j; k++) r[order[k] as number] = rank;
+    for (let k = s; k < e; k++) out[order[k] as number] = rank;
     below += c;
-    i = j;
   }
-  return r;
 }
 
-/** Spearman's ρ of a multiset given precomputed sort orders; NaN if either variable is constant. */
+/** Spearman's ρ of a multiset given the variables' rank plans; NaN if either is constant. */
 function spearmanCounts(
-  x: ArrayLike<number>,
-  y: ArrayLike<number>,
-  ox: Uint32Array,
-  oy: Uint32Array,
+  px: RankPlan,
+  py: RankPlan,
   counts: ArrayLike<number>,
+  rx: Float64Array,
+  ry: Float64Array,
 ): number {
-  const rx = weightedMidranks(x, ox, counts);
-  const ry = weightedMidranks(y, oy, counts);
+  rankInto(px, counts, rx);
+  rankInto(py, counts, ry);
   let total = 0;
   for (let i = 0; i < counts.length; i++) total += counts[i] as number;
   // Mid-ranks of N items always average (N + 1)/2, ties or not.
@@ -135,8 +144,9 @@ function checkPairs(x: ArrayLike<number>, y: ArrayLike<number>, what: string): v
 /** Spearman's rank correlation (Pearson correlation of mid-ranks, as scipy.stats.spearmanr). */
 export function spearman(x: ArrayLike<number>, y: ArrayLike<number>): number {
   checkPairs(x, y, "spearman");
-  const ones = new Float64Array(x.length).fill(1);
-  return spearmanCounts(x, y, argsort(x), argsort(y), ones);
+  const n = x.length;
+  const ones = new Float64Array(n).fill(1);
+  return spearmanCounts(rankPlan(x), rankPlan(y), ones, new Float64Array(n), new Float64Array(n));
 }
 
 /** A point estimate with a percentile-bootstrap confidence interval. */
@@ -196,10 +206,12 @@ export function spearmanBootstrap(
   if (!Number.isInteger(options.replicates) || options.replicates < 1)
     throw new RangeError(`bootstrap replicates must be a positive integer, got ${options.replicates}`);
   const n = x.length;
-  const ox = argsort(x);
-  const oy = argsort(y);
+  const px = rankPlan(x);
+  const py = rankPlan(y);
+  const rx = new Float64Array(n);
+  const ry = new Float64Array(n);
   const counts = new Float64Array(n).fill(1);
-  const estimate = n < 2 ? Number.NaN : spearmanCounts(x, y, ox, oy, counts);
+  const estimate = n < 2 ? Number.NaN : spearmanCounts(px, py, counts, rx, ry);
   const reps = new Float64Array(options.replicates);
   for (let b = 0; b < options.replicates; b++) {
     if (n < 2) {
@@ -207,7 +219,7 @@ export function spearmanBootstrap(
       continue;
     }
     resampleCounts(rng, n, counts);
-    reps[b] = spearmanCounts(x, y, ox, oy, counts);
+    reps[b] = spearmanCounts(px, py, counts, rx, ry);
   }
   const { lower, upper, valid } = percentileInterval(reps, level);
   return {

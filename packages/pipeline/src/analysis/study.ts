@@ -383,7 +383,7 @@ export function analyzeStudy(core: Core, input: StudyInput, options: AnalysisOpt
       throw new StudyInputError(
         `network "${net.name}", stage "${splitStage}": at least 2 classes are needed for a split`,
       );
-    const numClasses = Math.max(...recs.map((r) => r.classIndex)) + 1;
+    const numClasses = recs.reduce((m, r) => Math.max(m, r.classIndex), 0) + 1;
 
     // --- the split and its evidence, at every stage (the split stage defines the groups).
     const evidence = (stage: string, si: number): SplitEvidence => {
@@ -540,8 +540,9 @@ export function analyzeStudy(core: Core, input: StudyInput, options: AnalysisOpt
         const row: DensityBin = {
           bin: b,
           n: members.length,
-          logDensityMin: Math.min(...ld),
-          logDensityMax: Math.max(...ld),
+          // Members are in ascending log-density order.
+          logDensityMin: ld[0] as number,
+          logDensityMax: ld[ld.length - 1] as number,
           meanLogDensity: mean(ld),
           fractionHighClasses: members.filter((i) => high.has(t.label[i] as number)).length / members.length,
         };
