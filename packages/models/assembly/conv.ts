@@ -246,10 +246,43 @@ function transposeFilter(wf: usize, wt: usize, taps: i32, ci: i32, co: i32): voi
 }
 
 /**
+ * Where output pixel p (flattened oy·ow + ox) of one image lands in the input for tap (ky, kx):
+ * the byte offset of dx[img, iy, ix, 0], or 0 when the tap reads padding there.
+ */
+// @ts-ignore: decorator
+@inline
+function inputTarget(
+  dx: usize,
+  p: i32,
+  img: i32,
+  h: i32,
+  w: i32,
+  ci: i32,
+  ow: i32,
+  ky: i32,
+  kx: i32,
+  sh: i32,
+  sw: i32,
+  dh: i32,
+  dwl: i32,
+  padT: i32,
+  padL: i32,
+): usize {
+  const y = p / ow;
+  const xo = p - y * ow;
+  const iy = y * sh - padT + ky * dh;
+  const ix = xo * sw - padL + kx * dwl;
+  if (iy < 0 || iy >= h || ix < 0 || ix >= w) return 0;
+  return dx + ((<usize>(((img * h + iy) * w + ix) * ci)) << 2);
+}
+
+/**
  * dx[img, iy, ix, c] = Σ_{oy, ox, ky, kx, o} dy[img, oy, ox, o] · w[ky, kx, c, o] over the
  * (oy, ox, ky, kx) that read (iy, ix)  (overwrites dx). Scatter form: each output pixel and tap
  * adds W[tap] · dy[pixel] to one input pixel, which handles any stride and dilation without
- * zero-stuffing. Register tile: 4 consecutive output pixels × 8 input channels.
+ * zero-stuffing. Register tile: 4 consecutive output pixels of the flattened image (across row
+ * ends, so narrow late-stage maps such as 7×7 keep full tiles) × 8 input channels; a pixel whose
+ * tap reads padding is computed and dropped. The 4 pixels of a tile land on 4 distinct inputs.
  * `wt` is caller-owned scratch of kh·kw·ci·co f32s (the transposed filter).
  */
 export function conv2dBackpropInputSimd(
@@ -279,83 +312,79 @@ export function conv2dBackpropInputSimd(
   const ci4 = ci & ~3;
   const pixB = (<usize>co) << 2; // bytes between consecutive output pixels of dy
   const wRowB = (<usize>ci) << 2; // bytes between rows o and o + 1 of wt
-  const dxStep = (<usize>(sw * ci)) << 2; // bytes between the input pixels of consecutive ox
+  const np = oh * ow;
   for (let img = 0; img < n; img++) {
-    for (let y = 0; y < oh; y++) {
-      for (let ky = 0; ky < kh; ky++) {
-        const iy = y * sh - padT + ky * dh;
-        if (iy < 0 || iy >= h) continue;
-        for (let kx = 0; kx < kw; kx++) {
-          const xLo = validLo(padL, kx, dwl, sw);
-          const xHi = validHi(w, ow, padL, kx, dwl, sw);
-          const wtap = wt + ((<usize>((ky * kw + kx) * co * ci)) << 2);
-          let xo = xLo;
-          for (; xo + 4 <= xHi; xo += 4) {
-            const dp0 = dy + ((<usize>(((img * oh + y) * ow + xo) * co)) << 2);
-            const ix = xo * sw - padL + kx * dwl;
-            const dxp = dx + ((<usize>(((img * h + iy) * w + ix) * ci)) << 2);
-            for (let c0 = 0; c0 < ci8; c0 += 8) {
-              let a00 = f32x4.splat(0);
-              let a01 = f32x4.splat(0);
-              let a10 = f32x4.splat(0);
-              let a11 = f32x4.splat(0);
-              let a20 = f32x4.splat(0);
-              let a21 = f32x4.splat(0);
-              let a30 = f32x4.splat(0);
-              let a31 = f32x4.splat(0);
-              let dp = dp0;
-              let wp = wtap + ((<usize>c0) << 2);
-              for (let o = 0; o < co; o++) {
-                const w0 = v128.load(wp);
-                const w1 = v128.load(wp, 16);
-                const s0 = v128.load32_splat(dp);
-                const s1 = v128.load32_splat(dp + pixB);
-                const s2 = v128.load32_splat(dp + 2 * pixB);
-                const s3 = v128.load32_splat(dp + 3 * pixB);
-                a00 = f32x4.add(a00, f32x4.mul(s0, w0));
-                a01 = f32x4.add(a01, f32x4.mul(s0, w1));
-                a10 = f32x4.add(a10, f32x4.mul(s1, w0));
-                a11 = f32x4.add(a11, f32x4.mul(s1, w1));
-                a20 = f32x4.add(a20, f32x4.mul(s2, w0));
-                a21 = f32x4.add(a21, f32x4.mul(s2, w1));
-                a30 = f32x4.add(a30, f32x4.mul(s3, w0));
-                a31 = f32x4.add(a31, f32x4.mul(s3, w1));
-                dp += 4;
-                wp += wRowB;
-              }
-              const q0 = dxp + ((<usize>c0) << 2);
-              const q1 = q0 + dxStep;
-              const q2 = q1 + dxStep;
-              const q3 = q2 + dxStep;
-              v128.store(q0, f32x4.add(v128.load(q0), a00));
-              v128.store(q0, f32x4.add(v128.load(q0, 16), a01), 16);
-              v128.store(q1, f32x4.add(v128.load(q1), a10));
-              v128.store(q1, f32x4.add(v128.load(q1, 16), a11), 16);
-              v128.store(q2, f32x4.add(v128.load(q2), a20));
-              v128.store(q2, f32x4.add(v128.load(q2, 16), a21), 16);
-              v128.store(q3, f32x4.add(v128.load(q3), a30));
-              v128.store(q3, f32x4.add(v128.load(q3, 16), a31), 16);
+    const dyImg = dy + ((<usize>(img * np * co)) << 2);
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++) {
+        const wtap = wt + ((<usize>((ky * kw + kx) * co * ci)) << 2);
+        let p = 0;
+        for (; p + 4 <= np; p += 4) {
+          const q0 = inputTarget(dx, p, img, h, w, ci, ow, ky, kx, sh, sw, dh, dwl, padT, padL);
+          const q1 = inputTarget(dx, p + 1, img, h, w, ci, ow, ky, kx, sh, sw, dh, dwl, padT, padL);
+          const q2 = inputTarget(dx, p + 2, img, h, w, ci, ow, ky, kx, sh, sw, dh, dwl, padT, padL);
+          const q3 = inputTarget(dx, p + 3, img, h, w, ci, ow, ky, kx, sh, sw, dh, dwl, padT, padL);
+          if ((q0 | q1 | q2 | q3) == 0) continue;
+          const dp0 = dyImg + (<usize>p) * pixB;
+          for (let c0 = 0; c0 < ci8; c0 += 8) {
+            let a00 = f32x4.splat(0);
+            let a01 = f32x4.splat(0);
+            let a10 = f32x4.splat(0);
+            let a11 = f32x4.splat(0);
+            let a20 = f32x4.splat(0);
+            let a21 = f32x4.splat(0);
+            let a30 = f32x4.splat(0);
+            let a31 = f32x4.splat(0);
+            let dp = dp0;
+            let wp = wtap + ((<usize>c0) << 2);
+            for (let o = 0; o < co; o++) {
+              const w0 = v128.load(wp);
+              const w1 = v128.load(wp, 16);
+              const s0 = v128.load32_splat(dp);
+              const s1 = v128.load32_splat(dp + pixB);
+              const s2 = v128.load32_splat(dp + 2 * pixB);
+              const s3 = v128.load32_splat(dp + 3 * pixB);
+              a00 = f32x4.add(a00, f32x4.mul(s0, w0));
+              a01 = f32x4.add(a01, f32x4.mul(s0, w1));
+              a10 = f32x4.add(a10, f32x4.mul(s1, w0));
+              a11 = f32x4.add(a11, f32x4.mul(s1, w1));
+              a20 = f32x4.add(a20, f32x4.mul(s2, w0));
+              a21 = f32x4.add(a21, f32x4.mul(s2, w1));
+              a30 = f32x4.add(a30, f32x4.mul(s3, w0));
+              a31 = f32x4.add(a31, f32x4.mul(s3, w1));
+              dp += 4;
+              wp += wRowB;
             }
-            // Channels left over from the 8-wide tiles: one pixel at a time.
-            for (let p = 0; p < 4; p++) {
-              inputPixelRest(
-                dp0 + (<usize>p) * pixB,
-                wtap,
-                dxp + (<usize>p) * dxStep,
-                ci,
-                co,
-                ci8,
-                ci4,
-              );
+            const off = (<usize>c0) << 2;
+            if (q0 != 0) {
+              v128.store(q0 + off, f32x4.add(v128.load(q0 + off), a00));
+              v128.store(q0 + off, f32x4.add(v128.load(q0 + off, 16), a01), 16);
+            }
+            if (q1 != 0) {
+              v128.store(q1 + off, f32x4.add(v128.load(q1 + off), a10));
+              v128.store(q1 + off, f32x4.add(v128.load(q1 + off, 16), a11), 16);
+            }
+            if (q2 != 0) {
+              v128.store(q2 + off, f32x4.add(v128.load(q2 + off), a20));
+              v128.store(q2 + off, f32x4.add(v128.load(q2 + off, 16), a21), 16);
+            }
+            if (q3 != 0) {
+              v128.store(q3 + off, f32x4.add(v128.load(q3 + off), a30));
+              v128.store(q3 + off, f32x4.add(v128.load(q3 + off, 16), a31), 16);
             }
           }
-          // Pixels left over from the 4-pixel tiles: every channel, one pixel at a time.
-          for (; xo < xHi; xo++) {
-            const dp0 = dy + ((<usize>(((img * oh + y) * ow + xo) * co)) << 2);
-            const ix = xo * sw - padL + kx * dwl;
-            const dxp = dx + ((<usize>(((img * h + iy) * w + ix) * ci)) << 2);
-            inputPixelRest(dp0, wtap, dxp, ci, co, 0, ci4);
+          // Channels left over from the 8-wide tiles: one pixel at a time.
+          if (ci8 < ci) {
+            if (q0 != 0) inputPixelRest(dp0, wtap, q0, ci, co, ci8, ci4);
+            if (q1 != 0) inputPixelRest(dp0 + pixB, wtap, q1, ci, co, ci8, ci4);
+            if (q2 != 0) inputPixelRest(dp0 + 2 * pixB, wtap, q2, ci, co, ci8, ci4);
+            if (q3 != 0) inputPixelRest(dp0 + 3 * pixB, wtap, q3, ci, co, ci8, ci4);
           }
+        }
+        // Pixels left over from the 4-pixel tiles: every channel, one pixel at a time.
+        for (; p < np; p++) {
+          const q = inputTarget(dx, p, img, h, w, ci, ow, ky, kx, sh, sw, dh, dwl, padT, padL);
+          if (q != 0) inputPixelRest(dyImg + (<usize>p) * pixB, wtap, q, ci, co, 0, ci4);
         }
       }
     }
@@ -388,7 +417,8 @@ function inputPixelRest(dp0: usize, wtap: usize, dxp: usize, ci: i32, co: i32, c
   }
 }
 
-/** Scalar twin of conv2dBackpropInputSimd (same loop order and summation order). */
+/** Scalar twin of conv2dBackpropInputSimd (same order of contributions to each dx element:
+ * image, tap, output pixel; each a left-to-right sum over output channels). */
 export function conv2dBackpropInputScalar(
   dy: usize,
   wf: usize,
@@ -412,27 +442,22 @@ export function conv2dBackpropInputScalar(
 ): void {
   memory.fill(dx, 0, (<usize>(n * h * w * ci)) << 2);
   transposeFilter(wf, wt, kh * kw, ci, co);
+  const np = oh * ow;
   for (let img = 0; img < n; img++) {
-    for (let y = 0; y < oh; y++) {
-      for (let ky = 0; ky < kh; ky++) {
-        const iy = y * sh - padT + ky * dh;
-        if (iy < 0 || iy >= h) continue;
-        for (let kx = 0; kx < kw; kx++) {
-          const xLo = validLo(padL, kx, dwl, sw);
-          const xHi = validHi(w, ow, padL, kx, dwl, sw);
-          const wtap = wt + ((<usize>((ky * kw + kx) * co * ci)) << 2);
-          for (let xo = xLo; xo < xHi; xo++) {
-            const dp0 = dy + ((<usize>(((img * oh + y) * ow + xo) * co)) << 2);
-            const ix = xo * sw - padL + kx * dwl;
-            const dxp = dx + ((<usize>(((img * h + iy) * w + ix) * ci)) << 2);
-            for (let c = 0; c < ci; c++) {
-              let s: f32 = 0;
-              for (let o = 0; o < co; o++) {
-                s += load<f32>(dp0 + ((<usize>o) << 2)) * load<f32>(wtap + ((<usize>(o * ci + c)) << 2));
-              }
-              const q = dxp + ((<usize>c) << 2);
-              store<f32>(q, load<f32>(q) + s);
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++) {
+        const wtap = wt + ((<usize>((ky * kw + kx) * co * ci)) << 2);
+        for (let p = 0; p < np; p++) {
+          const q = inputTarget(dx, p, img, h, w, ci, ow, ky, kx, sh, sw, dh, dwl, padT, padL);
+          if (q == 0) continue;
+          const dp0 = dy + ((<usize>((img * np + p) * co)) << 2);
+          for (let c = 0; c < ci; c++) {
+            let s: f32 = 0;
+            for (let o = 0; o < co; o++) {
+              s += load<f32>(dp0 + ((<usize>o) << 2)) * load<f32>(wtap + ((<usize>(o * ci + c)) << 2));
             }
+            const qc = q + ((<usize>c) << 2);
+            store<f32>(qc, load<f32>(qc) + s);
           }
         }
       }

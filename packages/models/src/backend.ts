@@ -4,8 +4,10 @@
 // rounds differently, so either would break Node-vs-browser bit identity. Then classfit's kernels
 // (./kernels) are registered on top of tfjs's own.
 import * as tf from "@tensorflow/tfjs-core";
-// Training needs the gradients, which tfjs-core registers only from this side-effect module.
-import "@tensorflow/tfjs-core/dist/register_all_gradients";
+// Training needs tfjs's gradient functions. tfjs-core's Node bundle does not register them and its
+// ESM register_all_gradients module cannot be loaded by Node; tfjs-layers registers them on import
+// in both its Node and browser builds.
+import "@tensorflow/tfjs-layers";
 import { setThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { registerClassfitKernels } from "./kernels/index.js";
 

@@ -2,19 +2,30 @@
 // ResNet (conv + batch norm + relu + residual adds + pooling + dense) run, and run fast, on the
 // wasm backend. Call it after `await tf.setBackend("wasm")` (initBackend() in ../backend.ts does).
 import { engine, getKernel, type KernelConfig, registerKernel, unregisterKernel } from "@tensorflow/tfjs-core";
+// tfjs-layers registers tfjs's gradient functions on import; overrideGradients() wraps some.
+import "@tensorflow/tfjs-layers";
 import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from "./conv.js";
 import { attachKernels, type WasmBackendLike } from "./module.js";
+import { batchNormGradConfig, broadcastMiddleConfig, identityConfig, overrideGradients } from "./norm.js";
 
 export { conv2dBackpropFilterInfo, conv2dBackpropInputInfo, type KernelVariant } from "./conv.js";
 export { attachKernels, type WasmBackendLike } from "./module.js";
+export { BATCH_NORM_GRAD, BROADCAST_MIDDLE } from "./norm.js";
 
 /** Every kernel classfit registers (or replaces) on the 'wasm' backend. */
-export const CLASSFIT_WASM_KERNELS: readonly KernelConfig[] = [conv2DBackpropFilterConfig, conv2DBackpropInputConfig];
+export const CLASSFIT_WASM_KERNELS: readonly KernelConfig[] = [
+  conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
+  batchNormGradConfig,
+  broadcastMiddleConfig,
+  identityConfig,
+];
 
 /**
- * Registers classfit's kernels for the 'wasm' backend, replacing tfjs's own where it has one, and
- * attaches the kernels module to the current wasm backend's heap. Idempotent. Requires the wasm
- * backend to be initialised (`await tf.setBackend("wasm")`).
+ * Registers classfit's kernels for the 'wasm' backend, replacing tfjs's own where it has one,
+ * attaches the kernels module to the current wasm backend's heap, and wraps tfjs's gradients of
+ * FusedBatchNorm, Mean and Sum with wasm fast paths (other backends keep tfjs's gradients).
+ * Idempotent. Requires the wasm backend to be initialised (`await tf.setBackend("wasm")`).
  */
 export async function registerClassfitKernels(): Promise<void> {
   const backend = engine().findBackend("wasm") as unknown as WasmBackendLike | null;
@@ -30,4 +41,5 @@ export async function registerClassfitKernels(): Promise<void> {
     if (current) unregisterKernel(config.kernelName, "wasm");
     registerKernel(config);
   }
+  overrideGradients();
 }

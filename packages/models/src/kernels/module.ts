@@ -23,6 +23,23 @@ export interface KernelExports {
   conv2dBackpropFilterScalar(x: Ptr, dy: Ptr, dw: Ptr, ...geometry: number[]): void;
   conv2dBackpropInputSimd(dy: Ptr, w: Ptr, dx: Ptr, wt: Ptr, ...geometry: number[]): void;
   conv2dBackpropInputScalar(dy: Ptr, w: Ptr, dx: Ptr, wt: Ptr, ...geometry: number[]): void;
+  batchNormGrad(
+    x: Ptr,
+    dy: Ptr,
+    mean: Ptr,
+    variance: Ptr,
+    scale: Ptr,
+    eps: number,
+    rows: number,
+    c: number,
+    dx: Ptr,
+    dmean: Ptr,
+    dvar: Ptr,
+    dscale: Ptr,
+    doffset: Ptr,
+    scratch: Ptr,
+  ): void;
+  broadcastMiddle(src: Ptr, out: Ptr, outer: number, mid: number, inner: number, divisor: number): void;
 }
 
 let compiled: Promise<WebAssembly.Module> | undefined;

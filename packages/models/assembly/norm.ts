@@ -1,0 +1,123 @@
+// Batch-norm backward and the broadcast that reduction gradients need, f32, channels last.
+// Pointers are byte offsets into the imported tfjs heap (see conv.ts).
+//
+// tfjs differentiates FusedBatchNorm with ~25 kernels per layer (tiles of the per-channel
+// vectors to the full activation shape, then products and sums), and Mean/Sum by building a
+// ones tensor of the input's shape in JavaScript. Here each is one pass (two for batch norm).
+
+/**
+ * Gradients of y = (x − mean)·scale/√(variance + eps) + offset, with mean and variance taken as
+ * inputs (tfjs's FusedBatchNorm gradient: tfjs-core/src/gradients/FusedBatchNorm_grad.ts):
+ *   dx      = dy · scale · r,            r = 1/√(variance + eps)
+ *   dmean   = −r · scale · Σ dy
+ *   dvar    = −½ r³ · scale · Σ dy·(x − mean)
+ *   dscale  = r · Σ dy·(x − mean)
+ *   doffset = Σ dy
+ * x and dy are (rows, c) row-major; mean, variance, scale and the five outputs have c entries
+ * (scale = 0 means scale ≡ 1). The per-channel sums accumulate in f64 (scratch: 2·c f64s, caller
+ * owned), so they do not drift with the number of rows; everything else rounds as f32.
+ */
+export function batchNormGrad(
+  x: usize,
+  dy: usize,
+  mean: usize,
+  variance: usize,
+  scale: usize,
+  eps: f32,
+  rows: i32,
+  c: i32,
+  dx: usize,
+  dmean: usize,
+  dvar: usize,
+  dscale: usize,
+  doffset: usize,
+  scratch: usize,
+): void {
+  const sumDy = scratch;
+  const sumDyXc = scratch + ((<usize>c) << 3);
+  memory.fill(scratch, 0, (<usize>c) << 4);
+  const c4 = c & ~3;
+  const rowB = (<usize>c) << 2;
+  for (let r = 0; r < rows; r++) {
+    const xr = x + (<usize>r) * rowB;
+    const dr = dy + (<usize>r) * rowB;
+    let k = 0;
+    for (; k < c4; k += 4) {
+      const o = (<usize>k) << 2;
+      const g = v128.load(dr + o);
+      const p = f32x4.mul(g, f32x4.sub(v128.load(xr + o), v128.load(mean + o)));
+      const s = (<usize>k) << 3;
+      v128.store(sumDy + s, f64x2.add(v128.load(sumDy + s), f64x2.promote_low_f32x4(g)));
+      v128.store(sumDy + s, f64x2.add(v128.load(sumDy + s, 16), f64x2.promote_low_f32x4(i32x4.shuffle(g, g, 2, 3, 0, 1))), 16);
+      v128.store(sumDyXc + s, f64x2.add(v128.load(sumDyXc + s), f64x2.promote_low_f32x4(p)));
+      v128.store(
+        sumDyXc + s,
+        f64x2.add(v128.load(sumDyXc + s, 16), f64x2.promote_low_f32x4(i32x4.shuffle(p, p, 2, 3, 0, 1))),
+        16,
+      );
+    }
+    for (; k < c; k++) {
+      const o = (<usize>k) << 2;
+      const s = (<usize>k) << 3;
+      const g = load<f32>(dr + o);
+      const p = g * (load<f32>(xr + o) - load<f32>(mean + o));
+      store<f64>(sumDy + s, load<f64>(sumDy + s) + <f64>g);
+      store<f64>(sumDyXc + s, load<f64>(sumDyXc + s) + <f64>p);
+    }
+  }
+  // Per-channel factors; dmean temporarily holds scale·r, the dx multiplier.
+  for (let k = 0; k < c; k++) {
+    const o = (<usize>k) << 2;
+    const s = (<usize>k) << 3;
+    const r: f32 = <f32>1.0 / sqrt<f32>(load<f32>(variance + o) + eps);
+    const sc: f32 = scale != 0 ? load<f32>(scale + o) : <f32>1.0;
+    const sDy = <f32>load<f64>(sumDy + s);
+    const sDyXc = <f32>load<f64>(sumDyXc + s);
+    store<f32>(doffset + o, sDy);
+    store<f32>(dscale + o, sDyXc * r);
+    store<f32>(dvar + o, sDyXc * (r * r * r * <f32>-0.5) * sc);
+    store<f32>(dmean + o, sc * r);
+  }
+  for (let r = 0; r < rows; r++) {
+    const dr = dy + (<usize>r) * rowB;
+    const out = dx + (<usize>r) * rowB;
+    let k = 0;
+    for (; k < c4; k += 4) {
+      const o = (<usize>k) << 2;
+      v128.store(out + o, f32x4.mul(v128.load(dr + o), v128.load(dmean + o)));
+    }
+    for (; k < c; k++) {
+      const o = (<usize>k) << 2;
+      store<f32>(out + o, load<f32>(dr + o) * load<f32>(dmean + o));
+    }
+  }
+  for (let k = 0; k < c; k++) {
+    const o = (<usize>k) << 2;
+    store<f32>(dmean + o, -(load<f32>(dmean + o) * load<f32>(doffset + o)));
+  }
+}
+
+/**
+ * out[a, r, b] = src[a, b] / divisor for a < outer, r < mid, b < inner: the gradient of a Sum
+ * (divisor 1) or Mean (divisor = reduced size) over a contiguous block of axes.
+ */
+export function broadcastMiddle(src: usize, out: usize, outer: i32, mid: i32, inner: i32, divisor: f32): void {
+  const inner4 = inner & ~3;
+  const rowB = (<usize>inner) << 2;
+  const dv = f32x4.splat(divisor);
+  for (let a = 0; a < outer; a++) {
+    const s = src + (<usize>a) * rowB;
+    for (let r = 0; r < mid; r++) {
+      const o = out + (<usize>(a * mid + r)) * rowB;
+      let b = 0;
+      for (; b < inner4; b += 4) {
+        const q = (<usize>b) << 2;
+        v128.store(o + q, f32x4.div(v128.load(s + q), dv));
+      }
+      for (; b < inner; b++) {
+        const q = (<usize>b) << 2;
+        store<f32>(o + q, load<f32>(s + q) / divisor);
+      }
+    }
+  }
+}

@@ -1,0 +1,223 @@
+// Batch-norm and reduction gradients on the wasm backend (classfit's fast paths) against tfjs's
+// own gradients on the CPU backend; Identity without copies; a short ResNet training run on the
+// wasm backend that lowers the loss and repeats bit for bit.
+import "@tensorflow/tfjs-backend-cpu";
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../backend.js";
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296;
+  };
+}
+
+function randomArray(n: number, next: () => number, offset = 0): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = next() * 2 - 1 + offset;
+  return a;
+}
+
+function relErr(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    err = Math.max(err, Math.abs((a[i] as number) - (b[i] as number)));
+    scale = Math.max(scale, Math.abs(b[i] as number));
+  }
+  return err / (1 + scale);
+}
+
+/** Gradients of f w.r.t. its inputs on `backend`, read back. */
+function gradsOn(
+  backend: string,
+  f: (...xs: tf.Tensor[]) => tf.Tensor,
+  inputs: Array<{ data: Float32Array; shape: number[] }>,
+): Float32Array[] {
+  tf.setBackend(backend);
+  const xs = inputs.map((i) => tf.tensor(i.data, i.shape));
+  const gs = tf.grads(f)(xs);
+  const out = gs.map((g) => g.dataSync() as Float32Array);
+  tf.dispose([...xs, ...gs]);
+  return out;
+}
+
+describe("classfit batch-norm and reduction gradients (wasm)", () => {
+  beforeAll(async () => {
+    await initBackend();
+  });
+
+  // Channel counts 16 and 32 take the 4-wide SIMD path only, 7 and 5 also the scalar remainder.
+  const shapes: number[][] = [
+    [4, 6, 6, 16],
+    [3, 5, 7, 7],
+    [2, 4, 4, 32],
+    [9, 5],
+  ];
+  it.each(shapes.map((s, i) => [i, s] as const))(
+    "batch norm in training mode (moments + batchNorm), case %i, matches tfjs's gradients on the CPU backend",
+    (i, shape) => {
+      const next = rng(100 + i);
+      const c = shape[shape.length - 1] as number;
+      const size = shape.reduce((a, b) => a * b, 1);
+      const axes = shape.slice(0, -1).map((_, k) => k);
+      const x = { data: randomArray(size, next, 0.5), shape };
+      const gamma = { data: randomArray(c, next, 1), shape: [c] };
+      const beta = { data: randomArray(c, next), shape: [c] };
+      const weights = tf.tensor(randomArray(size, next), shape);
+      const f = (xt: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const { mean, variance } = tf.moments(xt, axes);
+        const y = tf.batchNorm(xt, mean, variance, b, g, 1e-3);
+        return tf.sum(tf.mul(tf.square(y), weights));
+      };
+      const ref = gradsOn("cpu", f as (...xs: tf.Tensor[]) => tf.Tensor, [x, gamma, beta]);
+      const got = gradsOn("wasm", f as (...xs: tf.Tensor[]) => tf.Tensor, [x, gamma, beta]);
+      weights.dispose();
+      for (let k = 0; k < 3; k++) expect(relErr(got[k] as Float32Array, ref[k] as Float32Array)).toBeLessThan(2e-5);
+    },
+  );
+
+  it("batch norm with mean/variance as direct inputs (inference-style statistics) matches the CPU backend", () => {
+    const next = rng(5);
+    const shape = [2, 3, 3, 12];
+    const x = { data: randomArray(216, next), shape };
+    const mean = { data: randomArray(12, next), shape: [12] };
+    const variance = { data: randomArray(12, next, 1.5), shape: [12] };
+    const scale = tf.tensor(randomArray(12, next, 1));
+    const offset = tf.tensor(randomArray(12, next));
+    const f = (xt: tf.Tensor, m: tf.Tensor, v: tf.Tensor) =>
+      tf.sum(tf.square(tf.batchNorm(xt, m, v, offset, scale, 1e-3)));
+    const ref = gradsOn("cpu", f as (...xs: tf.Tensor[]) => tf.Tensor, [x, mean, variance]);
+    const got = gradsOn("wasm", f as (...xs: tf.Tensor[]) => tf.Tensor, [x, mean, variance]);
+    tf.dispose([scale, offset]);
+    for (let k = 0; k < 3; k++) expect(relErr(got[k] as Float32Array, ref[k] as Float32Array)).toBeLessThan(2e-5);
+  });
+
+  const reductions: Array<[string, number[], number[]]> = [
+    ["mean", [3, 5, 5, 8], [1, 2]], // global average pooling
+    ["mean", [3, 5, 5, 7], [0, 1, 2]], // batch-norm moments
+    ["sum", [4, 6, 9], [0, 1]],
+    ["sum", [4, 6, 9], [2]],
+    ["mean", [4, 6, 9], [0, 2]], // not contiguous: tfjs's own gradient
+  ];
+  it.each(reductions.map((r, i) => [i, ...r] as const))(
+    "%i: %s over %j of %j: gradient matches the CPU backend",
+    (i, op, shape, axes) => {
+      const next = rng(200 + i);
+      const size = shape.reduce((a, b) => a * b, 1);
+      const weights = tf.tensor(randomArray(size, next), shape);
+      const x = { data: randomArray(size, next), shape };
+      const reduce = op === "mean" ? tf.mean : tf.sum;
+      // Square after the reduction so dy varies across the reduced tensor's entries.
+      const f = (xt: tf.Tensor) => tf.sum(tf.square(reduce(tf.mul(xt, weights), axes)));
+      const [ref] = gradsOn("cpu", f as (...xs: tf.Tensor[]) => tf.Tensor, [x]);
+      const [got] = gradsOn("wasm", f as (...xs: tf.Tensor[]) => tf.Tensor, [x]);
+      weights.dispose();
+      expect(relErr(got as Float32Array, ref as Float32Array)).toBeLessThan(1e-5);
+    },
+  );
+
+  it("Identity shares the buffer, and the original survives disposing the clone", () => {
+    tf.setBackend("wasm");
+    const a = tf.tensor([1, 2, 3, 4]);
+    const before = tf.backend().numDataIds();
+    const b = tf.clone(a);
+    expect(tf.backend().numDataIds()).toBe(before);
+    expect(Array.from(b.dataSync())).toEqual([1, 2, 3, 4]);
+    b.dispose();
+    expect(Array.from(a.dataSync())).toEqual([1, 2, 3, 4]);
+    a.dispose();
+  });
+});
+
+/** A tiny CIFAR-style ResNet (conv-BN-ReLU stem, one strided basic block with a 1×1 projection,
+ * global average pooling, dense) on synthetic 12×12 images whose class sets a bright quadrant. */
+function tinyResNet(seed: number): tfl.LayersModel {
+  let s = seed;
+  const conv = (x: tfl.SymbolicTensor, filters: number, k: number, strides: number) =>
+    tfl.layers
+      .conv2d({
+        filters,
+        kernelSize: k,
+        strides,
+        padding: "same",
+        useBias: false,
+        kernelInitializer: tfl.initializers.heNormal({ seed: s++ }),
+      })
+      .apply(x) as tfl.SymbolicTensor;
+  const bn = (x: tfl.SymbolicTensor) => tfl.layers.batchNormalization({}).apply(x) as tfl.SymbolicTensor;
+  const relu = (x: tfl.SymbolicTensor) => tfl.layers.activation({ activation: "relu" }).apply(x) as tfl.SymbolicTensor;
+  const input = tfl.input({ shape: [12, 12, 1] });
+  const stem = relu(bn(conv(input, 8, 3, 1)));
+  const y = bn(conv(relu(bn(conv(stem, 16, 3, 2))), 16, 3, 1));
+  const shortcut = bn(conv(stem, 16, 1, 2));
+  const merged = relu(tfl.layers.add().apply([y, shortcut]) as tfl.SymbolicTensor);
+  const pooled = tfl.layers.globalAveragePooling2d({}).apply(merged) as tfl.SymbolicTensor;
+  const out = tfl.layers
+    .dense({ units: 4, kernelInitializer: tfl.initializers.glorotUniform({ seed: s++ }) })
+    .apply(pooled) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: input, outputs: out });
+}
+
+function syntheticBatch(n: number): { x: tf.Tensor; y: tf.Tensor } {
+  const next = rng(99);
+  const xs = new Float32Array(n * 144);
+  const ys = new Float32Array(n * 4);
+  for (let i = 0; i < n; i++) {
+    const cls = i % 4;
+    ys[i * 4 + cls] = 1;
+    for (let r = 0; r < 12; r++)
+      for (let c = 0; c < 12; c++) {
+        const quadrant = (r < 6 ? 0 : 2) + (c < 6 ? 0 : 1);
+        xs[i * 144 + r * 12 + c] = (quadrant === cls ? 1 : 0) + 0.3 * (next() - 0.5);
+      }
+  }
+  return { x: tf.tensor4d(xs, [n, 12, 12, 1]), y: tf.tensor2d(ys, [n, 4]) };
+}
+
+async function trainTiny(steps: number): Promise<{ losses: number[]; weights: Uint8Array }> {
+  tf.setBackend("wasm");
+  const model = tinyResNet(3);
+  model.compile({
+    optimizer: tf.train.momentum(0.1, 0.9),
+    loss: (yt: tf.Tensor, yp: tf.Tensor) => tf.losses.softmaxCrossEntropy(yt, yp),
+  });
+  const { x, y } = syntheticBatch(16);
+  const losses: number[] = [];
+  for (let i = 0; i < steps; i++) losses.push((await model.trainOnBatch(x, y)) as number);
+  const parts = model.getWeights().map((w) => new Uint8Array((w.dataSync() as Float32Array).slice().buffer));
+  const weights = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    weights.set(p, o);
+    o += p.length;
+  }
+  tf.dispose([x, y]);
+  model.dispose();
+  return { losses, weights };
+}
+
+describe("training a small ResNet on the wasm backend", () => {
+  beforeAll(async () => {
+    await initBackend();
+  });
+
+  it("lowers the loss, and two identical seeded runs give identical weight bytes", async () => {
+    const a = await trainTiny(8);
+    const b = await trainTiny(8);
+    const first = a.losses[0] as number;
+    const last = a.losses[a.losses.length - 1] as number;
+    expect(Number.isFinite(first)).toBe(true);
+    expect(last).toBeLessThan(first * 0.8);
+    expect(b.losses).toEqual(a.losses);
+    expect(Buffer.from(b.weights).equals(Buffer.from(a.weights))).toBe(true);
+  });
+});

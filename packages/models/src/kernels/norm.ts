@@ -1,0 +1,198 @@
+// Batch-norm backward, reduction gradients and Identity for the wasm backend.
+//
+// tfjs differentiates FusedBatchNorm (batch norm in training: tfjs-layers' BatchNormalization),
+// Mean and Sum with generic ops: Tile of the per-channel vectors to the activation's shape, and a
+// ones tensor of the input's shape built in JavaScript. On a 64×28×28×16 batch that was ~30 ms per
+// batch-norm layer in Tile alone and ~10 ms per Mean gradient. Gradient functions are global in
+// tfjs, so the overrides here take the fast path only on the wasm backend with classfit's kernels
+// attached, for the shapes they handle (per-channel statistics; contiguous reduction axes), and
+// otherwise call tfjs's own gradient: other backends keep tfjs's exact behaviour.
+
+import type { GradConfig, KernelConfig, KernelFunc, NamedTensorMap, Tensor, TensorInfo } from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs-core";
+import { kernelsFor, ptrOf, type WasmBackendLike } from "./module.js";
+
+export const BATCH_NORM_GRAD = "ClassfitFusedBatchNormGrad";
+export const BROADCAST_MIDDLE = "ClassfitBroadcastMiddle";
+
+interface WasmBackendWithRefs extends WasmBackendLike {
+  incRef(dataId: object): void;
+}
+
+function batchNormGrad(args: { inputs: NamedTensorMap; backend: WasmBackendLike; attrs: { varianceEpsilon: number } }) {
+  const { inputs, backend, attrs } = args;
+  const { x, dy, mean, variance, scale } = inputs as Record<string, TensorInfo>;
+  if (!x || !dy || !mean || !variance) throw new Error(`${BATCH_NORM_GRAD}: needs x, dy, mean and variance`);
+  const c = x.shape[x.shape.length - 1] ?? 1;
+  const rows = tf.util.sizeFromShape(x.shape) / c;
+  const k = kernelsFor(backend);
+  const dx = backend.makeOutput([...x.shape], "float32");
+  const dmean = backend.makeOutput([...mean.shape], "float32");
+  const dvar = backend.makeOutput([...variance.shape], "float32");
+  const dscale = backend.makeOutput([...mean.shape], "float32");
+  const doffset = backend.makeOutput([...mean.shape], "float32");
+  const scratch = backend.wasm._malloc(16 * c);
+  try {
+    k.batchNormGrad(
+      ptrOf(backend, x),
+      ptrOf(backend, dy),
+      ptrOf(backend, mean),
+      ptrOf(backend, variance),
+      scale ? ptrOf(backend, scale) : 0,
+      attrs.varianceEpsilon,
+      rows,
+      c,
+      ptrOf(backend, dx),
+      ptrOf(backend, dmean),
+      ptrOf(backend, dvar),
+      ptrOf(backend, dscale),
+      ptrOf(backend, doffset),
+      scratch,
+    );
+  } finally {
+    backend.wasm._free(scratch);
+  }
+  return [dx, dmean, dvar, dscale, doffset];
+}
+
+function broadcastMiddle(args: {
+  inputs: NamedTensorMap;
+  backend: WasmBackendLike;
+  attrs: { shape: number[]; outer: number; mid: number; inner: number; divisor: number };
+}) {
+  const { inputs, backend, attrs } = args;
+  const src = inputs.x as TensorInfo;
+  const out = backend.makeOutput([...attrs.shape], "float32");
+  kernelsFor(backend).broadcastMiddle(
+    ptrOf(backend, src),
+    ptrOf(backend, out),
+    attrs.outer,
+    attrs.mid,
+    attrs.inner,
+    attrs.divisor,
+  );
+  return out;
+}
+
+/** Identity without a copy, as the CPU backend does it: tfjs tensors are immutable, so sharing
+ * the buffer (reference counted) is safe; tfjs-backend-wasm copies, ~370 times per ResNet step. */
+function identity(args: { inputs: NamedTensorMap; backend: WasmBackendWithRefs }): TensorInfo {
+  const x = args.inputs.x as TensorInfo;
+  args.backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+export const batchNormGradConfig: KernelConfig = {
+  kernelName: BATCH_NORM_GRAD,
+  backendName: "wasm",
+  kernelFunc: batchNormGrad as unknown as KernelFunc,
+};
+export const broadcastMiddleConfig: KernelConfig = {
+  kernelName: BROADCAST_MIDDLE,
+  backendName: "wasm",
+  kernelFunc: broadcastMiddle as unknown as KernelFunc,
+};
+export const identityConfig: KernelConfig = {
+  kernelName: tf.Identity,
+  backendName: "wasm",
+  kernelFunc: identity as unknown as KernelFunc,
+};
+
+/** Whether the fast gradients may run now: the active backend is wasm with our kernels. */
+function fastPathActive(): boolean {
+  if (tf.getBackend() !== "wasm") return false;
+  try {
+    kernelsFor(tf.backend() as unknown as WasmBackendLike);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+type GradFunc = GradConfig["gradFunc"];
+
+function fusedBatchNormGrad(original: GradFunc): GradFunc {
+  return (dy, saved, attrs) => {
+    const [x, mean, variance, scale] = saved as [Tensor, Tensor, Tensor, Tensor | undefined];
+    const g = dy as Tensor;
+    const c = x.shape[x.rank - 1] ?? 0;
+    const ok =
+      fastPathActive() &&
+      x.rank >= 1 &&
+      x.dtype === "float32" &&
+      g.dtype === "float32" &&
+      tf.util.arraysEqual(g.shape, x.shape) &&
+      mean.size === c &&
+      variance.size === c &&
+      (scale == null || scale.size === c);
+    if (!ok) return original(dy, saved, attrs);
+    const inputs: NamedTensorMap = { x, dy: g, mean, variance };
+    if (scale != null) inputs.scale = scale;
+    // Computed eagerly, once: the five results live in the enclosing tf.grads scope until the
+    // tape consumes them (or disposes them, for inputs that need no gradient).
+    const [dx, dmean, dvar, dscale, doffset] = tf.engine().runKernel(BATCH_NORM_GRAD, inputs, {
+      varianceEpsilon: (attrs as { varianceEpsilon: number }).varianceEpsilon,
+    }) as Tensor[];
+    return {
+      x: () => dx as Tensor,
+      mean: () => dmean as Tensor,
+      variance: () => dvar as Tensor,
+      scale: () => dscale as Tensor,
+      offset: () => doffset as Tensor,
+    };
+  };
+}
+
+/** Gradient of a reduction over `axis` as a broadcast of dy divided by `divisor(reducedSize)`. */
+function reductionGrad(original: GradFunc, divisor: (reduced: number) => number): GradFunc {
+  return (dy, saved, attrs) => {
+    const [x] = saved as [Tensor];
+    const g = dy as Tensor;
+    if (!fastPathActive() || x.dtype !== "float32" || g.dtype !== "float32") return original(dy, saved, attrs);
+    const axes = [...new Set(tf.util.parseAxisParam((attrs as { axis: number | number[] }).axis, x.shape))].sort(
+      (a, b) => a - b,
+    );
+    const first = axes[0];
+    const last = axes[axes.length - 1];
+    if (first === undefined || last === undefined || last - first + 1 !== axes.length)
+      return original(dy, saved, attrs);
+    const outer = tf.util.sizeFromShape(x.shape.slice(0, first));
+    const mid = tf.util.sizeFromShape(x.shape.slice(first, last + 1));
+    const inner = tf.util.sizeFromShape(x.shape.slice(last + 1));
+    if (g.size !== outer * inner) return original(dy, saved, attrs);
+    return {
+      x: () =>
+        tf
+          .engine()
+          .runKernel(
+            BROADCAST_MIDDLE,
+            { x: g },
+            { shape: x.shape, outer, mid, inner, divisor: divisor(mid) },
+          ) as Tensor,
+    };
+  };
+}
+
+const WRAPPED = Symbol.for("classfit.wrappedGradient");
+
+/** Replaces tfjs's gradients of FusedBatchNorm, Mean and Sum with the wasm fast paths above
+ * (falling back to tfjs's own). Idempotent; requires tfjs's gradients to be registered. */
+export function overrideGradients(): void {
+  const wrappers: Array<[string, (g: GradFunc) => GradFunc]> = [
+    [tf.FusedBatchNorm, fusedBatchNormGrad],
+    [tf.Mean, (g) => reductionGrad(g, (n) => n)],
+    [tf.Sum, (g) => reductionGrad(g, () => 1)],
+  ];
+  for (const [name, wrap] of wrappers) {
+    const current = tf.getGradient(name) as (GradConfig & { [WRAPPED]?: true }) | undefined;
+    if (!current) {
+      throw new Error(
+        `classfit kernels: tfjs has no gradient registered for ${name}; import @tensorflow/tfjs-layers first`,
+      );
+    }
+    if (current[WRAPPED]) continue;
+    const config = { ...current, gradFunc: wrap(current.gradFunc), [WRAPPED]: true as const };
+    // registerGradient warns on replacement only in debug mode; replacing is its documented use.
+    tf.registerGradient(config);
+  }
+}
