@@ -9,7 +9,7 @@
 // variance of the log-ratio within trace t (traces use independent streams (seed, t)).
 
 import { RNG_BYTES, rngSeed, uniform, normal, gamma } from "./rng";
-import { Mixture, traceLogPdf } from "./predictive";
+import { Mixture, traceLogPdfBatch, PBATCH } from "./predictive";
 import { muPtr, countOf } from "./niw";
 import { cholFactor, triInvLower, mahalSimd } from "./chol";
 
@@ -74,9 +74,8 @@ export function mixtureKl(mx: Mixture, data: usize, n: i32, M: i32, seed: u64, f
   const vr = zalloc(<usize>ld << 3);
   const wq = zalloc((<usize>ld * <usize>ld) << 3); // inverse factor of the full covariance
   const lq = zalloc((<usize>ld * <usize>ld) << 3);
-  const x = zalloc(<usize>ld << 3);
   const r = zalloc(<usize>ld << 3);
-  const zz = zalloc(<usize>ld << 3);
+  const zz = zalloc((<usize>ld + <usize>PBATCH) << 3); // normals, then the batch's log q
   const cum = zalloc(<usize>(mx.maxK + 1) << 3);
   const rng = heap.alloc(RNG_BYTES);
   momentsDiag(data, n, d, mean, vr);
@@ -140,56 +139,67 @@ export function mixtureKl(mx: Mixture, data: usize, n: i32, M: i32, seed: u64, f
     setF64(cum, K, acc);
     let s1 = 0.0;
     let s2 = 0.0;
-    for (let j = 0; j < M; j++) {
-      const u = uniform(rng) * acc;
-      let k = 0;
-      while (k < K && u >= f64At(cum, k)) k++;
-      // Component parameters: a cluster (k < K) or the prior (k = K).
-      let kappa: f64, nu: f64;
-      let mu: usize;
-      let Lk: usize = 0;
-      if (k < K) {
-        const s = i32At(mx.slot, c0 + k);
-        const nk = <f64>countOf(cl, s);
-        kappa = cl.kappa0 + nk;
-        nu = cl.nu0 + nk;
-        mu = muPtr(cl, s);
-        Lk = mx.L + ((<usize>(c0 + k) * <usize>ld * <usize>ld) << 3);
-      } else {
-        kappa = cl.kappa0;
-        nu = cl.nu0;
-        mu = cl.mu0;
-      }
-      const df = nu - <f64>d + 1.0;
-      const chi2 = 2.0 * gamma(rng, df * 0.5);
-      const f = Math.sqrt((kappa + 1.0) / (kappa * df)) * Math.sqrt(df / chi2);
-      for (let i = 0; i < d; i++) setF64(zz, i, normal(rng));
-      for (let i = 0; i < d; i++) {
-        let y = 0.0;
-        if (Lk != 0) {
-          const row = Lk + ((<usize>(i * ld)) << 3);
-          for (let q = 0; q <= i; q++) y += f64At(row, q) * f64At(zz, q);
+    const lqs = zz + (<usize>ld << 3); // f64[PBATCH] after the normals (see allocation)
+    for (let j0 = 0; j0 < M; j0 += PBATCH) {
+      let B = M - j0;
+      if (B > PBATCH) B = PBATCH;
+      // Draw B samples in order (the stream is the same as one at a time), then score them
+      // together against the trace's mixture.
+      for (let p = 0; p < B; p++) {
+        const xp = mx.bx + ((<usize>p * <usize>ld) << 3);
+        const u = uniform(rng) * acc;
+        let k = 0;
+        while (k < K && u >= f64At(cum, k)) k++;
+        // Component parameters: a cluster (k < K) or the prior (k = K).
+        let kappa: f64, nu: f64;
+        let mu: usize;
+        let Lk: usize = 0;
+        if (k < K) {
+          const s = i32At(mx.slot, c0 + k);
+          const nk = <f64>countOf(cl, s);
+          kappa = cl.kappa0 + nk;
+          nu = cl.nu0 + nk;
+          mu = muPtr(cl, s);
+          Lk = mx.L + ((<usize>(c0 + k) * <usize>ld * <usize>ld) << 3);
         } else {
-          y = Math.sqrt(f64At(cl.s0, i)) * f64At(zz, i);
+          kappa = cl.kappa0;
+          nu = cl.nu0;
+          mu = cl.mu0;
         }
-        setF64(x, i, f64At(mu, i) + f * y);
-      }
-      const lp = traceLogPdf(mx, t, x);
-      let lq_: f64;
-      if (full != 0) {
-        for (let i = 0; i < d; i++) setF64(r, i, f64At(x, i) - f64At(mean, i));
-        lq_ = cq - 0.5 * mahalSimd(wq, r, d, ld);
-      } else {
-        let a = 0.0;
+        const df = nu - <f64>d + 1.0;
+        const chi2 = 2.0 * gamma(rng, df * 0.5);
+        const f = Math.sqrt((kappa + 1.0) / (kappa * df)) * Math.sqrt(df / chi2);
+        for (let i = 0; i < d; i++) setF64(zz, i, normal(rng));
         for (let i = 0; i < d; i++) {
-          const u2 = f64At(x, i) - f64At(mean, i);
-          a += (u2 * u2) / f64At(vr, i);
+          let y = 0.0;
+          if (Lk != 0) {
+            const row = Lk + ((<usize>(i * ld)) << 3);
+            for (let q = 0; q <= i; q++) y += f64At(row, q) * f64At(zz, q);
+          } else {
+            y = Math.sqrt(f64At(cl.s0, i)) * f64At(zz, i);
+          }
+          setF64(xp, i, f64At(mu, i) + f * y);
         }
-        lq_ = cq - 0.5 * a;
+        let lq_: f64;
+        if (full != 0) {
+          for (let i = 0; i < d; i++) setF64(r, i, f64At(xp, i) - f64At(mean, i));
+          lq_ = cq - 0.5 * mahalSimd(wq, r, d, ld);
+        } else {
+          let a = 0.0;
+          for (let i = 0; i < d; i++) {
+            const u2 = f64At(xp, i) - f64At(mean, i);
+            a += (u2 * u2) / f64At(vr, i);
+          }
+          lq_ = cq - 0.5 * a;
+        }
+        setF64(lqs, p, lq_);
       }
-      const diff = lp - lq_;
-      s1 += diff;
-      s2 += diff * diff;
+      traceLogPdfBatch(mx, t, B);
+      for (let p = 0; p < B; p++) {
+        const diff = f64At(mx.bout, p) - f64At(lqs, p);
+        s1 += diff;
+        s2 += diff * diff;
+      }
     }
     const fm = <f64>M;
     const m1 = s1 / fm;
@@ -203,7 +213,6 @@ export function mixtureKl(mx: Mixture, data: usize, n: i32, M: i32, seed: u64, f
   heap.free(vr);
   heap.free(wq);
   heap.free(lq);
-  heap.free(x);
   heap.free(r);
   heap.free(zz);
   heap.free(cum);

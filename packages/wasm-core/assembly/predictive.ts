@@ -8,7 +8,10 @@
 // Components live in a cluster pool (niw.ts) so the density kernel is the sampler's.
 
 import { Clusters, clustersCreate, clustersFree, acquire, refresh, wPtr, muPtr, mahalTo, logPriorT } from "./niw";
-import { triInvLower } from "./chol";
+import { triInvLower, mahalBatch } from "./chol";
+
+/** Points evaluated together against each component (see mahalBatch in chol.ts). */
+export const PBATCH: i32 = 8;
 
 @unmanaged
 export class Mixture {
@@ -28,6 +31,14 @@ export class Mixture {
   x: usize = 0; // scratch f64[ld]
   tmp: usize = 0; // scratch f64[max K + 1]
   maxK: i32 = 0;
+  bx: usize = 0; // scratch f64[PBATCH·ld] padded points
+  br: usize = 0; // scratch f64[PBATCH·ld] x − μ
+  ba: usize = 0; // scratch f64[PBATCH] Mahalanobis terms
+  btot: usize = 0; // scratch 16·PBATCH bytes
+  btmp: usize = 0; // scratch f64[(max K + 1)·PBATCH] component log terms
+  bout: usize = 0; // scratch f64[PBATCH] per-trace log densities
+  bbest: usize = 0; // scratch f64[PBATCH]
+  bsum: usize = 0; // scratch f64[PBATCH]
 }
 
 // @ts-ignore: decorator
@@ -96,6 +107,14 @@ export function mixtureCreate(
   mx.alpha = zalloc(<usize>T << 3);
   mx.x = zalloc(<usize>ld << 3);
   mx.tmp = zalloc(<usize>(maxK + 1) << 3);
+  mx.bx = zalloc((<usize>PBATCH * <usize>ld) << 3);
+  mx.br = zalloc((<usize>PBATCH * <usize>ld) << 3);
+  mx.ba = zalloc(<usize>PBATCH << 3);
+  mx.btot = zalloc(<usize>PBATCH << 4);
+  mx.btmp = zalloc((<usize>(maxK + 1) * <usize>PBATCH) << 3);
+  mx.bout = zalloc(<usize>PBATCH << 3);
+  mx.bbest = zalloc(<usize>PBATCH << 3);
+  mx.bsum = zalloc(<usize>PBATCH << 3);
   let c = 0;
   for (let t = 0; t < T; t++) {
     setI32(mx.start, t, c);
@@ -141,6 +160,14 @@ export function mixtureFree(mx: Mixture): void {
   heap.free(mx.alpha);
   heap.free(mx.x);
   heap.free(mx.tmp);
+  heap.free(mx.bx);
+  heap.free(mx.br);
+  heap.free(mx.ba);
+  heap.free(mx.btot);
+  heap.free(mx.btmp);
+  heap.free(mx.bout);
+  heap.free(mx.bbest);
+  heap.free(mx.bsum);
   heap.free(changetype<usize>(mx));
 }
 
@@ -173,36 +200,103 @@ export function traceLogPdf(mx: Mixture, t: i32, x: usize): f64 {
   return best + Math.log(sum);
 }
 
+/** traceLogPdf for the B ≤ PBATCH padded points in mx.bx, into mx.bout. Each component's
+ * factor is read once for all B points (mahalBatch); every per-point value and summation
+ * order is traceLogPdf's, so the results are bit-identical to it. */
+export function traceLogPdfBatch(mx: Mixture, t: i32, B: i32): void {
+  const cl = mx.cl;
+  const ld = mx.ld;
+  const ldb = <usize>ld << 3;
+  const c0 = i32At(mx.start, t);
+  const c1 = i32At(mx.start, t + 1);
+  const btmp = mx.btmp;
+  for (let p = 0; p < B; p++) setF64(mx.bbest, p, -Infinity);
+  let m = 0;
+  for (let c = c0; c < c1; c++) {
+    const s = i32At(mx.slot, c);
+    const mu = muPtr(cl, s);
+    for (let p = 0; p < B; p++) {
+      const x = mx.bx + <usize>p * ldb;
+      const r = mx.br + <usize>p * ldb;
+      for (let o: usize = 0; o < ldb; o += 16) v128.store(r + o, f64x2.sub(v128.load(x + o), v128.load(mu + o)));
+    }
+    mahalBatch(wPtr(cl, s), mx.br, B, mx.d, ld, mx.btot, mx.ba);
+    const lc = f64At(mx.lc, c);
+    const h = load<f64>(cl.h + (<usize>s << 3));
+    const g = load<f64>(cl.g + (<usize>s << 3));
+    for (let p = 0; p < B; p++) {
+      const l = lc - h * Math.log1p(g * f64At(mx.ba, p));
+      setF64(btmp, m * PBATCH + p, l);
+      if (l > f64At(mx.bbest, p)) setF64(mx.bbest, p, l);
+    }
+    m++;
+  }
+  const ln = f64At(mx.logNew, t);
+  if (ln > -Infinity) {
+    for (let p = 0; p < B; p++) {
+      const l = ln + logPriorT(cl, mx.bx + <usize>p * ldb);
+      setF64(btmp, m * PBATCH + p, l);
+      if (l > f64At(mx.bbest, p)) setF64(mx.bbest, p, l);
+    }
+    m++;
+  }
+  for (let p = 0; p < B; p++) {
+    const best = f64At(mx.bbest, p);
+    if (best == -Infinity) {
+      setF64(mx.bout, p, -Infinity);
+      continue;
+    }
+    let sum = 0.0;
+    for (let i = 0; i < m; i++) sum += Math.exp(f64At(btmp, i * PBATCH + p) - best);
+    setF64(mx.bout, p, best + Math.log(sum));
+  }
+}
+
 /** out[i] = log predictive density of point i (points f64[m·d] row-major), METHOD.md §4. */
 export function mixtureLogPdf(mx: Mixture, points: usize, m: i32, out: usize): void {
   const d = mx.d;
   const T = mx.T;
-  const x = mx.x;
+  const ldb = <usize>mx.ld << 3;
   const logT = Math.log(<f64>T);
-  for (let i = 0; i < m; i++) {
-    memory.copy(x, points + ((<usize>i * <usize>d) << 3), <usize>d << 3);
-    let r: f64;
-    if (mx.variant == 0) {
-      let best = -Infinity;
-      // Two passes (max, then sum) would evaluate every trace twice; a running
-      // log-sum-exp keeps it to one.
-      let sum = 0.0;
-      for (let t = 0; t < T; t++) {
-        const l = traceLogPdf(mx, t, x);
-        if (l == -Infinity) continue;
-        if (l > best) {
-          sum = sum * Math.exp(best - l) + 1.0;
-          best = l;
+  for (let i0 = 0; i0 < m; i0 += PBATCH) {
+    let B = m - i0;
+    if (B > PBATCH) B = PBATCH;
+    for (let p = 0; p < B; p++) {
+      memory.copy(mx.bx + <usize>p * ldb, points + ((<usize>(i0 + p) * <usize>d) << 3), <usize>d << 3);
+    }
+    // Across traces: exact = running log-sum-exp (one pass), paper = mean of logs.
+    for (let p = 0; p < B; p++) {
+      setF64(mx.bsum, p, 0.0);
+      setF64(out, i0 + p, -Infinity);
+    }
+    for (let t = 0; t < T; t++) {
+      traceLogPdfBatch(mx, t, B);
+      for (let p = 0; p < B; p++) {
+        const l = f64At(mx.bout, p);
+        if (mx.variant == 0) {
+          // out[] holds the running maximum, bsum the scaled sum.
+          if (l == -Infinity) continue;
+          const cur = f64At(out, i0 + p);
+          if (l > cur) {
+            setF64(mx.bsum, p, f64At(mx.bsum, p) * Math.exp(cur - l) + 1.0);
+            setF64(out, i0 + p, l);
+          } else {
+            setF64(mx.bsum, p, f64At(mx.bsum, p) + Math.exp(l - cur));
+          }
         } else {
-          sum += Math.exp(l - best);
+          setF64(mx.bsum, p, f64At(mx.bsum, p) + l);
         }
       }
-      r = best == -Infinity ? -Infinity : best + Math.log(sum) - logT;
-    } else {
-      let s = 0.0;
-      for (let t = 0; t < T; t++) s += traceLogPdf(mx, t, x);
-      r = s / <f64>T;
     }
-    setF64(out, i, r);
+    for (let p = 0; p < B; p++) {
+      let r: f64;
+      if (mx.variant == 0) {
+        const b = f64At(out, i0 + p);
+        r = b == -Infinity ? -Infinity : b + Math.log(f64At(mx.bsum, p)) - logT;
+      } else {
+        r = f64At(mx.bsum, p) / <f64>T;
+      }
+      setF64(out, i0 + p, r);
+    }
   }
 }
