@@ -56,11 +56,12 @@ function naiveBootstrap(rng) {
     for (let i = 0; i < N; i++) counts[draws[i]]++;
     // Materialise in index order (the statistic does not depend on order).
     let k = 0;
-    for (let i = 0; i < N; i++) for (let c = 0; c < counts[i]; c++) {
-      xs[k] = x[i];
-      ys[k] = y[i];
-      k++;
-    }
+    for (let i = 0; i < N; i++)
+      for (let c = 0; c < counts[i]; c++) {
+        xs[k] = x[i];
+        ys[k] = y[i];
+        k++;
+      }
     reps[b] = spearman(xs, ys);
   }
   const ok = reps.filter((v) => !Number.isNaN(v)).sort();
@@ -72,7 +73,11 @@ function naiveBootstrap(rng) {
   return { lower: q(0.025), upper: q(0.975) };
 }
 
-console.log(`load average ${loadavg().map((v) => v.toFixed(1)).join(" / ")}; N = ${N}, replicates = ${REPS}`);
+console.log(
+  `load average ${loadavg()
+    .map((v) => v.toFixed(1))
+    .join(" / ")}; N = ${N}, replicates = ${REPS}`,
+);
 const fast = time(() => spearmanBootstrap(x, y, core.rng(7, 1), { replicates: REPS }));
 const slow = time(() => naiveBootstrap(core.rng(7, 1)));
 console.log(
