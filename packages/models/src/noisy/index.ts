@@ -12,6 +12,9 @@
 import type { Rng } from "@classfit/wasm-core";
 import * as tf from "@tensorflow/tfjs-core";
 import type { LayersModel } from "@tensorflow/tfjs-layers";
+import { type FoldedForward, foldedForward } from "./folded.js";
+
+export { type FoldedForward, foldedForward } from "./folded.js";
 
 /** Structurally the pipeline's SmoothedClassifierBackend (models sits below pipeline). */
 export interface NoisyCounter {
@@ -23,6 +26,10 @@ export interface NoisyClassifierOptions {
   /** Most noisy copies in one forward pass, whatever batch size the caller asks for: bounds the
    * activation memory (a ResNet-18 on 28×28 needs ~1 MB per copy). Default 256. */
   maxBatch?: number;
+  /** Run the batch-norm-folded executor (./folded.ts) when the model allows it (default true);
+   * false runs model.predict. The model's weights are read once, here: build a new
+   * NoisyClassifier after changing them. */
+  fold?: boolean;
 }
 
 /** A LayersModel (NHWC input, logits output) as a smoothing backend. */
@@ -35,6 +42,7 @@ export class NoisyClassifier implements NoisyCounter {
   /** Noisy forward passes (copies) run so far. */
   passes = 0;
   readonly #model: LayersModel;
+  readonly #folded: FoldedForward | undefined;
 
   constructor(model: LayersModel, opts: NoisyClassifierOptions = {}) {
     const [, h, w, c] = (model.inputs[0]?.shape ?? []) as (number | null)[];
@@ -54,6 +62,17 @@ export class NoisyClassifier implements NoisyCounter {
     this.width = w;
     this.channels = c;
     this.maxBatch = maxBatch;
+    this.#folded = opts.fold === false ? undefined : foldedForward(model);
+  }
+
+  /** Whether forward passes run the folded executor. */
+  get folded(): boolean {
+    return this.#folded !== undefined;
+  }
+
+  /** Releases the folded weights (the model itself stays the caller's). */
+  dispose(): void {
+    this.#folded?.dispose();
   }
 
   get inputSize(): number {

@@ -5,7 +5,7 @@ import * as tfl from "@tensorflow/tfjs-layers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend.js";
 import { createModel } from "../model/create.js";
-import { NoisyClassifier } from "./index.js";
+import { foldedForward, NoisyClassifier } from "./index.js";
 
 let core: Core;
 let linear: tfl.LayersModel;
@@ -114,6 +114,48 @@ describe("NoisyClassifier", () => {
     await expect(nc.countNoisy(new Float32Array(784), -1, 4, r, 4)).rejects.toThrow(/sigma/);
     await expect(nc.countNoisy(new Float32Array(784), 0.5, 4, r, 0)).rejects.toThrow(/batchSize/);
     r.dispose();
+    model.dispose();
+  });
+
+  it("folds batch norm into the convolutions: the same logits as model.predict up to f32 rounding", async () => {
+    const { model } = createModel(
+      { arch: "resnet", blocks: [1, 1], widthMultiplier: 0.125 },
+      { height: 28, width: 28, channels: 1, numClasses: 4 },
+      core,
+      9,
+    );
+    // Non-trivial batch-norm parameters and statistics (init has γ = 1 or 0, μ = 0, σ² = 1).
+    const r = core.rng(4, 4);
+    for (const layer of model.layers) {
+      if (layer.getClassName() !== "BatchNormalization") continue;
+      const n = layer.weights[0]?.shape[0] as number;
+      const u = r.uniform(4 * n);
+      layer.setWeights([
+        tf.tensor1d(Float32Array.from({ length: n }, (_, i) => 0.5 + (u[i] as number))),
+        tf.tensor1d(Float32Array.from({ length: n }, (_, i) => (u[n + i] as number) - 0.5)),
+        tf.tensor1d(Float32Array.from({ length: n }, (_, i) => 0.2 * ((u[2 * n + i] as number) - 0.5))),
+        tf.tensor1d(Float32Array.from({ length: n }, (_, i) => 0.5 + (u[3 * n + i] as number))),
+      ]);
+    }
+    const folded = foldedForward(model);
+    expect(folded).toBeDefined();
+    const x = tf.tensor4d(Float32Array.from(r.normal(6 * 784)), [6, 28, 28, 1]);
+    r.dispose();
+    const a = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
+    const b = tf.tidy(() => folded?.predict(x).dataSync() as Float32Array);
+    let scale = 0;
+    for (const v of a) scale = Math.max(scale, Math.abs(v));
+    expect(scale).toBeGreaterThan(0.01);
+    for (let i = 0; i < a.length; i++)
+      expect(Math.abs((a[i] as number) - (b[i] as number))).toBeLessThan(1e-4 * scale + 1e-6);
+    // And the NoisyClassifier runs it (the linear model with its Flatten layer falls back).
+    expect(new NoisyClassifier(model).folded).toBe(true);
+    expect(new NoisyClassifier(model, { fold: false }).folded).toBe(false);
+    expect(new NoisyClassifier(linear).folded).toBe(false);
+    const before = tf.memory().numTensors;
+    folded?.dispose();
+    expect(tf.memory().numTensors).toBeLessThan(before);
+    x.dispose();
     model.dispose();
   });
 });

@@ -1,0 +1,298 @@
+// An inference-only executor for convolutional LayersModels that folds each batch norm into the
+// convolution before it and fuses the following ReLU, so a ResNet block's conv → BN → ReLU is one
+// FusedConv2D (XNNPACK, bias + ReLU in its epilogue) instead of three kernels. On the shipped
+// ResNet this removes the FusedBatchNorm and Relu passes, about a third of a forward pass
+// (bench/noisy-forward.mjs). Inference only: the moving statistics are read once, at build time.
+//
+// Folding (Ioffe & Szegedy 2015, inference form; as in PyTorch's fuse_conv_bn_eval):
+//   s = γ / sqrt(σ²_moving + ε),  W' = W·s (per output channel),  b' = (b − μ_moving)·s + β.
+// computed in f64 with + − × ÷ and sqrt only (bit-identical in every engine), then rounded to
+// f32. The logits differ from model.predict only by f32 rounding; Node and the browser compute
+// the same bits because both run this same code on the same tfjs wasm binary.
+import * as tf from "@tensorflow/tfjs-core";
+import type { LayersModel } from "@tensorflow/tfjs-layers";
+
+type LayerLike = LayersModel["layers"][number];
+
+interface ConvPlan {
+  kind: "conv";
+  filter: tf.Tensor4D;
+  bias: tf.Tensor1D;
+  strides: [number, number];
+  pad: "same" | "valid";
+  relu: boolean;
+}
+type Step =
+  | { name: string; inputs: string[]; op: ConvPlan }
+  | { name: string; inputs: string[]; op: { kind: "input" | "alias" | "relu" | "add" | "gap" } }
+  | {
+      name: string;
+      inputs: string[];
+      op: {
+        kind: "bn";
+        mean: tf.Tensor1D;
+        variance: tf.Tensor1D;
+        offset: tf.Tensor1D;
+        scale: tf.Tensor1D;
+        eps: number;
+      };
+    }
+  | { name: string; inputs: string[]; op: { kind: "dense"; kernel: tf.Tensor2D; bias: tf.Tensor1D | null } };
+
+/** A folded forward pass: logits for a batch, and the tensors it holds. */
+export interface FoldedForward {
+  predict(x: tf.Tensor4D): tf.Tensor2D;
+  dispose(): void;
+}
+
+function inboundNames(layer: LayerLike): string[] {
+  const nodes = (layer as unknown as { inboundNodes: { inboundLayers: { name: string }[] }[] }).inboundNodes;
+  return (nodes[0]?.inboundLayers ?? []).map((l) => l.name);
+}
+
+function weightByName(layer: LayerLike, suffix: string): Float32Array | undefined {
+  const w = layer.weights.find((v) => v.originalName.endsWith(`/${suffix}`) || v.originalName === suffix);
+  return w ? (w.read().dataSync() as Float32Array) : undefined;
+}
+
+function pair(v: unknown): [number, number] | undefined {
+  if (typeof v === "number") return [v, v];
+  if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === "number"))
+    return [v[0] as number, v[1] as number];
+  return undefined;
+}
+
+/**
+ * The folded executor of `model`, or undefined when the model has a layer (or a configuration)
+ * it does not handle — then use model.predict. Handles InputLayer, Conv2D (channels-last, no
+ * dilation, linear or ReLU activation), BatchNormalization (channels axis), Activation (linear,
+ * ReLU), Add, GlobalAveragePooling2D and Dense (linear): the ResNet and ConvNet of ../arch.
+ */
+export function foldedForward(model: LayersModel): FoldedForward | undefined {
+  const layers = model.layers;
+  const consumers = new Map<string, string[]>();
+  for (const l of layers)
+    for (const src of inboundNames(l)) consumers.set(src, [...(consumers.get(src) ?? []), l.name]);
+  const byName = new Map(layers.map((l) => [l.name, l]));
+  const only = (name: string): LayerLike | undefined => {
+    const c = consumers.get(name);
+    return c && c.length === 1 ? byName.get(c[0] as string) : undefined;
+  };
+  const outputName = model.outputs[0]
+    ? (model.outputs[0] as unknown as { sourceLayer: { name: string } }).sourceLayer.name
+    : "";
+  const held: tf.Tensor[] = [];
+  const keep = <T extends tf.Tensor>(t: T): T => {
+    held.push(tf.keep(t));
+    return t;
+  };
+  const steps: Step[] = [];
+  const absorbed = new Set<string>();
+  const fail = (): undefined => {
+    for (const t of held) t.dispose();
+    return undefined;
+  };
+  if (model.inputs.length !== 1 || model.outputs.length !== 1) return fail();
+  for (const layer of layers) {
+    if (absorbed.has(layer.name)) {
+      steps.push({ name: layer.name, inputs: inboundNames(layer), op: { kind: "alias" } });
+      continue;
+    }
+    const cls = layer.getClassName();
+    const cfg = layer.getConfig() as Record<string, unknown>;
+    const inputs = inboundNames(layer);
+    switch (cls) {
+      case "InputLayer":
+        steps.push({ name: layer.name, inputs, op: { kind: "input" } });
+        break;
+      case "Conv2D": {
+        const strides = pair(cfg.strides);
+        const dil = pair(cfg.dilationRate ?? 1);
+        const pad = cfg.padding;
+        if (!strides || !dil || dil[0] !== 1 || dil[1] !== 1 || (pad !== "same" && pad !== "valid")) return fail();
+        if (cfg.dataFormat !== undefined && cfg.dataFormat !== "channelsLast") return fail();
+        const act = cfg.activation ?? "linear";
+        if (act !== "linear" && act !== "relu") return fail();
+        const kernelVar = layer.weights.find((v) => /kernel$/.test(v.originalName));
+        if (!kernelVar) return fail();
+        const shape = kernelVar.shape as [number, number, number, number];
+        const cout = shape[3];
+        const w = Float64Array.from(kernelVar.read().dataSync() as Float32Array);
+        const b = new Float64Array(cout);
+        const ownBias = cfg.useBias ? weightByName(layer, "bias") : undefined;
+        if (ownBias) b.set(ownBias);
+        let relu = act === "relu";
+        let tail = layer.name;
+        const bn = act === "linear" ? only(layer.name) : undefined;
+        if (bn && bn.getClassName() === "BatchNormalization") {
+          const bcfg = bn.getConfig() as Record<string, unknown>;
+          const axis = bcfg.axis;
+          if (
+            axis === -1 ||
+            axis === 3 ||
+            (Array.isArray(axis) && axis.length === 1 && (axis[0] === -1 || axis[0] === 3))
+          ) {
+            const eps = bcfg.epsilon as number;
+            const gamma = bcfg.scale === false ? undefined : weightByName(bn, "gamma");
+            const beta = bcfg.center === false ? undefined : weightByName(bn, "beta");
+            const mean = weightByName(bn, "moving_mean");
+            const variance = weightByName(bn, "moving_variance");
+            if (!mean || !variance || typeof eps !== "number") return fail();
+            for (let o = 0; o < cout; o++) {
+              const s = (gamma ? (gamma[o] as number) : 1) / Math.sqrt((variance[o] as number) + eps);
+              for (let i = o; i < w.length; i += cout) w[i] = (w[i] as number) * s;
+              b[o] = ((b[o] as number) - (mean[o] as number)) * s + (beta ? (beta[o] as number) : 0);
+            }
+            absorbed.add(bn.name);
+            tail = bn.name;
+          }
+        }
+        if (!relu) {
+          const next = only(tail);
+          if (
+            next &&
+            next.getClassName() === "Activation" &&
+            (next.getConfig() as { activation?: string }).activation === "relu"
+          ) {
+            relu = true;
+            absorbed.add(next.name);
+          }
+        }
+        steps.push({
+          name: layer.name,
+          inputs,
+          op: {
+            kind: "conv",
+            filter: keep(tf.tensor4d(Float32Array.from(w), shape)),
+            bias: keep(tf.tensor1d(Float32Array.from(b))),
+            strides,
+            pad,
+            relu,
+          },
+        });
+        break;
+      }
+      case "BatchNormalization": {
+        const axis = cfg.axis;
+        if (
+          !(
+            axis === -1 ||
+            axis === 3 ||
+            (Array.isArray(axis) && axis.length === 1 && (axis[0] === -1 || axis[0] === 3))
+          )
+        )
+          return fail();
+        const mean = weightByName(layer, "moving_mean");
+        const variance = weightByName(layer, "moving_variance");
+        if (!mean || !variance) return fail();
+        const gamma = cfg.scale === false ? new Float32Array(mean.length).fill(1) : weightByName(layer, "gamma");
+        const beta = cfg.center === false ? new Float32Array(mean.length) : weightByName(layer, "beta");
+        if (!gamma || !beta) return fail();
+        steps.push({
+          name: layer.name,
+          inputs,
+          op: {
+            kind: "bn",
+            mean: keep(tf.tensor1d(mean)),
+            variance: keep(tf.tensor1d(variance)),
+            offset: keep(tf.tensor1d(beta)),
+            scale: keep(tf.tensor1d(gamma)),
+            eps: cfg.epsilon as number,
+          },
+        });
+        break;
+      }
+      case "Activation": {
+        const a = cfg.activation;
+        if (a === "relu") steps.push({ name: layer.name, inputs, op: { kind: "relu" } });
+        else if (a === "linear") steps.push({ name: layer.name, inputs, op: { kind: "alias" } });
+        else return fail();
+        break;
+      }
+      case "Add":
+        steps.push({ name: layer.name, inputs, op: { kind: "add" } });
+        break;
+      case "GlobalAveragePooling2D":
+        if (cfg.dataFormat !== undefined && cfg.dataFormat !== "channelsLast") return fail();
+        steps.push({ name: layer.name, inputs, op: { kind: "gap" } });
+        break;
+      case "Dense": {
+        if ((cfg.activation ?? "linear") !== "linear") return fail();
+        const k = layer.weights.find((v) => /kernel$/.test(v.originalName));
+        if (k?.shape.length !== 2) return fail();
+        const bias = cfg.useBias ? weightByName(layer, "bias") : undefined;
+        steps.push({
+          name: layer.name,
+          inputs,
+          op: {
+            kind: "dense",
+            kernel: keep(tf.tensor2d(k.read().dataSync() as Float32Array, k.shape as [number, number])),
+            bias: bias ? keep(tf.tensor1d(bias)) : null,
+          },
+        });
+        break;
+      }
+      default:
+        return fail();
+    }
+  }
+  if (!steps.some((s) => s.name === outputName)) return fail();
+  return {
+    predict(x: tf.Tensor4D): tf.Tensor2D {
+      return tf.tidy(() => {
+        const values = new Map<string, tf.Tensor>();
+        const arg = (s: Step, i = 0): tf.Tensor => {
+          const v = values.get(s.inputs[i] as string);
+          if (!v) throw new Error(`folded forward: layer ${s.name} has no input ${s.inputs[i]}`);
+          return v;
+        };
+        for (const s of steps) {
+          let out: tf.Tensor;
+          switch (s.op.kind) {
+            case "input":
+              out = x;
+              break;
+            case "alias":
+              out = arg(s);
+              break;
+            case "conv":
+              out = tf.fused.conv2d({
+                x: arg(s) as tf.Tensor4D,
+                filter: s.op.filter,
+                strides: s.op.strides,
+                pad: s.op.pad,
+                bias: s.op.bias,
+                activation: s.op.relu ? "relu" : "linear",
+              });
+              break;
+            case "bn":
+              out = tf.batchNorm(arg(s), s.op.mean, s.op.variance, s.op.offset, s.op.scale, s.op.eps);
+              break;
+            case "relu":
+              out = tf.relu(arg(s));
+              break;
+            case "add":
+              out = s.inputs.slice(1).reduce((acc, _n, i) => tf.add(acc, arg(s, i + 1)), arg(s, 0));
+              break;
+            case "gap":
+              out = tf.mean(arg(s), [1, 2]);
+              break;
+            case "dense":
+              out = tf.fused.matMul({
+                a: arg(s) as tf.Tensor2D,
+                b: s.op.kernel,
+                ...(s.op.bias ? { bias: s.op.bias } : {}),
+              });
+              break;
+          }
+          values.set(s.name, out);
+        }
+        return values.get(outputName) as tf.Tensor2D;
+      });
+    },
+    dispose(): void {
+      for (const t of held) t.dispose();
+      held.length = 0;
+    },
+  };
+}
