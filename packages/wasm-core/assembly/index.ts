@@ -297,7 +297,7 @@ export function linalg_sym_eig(a: usize, n: i32, k: i32, vals: usize, vecs: usiz
 // sampler, predictive densities and KL (niw.ts, chol.ts, gibbs.ts, predictive.ts, kl.ts).
 // [section: dpgmm]
 import { Clusters, clustersCreate, clustersFree, acquire as cluAcquire, addPoint, removePoint, rebuild as cluRebuild, strideFor, muPtr, wPtr, exportChol, mahalTo, logWeightedT, logWeightedTRemoved, logPriorT, logMarginal, countOf } from "./niw";
-import { cholRank1, precRank1Simd, precRank1Scalar, mahalSimd, mahalScalar } from "./chol";
+import { cholRank1, precRank1Simd, precRank1Scalar, mahalSimd, mahalScalar, mahalBatch, lowerMatVec, lowerMatVecSimd } from "./chol";
 import { Chain, chainCreate, chainFree, chainSweep, chainK, chainExport, chainAssignments, splitMergeStep } from "./gibbs";
 import { Mixture, mixtureCreate, mixtureFree, mixtureLogPdf } from "./predictive";
 import { mixtureKl, momentsDiag } from "./kl";
@@ -521,6 +521,33 @@ export function tri_mahal(w: usize, r: usize, d: i32, simd: i32): f64 {
   heap.free(pw);
   heap.free(pr);
   return v;
+}
+/** out f64[B] = ‖W r_p‖² for the B rows of rs f64[B·d] with the batched kernel (bit-identical
+ * to tri_mahal's SIMD kernel per row). */
+export function tri_mahal_batch(w: usize, rs: usize, B: i32, d: i32, out: usize): void {
+  const ld = strideFor(d);
+  const pw = padMat(w, d);
+  const pr = heap.alloc((<usize>B * <usize>ld) << 3);
+  memory.fill(pr, 0, (<usize>B * <usize>ld) << 3);
+  for (let p = 0; p < B; p++) memory.copy(pr + ((<usize>(p * ld)) << 3), rs + ((<usize>(p * d)) << 3), <usize>d << 3);
+  const tot = heap.alloc(<usize>B << 4);
+  mahalBatch(pw, pr, B, d, ld, tot, out);
+  heap.free(tot);
+  heap.free(pr);
+  heap.free(pw);
+}
+/** out f64[d] = W r (lower W f64[d·d]); simd = 0 uses the scalar twin. */
+export function tri_matvec(w: usize, r: usize, d: i32, simd: i32, out: usize): void {
+  const ld = strideFor(d);
+  const pw = padMat(w, d);
+  const pr = padded(r, d);
+  const po = heap.alloc(<usize>ld << 3);
+  if (simd != 0) lowerMatVecSimd(pw, pr, po, d, ld);
+  else lowerMatVec(pw, pr, po, d, ld);
+  memory.copy(out, po, <usize>d << 3);
+  heap.free(po);
+  heap.free(pr);
+  heap.free(pw);
 }
 /** In place: W'ᵀW' = WᵀW + sigma·v vᵀ (W lower f64[d·d]; v f64[d] destroyed). 1 = ok. */
 export function tri_prec_rank1(w: usize, v: usize, d: i32, sigma: f64, simd: i32): i32 {

@@ -116,6 +116,8 @@ export interface CoreExports {
   clu_log_marginal(h: number, slot: number): number;
   tri_mahal(w: number, r: number, d: number, simd: number): number;
   tri_prec_rank1(w: number, v: number, d: number, sigma: number, simd: number): number;
+  tri_mahal_batch(w: number, rs: number, B: number, d: number, out: number): void;
+  tri_matvec(w: number, r: number, d: number, simd: number, out: number): void;
   tri_chol_rank1(l: number, x: number, d: number, sigma: number): number;
   bench_simd_peak(iters: number): number;
 }

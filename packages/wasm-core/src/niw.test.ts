@@ -220,6 +220,37 @@ describe("triangular kernels", () => {
     expect(Math.abs((scalar as number) - naive)).toBeLessThanOrEqual(1e-9 * naive);
   });
 
+  it.each([1, 3, 4, 7, 16, 33])("batched Mahalanobis is bit-identical to the single-vector kernel, d = %d", (d) => {
+    const W = invLower(cholNaive(randomSpd(200 + d, d), d), d);
+    const B = 5;
+    const rs = core.rng(d, 6).normal(B * d);
+    const [batch, single] = core.scope((s) => {
+      const pw = s.f64(W);
+      const out = s.f64Out(B);
+      core.exports.tri_mahal_batch(pw, s.f64(rs), B, d, out);
+      const one = Array.from({ length: B }, (_, p) =>
+        core.exports.tri_mahal(pw, s.f64(rs.subarray(p * d, p * d + d)), d, 1),
+      );
+      return [core.readF64(out, B), Float64Array.from(one)];
+    });
+    expect(batch).toEqual(single);
+  });
+
+  it.each([1, 2, 5, 8, 13])("SIMD triangular mat-vec equals its scalar twin, d = %d", (d) => {
+    const W = invLower(cholNaive(randomSpd(300 + d, d), d), d);
+    const r = core.rng(d, 9).normal(d);
+    const run = (simd: number) =>
+      core.scope((s) => {
+        const out = s.f64Out(d);
+        core.exports.tri_matvec(s.f64(W), s.f64(r), d, simd, out);
+        return core.readF64(out, d);
+      });
+    const a = run(1);
+    const b = run(0);
+    for (let i = 0; i < d; i++)
+      expect(Math.abs((a[i] as number) - (b[i] as number))).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(b[i] as number)));
+  });
+
   it.each([
     [1, 1],
     [3, -1],
