@@ -58,6 +58,28 @@ describe("datasets from disk", () => {
     writeFileSync(join(corrupt, "train-labels-idx1-ubyte"), Uint8Array.from([0, 0, 8, 1, 0, 0, 0, 0]));
     await expect(loadDataset({ path: corrupt })).rejects.toThrow(/train-images-idx3-ubyte\.gz: corrupt gzip stream/);
   });
+
+  it("finds CIFAR-10 batches (train = data_batch_1…5, test = test_batch) with their class names", async () => {
+    const dir = join(tmp, "cifar-10-batches-bin");
+    mkdirSync(dir);
+    const record = (label: number) => {
+      const r = new Uint8Array(3073);
+      r[0] = label;
+      return r;
+    };
+    for (let i = 1; i <= 5; i++) writeFileSync(join(dir, `data_batch_${i}.bin`), record(i));
+    writeFileSync(join(dir, "test_batch.bin"), record(9));
+    writeFileSync(
+      join(dir, "batches.meta.txt"),
+      "airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n",
+    );
+    const train = await loadDataset({ path: dir });
+    expect(Array.from(train.labels)).toEqual([1, 2, 3, 4, 5]);
+    expect([train.height, train.width, train.channels, train.numClasses]).toEqual([32, 32, 3, 10]);
+    const test = await loadDataset({ path: dir, split: "test" });
+    expect(test.n).toBe(1);
+    expect(test.classNames?.[9]).toBe("truck");
+  });
 });
 
 describe("model directories", () => {
