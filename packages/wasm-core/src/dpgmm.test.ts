@@ -249,7 +249,12 @@ describe("collapsed Gibbs sampler", () => {
           e.gibbs_assignments(ch, out);
           const a = Array.from(new Int32Array(e.memory.buffer, out, n));
           const relabel = new Map<number, number>();
-          const key = a.map((c) => relabel.get(c) ?? (relabel.set(c, relabel.size), relabel.size - 1)).join("");
+          const key = a
+            .map((c) => {
+              if (!relabel.has(c)) relabel.set(c, relabel.size);
+              return relabel.get(c);
+            })
+            .join("");
           counts.set(key, (counts.get(key) ?? 0) + 1);
         }
         if (splitMerge > 0) expect(sweepsDone()).toBeGreaterThan(1000);
