@@ -8,4 +8,4 @@ export {
   conv2dBackpropInputScalar,
   conv2dBackpropInputSimd,
 } from "./conv";
-export { batchNormGrad, broadcastMiddle } from "./norm";
+export { batchNormGrad, broadcastMiddle, reduceMiddle } from "./norm";

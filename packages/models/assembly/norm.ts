@@ -121,3 +121,36 @@ export function broadcastMiddle(src: usize, out: usize, outer: i32, mid: i32, in
     }
   }
 }
+
+/**
+ * out[a, b] = (Σ_r src[a, r, b]) / divisor for a < outer, b < inner: Sum (divisor 1) or Mean
+ * (divisor = mid) over a contiguous block of axes that is not innermost, such as batch-norm
+ * moments over (N, H, W) or global average pooling over (H, W) of NHWC activations, without
+ * first transposing the reduced axes innermost as tfjs-backend-wasm does. Sums accumulate in f64
+ * (scratch: inner f64s, caller owned), in r order; the result rounds once to f32.
+ */
+export function reduceMiddle(src: usize, out: usize, outer: i32, mid: i32, inner: i32, divisor: f64, scratch: usize): void {
+  const inner4 = inner & ~3;
+  const rowB = (<usize>inner) << 2;
+  for (let a = 0; a < outer; a++) {
+    memory.fill(scratch, 0, (<usize>inner) << 3);
+    for (let r = 0; r < mid; r++) {
+      const s = src + (<usize>(a * mid + r)) * rowB;
+      let b = 0;
+      for (; b < inner4; b += 4) {
+        const v = v128.load(s + ((<usize>b) << 2));
+        const q = scratch + ((<usize>b) << 3);
+        v128.store(q, f64x2.add(v128.load(q), f64x2.promote_low_f32x4(v)));
+        v128.store(q, f64x2.add(v128.load(q, 16), f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1))), 16);
+      }
+      for (; b < inner; b++) {
+        const q = scratch + ((<usize>b) << 3);
+        store<f64>(q, load<f64>(q) + <f64>load<f32>(s + ((<usize>b) << 2)));
+      }
+    }
+    const o = out + (<usize>a) * rowB;
+    for (let b = 0; b < inner; b++) {
+      store<f32>(o + ((<usize>b) << 2), <f32>(load<f64>(scratch + ((<usize>b) << 3)) / divisor));
+    }
+  }
+}

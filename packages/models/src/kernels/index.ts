@@ -4,9 +4,19 @@
 import { engine, getKernel, type KernelConfig, registerKernel, unregisterKernel } from "@tensorflow/tfjs-core";
 // tfjs-layers registers tfjs's gradient functions on import; overrideGradients() wraps some.
 import "@tensorflow/tfjs-layers";
+import * as tf from "@tensorflow/tfjs-core";
 import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from "./conv.js";
 import { attachKernels, type WasmBackendLike } from "./module.js";
-import { batchNormGradConfig, broadcastMiddleConfig, identityConfig, overrideGradients } from "./norm.js";
+import {
+  batchNormGradConfig,
+  broadcastMiddleConfig,
+  castConfig,
+  identityConfig,
+  overrideGradients,
+  reductionConfig,
+  WRAPS_TFJS_KERNEL,
+  type WrappingKernelConfig,
+} from "./norm.js";
 
 export { conv2dBackpropFilterInfo, conv2dBackpropInputInfo, type KernelVariant } from "./conv.js";
 export { attachKernels, type WasmBackendLike } from "./module.js";
@@ -40,6 +50,19 @@ export async function registerClassfitKernels(): Promise<void> {
     if (current?.kernelFunc === config.kernelFunc) continue;
     if (current) unregisterKernel(config.kernelName, "wasm");
     registerKernel(config);
+  }
+  // Kernels that keep tfjs's own as the fallback for the cases they do not handle.
+  const wrappers: Array<[string, (original: KernelConfig) => WrappingKernelConfig]> = [
+    [tf.Sum, (o) => reductionConfig(tf.Sum, o)],
+    [tf.Mean, (o) => reductionConfig(tf.Mean, o)],
+    [tf.Cast, castConfig],
+  ];
+  for (const [name, wrap] of wrappers) {
+    const current = getKernel(name, "wasm") as (KernelConfig & { [WRAPS_TFJS_KERNEL]?: true }) | undefined;
+    if (!current) throw new Error(`registerClassfitKernels: tfjs-backend-wasm has no ${name} kernel to wrap`);
+    if (current[WRAPS_TFJS_KERNEL]) continue;
+    unregisterKernel(name, "wasm");
+    registerKernel(wrap(current));
   }
   overrideGradients();
 }

@@ -40,6 +40,7 @@ export interface KernelExports {
     scratch: Ptr,
   ): void;
   broadcastMiddle(src: Ptr, out: Ptr, outer: number, mid: number, inner: number, divisor: number): void;
+  reduceMiddle(src: Ptr, out: Ptr, outer: number, mid: number, inner: number, divisor: number, scratch: Ptr): void;
 }
 
 let compiled: Promise<WebAssembly.Module> | undefined;

@@ -125,6 +125,48 @@ describe("classfit batch-norm and reduction gradients (wasm)", () => {
     },
   );
 
+  const forward: Array<[string, number[], number[], boolean]> = [
+    ["mean", [4, 5, 5, 16], [0, 1, 2], false], // batch-norm moments
+    ["mean", [4, 5, 5, 7], [1, 2], true], // global average pooling, keepDims
+    ["sum", [3, 6, 10], [0], false],
+    ["sum", [3, 6, 10], [1, 2], false], // innermost: tfjs's kernel
+    ["mean", [3, 6, 10], [0, 2], false], // not contiguous: tfjs's kernel
+  ];
+  it.each(forward.map((r, i) => [i, ...r] as const))(
+    "%i: %s over %j of %j (keepDims %s) matches the CPU backend",
+    (i, op, shape, axes, keepDims) => {
+      const data = randomArray(
+        shape.reduce((a, b) => a * b, 1),
+        rng(300 + i),
+        0.25,
+      );
+      const run = (backend: string) => {
+        tf.setBackend(backend);
+        const x = tf.tensor(data, shape);
+        const y = (op === "mean" ? tf.mean : tf.sum)(x, axes, keepDims);
+        const out = { shape: y.shape, data: y.dataSync() as Float32Array };
+        tf.dispose([x, y]);
+        return out;
+      };
+      const ref = run("cpu");
+      const got = run("wasm");
+      expect(got.shape).toEqual(ref.shape);
+      expect(relErr(got.data, ref.data)).toBeLessThan(1e-5);
+    },
+  );
+
+  it("Cast to the same dtype shares the buffer; real conversions still convert", () => {
+    tf.setBackend("wasm");
+    const a = tf.tensor([1.5, -2.25, 3]);
+    const before = tf.backend().numDataIds();
+    const same = tf.cast(a, "float32");
+    expect(tf.backend().numDataIds()).toBe(before);
+    const asInt = tf.cast(a, "int32");
+    expect(Array.from(asInt.dataSync())).toEqual([1, -2, 3]);
+    expect(Array.from(same.dataSync())).toEqual([1.5, -2.25, 3]);
+    tf.dispose([a, same, asInt]);
+  });
+
   it("Identity shares the buffer, and the original survives disposing the clone", () => {
     tf.setBackend("wasm");
     const a = tf.tensor([1, 2, 3, 4]);

@@ -196,3 +196,82 @@ export function overrideGradients(): void {
     tf.registerGradient(config);
   }
 }
+
+/** Marks kernel configs that wrap a tfjs kernel, so registering twice does not wrap twice. */
+export const WRAPS_TFJS_KERNEL = Symbol.for("classfit.wrapsTfjsKernel");
+export type WrappingKernelConfig = KernelConfig & { [WRAPS_TFJS_KERNEL]: true };
+
+/**
+ * Sum or Mean over a contiguous, non-innermost block of axes (batch-norm moments over N, H, W;
+ * global average pooling over H, W) in one pass; tfjs-backend-wasm first transposes the reduced
+ * axes innermost (a strided copy of the whole activation). Other cases go to `original`.
+ */
+export function reductionConfig(
+  kernelName: typeof tf.Sum | typeof tf.Mean,
+  original: KernelConfig,
+): WrappingKernelConfig {
+  const kernelFunc = (args: {
+    inputs: NamedTensorMap;
+    backend: WasmBackendLike;
+    attrs: { axis: number | number[]; keepDims: boolean };
+  }) => {
+    const x = args.inputs.x as TensorInfo;
+    const fallback = () => original.kernelFunc(args as unknown as Parameters<KernelFunc>[0]);
+    if (x.dtype !== "float32" || x.shape.length === 0) return fallback();
+    const axes = [...new Set(tf.util.parseAxisParam(args.attrs.axis, x.shape))].sort((a, b) => a - b);
+    const first = axes[0];
+    const last = axes[axes.length - 1];
+    if (first === undefined || last === undefined || last - first + 1 !== axes.length || last === x.shape.length - 1) {
+      return fallback();
+    }
+    const outer = tf.util.sizeFromShape(x.shape.slice(0, first));
+    const mid = tf.util.sizeFromShape(x.shape.slice(first, last + 1));
+    const inner = tf.util.sizeFromShape(x.shape.slice(last + 1));
+    if (mid === 0) return fallback();
+    const outShape = args.attrs.keepDims
+      ? x.shape.map((d, i) => (i >= first && i <= last ? 1 : d))
+      : [...x.shape.slice(0, first), ...x.shape.slice(last + 1)];
+    const backend = args.backend;
+    const out = backend.makeOutput(outShape, "float32");
+    const scratch = backend.wasm._malloc(8 * inner);
+    try {
+      kernelsFor(backend).reduceMiddle(
+        ptrOf(backend, x),
+        ptrOf(backend, out),
+        outer,
+        mid,
+        inner,
+        kernelName === tf.Mean ? mid : 1,
+        scratch,
+      );
+    } finally {
+      backend.wasm._free(scratch);
+    }
+    return out;
+  };
+  return {
+    kernelName,
+    backendName: "wasm",
+    kernelFunc: kernelFunc as unknown as KernelFunc,
+    [WRAPS_TFJS_KERNEL]: true,
+  };
+}
+
+/** Cast to the tensor's own dtype shares the buffer (tfjs-layers casts every weight and input to
+ * float32 on each call; tfjs-backend-wasm copies). Real conversions go to `original`. */
+export function castConfig(original: KernelConfig): WrappingKernelConfig {
+  const kernelFunc = (args: { inputs: NamedTensorMap; backend: WasmBackendWithRefs; attrs: { dtype: string } }) => {
+    const x = args.inputs.x as TensorInfo;
+    if (x.dtype !== args.attrs.dtype || x.dtype === "string") {
+      return original.kernelFunc(args as unknown as Parameters<KernelFunc>[0]);
+    }
+    args.backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+  return {
+    kernelName: tf.Cast,
+    backendName: "wasm",
+    kernelFunc: kernelFunc as unknown as KernelFunc,
+    [WRAPS_TFJS_KERNEL]: true,
+  };
+}
