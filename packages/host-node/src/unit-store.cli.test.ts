@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { computeNormalisation, createModel, serializeModel, stageNames } from "@classfit/models";
 import { initBackend } from "@classfit/models/backend";
 import { loadDataset, writeModelDir } from "@classfit/models/node";
+import { encodeNpy } from "@classfit/models/npy";
 import { decodeCertification, decodeMemorization } from "@classfit/pipeline";
 import { createCore } from "@classfit/wasm-core/node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -250,4 +251,40 @@ describe("classfit certify / merge / shard", () => {
     await fails(/merge refused: cannot merge: 1 of 3 units missing/, "merge", "--out", p("nothing"), ...mixed.slice(1));
     expect(existsSync(p("nothing"))).toBe(false);
   }, 60_000);
+});
+
+describe("classfit bins", () => {
+  it("trains one network per density bin with the bin held out and certifies that bin; two shares merge to the same bytes", async () => {
+    // Log-densities of the first 30 training examples: bins by value, not by index.
+    const density = Float64Array.from({ length: 30 }, (_, i) => ((i * 7) % 30) - 15.5);
+    writeFileSync(p("density.npy"), encodeNpy(density, [30]));
+    const args = [
+      "bins",
+      ...["--arch", "resnet", "--blocks", "1", "--width", "0.0625", "--limit", "30", "--epochs", "1"],
+      ...["--batch-size", "15", "--density", p("density.npy"), "--bins", "3"],
+      ...["--sigma", "0.5", "--n", "20", "--n0", "5", "--alpha", "0.05", "--seed", "2"],
+    ];
+    await ok(...args, "--out", p("bins"));
+    const single = bytes(p("bins", "density-bins.cfa"));
+    const a = decodeCertification(single);
+    expect(a.kind).toBe("density-bins");
+    expect(a.columns.index.length).toBe(30);
+    // Bin b holds the examples of the b-th lowest third of log-densities.
+    for (let r = 0; r < 30; r++) {
+      const rank = [...density].sort((x, y) => x - y).indexOf(density[a.columns.index[r] as number] as number);
+      expect(a.bin?.[r]).toBe(Math.floor(rank / 10));
+    }
+    for (const k of [0, 1]) await ok(...args, "--out", p("binsh"), "--shard", `${k}/2`);
+    const shares = readdirSync(p("binsh", "shares")).map((f) => p("binsh", "shares", f));
+    await ok("merge", "--out", p("binsmerged"), ...shares);
+    expect(bytes(p("binsmerged", "density-bins.cfa"))).toEqual(single);
+    writeFileSync(p("density-short.npy"), encodeNpy(density.subarray(0, 29), [29]));
+    await fails(
+      /density-short\.npy: 29 log-densities, but .* has 30 training examples/,
+      ...args.map((x) => (x === p("density.npy") ? p("density-short.npy") : x)),
+      "--out",
+      p("bins"),
+    );
+    expect(bytes(p("bins", "density-bins.cfa"))).toEqual(single);
+  }, 120_000);
 });
