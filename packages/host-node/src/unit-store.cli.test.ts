@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { computeNormalisation, createModel, serializeModel, stageNames } from "@classfit/models";
 import { initBackend } from "@classfit/models/backend";
 import { loadDataset, writeModelDir } from "@classfit/models/node";
-import { encodeNpy } from "@classfit/models/npy";
+import { encodeNpy, npyToFloat64, parseNpy } from "@classfit/models/npy";
 import { decodeCertification, decodeMemorization } from "@classfit/pipeline";
 import { createCore } from "@classfit/wasm-core/node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -90,6 +90,10 @@ describe("classfit memorization / merge", () => {
     // Every model trained on round(0.5·40) = 20 examples.
     for (let i = 0; i < 40; i++) expect((m.inCount[i] as number) + (m.outCount[i] as number)).toBe(4);
     expect(Array.from(m.inCount).reduce((a, b) => a + b, 0)).toBe(4 * 20);
+    // The scores also as a plain .npy (what a study's memorizationScores imports).
+    const npy = parseNpy(bytes(p("mem", "memorization.scores.npy")), { name: "scores" });
+    expect(npy.shape).toEqual([40]);
+    expect(Array.from(npyToFloat64(npy, "scores"))).toEqual(Array.from(m.score));
 
     const resumed = await ok("memorization", ...MEM_ALL, "--out", p("mem"));
     expect(resumed.match(/already done \(resumed\)/g)?.length).toBe(4);

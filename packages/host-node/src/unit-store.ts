@@ -21,7 +21,7 @@ import {
   type UnitProtocol,
   type UnitStore,
 } from "@classfit/pipeline";
-import { InputError, writeFileAtomic } from "./io.js";
+import { InputError, writeFileAtomic, writeNpyAtomic } from "./io.js";
 
 /** A UnitStore over `dir` (`<dir>/<kind>/<configHash>/unit-NNNNNN.cfu`); every unit file is
  * written to a temp file and renamed, so a killed run leaves whole units or none. */
@@ -110,16 +110,28 @@ export async function runProtocol(p: UnitProtocol, o: RunOptions): Promise<strin
   return writeArtifact(out, artifact, o.log);
 }
 
-/** Writes `<dir>/<kind>.cfa` and `<dir>/summary.json` for artifact bytes (atomically). */
+/** Writes `<dir>/<kind>.cfa` and its summary (and scores) beside it, atomically. */
 export function writeArtifact(dir: string, artifact: Uint8Array, log: (s: string) => void): string {
+  return writeArtifactAt(join(dir, `${summarizeArtifact(artifact).kind}.cfa`), artifact, log);
+}
+
+/**
+ * Writes an artifact at `path` (ending in .cfa) with `<name>.summary.json` beside it, and for
+ * memorization `<name>.scores.npy` (float64 per training example, NaN where undefined), the
+ * plain array a study's `memorizationScores` imports.
+ */
+export function writeArtifactAt(path: string, artifact: Uint8Array, log: (s: string) => void): string {
+  const abs = resolve(path);
   const summary = summarizeArtifact(artifact);
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `${summary.kind}.cfa`);
-  writeFileAtomic(path, artifact);
-  writeFileAtomic(join(dir, `${summary.kind}.summary.json`), `${JSON.stringify(summary, nanToNull, 2)}\n`);
+  mkdirSync(dirname(abs), { recursive: true });
+  const stem = abs.replace(/\.cfa$/, "");
+  if (summary.kind === "memorization")
+    writeNpyAtomic(`${stem}.scores.npy`, decodeMemorization(artifact).score, [summary.examples as number]);
+  writeFileAtomic(`${stem}.summary.json`, `${JSON.stringify(summary, nanToNull, 2)}\n`);
+  writeFileAtomic(abs, artifact);
   for (const line of summary.lines) log(line);
-  log(`wrote ${path}`);
-  return path;
+  log(`wrote ${abs}`);
+  return abs;
 }
 
 function nanToNull(_k: string, v: unknown): unknown {
@@ -199,16 +211,5 @@ export function mergeShareFilesTo(files: readonly string[], out: string, log: (s
       throw new InputError(`merge refused: ${e.message}`);
     throw e;
   }
-  return out.endsWith(".cfa") ? writeArtifactFile(out, artifact, log) : writeArtifact(resolve(out), artifact, log);
-}
-
-/** Writes an artifact at an explicit `.cfa` path (the deploy manifests' form). */
-function writeArtifactFile(path: string, artifact: Uint8Array, log: (s: string) => void): string {
-  const summary = summarizeArtifact(artifact);
-  mkdirSync(dirname(resolve(path)), { recursive: true });
-  writeFileAtomic(resolve(path), artifact);
-  writeFileAtomic(resolve(path.replace(/\.cfa$/, ".summary.json")), `${JSON.stringify(summary, nanToNull, 2)}\n`);
-  for (const line of summary.lines) log(line);
-  log(`wrote ${resolve(path)}`);
-  return resolve(path);
+  return out.endsWith(".cfa") ? writeArtifactAt(out, artifact, log) : writeArtifact(resolve(out), artifact, log);
 }

@@ -30,7 +30,7 @@ export const CertifySettingsSchema = z.object({
   noiseBatch: z.number().int().default(1000),
   adaptive: z.boolean().default(false),
   seed: z.number().int().default(0),
-  maxBatch: z.number().int().positive().default(256),
+  maxBatch: z.number().int().positive().default(64),
 });
 
 export const CertifySpecSchema = CertifySettingsSchema.extend({
@@ -159,7 +159,7 @@ export function addCertifyOptions(cmd: Command, withSeed = true): Command {
     .option("--alpha <α>", "failure probability α in (0, 1)", numberArg, 0.001)
     .option("--adaptive", "adaptive CERTIFY: same guarantee, fewer noisy passes (see BENCHMARKS.md)", false)
     .option("--noise-batch <n>", "noisy copies per request to the network (part of the config)", intArg(1), 1000)
-    .option("--max-batch <n>", "most noisy copies in one forward pass (memory only)", intArg(1), 256);
+    .option("--max-batch <n>", "most noisy copies in one forward pass (memory and speed only)", intArg(1), 64);
   return withSeed ? cmd.option("--seed <n>", "seed of all noise", intArg(0), 0) : cmd;
 }
 

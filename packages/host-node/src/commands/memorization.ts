@@ -61,7 +61,7 @@ export const TrainerSpecSchema = z
     weightDecay: z.number().min(0).default(DEFAULT_TRAIN_CONFIG.weightDecay),
     schedule: z.enum(SCHEDULES as [ScheduleName, ...ScheduleName[]]).default("onecycle"),
     seed: z.number().int().min(0).default(0),
-    maxBatch: z.number().int().positive().default(256),
+    maxBatch: z.number().int().positive().default(64),
   })
   .strict();
 export type TrainerSpec = z.infer<typeof TrainerSpecSchema>;

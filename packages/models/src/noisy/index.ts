@@ -24,7 +24,8 @@ export interface NoisyCounter {
 
 export interface NoisyClassifierOptions {
   /** Most noisy copies in one forward pass, whatever batch size the caller asks for: bounds the
-   * activation memory (a ResNet-18 on 28×28 needs ~1 MB per copy). Default 256. */
+   * activation memory (a ResNet-18 on 28×28 needs ~1 MB per copy). Default 64: on the shipped
+   * ResNet smaller batches keep the activations in cache (bench/noisy-forward.mjs --batch). */
   maxBatch?: number;
   /** Run the batch-norm-folded executor (./folded.ts) when the model allows it (default true);
    * false runs model.predict. The model's weights are read once, here: build a new
@@ -53,7 +54,7 @@ export class NoisyClassifier implements NoisyCounter {
         `noisy forward passes need a model with NHWC image input and (batch, classes) output; got input ${JSON.stringify(model.inputs[0]?.shape)} and output ${JSON.stringify(out)}`,
       );
     if (typeof k !== "number" || k < 2) throw new Error(`noisy forward passes: the model predicts ${k} classes`);
-    const maxBatch = opts.maxBatch ?? 256;
+    const maxBatch = opts.maxBatch ?? 64;
     if (!Number.isSafeInteger(maxBatch) || maxBatch < 1)
       throw new RangeError(`noisy forward passes: maxBatch must be a positive integer, got ${maxBatch}`);
     this.#model = model;
