@@ -1,0 +1,332 @@
+// host-web end to end: the built app (packages/host-web/dist, served as static files) runs the
+// `quick` study in headless Chromium through its own UI — config, Run, progress, report — and
+// the artifacts it offers for download are compared with a Node run of the same config: every
+// file byte for byte, except the wall-clock fields (step and run timings, timestamps, host
+// name), which are removed before comparing. The report page is checked for every figure,
+// hover tooltips and the linked selection across figures, and screenshotted; bad input (wrong
+// file type, a model without the named stage layers, a dataset too large for the tab) must
+// give a clear message in the page while the tab stays responsive.
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { extname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadDataset } from "@classfit/models/node";
+import { MemoryRunStorage, type PipelineHost, resolveStudyConfig, runStudy } from "@classfit/pipeline";
+import { createCore } from "@classfit/wasm-core/node";
+import { unzipSync } from "fflate";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { browserAvailability, launchChromium } from "./browser.js";
+
+const DIST = fileURLToPath(new URL("../../packages/host-web/dist/", import.meta.url));
+const DOCS = fileURLToPath(new URL("../../docs/", import.meta.url));
+
+/** The smallest quick study: one tiny ResNet trained in the run on 10 images per class, certification of 1 per class. */
+export const WEB_STUDY_CONFIG = {
+  name: "host-web parity study",
+  seed: 7,
+  profile: "quick",
+  dataset: { path: "default", perClass: 10 },
+  networks: [
+    {
+      name: "resnet",
+      label: "ResNet (tiny)",
+      family: "resnet",
+      arch: { arch: "resnet", blocks: [1, 1], widthMultiplier: 0.125 },
+      train: { epochs: 1, batchSize: 32 },
+    },
+  ],
+  steps: { certify: { perClass: 1, n0: 4, n: 16 } },
+} as const;
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".json": "application/json",
+  ".wasm": "application/wasm",
+  ".txt": "text/plain; charset=utf-8",
+};
+
+/** A plain static file server over dist/ — what any static host does (no special headers). */
+async function serveDir(root: string): Promise<{ url: string; close(): Promise<void>; requests: string[] }> {
+  const requests: string[] = [];
+  const server: Server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname).replace(/^\/+/, "") || "index.html";
+    requests.push(path);
+    const file = join(root, path);
+    if (path.includes("..") || !existsSync(file) || statSync(file).isDirectory()) {
+      res.writeHead(404).end(`not found: ${path}`);
+      return;
+    }
+    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
+    res.end(readFileSync(file));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    requests,
+    close: () => new Promise<void>((r, j) => server.close((e) => (e ? j(e) : r()))),
+  };
+}
+
+/**
+ * Wall-clock fields a run records (its own duration, stamps, host) are removed before comparing,
+ * and the manifest's step list is put in path order (it records steps in completion order).
+ */
+export function withoutClock(path: string, bytes: Uint8Array): string | Uint8Array {
+  const name = path.split("/").pop() ?? "";
+  if (name === "step.json") {
+    const j = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
+    delete j.seconds;
+    return JSON.stringify(j);
+  }
+  if (path === "manifest.json") {
+    const j = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown> & {
+      steps?: Record<string, unknown>[];
+    };
+    for (const k of ["startedAt", "finishedAt", "seconds", "host", "versions", "command"]) delete j[k];
+    // Steps are listed as they finish; per-class tasks on parallel workers finish in any order.
+    for (const s of j.steps ?? []) delete s.seconds;
+    j.steps?.sort((a, b) => `${a.dir}/${a.step}`.localeCompare(`${b.dir}/${b.step}`));
+    return JSON.stringify(j);
+  }
+  return bytes;
+}
+
+function firstDifference(a: string | Uint8Array, b: string | Uint8Array): string {
+  const x = typeof a === "string" ? a : new TextDecoder().decode(a);
+  const y = typeof b === "string" ? b : new TextDecoder().decode(b);
+  let i = 0;
+  while (i < x.length && x[i] === y[i]) i++;
+  return `web …${x.slice(Math.max(0, i - 60), i + 60)}… vs node …${y.slice(Math.max(0, i - 60), i + 60)}…`;
+}
+
+async function nodeRun(): Promise<Map<string, Uint8Array>> {
+  const storage = new MemoryRunStorage();
+  const host: PipelineHost = {
+    storage,
+    resources: {
+      loadDataset: (path, split) => loadDataset({ path, split }),
+      readFile: async (p) => new Uint8Array(readFileSync(p)),
+      readModel: async () => {
+        throw new Error("no model files in this study");
+      },
+      describe: (p) => (p === "default" ? "default (embedded Fashion-MNIST subset)" : p),
+    },
+    clock: { now: () => performance.now(), isoNow: () => new Date().toISOString() },
+    hostName: "node (web-study test)",
+  };
+  await runStudy(host, await createCore(), resolveStudyConfig(WEB_STUDY_CONFIG, { where: "web-study config" }));
+  return storage.files;
+}
+
+async function openApp(browser: Browser, url: string, problems: string[]): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console: ${m.text()}`);
+  });
+  page.on("request", (r) => {
+    if (!r.url().startsWith(url) && !r.url().startsWith("blob:")) problems.push(`third-party request: ${r.url()}`);
+  });
+  await page.goto(url);
+  await page.waitForSelector("#run");
+  return page;
+}
+
+async function runInPage(page: Page, config: unknown, workers = 2): Promise<{ state: string; message: string }> {
+  await page.fill("#config", JSON.stringify(config, null, 1));
+  await page.fill("#workers", String(workers));
+  await page.click("#run");
+  await page.waitForFunction(
+    () => ["done", "error", "interrupted"].includes(document.getElementById("status")?.dataset.state ?? ""),
+    null,
+    { timeout: 150_000 },
+  );
+  const state = (await page.getAttribute("#status", "data-state")) ?? "";
+  return { state, message: (await page.textContent("#message")) ?? "" };
+}
+
+const availability = browserAvailability();
+if (!availability.available) console.log(`SKIP host-web study: ${availability.reason}`);
+const distBuilt = existsSync(join(DIST, "index.html"));
+if (!distBuilt && process.env.CI === "true")
+  throw new Error(`host-web is not built (${DIST}); run \`npm run build\` first`);
+
+describe.skipIf(!availability.available || !distBuilt)("host-web: the quick study in Chromium", () => {
+  let browser: Browser;
+  let site: Awaited<ReturnType<typeof serveDir>>;
+  let page: Page;
+  const problems: string[] = [];
+  let node: Map<string, Uint8Array>;
+  let web: Map<string, Uint8Array>;
+  let reportHtml: Uint8Array;
+
+  beforeAll(async () => {
+    [node, site, browser] = await Promise.all([nodeRun(), serveDir(DIST), launchChromium()]);
+    page = await openApp(browser, site.url, problems);
+    const r = await runInPage(page, WEB_STUDY_CONFIG);
+    if (r.state !== "done")
+      throw new Error(`the study did not finish in the page (${r.state}): ${r.message}\n${problems.join("\n")}`);
+    const [zip] = await Promise.all([page.waitForEvent("download"), page.click("#download-zip")]);
+    web = new Map(Object.entries(unzipSync(new Uint8Array(readFileSync((await zip.path()) as string)))));
+    const [rep] = await Promise.all([page.waitForEvent("download"), page.click("#download-report")]);
+    reportHtml = new Uint8Array(readFileSync((await rep.path()) as string));
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await site?.close();
+  });
+
+  it("offers every artifact of the Node run, and no other", () => {
+    expect(node.size).toBeGreaterThan(20);
+    expect([...web.keys()].sort()).toEqual([...node.keys()].sort());
+    expect(node.has("report/report.html")).toBe(true);
+  });
+
+  it("gives the same bytes as Node for every artifact (wall-clock fields aside)", () => {
+    const differ: string[] = [];
+    let exact = 0;
+    for (const [path, bytes] of node) {
+      const w = web.get(path);
+      if (w === undefined) continue;
+      if (Buffer.from(w).equals(Buffer.from(bytes))) exact++;
+      else if (JSON.stringify(withoutClock(path, w)) !== JSON.stringify(withoutClock(path, bytes)))
+        differ.push(`${path}: ${firstDifference(withoutClock(path, w), withoutClock(path, bytes))}`);
+    }
+    expect(differ).toEqual([]);
+    // Only step records and the run manifest carry clocks: everything else is identical as is.
+    const clocked = [...node.keys()].filter((p) => p === "manifest.json" || p.endsWith("/step.json")).length;
+    expect(exact).toBeGreaterThanOrEqual(node.size - clocked);
+  });
+
+  it("downloads the HTML report as computed (the same file as in the run)", () => {
+    expect(Buffer.from(reportHtml).equals(Buffer.from(web.get("report/report.html") as Uint8Array))).toBe(true);
+  });
+
+  it("shows every figure of the report, with hover values and a linked selection", async () => {
+    const names = [...node.keys()]
+      .filter((p) => /^report\/.*\.svg$/.test(p))
+      .map((p) => (p.split("/").pop() as string).replace(/\.svg$/, ""));
+    expect(names.length).toBeGreaterThan(3);
+    const shown = await page.evaluate((want) => {
+      const root = document.getElementById("report")?.shadowRoot;
+      return want.map((n) => {
+        const fig = root?.getElementById(n);
+        const svg = fig?.querySelector("svg");
+        const box = svg?.getBoundingClientRect();
+        return {
+          n,
+          marks: svg?.querySelectorAll('[aria-roledescription$=" mark"][aria-label]').length ?? 0,
+          w: box?.width ?? 0,
+          h: box?.height ?? 0,
+        };
+      });
+    }, names);
+    for (const s of shown) {
+      expect(s.w, s.n).toBeGreaterThan(50);
+      expect(s.h, s.n).toBeGreaterThan(50);
+      expect(s.marks, s.n).toBeGreaterThan(0);
+    }
+    // Hover: the tooltip shows the mark's class and value.
+    const mark = page
+      .locator('#report figure#class-means-by-stage svg [aria-roledescription$=" mark"][aria-label]')
+      .first();
+    const label = (await mark.getAttribute("aria-label")) as string;
+    await mark.hover({ force: true });
+    await expect.poll(() => page.locator("#report .cf-tip").textContent()).toBe(label);
+    // Linked selection: clicking a class's mark lights that class's marks in other figures too.
+    const classMark = page
+      .locator('#report figure#class-means-by-stage svg [aria-roledescription$=" mark"][aria-label*="cls: "]')
+      .first();
+    const cls = /cls: ([^;]+)/.exec((await classMark.getAttribute("aria-label")) as string)?.[1] as string;
+    expect(cls.length).toBeGreaterThan(0);
+    await classMark.click({ force: true });
+    expect(await page.getAttribute("#report", "data-selected")).toBe(cls);
+    const lit = await page.evaluate(() => {
+      const root = document.getElementById("report")?.shadowRoot;
+      const figs = new Set<string>();
+      for (const m of root?.querySelectorAll(".cf-lit") ?? []) figs.add(m.closest("figure")?.id ?? "");
+      return [...figs];
+    });
+    const litLabels = await page.evaluate(() =>
+      [...(document.getElementById("report")?.shadowRoot?.querySelectorAll(".cf-lit") ?? [])].map(
+        (m) => m.getAttribute("aria-label") ?? "",
+      ),
+    );
+    for (const l of litLabels) expect(l).toContain(cls);
+    expect(lit.length).toBeGreaterThan(1);
+    await page.keyboard.press("Escape");
+    expect(await page.getAttribute("#report", "data-selected")).toBe("");
+    // The screenshot of the report (docs/web-report.png is refreshed with CLASSFIT_UPDATE_SCREENSHOT=1).
+    const shot = await page.locator("#results").screenshot();
+    expect(shot.length).toBeGreaterThan(10_000);
+    const out = process.env.CLASSFIT_UPDATE_SCREENSHOT === "1" ? DOCS : join(tmpdir(), "classfit-web");
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, "web-report.png"), shot);
+  });
+
+  it("made no third-party requests and raised no errors (CSP included)", () => {
+    expect(problems).toEqual([]);
+    expect(site.requests.every((p) => !p.startsWith("http"))).toBe(true);
+  });
+
+  it("rejects a file of the wrong type with a message naming it", async () => {
+    await page.setInputFiles("#data-input", {
+      name: "holiday.jpg",
+      mimeType: "image/jpeg",
+      buffer: Buffer.from([0xff, 0xd8, 0xff]),
+    });
+    expect(await page.textContent("#message")).toMatch(/holiday\.jpg: not a file this slot takes/);
+  });
+
+  it("stops on a model without the named stage layers, with a clear message", async () => {
+    await page.click("#add-model");
+    const card = page.locator("#networks .net").last();
+    const trained = "resnet/train";
+    await card.locator(".model-input").setInputFiles([
+      {
+        name: "model.json",
+        mimeType: "application/json",
+        buffer: Buffer.from(node.get(`${trained}/model.json`) as Uint8Array),
+      },
+      {
+        name: "weights.bin",
+        mimeType: "application/octet-stream",
+        buffer: Buffer.from(node.get(`${trained}/weights.bin`) as Uint8Array),
+      },
+    ]);
+    const name = (await card.getAttribute("data-net")) as string;
+    const config = {
+      ...WEB_STUDY_CONFIG,
+      networks: [{ name, model: `models/${name}`, stages: ["no_such_layer"] }],
+    };
+    const r = await runInPage(page, config);
+    expect(r.state).toBe("error");
+    expect(r.message).toMatch(/no_such_layer/);
+    expect(await page.evaluate(() => 1 + 1)).toBe(2);
+  });
+
+  it("refuses a dataset too large for the tab with a clear message, and the tab stays responsive", async () => {
+    // A gzip whose trailer claims 4 GiB of images: refused from the size alone, before any inflating.
+    const huge = Buffer.alloc(32);
+    huge.set([0x1f, 0x8b, 8], 0);
+    huge.writeUInt32LE(0xffff_fff0, 28);
+    await page.setInputFiles("#data-input", [
+      { name: "train-images-idx3-ubyte.gz", mimeType: "application/gzip", buffer: huge },
+      { name: "train-labels-idx1-ubyte", mimeType: "application/octet-stream", buffer: Buffer.alloc(16) },
+    ]);
+    const r = await runInPage(page, { ...WEB_STUDY_CONFIG, dataset: { path: "data" } });
+    expect(r.state).toBe("error");
+    expect(r.message).toMatch(/too large for this tab's memory/);
+    const t0 = Date.now();
+    expect(await page.evaluate(() => document.title.length > 0)).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+  });
+});
