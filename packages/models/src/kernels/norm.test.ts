@@ -234,7 +234,14 @@ async function trainTiny(steps: number): Promise<{ losses: number[]; weights: Ui
   });
   const { x, y } = syntheticBatch(16);
   const losses: number[] = [];
-  for (let i = 0; i < steps; i++) losses.push((await model.trainOnBatch(x, y)) as number);
+  const tensorsAfter: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    losses.push((await model.trainOnBatch(x, y)) as number);
+    tensorsAfter.push(tf.memory().numTensors * 1e6 + tf.backend().numDataIds());
+  }
+  // No tensor or wasm-buffer leaks per step (the eager batch-norm gradients are all consumed or
+  // disposed; shared Identity/Cast buffers are reference counted).
+  expect(new Set(tensorsAfter.slice(1)).size).toBe(1);
   const parts = model.getWeights().map((w) => new Uint8Array((w.dataSync() as Float32Array).slice().buffer));
   const weights = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
   let o = 0;
