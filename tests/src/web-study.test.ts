@@ -262,14 +262,14 @@ describe.skipIf(!availability.available || !distBuilt)("host-web: the quick stud
     );
     for (const l of litLabels) expect(l).toContain(cls);
     expect(lit.length).toBeGreaterThan(1);
-    await page.keyboard.press("Escape");
-    expect(await page.getAttribute("#report", "data-selected")).toBe("");
-    // The screenshot of the report (docs/web-report.png is refreshed with CLASSFIT_UPDATE_SCREENSHOT=1).
+    // The screenshot, with a class selected (CLASSFIT_UPDATE_SCREENSHOT=1 refreshes docs/web-report.png).
     const shot = await page.locator("#results").screenshot();
     expect(shot.length).toBeGreaterThan(10_000);
     const out = process.env.CLASSFIT_UPDATE_SCREENSHOT === "1" ? DOCS : join(tmpdir(), "classfit-web");
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, "web-report.png"), shot);
+    await page.keyboard.press("Escape");
+    expect(await page.getAttribute("#report", "data-selected")).toBe("");
   });
 
   it("made no third-party requests and raised no errors (CSP included)", () => {
