@@ -19,6 +19,6 @@ export {
   splitRhat,
   validateMatrix,
 } from "./dpgmm.js";
+export * from "./linalg.js";
 export * from "./samplers.js";
 export * from "./stats.js";
-export * from "./linalg.js";
