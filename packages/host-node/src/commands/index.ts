@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import { register as bins } from "./bins.js";
 import { register as certify } from "./certify.js";
+import { register as demo } from "./demo.js";
 import { register as density } from "./density.js";
 import { register as evaluate } from "./evaluate.js";
 import { register as extract } from "./extract.js";
@@ -12,12 +13,15 @@ import { register as memorization } from "./memorization.js";
 import { register as merge } from "./merge.js";
 import { register as reduce } from "./reduce.js";
 import { register as shard } from "./shard.js";
+import { register as study } from "./study.js";
 import { register as train } from "./train.js";
 
 export type Registrar = (program: Command) => void;
 
 export const registrars: Registrar[] = [
   // [commands]
+  study,
+  demo,
   memorization,
   certify,
   bins,

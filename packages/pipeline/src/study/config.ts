@@ -271,7 +271,7 @@ export const PROFILE_SETTINGS: Record<StudyProfile, StepSettings> = {
     complexity: { samples: 2000, reference: "diag" },
     compactness: { method: "auto", pairs: 1_000_000, excludeZero: true },
     memorization: { models: 0, fraction: 0.7, epochs: 1 },
-    certify: { perClass: 0, sigma: 0.5, n0: 20, n: 500, alpha: 0.001, batchSize: 250, method: "cohen" },
+    certify: { perClass: 0, sigma: 0.5, n0: 20, n: 200, alpha: 0.001, batchSize: 220, method: "cohen" },
     analysis: { bootstrap: 1000, level: 0.95, bins: 10, dipSimulations: 5000 },
   },
 };

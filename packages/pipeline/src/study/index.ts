@@ -22,3 +22,4 @@ export {
   StudyInterrupted,
   type StudyResult,
 } from "./run.js";
+export { formatSummary, type NetworkSummary, type StudySummary, summarizeStudy } from "./summary.js";

@@ -1,0 +1,115 @@
+// `classfit demo` (what `npm start` runs): the study on the embedded default — the shipped
+// narrow ResNet and plain ConvNet on the shipped Fashion-MNIST subset — recomputing everything
+// but the training of the shipped models (and of any shipped memorization runs), with the
+// `demo` profile's reduced sampler and certification sizes, which the report states.
+import { existsSync, readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { Command } from "commander";
+import { EXIT, exitWith, runStudyCommand } from "../host/run-study.js";
+import { intArg } from "../io-args.js";
+
+interface DemoOpts {
+  out: string;
+  workers?: number;
+  json?: boolean;
+  progress?: boolean;
+  quiet?: boolean;
+  resnet?: string;
+  convnet?: string;
+  certify?: number;
+}
+
+const NETWORKS = [
+  { name: "resnet", label: "narrow ResNet", family: "resnet", dir: "resnet-narrow" },
+  { name: "convnet", label: "narrow plain ConvNet", family: "convnet", dir: "convnet-narrow" },
+] as const;
+
+/** The shipped models folder (packages/models/assets/models), without loading tfjs. */
+function shippedModelsDir(): string {
+  return resolve(new URL("../../../models/assets/models", import.meta.url).pathname);
+}
+
+export function register(program: Command): void {
+  program
+    .command("demo")
+    .description(
+      "Run the study on the embedded default: the shipped narrow ResNet and plain ConvNet on the shipped " +
+        "Fashion-MNIST subset (1 000 training images per class). Recomputes extraction, reduction, the " +
+        "DP-GMM fits, densities, KL, compactness, certification and the report; writes RUNDIR/report/report.html.",
+    )
+    .option("--out <RUNDIR>", "run directory", "runs/demo")
+    .option("--workers <n>", "worker threads for the fits (default: CPU count, at most 8)", intArg(1, 256))
+    .option("--certify <perClass>", "training examples certified per class (0 = skip certification)", intArg(0), 10)
+    .option("--resnet <MODELDIR>", "use this model instead of the shipped narrow ResNet")
+    .option("--convnet <MODELDIR>", "use this model instead of the shipped narrow ConvNet")
+    .option("--json", "print a machine-readable summary on stdout (no progress bars)")
+    .option("--progress", "show progress bars even when stderr is not a terminal")
+    .option("--quiet", "no progress output")
+    .addHelpText(
+      "after",
+      `
+Rerunning reuses every finished step (delete RUNDIR to start over); Ctrl-C leaves a resumable run.
+Exit codes: 0 done · 1 failed · 2 missing or bad input · 130 interrupted (rerun to resume).
+
+Examples:
+  $ npm start                      # = build, then classfit demo --out runs/demo
+  $ classfit demo --out /tmp/demo --workers 2
+  $ classfit demo --certify 0 --json`,
+    )
+    .action(async (o: DemoOpts) => {
+      const { resolveStudyConfig } = await import("@classfit/pipeline");
+      const shipped = shippedModelsDir();
+      const dirs = NETWORKS.map((n) => (n.name === "resnet" ? o.resnet : o.convnet) ?? join(shipped, n.dir));
+      const missing = dirs.filter((d) => !existsSync(join(d, "model.json")) || !existsSync(join(d, "weights.bin")));
+      if (missing.length > 0) {
+        const present = existsSync(shipped) ? readdirSync(shipped).join(", ") || "nothing" : "no such folder";
+        exitWith(
+          EXIT.badInput,
+          `the demo needs the shipped models, and these are missing: ${missing.join(", ")}\n` +
+            `  (${shipped} holds: ${present}). They are trained by \`classfit train\` with the command recorded\n` +
+            "  in each model's manifest.json (see packages/models/assets); or pass --resnet/--convnet MODELDIR.",
+        );
+      }
+      const memo = dirs.map((d) => join(d, "memorization.npz"));
+      const certify = o.certify ?? 10;
+      const config = resolveStudyConfig(
+        {
+          name: "classfit demo: how a narrow ResNet and a plain ConvNet fit the classes of Fashion-MNIST",
+          seed: 0,
+          profile: "demo",
+          dataset: { path: "default" },
+          networks: NETWORKS.map((n, i) => ({
+            name: n.name,
+            label: n.label,
+            family: n.family,
+            model: dirs[i] as string,
+            ...(existsSync(memo[i] as string) ? { memorizationScores: memo[i] as string } : {}),
+          })),
+          steps: { certify: { perClass: certify } },
+        },
+        { where: "demo config" },
+      );
+      const s = config.steps;
+      const notes = [
+        `Demo scale (profile "demo"): ${s.fit.sweeps} Gibbs sweeps per class (burn-in ${s.fit.burnIn}, every ${s.fit.thin}th kept: ${Math.floor((s.fit.sweeps - s.fit.burnIn) / s.fit.thin)} traces; the paper uses 400/320/4), ${s.fit.chains} chain; k = ${s.reduce.k.join("/")} components (capped by each stage's width); KL from M = ${s.complexity.samples} samples per trace (paper 100 000).`,
+        certify > 0
+          ? `Certification: CERTIFY with n = ${s.certify.n} (paper 100 000), n0 = ${s.certify.n0}, α = ${s.certify.alpha}, σ = ${s.certify.sigma}, on the first ${certify} training images of each class.`
+          : "Certification skipped (--certify 0).",
+        memo.some((m) => existsSync(m))
+          ? "Memorization scores are the shipped runs next to each model (memorization.npz; their scale is stated in the network notes)."
+          : "No shipped memorization runs were found next to the models, so memorization is not part of this demo (run `classfit study` with steps.memorization.models ≥ 2 to compute it).",
+        "The shipped models were trained by `classfit train` (not recomputed here); the exact command is in each model's manifest.json.",
+      ];
+      await runStudyCommand(config, {
+        out: o.out,
+        baseDir: process.cwd(),
+        command: `classfit demo --out ${o.out}`,
+        notes,
+        title: "classfit demo — how networks fit each class of Fashion-MNIST",
+        ...(o.workers !== undefined ? { workers: o.workers } : {}),
+        ...(o.json ? { json: true } : {}),
+        ...(o.progress ? { progress: true } : {}),
+        ...(o.quiet ? { quiet: true } : {}),
+      });
+    });
+}

@@ -1,0 +1,162 @@
+// `classfit study` / `classfit demo` through the CLI: a quick study on exported activations (no
+// training, so it is fast) run with the worker pool, its --json summary, a rerun that reuses every
+// step, a Ctrl-C that leaves a resumable run, and bad input with exit code 2.
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { encodeNpy } from "@classfit/models/npy";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { main } from "../cli.js";
+
+const cli = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
+let dir: string;
+
+async function classfit(...argv: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const so = vi.spyOn(process.stdout, "write").mockImplementation((c: string | Uint8Array) => {
+    out.push(String(c));
+    return true;
+  });
+  const se = vi.spyOn(process.stderr, "write").mockImplementation((c: string | Uint8Array) => {
+    err.push(String(c));
+    return true;
+  });
+  try {
+    const status = await main(argv);
+    return { status, stdout: out.join(""), stderr: err.join("") };
+  } finally {
+    so.mockRestore();
+    se.mockRestore();
+  }
+}
+
+/** Class-dependent activations for the default dataset's 10 000 training images (dataset order). */
+function writeActivations(labels: Int32Array, stage: number, c: number): string {
+  let s = 12345 + stage;
+  const rand = () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648;
+  };
+  const x = new Float32Array(labels.length * c);
+  for (let i = 0; i < labels.length; i++) {
+    const y = labels[i] as number;
+    for (let k = 0; k < c; k++) x[i * c + k] = (k === y % c ? 2 + y / 3 : 0) + (rand() - 0.5) * (1 + (y % 3));
+  }
+  const f = join(dir, `stage${stage}.npy`);
+  writeFileSync(f, encodeNpy(x, [labels.length, c]));
+  return f;
+}
+
+function writeConfig(name: string, extra: Record<string, unknown> = {}): string {
+  const f = join(dir, name);
+  writeFileSync(
+    f,
+    JSON.stringify({
+      name: "cli study",
+      dataset: { path: "default", perClass: 40 },
+      networks: [{ name: "exported", label: "Exported net", activations: { s1: "stage1.npy", s2: "stage2.npy" } }],
+      ...extra,
+    }),
+  );
+  return f;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "classfit-study-"));
+  const { loadDataset } = await import("@classfit/models/node");
+  const ds = await loadDataset({ path: "default", split: "train" });
+  writeActivations(ds.labels, 1, 4);
+  writeActivations(ds.labels, 2, 6);
+}, 60_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("classfit study", () => {
+  it("runs a quick study with workers, prints a JSON summary, and reuses every step on a rerun", async () => {
+    const cfg = writeConfig("study.json");
+    const out = join(dir, "run");
+    const r = await classfit("study", "--config", cfg, "--out", out, "--profile", "quick", "--json", "--workers", "2");
+    expect(r.status, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.status).toBe("complete");
+    expect(s.stepsComputed).toBe(2 * (1 + 10 + 3));
+    expect(s.networks[0].name).toBe("exported");
+    expect(s.networks[0].highClasses.length + s.networks[0].lowClasses.length).toBe(10);
+    expect(existsSync(join(out, "report", "report.html"))).toBe(true);
+    const html = readFileSync(join(out, "report", "report.html"));
+    const again = await classfit(
+      "study",
+      "--config",
+      cfg,
+      "--out",
+      out,
+      "--profile",
+      "quick",
+      "--json",
+      "--workers",
+      "1",
+    );
+    expect(again.status, again.stderr).toBe(0);
+    const s2 = JSON.parse(again.stdout);
+    expect(s2.stepsComputed).toBe(0);
+    expect(s2.stepsReused).toBe(s.stepsComputed);
+    // Worker count does not change the bytes.
+    expect(readFileSync(join(out, "report", "report.html")).equals(html)).toBe(true);
+  }, 120_000);
+
+  it("refuses a bad config with exit code 2, naming the field", async () => {
+    const cfg = writeConfig("bad.json", { steps: { fit: { sweeps: 0, colour: "red" } } });
+    const r = await classfit("study", "--config", cfg, "--out", join(dir, "bad"));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/steps\.fit\.sweeps: /);
+    expect(r.stderr).toMatch(/steps\.fit: unknown key\(s\) "colour"/);
+    expect(existsSync(join(dir, "bad"))).toBe(false);
+    const missing = writeConfig("missing.json", {
+      networks: [{ name: "x", activations: { s1: "nope.npy" } }],
+    });
+    const r2 = await classfit("study", "--config", missing, "--out", join(dir, "bad2"), "--profile", "quick");
+    expect(r2.status).toBe(2);
+    expect(r2.stderr).toMatch(/nope\.npy: cannot read the file/);
+  });
+
+  it("leaves a resumable run on Ctrl-C (exit 130), and the rerun finishes it", async () => {
+    const cfg = writeConfig("slow.json", { steps: { fit: { sweeps: 400, burnIn: 320 } } });
+    const out = join(dir, "interrupted");
+    const child = spawn(
+      process.execPath,
+      [cli, "study", "--config", cfg, "--out", out, "--profile", "quick", "--workers", "1"],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += String(d);
+    });
+    const first = join(out, "exported", "s1", "fit", "class-00", "step.json");
+    const t0 = Date.now();
+    while (!existsSync(first) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 50));
+    child.kill("SIGINT");
+    const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/rerun the same command to resume/);
+    const m = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"));
+    expect(m.status).toBe("interrupted");
+    const done = m.steps.filter((s: { step: string }) => s.step === "fit").length;
+    expect(done).toBeGreaterThan(0);
+    expect(done).toBeLessThan(20);
+    const r = await classfit("study", "--config", cfg, "--out", out, "--profile", "quick", "--json", "--workers", "2");
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).stepsReused).toBeGreaterThanOrEqual(done + 1);
+  }, 180_000);
+});
+
+describe("classfit demo", () => {
+  it("names the missing models and exits 2", async () => {
+    const r = await classfit("demo", "--out", join(dir, "demo"), "--resnet", join(dir, "no-such-model"));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/the demo needs the shipped models, and these are missing: .*no-such-model/);
+  });
+});

@@ -1,0 +1,262 @@
+// The Node implementation of @classfit/pipeline's host interface: the run directory on disk
+// (atomic writes), inputs from files, a worker_threads pool for the compute tasks, cli-progress
+// bars (silent when stderr is not a terminal), the system clock, and Ctrl-C as an abort that
+// leaves a resumable run.
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rm } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { parseModelJson } from "@classfit/models";
+import { loadDataset } from "@classfit/models/node";
+import type { PipelineHost, ProgressReporter, RunStorage, StudyResources, WorkerPool } from "@classfit/pipeline";
+import { type TaskKind, type TaskOutput, transferables } from "@classfit/pipeline/tasks";
+import cliProgress from "cli-progress";
+import { workerExecArgv } from "../commands/fit.js";
+import { InputError, writeFileAtomic } from "../io.js";
+import { VERSION } from "../version.js";
+import { runPool } from "../workers/pool.js";
+
+/** The built worker script (from TypeScript sources under vitest, the built dist/ copy). */
+export function taskWorkerUrl(): URL {
+  const here = import.meta.url;
+  if (here.endsWith(".ts")) return new URL("../../dist/host/task-worker.js", here);
+  return new URL("./task-worker.js", here);
+}
+
+/** RUNDIR on disk; paths are '/'-separated and relative to it. */
+export function directoryStorage(root: string): RunStorage {
+  const abs = (p: string) => {
+    if (p.includes("..") || isAbsolute(p))
+      throw new Error(`run storage: refusing path '${p}' outside the run directory`);
+    return join(root, ...p.split("/"));
+  };
+  return {
+    async read(p) {
+      try {
+        return new Uint8Array(await readFile(abs(p)));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        throw e;
+      }
+    },
+    async write(p, bytes) {
+      const f = abs(p);
+      await mkdir(dirname(f), { recursive: true });
+      writeFileAtomic(f, bytes);
+    },
+    async remove(p) {
+      await rm(abs(p), { force: true });
+    },
+  };
+}
+
+/** Inputs named in a study config, resolved against `baseDir` (the config file's folder). */
+export function fileResources(baseDir: string): StudyResources {
+  const at = (p: string) => (p === "default" ? p : resolve(baseDir, p));
+  const read = async (p: string, what: string) => {
+    try {
+      return new Uint8Array(await readFile(p));
+    } catch (e) {
+      throw new InputError(`${p}: cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  };
+  return {
+    loadDataset: async (path, split) => {
+      try {
+        return await loadDataset({ path: at(path), split });
+      } catch (e) {
+        throw new InputError((e as Error).message);
+      }
+    },
+    readFile: (p) => read(at(p), "the file"),
+    async readModel(p) {
+      const dir = at(p);
+      const jsonPath = dir.endsWith(".json") ? dir : join(dir, "model.json");
+      const root = dirname(jsonPath);
+      if (!existsSync(jsonPath)) throw new InputError(`${dir}: no model.json (expected a tfjs layers model directory)`);
+      const modelJson = new TextDecoder().decode(await read(jsonPath, "model.json"));
+      let weightPaths: string[];
+      try {
+        weightPaths = parseModelJson(modelJson, jsonPath).weightPaths;
+      } catch (e) {
+        throw new InputError((e as Error).message);
+      }
+      const parts: Uint8Array[] = [];
+      for (const w of weightPaths) parts.push(await read(join(root, w), `weight file ${w} named by ${jsonPath}`));
+      const weights = new Uint8Array(parts.reduce((s, x) => s + x.length, 0));
+      let off = 0;
+      for (const x of parts) {
+        weights.set(x, off);
+        off += x.length;
+      }
+      const m = join(root, "manifest.json");
+      if (!existsSync(m)) return { modelJson, weights };
+      return { modelJson, weights, manifestJson: new TextDecoder().decode(await read(m, "manifest.json")) };
+    },
+    describe: (p) => {
+      if (p === "default") return "default (embedded Fashion-MNIST subset)";
+      const r = relative(process.cwd(), at(p));
+      return r.startsWith("..") ? at(p) : r || ".";
+    },
+  };
+}
+
+/** Study tasks on `size` worker threads; each finished task is handed to onResult at once. */
+export function nodeWorkerPool(size: number, signal?: AbortSignal): WorkerPool {
+  return {
+    size,
+    async run(kind, inputs, hooks) {
+      if (inputs.length === 0) return [];
+      const results = new Array<TaskOutput<typeof kind>>(inputs.length);
+      const commits: Promise<void>[] = [];
+      let commitError: unknown;
+      let aborter: (() => void) | undefined;
+      const aborted = new Promise<never>((_, reject) => {
+        aborter = () => reject(new Error("interrupted"));
+        signal?.addEventListener("abort", aborter, { once: true });
+      });
+      aborted.catch(() => {});
+      const pool = runPool<
+        { kind: TaskKind; input: unknown },
+        null,
+        { done?: number; total?: number; result?: unknown }
+      >(
+        taskWorkerUrl(),
+        inputs.map((input) => ({ kind, input })),
+        {
+          size,
+          execArgv: workerExecArgv(),
+          describe: (i) => `${kind} task ${i}`,
+          onStart: (i) => hooks?.onStart?.(i),
+          transferList: (x) => transferables(kind, x.input as never),
+          onProgress: (i, p) => {
+            if (p.result !== undefined) {
+              const out = p.result as TaskOutput<typeof kind>;
+              results[i] = out;
+              const c = Promise.resolve(hooks?.onResult?.(i, out)).catch((e) => {
+                commitError ??= e;
+              });
+              commits.push(c);
+            } else if (p.done !== undefined && p.total !== undefined) hooks?.onProgress?.(i, p.done, p.total);
+          },
+        },
+      );
+      try {
+        await Promise.race([pool, aborted]);
+      } finally {
+        if (aborter) signal?.removeEventListener("abort", aborter);
+      }
+      await Promise.all(commits);
+      if (commitError !== undefined) throw commitError;
+      return results;
+    },
+  };
+}
+
+/** Bars with ETA on a terminal (or with `force`); otherwise only log lines. */
+export function nodeProgress(
+  opts: { force?: boolean; quiet?: boolean; stream?: NodeJS.WriteStream } = {},
+): ProgressReporter & {
+  stop(): void;
+} {
+  const stream = opts.stream ?? process.stderr;
+  if (opts.quiet) return { start() {}, update() {}, finish() {}, log() {}, stop() {} };
+  if (!(opts.force || stream.isTTY)) {
+    return {
+      start() {},
+      update() {},
+      finish() {},
+      log(m) {
+        stream.write(m.endsWith("\n") ? m : `${m}\n`);
+      },
+      stop() {},
+    };
+  }
+  const multi = new cliProgress.MultiBar(
+    {
+      stream,
+      format: " {label} |{bar}| {percentage}% | {value}/{total} | ETA {eta_formatted}",
+      hideCursor: true,
+      clearOnComplete: false,
+      etaBuffer: 50,
+      fps: 5,
+      noTTYOutput: opts.force === true && !stream.isTTY,
+      gracefulExit: false,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const bars = new Map<string, { bar: cliProgress.SingleBar; total: number }>();
+  return {
+    start(key, total, label) {
+      const b = bars.get(key);
+      if (b) {
+        if (b.total !== total) {
+          b.bar.setTotal(total);
+          b.total = total;
+        }
+        return;
+      }
+      bars.set(key, { bar: multi.create(total, 0, { label: label.slice(0, 36).padEnd(36) }), total });
+    },
+    update(key, done) {
+      bars.get(key)?.bar.update(done);
+    },
+    finish(key) {
+      // Finished bars leave the screen, so many short tasks do not scroll the terminal away.
+      const b = bars.get(key);
+      if (b) {
+        multi.remove(b.bar);
+        bars.delete(key);
+      }
+    },
+    log(m) {
+      multi.log(m.endsWith("\n") ? m : `${m}\n`);
+    },
+    stop() {
+      multi.stop();
+    },
+  };
+}
+
+export interface NodeHostOptions {
+  out: string;
+  /** Folder that relative paths in the config are resolved against. */
+  baseDir: string;
+  workers?: number;
+  progress?: { force?: boolean; quiet?: boolean };
+}
+
+/** A PipelineHost for one run, with Ctrl-C (SIGINT/SIGTERM) wired to its abort signal. */
+export function createNodeHost(o: NodeHostOptions): PipelineHost & { close(): void; controller: AbortController } {
+  const controller = new AbortController();
+  const progress = nodeProgress(o.progress);
+  const size = Math.max(1, o.workers ?? Math.min(availableParallelism(), 8));
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      progress.stop();
+      process.stderr.write(`classfit: ${sig} again; exiting now (finished steps are kept in ${o.out})\n`);
+      process.exit(130);
+    }
+    progress.log(`classfit: ${sig}: stopping after the current unit of work; rerun the same command to resume`);
+    controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    storage: directoryStorage(resolve(o.out)),
+    resources: fileResources(o.baseDir),
+    pool: nodeWorkerPool(size, controller.signal),
+    progress,
+    clock: { now: () => performance.now(), isoNow: () => new Date().toISOString() },
+    signal: controller.signal,
+    hostName: `classfit ${VERSION} (Node ${process.versions.node})`,
+    controller,
+    close() {
+      progress.stop();
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
+}

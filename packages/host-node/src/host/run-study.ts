@@ -1,0 +1,86 @@
+// What `classfit study` and `classfit demo` share: run (or resume) a study on the Node host,
+// print the summary (text, or JSON with --json), and map the outcome to an exit code.
+import { dirname, resolve } from "node:path";
+import type { StudyConfig } from "@classfit/pipeline";
+import { createCore } from "@classfit/wasm-core/node";
+import { CommanderError } from "commander";
+import { VERSION } from "../version.js";
+import { createNodeHost } from "./node-host.js";
+
+/** Exit codes: 0 done, 1 failed while running, 2 bad config or input, 130 interrupted (resumable). */
+export const EXIT = { ok: 0, failed: 1, badInput: 2, interrupted: 130 } as const;
+
+export interface StudyCommandOptions {
+  out: string;
+  workers?: number;
+  json?: boolean;
+  progress?: boolean;
+  quiet?: boolean;
+  /** Folder relative config paths are resolved against. */
+  baseDir: string;
+  command: string;
+  notes?: string[];
+  title?: string;
+}
+
+/** Ends the command with `code`, after printing `message` to stderr (commander passes the code on). */
+export function exitWith(code: number, message?: string): never {
+  if (message) process.stderr.write(`classfit: ${message}\n`);
+  throw new CommanderError(code, `classfit.exit.${code}`, message ?? "");
+}
+
+export async function runStudyCommand(config: StudyConfig, o: StudyCommandOptions): Promise<void> {
+  const pipeline = await import("@classfit/pipeline");
+  const host = createNodeHost({
+    out: o.out,
+    baseDir: o.baseDir,
+    ...(o.workers !== undefined ? { workers: o.workers } : {}),
+    progress: { force: o.progress === true, quiet: o.quiet === true || o.json === true },
+  });
+  const log = (s: string) => {
+    if (!o.json) process.stdout.write(`${s}\n`);
+  };
+  log(
+    `classfit ${o.command.split(" ")[1] ?? "study"}: '${config.name}', profile ${config.profile}, ${config.networks.length} network(s) → ${resolve(o.out)}`,
+  );
+  const core = await createCore();
+  let result: Awaited<ReturnType<typeof pipeline.runStudy>>;
+  try {
+    result = await pipeline.runStudy(host, core, config, {
+      versions: { classfit: VERSION, node: process.versions.node },
+      command: o.command,
+      ...(o.notes ? { notes: o.notes } : {}),
+      ...(o.title ? { title: o.title } : {}),
+    });
+  } catch (e) {
+    host.close();
+    if (e instanceof pipeline.StudyInterrupted) {
+      if (o.json) process.stdout.write(`${JSON.stringify({ status: "interrupted", runDir: resolve(o.out) })}\n`);
+      exitWith(EXIT.interrupted, `interrupted; finished steps are kept in ${o.out} — rerun the same command to resume`);
+    }
+    const name = (e as Error).name;
+    const bad =
+      name === "InputError" ||
+      name === "StudyConfigError" ||
+      name === "NpyError" ||
+      name === "ScoreImportError" ||
+      name === "StudyInputError";
+    exitWith(bad ? EXIT.badInput : EXIT.failed, e instanceof Error ? e.message : String(e));
+  }
+  host.close();
+  const summary = pipeline.summarizeStudy(result.manifest, result.analysis);
+  if (o.json) {
+    process.stdout.write(
+      `${JSON.stringify({ ...summary, runDir: resolve(o.out), report: resolve(o.out, "report/report.html") }, null, 2)}\n`,
+    );
+    return;
+  }
+  for (const line of pipeline.formatSummary(summary)) log(line);
+  log(
+    `done in ${summary.seconds.toFixed(1)} s (${summary.stepsComputed} step(s) computed, ${summary.stepsReused} reused); report: ${resolve(o.out, "report/report.html")}`,
+  );
+}
+
+export function configBaseDir(configPath: string): string {
+  return dirname(resolve(configPath));
+}

@@ -1,0 +1,39 @@
+// worker_threads entry for the study's compute tasks (DP-GMM fits, densities, KL): instantiates
+// wasm-core once and runs @classfit/pipeline's executeTask — the same function the in-thread
+// pool runs, so a task's bytes never depend on where it ran. Protocol: see ../workers/pool.ts;
+// a finished task's output goes out as a progress message { result } (so the study can commit
+// it at once), then "done" with null.
+import { parentPort } from "node:worker_threads";
+import { executeTask, type TaskInput, type TaskKind, type TaskOutput } from "@classfit/pipeline/tasks";
+import { createCore } from "@classfit/wasm-core/node";
+
+if (!parentPort) throw new Error("task-worker must run as a worker thread");
+const port = parentPort;
+const corePromise = createCore();
+
+function transfers(out: TaskOutput<TaskKind>): ArrayBuffer[] {
+  const o = out as Partial<{ modelBytes: Uint8Array; logDensity: Float64Array }>;
+  const b: ArrayBuffer[] = [];
+  if (o.modelBytes) b.push(o.modelBytes.buffer as ArrayBuffer);
+  if (o.logDensity) b.push(o.logDensity.buffer as ArrayBuffer);
+  return b;
+}
+
+port.on("message", async (msg: { type: "task"; id: number; input: { kind: TaskKind; input: TaskInput<TaskKind> } }) => {
+  const { id, input } = msg;
+  try {
+    const core = await corePromise;
+    let last = 0;
+    const out = executeTask(core, input.kind, input.input, (done, total) => {
+      const now = performance.now();
+      if (now - last > 200 || done === total) {
+        last = now;
+        port.postMessage({ type: "progress", id, data: { done, total } });
+      }
+    });
+    port.postMessage({ type: "progress", id, data: { result: out } }, transfers(out));
+    port.postMessage({ type: "done", id, result: null });
+  } catch (e) {
+    port.postMessage({ type: "error", id, message: e instanceof Error ? e.message : String(e) });
+  }
+});
