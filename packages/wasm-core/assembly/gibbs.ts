@@ -63,6 +63,9 @@ export class Chain {
   batchTot: usize = 0; // 16·BATCH bytes
 }
 
+/** Sweeps between rebuilds of every cluster factor from its members. */
+const REFACTOR_EVERY: i32 = 25;
+
 /** Points scored together against each cluster (see mahalBatch). */
 const BATCH: i32 = 8;
 
@@ -300,9 +303,19 @@ export function chainSweep(ch: Chain): void {
   // merging the initial (exchangeable, hence similar) random clusters first would throw
   // that structure away.
   for (let m = 0; m < ch.splitMerge; m++) splitMergeStep(ch);
+  // Rank-one moves accumulate rounding in the factors; rebuilding every cluster from its
+  // points now and then bounds that drift for long runs (about a tenth of a scan's cost).
+  if ((ch.sweeps + 1) % REFACTOR_EVERY == 0) refactorAll(ch);
   sampleAlpha(ch);
   ch.sweeps++;
   ch.logJoint = computeLogJoint(ch);
+}
+
+function refactorAll(ch: Chain): void {
+  const cl = ch.cl;
+  const before = cl.rebuilds;
+  for (let idx = 0; idx < cl.nActive; idx++) rebuildFromMembers(ch, i32At(cl.active, idx));
+  cl.rebuilds = before; // scheduled, not repairs
 }
 
 function ensureBatchCapacity(ch: Chain): void {
