@@ -268,6 +268,26 @@ describe("collapsed Gibbs sampler", () => {
     },
   );
 
+  it("does not depend on heap state: a fresh core and a used one give the same bytes; onSweep sees every sweep", async () => {
+    const m = mixture(5, 70, 5, 3, 4);
+    const cfg = dpgmmConfig({ sweeps: 30, burnIn: 20, thin: 5, chains: 2, seed: 4 });
+    const fresh = await createCore();
+    const seen: string[] = [];
+    const a = encodeClassModel(fitClassModel(fresh, m.data, 70, 5, cfg, (c, s) => seen.push(`${c}:${s}`)));
+    expect(seen.length).toBe(60);
+    expect(seen[0]).toBe("0:1");
+    expect(seen.at(-1)).toBe("1:30");
+    // Leave the other core's heap fragmented and dirty before fitting.
+    const junk = [1000, 37, 4096, 5].map((b) => core.alloc(b * 8));
+    for (const p of junk) core.viewF64(p, 5).fill(Number.NaN);
+    core.free(junk[0] as number);
+    core.free(junk[2] as number);
+    const b = encodeClassModel(fitClassModel(core, m.data, 70, 5, cfg));
+    expect(b).toEqual(a);
+    core.free(junk[1] as number);
+    core.free(junk[3] as number);
+  });
+
   it("split-R̂ separates mixed from unmixed chains", () => {
     const rng = core.rng(1);
     const a = rng.normal(200);
