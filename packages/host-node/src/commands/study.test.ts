@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { encodeNpy } from "@classfit/models/npy";
+import { encodeNpy, parseNpy } from "@classfit/models/npy";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../cli.js";
 
@@ -57,7 +57,14 @@ function writeConfig(name: string, extra: Record<string, unknown> = {}): string 
     JSON.stringify({
       name: "cli study",
       dataset: { path: "default", perClass: 40 },
-      networks: [{ name: "exported", label: "Exported net", activations: { s1: "stage1.npy", s2: "stage2.npy" } }],
+      networks: [
+        {
+          name: "exported",
+          label: "Exported net",
+          activations: { s1: "stage1.npy", s2: "stage2.npy" },
+          memorizationScores: "mem.cfa",
+        },
+      ],
       ...extra,
     }),
   );
@@ -70,6 +77,28 @@ beforeAll(async () => {
   const ds = await loadDataset({ path: "default", split: "train" });
   writeActivations(ds.labels, 1, 4);
   writeActivations(ds.labels, 2, 6);
+  // A classfit memorization artifact from a fake trainer: example i is classified correctly by a
+  // model unless (i + seed) % 3 = 0, or when it was trained on it.
+  const { createCore } = await import("@classfit/wasm-core/node");
+  const { memorizationProtocol, runUnits, finalizeMemorization } = await import("@classfit/pipeline");
+  const core = await createCore();
+  const protocol = memorizationProtocol({
+    core,
+    labels: ds.labels,
+    numClasses: 10,
+    datasetId: "default",
+    settings: { models: 6, seed: 1 },
+    trainer: {
+      async trainAndPredict(train, evalIdx, seed) {
+        const inTrain = new Set(train);
+        return Int32Array.from(evalIdx, (i) =>
+          inTrain.has(i) || (i + seed) % 3 !== 0 ? (ds.labels[i] as number) : -1,
+        );
+      },
+    },
+  });
+  const units = await runUnits(protocol, [0, 1, 2, 3, 4, 5]);
+  writeFileSync(join(dir, "mem.cfa"), finalizeMemorization(protocol.config, units));
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -81,11 +110,20 @@ describe("classfit study", () => {
     expect(r.status, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout);
     expect(s.status).toBe("complete");
-    expect(s.stepsComputed).toBe(2 * (1 + 10 + 3));
+    expect(s.stepsComputed).toBe(2 * (1 + 10 + 3) + 1);
     expect(s.networks[0].name).toBe("exported");
     expect(s.networks[0].highClasses.length + s.networks[0].lowClasses.length).toBe(10);
     expect(existsSync(join(out, "report", "report.html"))).toBe(true);
     const html = readFileSync(join(out, "report", "report.html"));
+    // Class means of the imported memorization scores, as the artifact defines them.
+    const rows = JSON.parse(readFileSync(join(out, "report", "tables", "class-stage.json"), "utf8"));
+    const mem = parseNpy(new Uint8Array(readFileSync(join(out, "exported", "memorization", "memorization.npy"))));
+    const labels = JSON.parse(readFileSync(join(out, "report", "study-input.json"), "utf8")).exampleTables[0].label;
+    for (const r of rows) {
+      const own = [...(mem.data as Float64Array)].filter((v, i) => labels[i] === r.classIndex && Number.isFinite(v));
+      expect(r.meanMemorization).toBeCloseTo(own.reduce((a, b) => a + b, 0) / own.length, 12);
+    }
+    expect(html.toString()).toContain("6 networks, each trained on a random 70% of the 10000 training examples");
     const again = await classfit(
       "study",
       "--config",

@@ -872,7 +872,14 @@ class Runner {
       { file: this.describe(path) },
       { scores: fnv1a64(bytes), dataset: this.datasetHash },
       async () => {
-        const imported = importMemorizationScores(bytes, path);
+        // classfit's own memorization artifact (CFA container, from `classfit memorization` or a
+        // merged cluster run) or a published score file (.npz with tr_mem, .npy, CSV).
+        const isArtifact = bytes[0] === 0x43 && bytes[1] === 0x46 && bytes[2] === 0x41 && bytes[3] === 0x31;
+        let imported: { scores: Float64Array; labels: Int32Array | null; format: string; config: Json };
+        if (isArtifact) {
+          const a = decodeMemorization(bytes, path);
+          imported = { scores: a.score, labels: null, format: "classfit-memorization", config: a.config };
+        } else imported = { ...importMemorizationScores(bytes, path), config: null };
         const all = imported.scores;
         const sub = this.subset;
         const n = this.ds.n;
@@ -894,10 +901,18 @@ class Runner {
               );
           }
         }
-        return { files: { "memorization.npy": encodeNpy(scores, [n]) }, info: { format: imported.format } };
+        return {
+          files: { "memorization.npy": encodeNpy(scores, [n]) },
+          info: { format: imported.format, config: imported.config },
+        };
       },
     );
-    notes.push(net.memorizationNote ?? `memorization scores imported from ${this.describe(path)}`);
+    const mc = (r.info as { config?: Record<string, Json> | null }).config;
+    const scale =
+      mc && typeof mc.models === "number"
+        ? ` (${mc.models} networks, each trained on a random ${Math.round(100 * Number(mc.fraction))}% of the ${mc.numExamples} training examples, seed ${mc.seed})`
+        : "";
+    notes.push(net.memorizationNote ?? `memorization scores imported from ${this.describe(path)}${scale}`);
     return npyToFloat64(parseNpy(r.files.get("memorization.npy") as Uint8Array));
   }
 
