@@ -284,19 +284,30 @@ export function lowerMatVec(w: usize, r: usize, out: usize, d: i32, ld: i32): vo
   }
 }
 
-/** out = Wᵀ z (W lower d×d, stride ld): row-wise axpy, SIMD over each row prefix. `out` has
- * length ≥ ld (entries past d are written zero) and must not alias z. */
+/** out = Wᵀ z (W lower d×d, stride ld): four rows at a time, each block one SIMD pass
+ * out[0..j+4) += Σ_r z_{j+r} W_{j+r}[0..j+4), so `out` is loaded and stored once per block
+ * rather than once per row. `out` has length ≥ ld (entries past d are written zero) and
+ * must not alias z; z has length ≥ ld with z[d..ld) finite (rows past d of W are zero). */
 export function lowerTMatVec(w: usize, z: usize, out: usize, d: i32, ld: i32): void {
   for (let i = 0; i < ld; i++) store<f64>(out + (<usize>i << 3), 0.0);
-  for (let j = 0; j < d; j++) {
-    const row = w + ((<usize>(j * ld)) << 3);
-    const zj = load<f64>(z + (<usize>j << 3));
-    const vz = f64x2.splat(zj);
-    const len = (j + 2) & ~1; // the even prefix covering columns 0..j; column j+1 is zero
-    let i = 0;
-    for (; i < len; i += 2) {
-      const o = <usize>i << 3;
-      v128.store(out + o, f64x2.add(v128.load(out + o), f64x2.mul(vz, v128.load(row + o))));
+  const stride = <usize>ld << 3;
+  for (let j = 0; j < d; j += 4) {
+    const r0 = w + <usize>j * stride;
+    const r1 = r0 + stride;
+    const r2 = r1 + stride;
+    const r3 = r2 + stride;
+    const zj = z + (<usize>j << 3);
+    const z0 = f64x2.splat(load<f64>(zj));
+    const z1 = f64x2.splat(j + 1 < d ? load<f64>(zj, 8) : 0.0);
+    const z2 = f64x2.splat(j + 2 < d ? load<f64>(zj, 16) : 0.0);
+    const z3 = f64x2.splat(j + 3 < d ? load<f64>(zj, 24) : 0.0);
+    const len = <usize>(j + 4) << 3;
+    for (let o: usize = 0; o < len; o += 16) {
+      const acc = f64x2.add(
+        f64x2.add(f64x2.mul(z0, v128.load(r0 + o)), f64x2.mul(z1, v128.load(r1 + o))),
+        f64x2.add(f64x2.mul(z2, v128.load(r2 + o)), f64x2.mul(z3, v128.load(r3 + o))),
+      );
+      v128.store(out + o, f64x2.add(v128.load(out + o), acc));
     }
   }
 }

@@ -389,13 +389,20 @@ export function rebuild(c: Clusters, s: i32, X: usize, ldx: i32, idx: usize, m: 
   for (let j = 0; j < d; j++) setF64(xbar, j, m > 0 ? f64At(xbar, j) / <f64>m : 0.0);
   const sm = c.sm;
   memory.fill(sm, 0, (<usize>ld * <usize>ld) << 3);
+  // Scatter Σ (x − x̄)(x − x̄)ᵀ, lower triangle, one SIMD axpy per row prefix (the even
+  // prefix covering columns ≤ i; the column past i lands in the zeroed upper part and is
+  // cleared by cholFactor).
+  for (let j = d; j < ld; j++) setF64(c.r, j, 0.0);
   for (let t = 0; t < m; t++) {
     const x = X + ((<usize>i32At(idx, t) * <usize>ldx) << 3);
     for (let j = 0; j < d; j++) setF64(c.r, j, f64At(x, j) - f64At(xbar, j));
     for (let i = 0; i < d; i++) {
-      const ri = f64At(c.r, i);
+      const vri = f64x2.splat(f64At(c.r, i));
       const row = sm + ((<usize>(i * ld)) << 3);
-      for (let j = 0; j <= i; j++) setF64(row, j, f64At(row, j) + ri * f64At(c.r, j));
+      const len = <usize>((i + 2) & ~1) << 3;
+      for (let o: usize = 0; o < len; o += 16) {
+        v128.store(row + o, f64x2.add(v128.load(row + o), f64x2.mul(vri, v128.load(c.r + o))));
+      }
     }
   }
   const kappa = c.kappa0 + <f64>m;
