@@ -29,6 +29,11 @@ function shippedModelsDir(): string {
   return resolve(new URL("../../../models/assets/models", import.meta.url).pathname);
 }
 
+/** The demo's shipped memorization runs (`classfit memorization` artifacts; see assets/demo/README.md). */
+export function shippedMemorizationDir(): string {
+  return resolve(new URL("../../assets/demo", import.meta.url).pathname);
+}
+
 export function register(program: Command): void {
   program
     .command("demo")
@@ -70,7 +75,7 @@ Examples:
             "  in each model's manifest.json (see packages/models/assets); or pass --resnet/--convnet MODELDIR.",
         );
       }
-      const memo = dirs.map((d) => join(d, "memorization.npz"));
+      const memo = NETWORKS.map((n) => join(shippedMemorizationDir(), `memorization-${n.name}.cfa`));
       const certify = o.certify ?? 10;
       const config = resolveStudyConfig(
         {
@@ -96,8 +101,8 @@ Examples:
           ? `Certification: CERTIFY with n = ${s.certify.n} (paper 100 000), n0 = ${s.certify.n0}, α = ${s.certify.alpha}, σ = ${s.certify.sigma}, on the first ${certify} training images of each class.`
           : "Certification skipped (--certify 0).",
         memo.some((m) => existsSync(m))
-          ? "Memorization scores are the shipped runs next to each model (memorization.npz; their scale is stated in the network notes)."
-          : "No shipped memorization runs were found next to the models, so memorization is not part of this demo (run `classfit study` with steps.memorization.models ≥ 2 to compute it).",
+          ? "Memorization scores come from shipped runs of `classfit memorization` (packages/host-node/assets/demo, whose README has the exact command), not recomputed here; their scale is in the notes below."
+          : "No shipped memorization runs were found in packages/host-node/assets/demo, so memorization is not part of this demo (run `classfit study` with steps.memorization.models ≥ 2 to compute it).",
         "The shipped models were trained by `classfit train` (not recomputed here); the exact command is in each model's manifest.json.",
       ];
       await runStudyCommand(config, {

@@ -164,7 +164,7 @@ describe("classfit study", () => {
     const out = join(dir, "interrupted");
     const child = spawn(
       process.execPath,
-      [cli, "study", "--config", cfg, "--out", out, "--profile", "quick", "--workers", "1"],
+      [cli, "study", "--config", cfg, "--out", out, "--profile", "quick", "--workers", "2"],
       {
         stdio: ["ignore", "pipe", "pipe"],
       },

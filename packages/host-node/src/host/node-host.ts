@@ -241,6 +241,12 @@ export function createNodeHost(o: NodeHostOptions): PipelineHost & { close(): vo
     }
     progress.log(`classfit: ${sig}: stopping after the current unit of work; rerun the same command to resume`);
     controller.abort();
+    // Worker threads still busy with their task would keep the process alive until they finish;
+    // once the study has recorded the interruption (a moment), leave.
+    setTimeout(() => {
+      progress.stop();
+      process.exit(130);
+    }, 3000).unref();
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
