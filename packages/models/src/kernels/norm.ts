@@ -2,8 +2,9 @@
 //
 // tfjs differentiates FusedBatchNorm (batch norm in training: tfjs-layers' BatchNormalization),
 // Mean and Sum with generic ops: Tile of the per-channel vectors to the activation's shape, and a
-// ones tensor of the input's shape built in JavaScript. On a 64×28×28×16 batch that was ~30 ms per
-// batch-norm layer in Tile alone and ~10 ms per Mean gradient. Gradient functions are global in
+// ones tensor of the input's shape built in JavaScript. Profiling one training step of the
+// benchmark ResNet (batch 64, 28×28): Tile took 295 ms of 2.3 s of kernel time (9 calls), and
+// building ones tensors ~3.5% of the process's CPU time. Gradient functions are global in
 // tfjs, so the overrides here take the fast path only on the wasm backend with classfit's kernels
 // attached, for the shapes they handle (per-channel statistics; contiguous reduction axes), and
 // otherwise call tfjs's own gradient: other backends keep tfjs's exact behaviour.
