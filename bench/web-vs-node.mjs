@@ -6,10 +6,10 @@
 // overhead on identical work. Rounds interleave Node and web (shared, drifting CPU load) and
 // the medians are compared; every round also checks that the artifacts are identical.
 //
-//   npm run build && node bench/web-vs-node.mjs            # ROUNDS=2 PER_CLASS=100 by default
+//   npm run build && node bench/web-vs-node.mjs     # CLASSFIT_ROUNDS=2 CLASSFIT_PER_CLASS=100 by default
 //
 // Target (issue 7): web / Node wall time ≤ 1.5×.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:http";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,10 +19,17 @@ import { createCore } from "@classfit/wasm-core/node";
 import { unzipSync } from "fflate";
 import { chromium } from "playwright-core";
 
-const ROUNDS = Number(process.env.ROUNDS ?? 2);
-const PER_CLASS = Number(process.env.PER_CLASS ?? 100);
+const ROUNDS = Number(process.env.CLASSFIT_ROUNDS ?? 2);
+const PER_CLASS = Number(process.env.CLASSFIT_PER_CLASS ?? 100);
 const DIST = fileURLToPath(new URL("../packages/host-web/dist/", import.meta.url));
-if (!existsSync(join(DIST, "index.html"))) throw new Error(`build host-web first (npm run build): no ${DIST}index.html`);
+if (!existsSync(join(DIST, "index.html")))
+  throw new Error(`build host-web first (npm run build): no ${DIST}index.html`);
+
+// The app carries the wasm-core binary it was built with; Node loads the current build.
+const builtCore = readdirSync(join(DIST, "assets")).find((f) => /^classfit-core-.*\.wasm$/.test(f));
+const currentCore = fileURLToPath(new URL("../packages/wasm-core/build/classfit-core.wasm", import.meta.url));
+if (!builtCore || !readFileSync(join(DIST, "assets", builtCore)).equals(readFileSync(currentCore)))
+  throw new Error(`host-web's dist/ holds another classfit-core.wasm than ${currentCore}: rebuild (npm run build)`);
 
 const CONFIG = {
   name: "web-vs-node bench",
@@ -85,7 +92,13 @@ async function nodeRound() {
 const browser = await chromium.launch({
   executablePath: process.env.CLASSFIT_CHROMIUM ?? "/usr/bin/chromium",
   headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-dev-shm-usage"],
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-dev-shm-usage",
+  ],
 });
 
 async function webRound(workers) {

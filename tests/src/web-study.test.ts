@@ -6,7 +6,7 @@
 // hover tooltips and the linked selection across figures, and screenshotted; bad input (wrong
 // file type, a model without the named stage layers, a dataset too large for the tab) must
 // give a clear message in the page while the tab stays responsive.
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -125,6 +125,16 @@ async function nodeRun(): Promise<Map<string, Uint8Array>> {
   return storage.files;
 }
 
+/** The app bundles wasm-core's binary at build time: refuse a dist built from another one. */
+function checkDistFresh(): void {
+  const built = readdirSync(join(DIST, "assets")).find((f) => /^classfit-core-.*\.wasm$/.test(f));
+  const current = fileURLToPath(new URL("../../packages/wasm-core/build/classfit-core.wasm", import.meta.url));
+  if (!built || !readFileSync(join(DIST, "assets", built)).equals(readFileSync(current)))
+    throw new Error(
+      `host-web's dist/ was built from another classfit-core.wasm than ${current}; rebuild it (npm run build)`,
+    );
+}
+
 async function openApp(browser: Browser, url: string, problems: string[]): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
@@ -168,6 +178,7 @@ describe.skipIf(!availability.available || !distBuilt)("host-web: the quick stud
   let reportHtml: Uint8Array;
 
   beforeAll(async () => {
+    checkDistFresh();
     [node, site, browser] = await Promise.all([nodeRun(), serveDir(DIST), launchChromium()]);
     page = await openApp(browser, site.url, problems);
     const r = await runInPage(page, WEB_STUDY_CONFIG);
@@ -275,6 +286,31 @@ describe.skipIf(!availability.available || !distBuilt)("host-web: the quick stud
   it("made no third-party requests and raised no errors (CSP included)", () => {
     expect(problems).toEqual([]);
     expect(site.requests.every((p) => !p.startsWith("http"))).toBe(true);
+  });
+
+  it("cancels a running study and resumes it from the browser's storage", async () => {
+    // Long fits (many sweeps), so Cancel lands while per-class tasks are on the workers.
+    const config = {
+      ...WEB_STUDY_CONFIG,
+      seed: 8,
+      steps: { ...WEB_STUDY_CONFIG.steps, fit: { sweeps: 3000, burnIn: 2000 } },
+    };
+    await page.fill("#config", JSON.stringify(config));
+    await page.click("#run");
+    await page.waitForFunction(() => document.querySelector('#progress .bar[data-key^="fit:"]') !== null, null, {
+      timeout: 120_000,
+    });
+    await page.click("#cancel");
+    await page.waitForFunction(() => document.getElementById("status")?.dataset.state !== "running", null, {
+      timeout: 60_000,
+    });
+    expect(await page.getAttribute("#status", "data-state")).toBe("interrupted");
+    expect(await page.textContent("#status")).toMatch(/resume/);
+    const r = await runInPage(page, config);
+    expect(r.state, r.message).toBe("done");
+    const m = /(\d+) step\(s\) computed, (\d+) reused/.exec((await page.textContent("#status")) ?? "");
+    expect(Number(m?.[2])).toBeGreaterThan(0);
+    expect(Number(m?.[1])).toBeGreaterThan(0);
   });
 
   it("rejects a file of the wrong type with a message naming it", async () => {

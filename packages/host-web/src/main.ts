@@ -423,7 +423,15 @@ function onEvent(ev: StudyEvent): void {
       if (!b) {
         const bar = h("progress", { max: ev.total, value: 0 }) as HTMLProgressElement;
         const text = h("span", { class: "small" });
-        const row = h("div", { class: "bar" }, h("span", { class: "label", text: ev.label }), bar, text);
+        // Pool tasks are keyed "<kind>:<label>" (fit, density, kl): show the kind with the label.
+        const kind = /^(fit|density|kl):/.exec(ev.key)?.[1];
+        const row = h(
+          "div",
+          { class: "bar", "data-key": ev.key },
+          h("span", { class: "label", text: kind ? `${kind} · ${ev.label}` : ev.label }),
+          bar,
+          text,
+        );
         b = { row, bar, text, total: ev.total };
         barEls.set(ev.key, b);
         bars.append(row);
