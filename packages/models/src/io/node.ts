@@ -3,7 +3,7 @@
 // activation directories. Every directory is written beside its target and renamed into place,
 // so an interrupted run never leaves a half-written one under the target's name.
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LayersModel } from "@tensorflow/tfjs-layers";
@@ -195,6 +195,7 @@ export async function writeDirAtomically(
   }
   const tmp = await mkdtemp(join(parent, `.${base}.partial-`));
   try {
+    await chmod(tmp, 0o755); // mkdtemp makes it private; the result is an ordinary directory
     await fill(tmp);
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
@@ -385,6 +386,7 @@ export class NpyDirSink implements ActivationSink {
         `${this.#target}: exists and is not an activations directory classfit wrote; refusing to replace it`,
       );
     this.#tmp = await mkdtemp(join(parent, `.${base}.partial-`));
+    await chmod(this.#tmp, 0o755);
     const used = new Set<string>();
     this.#files = info.stages.map((name, i) => {
       let file = `${safeFileName(name)}.npy`;
