@@ -220,7 +220,8 @@ function toBase64(b: Uint8Array): string {
 }
 
 async function sha256Hex(b: Uint8Array): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", b));
+  // A copy: digest() wants an ArrayBuffer-backed view, and op outputs may view wasm memory.
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array(b)));
   return Array.from(d, (x) => x.toString(16).padStart(2, "0")).join("");
 }
 
