@@ -5,6 +5,34 @@ import { readFileSync, renameSync, writeFileSync } from "node:fs";
 
 const dir = new URL("../build/", import.meta.url);
 const bytes = readFileSync(new URL("classfit-kernels.wasm", dir));
+// The module shares tfjs-backend-wasm's heap (it imports that memory), so it must not carry data
+// segments: instantiating would write them over whatever tfjs keeps at those addresses. Walk the
+// binary's sections (id, LEB128 size) and refuse a non-empty data section (id 11).
+function leb(buf, at) {
+  let value = 0;
+  let shift = 0;
+  for (;;) {
+    const b = buf[at++];
+    value += (b & 0x7f) * 2 ** shift;
+    shift += 7;
+    if (b < 0x80) return [value, at];
+  }
+}
+for (let at = 8; at < bytes.length; ) {
+  const id = bytes[at];
+  const [size, body] = leb(bytes, at + 1);
+  if (id === 11 && leb(bytes, body)[0] > 0) {
+    throw new Error(
+      "classfit-kernels.wasm has data segments; they would overwrite tfjs's heap (see assembly/index.ts)",
+    );
+  }
+  at = body + size;
+}
+const imports = WebAssembly.Module.imports(new WebAssembly.Module(bytes));
+if (imports.length !== 1 || imports[0].kind !== "memory") {
+  throw new Error(`classfit-kernels.wasm must import exactly one memory, got ${JSON.stringify(imports)}`);
+}
+
 const write = (name, text) => {
   const tmp = new URL(`${name}.tmp`, dir);
   writeFileSync(tmp, text);
