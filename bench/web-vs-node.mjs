@@ -137,6 +137,18 @@ function differing(a, b) {
   return out;
 }
 
+/** Seconds per step kind, from the run manifest (where the time goes on each host). */
+function stepSeconds(files) {
+  const m = JSON.parse(new TextDecoder().decode(files.get("manifest.json")));
+  const by = {};
+  for (const s of m.steps) by[s.step] = (by[s.step] ?? 0) + s.seconds;
+  return by;
+}
+const fmtSteps = (by) =>
+  Object.entries(by)
+    .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+    .join(", ");
+
 const median = (xs) => {
   const s = [...xs].sort((p, q) => p - q);
   const m = s.length >> 1;
@@ -154,6 +166,8 @@ for (let r = 0; r < ROUNDS; r++) {
   console.log(
     `round ${r + 1}: node ${n.seconds.toFixed(1)} s, web (1 task worker) ${w.seconds.toFixed(1)} s, web (2 task workers) ${w2.seconds.toFixed(1)} s; ${n.files.size} artifacts, ${d.length === 0 ? "identical" : `DIFFERENT: ${d.join(", ")}`}`,
   );
+  console.log(`  step seconds — node: ${fmtSteps(stepSeconds(n.files))}`);
+  console.log(`  step seconds — web:  ${fmtSteps(stepSeconds(w.files))}`);
   if (d.length > 0) process.exitCode = 1;
   node.push(n.seconds);
   web.push(w.seconds);

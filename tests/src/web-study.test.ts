@@ -52,10 +52,18 @@ const TYPES: Record<string, string> = {
 };
 
 /** A plain static file server over dist/ — what any static host does (no special headers). */
-async function serveDir(root: string): Promise<{ url: string; close(): Promise<void>; requests: string[] }> {
+async function serveDir(
+  root: string,
+  prefix = "",
+): Promise<{ url: string; close(): Promise<void>; requests: string[] }> {
   const requests: string[] = [];
   const server: Server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname).replace(/^\/+/, "") || "index.html";
+    const full = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname).replace(/^\/+/, "");
+    if (!full.startsWith(prefix)) {
+      res.writeHead(404).end(`not found: ${full}`);
+      return;
+    }
+    const path = full.slice(prefix.length) || "index.html";
     requests.push(path);
     const file = join(root, path);
     if (path.includes("..") || !existsSync(file) || statSync(file).isDirectory()) {
@@ -68,7 +76,7 @@ async function serveDir(root: string): Promise<{ url: string; close(): Promise<v
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/`,
+    url: `http://127.0.0.1:${port}/${prefix}`,
     requests,
     close: () => new Promise<void>((r, j) => server.close((e) => (e ? j(e) : r()))),
   };
@@ -311,6 +319,37 @@ describe.skipIf(!availability.available || !distBuilt)("host-web: the quick stud
     const m = /(\d+) step\(s\) computed, (\d+) reused/.exec((await page.textContent("#status")) ?? "");
     expect(Number(m?.[2])).toBeGreaterThan(0);
     expect(Number(m?.[1])).toBeGreaterThan(0);
+  });
+
+  it("ships a strict CSP, no inline script, and relative asset paths (any folder of any static host)", async () => {
+    const html = readFileSync(join(DIST, "index.html"), "utf8");
+    const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? "";
+    expect(csp).toMatch(/default-src 'self'/);
+    expect(csp).toMatch(/script-src 'self' 'wasm-unsafe-eval'(;|$)/);
+    expect(csp).not.toMatch(/'unsafe-inline'|'unsafe-eval'|https?:/);
+    for (const m of html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)) {
+      expect(m[2]?.trim()).toBe("");
+      expect(m[1]).toMatch(/src="\.\//);
+    }
+    expect(html).not.toMatch(/(src|href)="\/(?!\/)/);
+    // Served from a nested folder, the app still loads its script and styles.
+    const nested = await serveDir(DIST, "some/folder/");
+    const p = await browser.newPage();
+    const errors: string[] = [];
+    p.on("pageerror", (e) => errors.push(e.message));
+    p.on("console", (m) => {
+      if (m.type() === "error") errors.push(m.text());
+    });
+    try {
+      await p.goto(nested.url);
+      await p.waitForSelector("#networks .net");
+      expect(await p.evaluate(() => getComputedStyle(document.body).margin)).toBe("0px");
+      expect(nested.requests.some((r) => r.startsWith("assets/index-"))).toBe(true);
+      expect(errors).toEqual([]);
+    } finally {
+      await p.close();
+      await nested.close();
+    }
   });
 
   it("rejects a file of the wrong type with a message naming it", async () => {
