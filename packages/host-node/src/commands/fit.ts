@@ -154,6 +154,13 @@ export async function runFit(o: FitOptions, log: (s: string) => void = console.l
     process.off("SIGTERM", onSignal);
   }
   progress.stop();
+  // The data warnings were printed before sampling; of the model's own warnings only the
+  // convergence ones (split-R̂) are news after it (the rest restate n = 1, d > n, the floor).
+  results.forEach((r, i) => {
+    for (const w of r.warnings) {
+      if (w.includes("R̂")) progress.log(`warning: ${name(tasks[i] as FitTaskInput)}: ${w}`);
+    }
+  });
   const classes = results.map((r, i) => {
     const t = tasks[i] as FitTaskInput;
     const ref = writer.addClass(t.label, r.modelBytes);

@@ -284,6 +284,9 @@ describe("bad input: clear message, non-zero exit, earlier results intact", () =
     const w = await classfit("fit", "--data", p("wide.npy"), "--out", p("fitwide"), ...FAST);
     expect(w.status, w.stderr).toBe(0);
     expect(w.stderr).toMatch(/d = 6 > n = 4/);
+    // Warnings are also kept in the manifest.
+    const wm = JSON.parse(readFileSync(p("fitwide/manifest.json"), "utf8"));
+    expect(wm.classes[0].warnings.join("\n")).toMatch(/d = 6 > n = 4/);
   });
 
   it("corrupt and unsupported .npy files", async () => {
