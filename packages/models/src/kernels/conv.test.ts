@@ -143,6 +143,52 @@ describe("classfit conv gradient kernels (wasm)", () => {
     expect(relErr(got, ref)).toBeLessThan(1e-5);
   });
 
+  const explicitPads: Array<[number[], number[], [number, number], number | number[][]]> = [
+    [
+      [2, 7, 8, 5],
+      [3, 3, 5, 9],
+      [1, 2],
+      [
+        [0, 0],
+        [1, 2],
+        [2, 0],
+        [0, 0],
+      ],
+    ],
+    [[1, 9, 6, 4], [2, 3, 4, 8], [2, 1], 1],
+  ];
+  it.each(explicitPads.map((e, i) => [i, ...e] as const))(
+    "explicit padding %i (x %j, filter %j, strides %j, pad %j): both kernels match the CPU backend",
+    (i, xShape, fShape, strides, pad) => {
+      const next = rng(4000 + i);
+      const outShape = tf.backend_util.computeConv2DInfo(
+        xShape as Shape4,
+        fShape as Shape4,
+        strides,
+        1,
+        pad as tf.backend_util.ExplicitPadding,
+      ).outShape as number[];
+      const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+      const x = { shape: xShape, data: randomArray(size(xShape), next) };
+      const dy = { shape: outShape, data: randomArray(size(outShape), next) };
+      const filter = { shape: fShape, data: randomArray(size(fShape), next) };
+      const fAttrs = { strides, pad, dataFormat: "NHWC", filterShape: fShape };
+      const iAttrs = { strides, pad, dataFormat: "NHWC", inputShape: xShape };
+      expect(
+        relErr(
+          runOn("wasm", "Conv2DBackpropFilter", { x, dy }, fAttrs),
+          runOn("cpu", "Conv2DBackpropFilter", { x, dy }, fAttrs),
+        ),
+      ).toBeLessThan(1e-5);
+      expect(
+        relErr(
+          runOn("wasm", "Conv2DBackpropInput", { dy, filter }, iAttrs),
+          runOn("cpu", "Conv2DBackpropInput", { dy, filter }, iAttrs),
+        ),
+      ).toBeLessThan(1e-5);
+    },
+  );
+
   it("the gradient of a strided conv2d through tf.grads matches the CPU backend", () => {
     const next = rng(7);
     const xs = randomArray(2 * 9 * 9 * 6, next);
