@@ -4,7 +4,7 @@
 
 import { createCore } from "@classfit/wasm-core/node";
 import type { Command } from "commander";
-import { DENSITY_VARIANTS, loadModel, logDensity, type PredictiveVariant } from "../engine.js";
+import { type ClassModel, DENSITY_VARIANTS, loadModel, logDensity, type PredictiveVariant } from "../engine.js";
 import { readFitDir } from "../fitdir.js";
 import { InputError, readLabels, readMatrix, writeNpyAtomic } from "../io.js";
 import { choiceArg } from "../io-args.js";
@@ -77,7 +77,7 @@ export async function runDensity(o: DensityOptions, log: (s: string) => void = c
     rows.forEach((r, i) => {
       x.set(m.data.subarray(r * m.d, (r + 1) * m.d), i * m.d);
     });
-    const s = logDensity(core, models[j] as never, x, rows.length, m.d, variant);
+    const s = logDensity(core, models[j] as ClassModel, x, rows.length, m.d, variant);
     let sum = 0;
     let sq = 0;
     rows.forEach((r, i) => {
