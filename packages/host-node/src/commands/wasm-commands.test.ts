@@ -300,6 +300,13 @@ describe("bad input: clear message, non-zero exit, earlier results intact", () =
     big[big.indexOf("<f8")] = ">".charCodeAt(0);
     writeFileSync(p("big.npy"), big);
     await fails(/big\.npy: big-endian dtype '>f8' is not supported/, ...fitArgs("big.npy", null));
+    const fortran = Buffer.from(encodeNpy(new Float64Array(6), [2, 3]));
+    fortran.write("True ", fortran.indexOf("False"), "latin1"); // same header length
+    writeFileSync(p("fortran.npy"), fortran);
+    await fails(
+      /fortran\.npy: Fortran-order \(column-major\) arrays are not supported/,
+      ...fitArgs("fortran.npy", null),
+    );
     await fails(/nope\.npy: cannot read \(no such file\)/, ...fitArgs("nope.npy", null));
     check();
   });
