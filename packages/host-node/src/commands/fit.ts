@@ -214,7 +214,7 @@ export function register(program: Command): void {
     .option("--sweeps <n>", "Gibbs sweeps per chain (default 400)", intArg(1))
     .option("--burn-in <n>", "sweeps discarded before keeping traces (default 320)", intArg(0))
     .option("--thin <n>", "keep every n-th sweep after burn-in (default 4)", intArg(1))
-    .option("--chains <n>", "independent chains per class, for R̂ (default 2)", intArg(1, 64))
+    .option("--chains <n>", "independent chains per class, for R̂ (default 2; 1 with --profile paper)", intArg(1, 64))
     .option("--init-clusters <n>", "K0: initial clusters, also scales S0 (default 6)", intArg(1))
     .option("--seed <n>", "random seed", intArg(0), 0)
     .option("--workers <n>", "worker threads (default: CPU count, at most one per class)", intArg(1, 256))
