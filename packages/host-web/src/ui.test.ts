@@ -1,6 +1,7 @@
 // The page's pure parts: which files a slot takes, the layer names offered as stages, the config
 // the form generates (validated by the pipeline's own schema), and how a figure mark's label
 // names its class for the linked selection.
+import { parseModelJson } from "@classfit/models";
 import { resolveStudyConfig } from "@classfit/pipeline";
 import { describe, expect, it } from "vitest";
 import { buildConfig } from "./form.js";
@@ -47,6 +48,25 @@ describe("stage layers from model.json", () => {
       /g\.json: format "graph-model" is not a tfjs layers model/,
     );
     expect(() => layerNames(modelJson([]), "e.json")).toThrow(/e\.json: no layers/);
+  });
+  it("refuses what the study worker's parseModelJson refuses, with its message", () => {
+    const bad = [
+      "{nope",
+      "[]",
+      JSON.stringify({ weightsManifest: [] }),
+      JSON.stringify({ format: "graph-model", modelTopology: {}, weightsManifest: [] }),
+      JSON.stringify({ modelTopology: {} }),
+    ];
+    for (const b of bad) {
+      let expected = "";
+      try {
+        parseModelJson(b, "x/model.json");
+      } catch (e) {
+        expected = (e as Error).message;
+      }
+      expect(expected.length, b).toBeGreaterThan(0);
+      expect(() => layerNames(b, "x/model.json"), b).toThrow(expected);
+    }
   });
   it("reads the stages of a classfit manifest, nothing from anything else", () => {
     expect(manifestStages(JSON.stringify({ stages: ["a", "b", 3] }))).toEqual(["a", "b"]);

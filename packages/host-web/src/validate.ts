@@ -1,6 +1,7 @@
 // Checks the page makes as files arrive, before any study runs: the file is of a kind this slot
 // takes, and a model.json is a tfjs layers model whose layer names can be offered as stages.
-import { parseModelJson } from "@classfit/models";
+// Deliberately free of @classfit/models, so the page's thread never loads TensorFlow.js; the
+// study worker validates the model again with models' parseModelJson and loads it.
 
 export type Slot = "data" | "model" | "scores";
 
@@ -27,9 +28,27 @@ interface LayerJson {
   layers?: LayerJson[];
 }
 
+/** The checks of models' parseModelJson, with its messages. */
+function parseLayersModelJson(text: string, where: string): { modelTopology: unknown } {
+  let json: { format?: string; modelTopology?: unknown; weightsManifest?: unknown };
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${where}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (typeof json !== "object" || json === null || json.modelTopology === undefined)
+    throw new Error(`${where}: not a tfjs model.json (no modelTopology)`);
+  if (json.format !== undefined && json.format !== "layers-model")
+    throw new Error(
+      `${where}: format "${json.format}" is not a tfjs layers model (graph models have no named stage layers)`,
+    );
+  if (!Array.isArray(json.weightsManifest)) throw new Error(`${where}: no weightsManifest`);
+  return { modelTopology: json.modelTopology };
+}
+
 /** Names of every layer in a tfjs layers model.json (nested models included), in order. */
 export function layerNames(modelJson: string, where: string): string[] {
-  const { json } = parseModelJson(modelJson, where);
+  const json = parseLayersModelJson(modelJson, where);
   const topo = json.modelTopology as { model_config?: LayerJson } & LayerJson;
   const root = topo.model_config ?? topo;
   const out: string[] = [];
