@@ -37,12 +37,17 @@ let model;
 let arch;
 let normalisation;
 let source;
-if (existsSync(join(opts.model, "model.json"))) {
-  const loaded = await readModelDir(opts.model);
+// The shipped model, or while it is still training its latest checkpoint (same architecture).
+for (const [dir, what] of [
+  [opts.model, "shipped model"],
+  [`${opts.model}.checkpoint`, "shipped model's training checkpoint"],
+]) {
+  if (model || !existsSync(join(dir, "model.json"))) continue;
+  const loaded = await readModelDir(dir);
   model = loaded.model;
   arch = loaded.manifest?.architecture;
   normalisation = loaded.manifest?.normalisation;
-  source = `shipped model ${opts.model}`;
+  source = `${what} ${dir}`;
 }
 if (!model || !arch || arch.arch !== "resnet") {
   arch = { arch: "resnet", blocks: [1, 1, 1, 1], widthMultiplier: 0.125 };

@@ -74,7 +74,11 @@ export async function binsFromSpec(
     throw e;
   }
   return {
-    protocol: withIdentity(protocol, { ...identity, ...trainerIdentity, densitySha256: densitySha as Json }),
+    protocol: withIdentity(protocol, {
+      ...identity,
+      ...trainerIdentity,
+      densitySha256: densitySha as Json,
+    }),
     dispose: () => trainer.dispose(),
   };
 }
