@@ -154,3 +154,81 @@ export function reduceMiddle(src: usize, out: usize, outer: i32, mid: i32, inner
     }
   }
 }
+
+/**
+ * Batch-norm forward, y = offset + (x − mean)·scale / √(variance + eps), x and y (rows, c)
+ * row-major, mean/variance/scale/offset c entries each; y may alias x. Rounds exactly as
+ * tfjs-backend-wasm 4.22's FusedBatchNorm, so swapping it in keeps every model's bytes: found by
+ * comparing that kernel's outputs bit for bit with candidate roundings (0 of 1.6 M differ),
+ *   r = f32(√f32(variance + eps)),  t = f32(f32(x − mean)·scale),  y = f32(offset + t / r)
+ * with the division and the addition in f64 (C's `sqrt` returns a double). tfjs's kernel walks the
+ * tensor with four wrapping indices per element and no SIMD (~2.4 ms per 32×28×28×16 batch).
+ * scratch: 2·c f64s (caller owned) for r and offset as f64.
+ */
+export function batchNormForward(
+  x: usize,
+  mean: usize,
+  variance: usize,
+  scale: usize,
+  offset: usize,
+  eps: f32,
+  rows: i32,
+  c: i32,
+  y: usize,
+  scratch: usize,
+): void {
+  const r64 = scratch;
+  const off64 = scratch + ((<usize>c) << 3);
+  for (let k = 0; k < c; k++) {
+    const o = (<usize>k) << 2;
+    const s = (<usize>k) << 3;
+    store<f64>(r64 + s, <f64>sqrt<f32>(load<f32>(variance + o) + eps));
+    store<f64>(off64 + s, <f64>load<f32>(offset + o));
+  }
+  const c4 = c & ~3;
+  const rowB = (<usize>c) << 2;
+  for (let r = 0; r < rows; r++) {
+    const xr = x + (<usize>r) * rowB;
+    const yr = y + (<usize>r) * rowB;
+    let k = 0;
+    for (; k < c4; k += 4) {
+      const o = (<usize>k) << 2;
+      const s = (<usize>k) << 3;
+      const t = f32x4.mul(f32x4.sub(v128.load(xr + o), v128.load(mean + o)), v128.load(scale + o));
+      const lo = f64x2.add(v128.load(off64 + s), f64x2.div(f64x2.promote_low_f32x4(t), v128.load(r64 + s)));
+      const hi = f64x2.add(
+        v128.load(off64 + s, 16),
+        f64x2.div(f64x2.promote_low_f32x4(i32x4.shuffle(t, t, 2, 3, 0, 1)), v128.load(r64 + s, 16)),
+      );
+      v128.store(yr + o, i32x4.shuffle(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5));
+    }
+    for (; k < c; k++) {
+      const o = (<usize>k) << 2;
+      const s = (<usize>k) << 3;
+      const t = (load<f32>(xr + o) - load<f32>(mean + o)) * load<f32>(scale + o);
+      store<f32>(yr + o, <f32>(load<f64>(off64 + s) + <f64>t / load<f64>(r64 + s)));
+    }
+  }
+}
+
+/** batchNormForward without SIMD: the reference its test compares against. */
+export function batchNormForwardScalar(
+  x: usize,
+  mean: usize,
+  variance: usize,
+  scale: usize,
+  offset: usize,
+  eps: f32,
+  rows: i32,
+  c: i32,
+  y: usize,
+  _scratch: usize,
+): void {
+  for (let i = 0; i < rows * c; i++) {
+    const k = (<usize>(i % c)) << 2;
+    const q = (<usize>i) << 2;
+    const r = <f64>sqrt<f32>(load<f32>(variance + k) + eps);
+    const t = (load<f32>(x + q) - load<f32>(mean + k)) * load<f32>(scale + k);
+    store<f32>(y + q, <f32>(<f64>load<f32>(offset + k) + <f64>t / r));
+  }
+}

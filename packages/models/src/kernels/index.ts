@@ -11,6 +11,7 @@ import {
   batchNormGradConfig,
   broadcastMiddleConfig,
   castConfig,
+  fusedBatchNormConfig,
   identityConfig,
   overrideGradients,
   reductionConfig,
@@ -20,7 +21,7 @@ import {
 
 export { conv2dBackpropFilterInfo, conv2dBackpropInputInfo, type KernelVariant } from "./conv.js";
 export { attachKernels, type WasmBackendLike } from "./module.js";
-export { BATCH_NORM_GRAD, BROADCAST_MIDDLE } from "./norm.js";
+export { BATCH_NORM_GRAD, BROADCAST_MIDDLE, fusedBatchNormWasm } from "./norm.js";
 
 /** Every kernel classfit registers (or replaces) on the 'wasm' backend. */
 export const CLASSFIT_WASM_KERNELS: readonly KernelConfig[] = [
@@ -56,6 +57,7 @@ export async function registerClassfitKernels(): Promise<void> {
     [tf.Sum, (o) => reductionConfig(tf.Sum, o)],
     [tf.Mean, (o) => reductionConfig(tf.Mean, o)],
     [tf.Cast, castConfig],
+    [tf.FusedBatchNorm, fusedBatchNormConfig],
   ];
   for (const [name, wrap] of wrappers) {
     const current = getKernel(name, "wasm") as (KernelConfig & { [WRAPS_TFJS_KERNEL]?: true }) | undefined;

@@ -17,6 +17,8 @@ export interface WasmBackendLike {
 }
 
 type Ptr = number;
+/** x, mean, variance, scale, offset, eps, rows, c, y, scratch (see assembly/norm.ts). */
+type BatchNormForwardArgs = [Ptr, Ptr, Ptr, Ptr, Ptr, number, number, number, Ptr, Ptr];
 /** The flat ABI of assembly/index.ts. */
 export interface KernelExports {
   conv2dBackpropFilterSimd(x: Ptr, dy: Ptr, dw: Ptr, ...geometry: number[]): void;
@@ -39,6 +41,8 @@ export interface KernelExports {
     doffset: Ptr,
     scratch: Ptr,
   ): void;
+  batchNormForward(...args: BatchNormForwardArgs): void;
+  batchNormForwardScalar(...args: BatchNormForwardArgs): void;
   broadcastMiddle(src: Ptr, out: Ptr, outer: number, mid: number, inner: number, divisor: number): void;
   reduceMiddle(src: Ptr, out: Ptr, outer: number, mid: number, inner: number, divisor: number, scratch: Ptr): void;
 }

@@ -276,3 +276,62 @@ export function castConfig(original: KernelConfig): WrappingKernelConfig {
     [WRAPS_TFJS_KERNEL]: true,
   };
 }
+
+/**
+ * FusedBatchNorm (batch norm forward, inference and training) for float32 x with per-channel
+ * mean, variance, scale and offset over the last axis, by assembly/norm.ts's SIMD kernel, which
+ * rounds exactly as tfjs-backend-wasm's own (so models keep their bytes); other cases (a missing scale or offset, other
+ * broadcasts, other dtypes) go to tfjs's kernel. `variant` picks the SIMD kernel or its scalar twin.
+ */
+export function fusedBatchNormWasm(
+  backend: WasmBackendLike,
+  inputs: Record<string, TensorInfo | undefined>,
+  varianceEpsilon: number,
+  variant: "simd" | "scalar" = "simd",
+): TensorInfo | null {
+  const { x, mean, variance, scale, offset } = inputs;
+  if (!x || !mean || !variance || !scale || !offset || x.dtype !== "float32" || x.shape.length === 0) return null;
+  const c = x.shape[x.shape.length - 1] ?? 0;
+  const size = tf.util.sizeFromShape(x.shape);
+  if (c === 0 || size === 0) return null;
+  for (const t of [mean, variance, scale, offset]) {
+    if (t.dtype !== "float32" || tf.util.sizeFromShape(t.shape) !== c) return null;
+  }
+  const k = kernelsFor(backend);
+  const out = backend.makeOutput([...x.shape], "float32");
+  const scratch = backend.wasm._malloc(16 * c);
+  try {
+    (variant === "simd" ? k.batchNormForward : k.batchNormForwardScalar)(
+      ptrOf(backend, x),
+      ptrOf(backend, mean),
+      ptrOf(backend, variance),
+      ptrOf(backend, scale),
+      ptrOf(backend, offset),
+      varianceEpsilon,
+      size / c,
+      c,
+      ptrOf(backend, out),
+      scratch,
+    );
+  } finally {
+    backend.wasm._free(scratch);
+  }
+  return out;
+}
+
+/** Where fusedBatchNormConfig keeps tfjs's own kernel (its tests compare the two bit for bit). */
+export const TFJS_KERNEL = Symbol.for("classfit.tfjsKernel");
+
+/** FusedBatchNorm on wasm by fusedBatchNormWasm, falling back to tfjs's `original`. */
+export function fusedBatchNormConfig(original: KernelConfig): WrappingKernelConfig & { [TFJS_KERNEL]: KernelConfig } {
+  const kernelFunc = (args: { inputs: NamedTensorMap; backend: WasmBackendLike; attrs: { varianceEpsilon: number } }) =>
+    fusedBatchNormWasm(args.backend, args.inputs as Record<string, TensorInfo>, args.attrs.varianceEpsilon) ??
+    original.kernelFunc(args as unknown as Parameters<KernelFunc>[0]);
+  return {
+    kernelName: tf.FusedBatchNorm,
+    backendName: "wasm",
+    kernelFunc: kernelFunc as unknown as KernelFunc,
+    [WRAPS_TFJS_KERNEL]: true,
+    [TFJS_KERNEL]: original,
+  };
+}
