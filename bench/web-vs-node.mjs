@@ -36,6 +36,12 @@ const builtCore = readdirSync(join(DIST, "assets")).find((f) => /^classfit-core-
 const currentCore = fileURLToPath(new URL("../packages/wasm-core/build/classfit-core.wasm", import.meta.url));
 if (!builtCore || !readFileSync(join(DIST, "assets", builtCore)).equals(readFileSync(currentCore)))
   throw new Error(`host-web's dist/ holds another classfit-core.wasm than ${currentCore}: rebuild (npm run build)`);
+// …and models' kernels (embedded base64) as the study worker's bundle.
+const kernelsJs = fileURLToPath(new URL("../packages/models/build/classfit-kernels-wasm.js", import.meta.url));
+const kernelsB64 = /"([A-Za-z0-9+/=]{100,})"/.exec(readFileSync(kernelsJs, "utf8"))?.[1];
+const studyWorker = readdirSync(join(DIST, "assets")).find((f) => /^study-worker-.*\.js$/.test(f));
+if (!kernelsB64 || !studyWorker || !readFileSync(join(DIST, "assets", studyWorker), "utf8").includes(kernelsB64))
+  throw new Error(`host-web's dist/ holds other kernels than ${kernelsJs}: rebuild (npm run build)`);
 
 const CONFIG = {
   name: "web-vs-node bench",

@@ -133,14 +133,21 @@ async function nodeRun(): Promise<Map<string, Uint8Array>> {
   return storage.files;
 }
 
-/** The app bundles wasm-core's binary at build time: refuse a dist built from another one. */
+/**
+ * The app bundles wasm-core's binary and models' kernels at build time: refuse a dist built from
+ * other ones than the Node side loads now (a stale build, not a parity failure).
+ */
 function checkDistFresh(): void {
-  const built = readdirSync(join(DIST, "assets")).find((f) => /^classfit-core-.*\.wasm$/.test(f));
+  const assets = readdirSync(join(DIST, "assets"));
+  const built = assets.find((f) => /^classfit-core-.*\.wasm$/.test(f));
   const current = fileURLToPath(new URL("../../packages/wasm-core/build/classfit-core.wasm", import.meta.url));
-  if (!built || !readFileSync(join(DIST, "assets", built)).equals(readFileSync(current)))
-    throw new Error(
-      `host-web's dist/ was built from another classfit-core.wasm than ${current}; rebuild it (npm run build)`,
-    );
+  const stale = (what: string) =>
+    new Error(`host-web's dist/ was built from another ${what} than the Node side loads; rebuild it (npm run build)`);
+  if (!built || !readFileSync(join(DIST, "assets", built)).equals(readFileSync(current))) throw stale(current);
+  const kernelsJs = fileURLToPath(new URL("../../packages/models/build/classfit-kernels-wasm.js", import.meta.url));
+  const b64 = /"([A-Za-z0-9+/=]{100,})"/.exec(readFileSync(kernelsJs, "utf8"))?.[1];
+  const worker = assets.find((f) => /^study-worker-.*\.js$/.test(f));
+  if (!b64 || !worker || !readFileSync(join(DIST, "assets", worker), "utf8").includes(b64)) throw stale(kernelsJs);
 }
 
 async function openApp(browser: Browser, url: string, problems: string[]): Promise<Page> {
