@@ -128,6 +128,9 @@ describe("classfit certify / merge / shard", () => {
     expect(Array.from(a.columns.samples)).toEqual([70, 70, 70, 70, 70]);
     const summary = JSON.parse(readFileSync(p("cert", "certification.summary.json"), "utf8"));
     expect(summary.noisyForwardPasses).toBe(350);
+    const abstained = a.columns.prediction.filter((v) => v === -1).length;
+    expect(summary.lines[0]).toContain(`abstained ${abstained},`);
+    expect(summary.overall.notAbstained).toBeCloseTo(1 - abstained / 5, 12);
     for (const k of [0, 1, 2]) await ok(...args, "--out", p("certsh"), "--shard", `${k}/3`);
     const shares = readdirSync(p("certsh", "shares")).map((f) => p("certsh", "shares", f));
     await ok("merge", "--out", p("certmerged.cfa"), ...shares);

@@ -183,8 +183,9 @@ export function summarizeArtifact(bytes: Uint8Array): ArtifactSummary {
   for (const y of labels) numClasses = Math.max(numClasses, y + 1);
   const s = summarizeCertification(a, numClasses);
   const samples = a.columns.samples.reduce((x, v) => x + v, 0);
+  const abstained = a.columns.prediction.filter((p) => p === -1).length;
   const lines = [
-    `${kind}: ${s.overall.count} examples, accuracy ${(100 * s.overall.accuracy).toFixed(2)}%, abstained ${s.overall.count - s.overall.notAbstained}, mean certified radius ${s.overall.meanRadius.toFixed(4)}, ${samples} noisy forward passes`,
+    `${kind}: ${s.overall.count} examples, accuracy ${(100 * s.overall.accuracy).toFixed(2)}%, abstained ${abstained}, mean certified radius ${s.overall.meanRadius.toFixed(4)}, ${samples} noisy forward passes`,
     `  certified accuracy: ${s.overall.certifiedAccuracy.map((c) => `r=${c.radius}: ${(100 * c.accuracy).toFixed(1)}%`).join(", ")}`,
   ];
   return {
