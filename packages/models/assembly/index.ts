@@ -8,4 +8,4 @@ export {
   conv2dBackpropInputScalar,
   conv2dBackpropInputSimd,
 } from "./conv";
-export { batchNormForward, batchNormForwardScalar, batchNormGrad, broadcastMiddle, reduceMiddle } from "./norm";
+export { batchNormForward, batchNormForwardScalar, batchNormGrad, broadcastMiddle, reduceMiddle, subLastAxis } from "./norm";

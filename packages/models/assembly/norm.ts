@@ -232,3 +232,27 @@ export function batchNormForwardScalar(
     store<f32>(y + q, <f32>(<f64>load<f32>(offset + k) + <f64>t / r));
   }
 }
+
+/**
+ * out[r, k] = a[r, k] − b[k] for r < rows, k < c (a and out (rows, c) row-major; out may alias a):
+ * a Sub whose second operand broadcasts along the last axis, such as x − mean in batch-norm
+ * moments (tfjs-core's moments: square(x − mean)). tfjs-backend-wasm's broadcasting binary op
+ * computes an index per element per operand. Exact, so it rounds as tfjs's.
+ */
+export function subLastAxis(a: usize, b: usize, rows: i32, c: i32, out: usize): void {
+  const c4 = c & ~3;
+  const rowB = (<usize>c) << 2;
+  for (let r = 0; r < rows; r++) {
+    const ar = a + (<usize>r) * rowB;
+    const or = out + (<usize>r) * rowB;
+    let k = 0;
+    for (; k < c4; k += 4) {
+      const o = (<usize>k) << 2;
+      v128.store(or + o, f32x4.sub(v128.load(ar + o), v128.load(b + o)));
+    }
+    for (; k < c; k++) {
+      const o = (<usize>k) << 2;
+      store<f32>(or + o, load<f32>(ar + o) - load<f32>(b + o));
+    }
+  }
+}

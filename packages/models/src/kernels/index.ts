@@ -15,6 +15,7 @@ import {
   identityConfig,
   overrideGradients,
   reductionConfig,
+  subConfig,
   WRAPS_TFJS_KERNEL,
   type WrappingKernelConfig,
 } from "./norm.js";
@@ -58,6 +59,7 @@ export async function registerClassfitKernels(): Promise<void> {
     [tf.Mean, (o) => reductionConfig(tf.Mean, o)],
     [tf.Cast, castConfig],
     [tf.FusedBatchNorm, fusedBatchNormConfig],
+    [tf.Sub, subConfig],
   ];
   for (const [name, wrap] of wrappers) {
     const current = getKernel(name, "wasm") as (KernelConfig & { [WRAPS_TFJS_KERNEL]?: true }) | undefined;

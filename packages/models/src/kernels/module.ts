@@ -43,6 +43,7 @@ export interface KernelExports {
   ): void;
   batchNormForward(...args: BatchNormForwardArgs): void;
   batchNormForwardScalar(...args: BatchNormForwardArgs): void;
+  subLastAxis(a: Ptr, b: Ptr, rows: number, c: number, out: Ptr): void;
   broadcastMiddle(src: Ptr, out: Ptr, outer: number, mid: number, inner: number, divisor: number): void;
   reduceMiddle(src: Ptr, out: Ptr, outer: number, mid: number, inner: number, divisor: number, scratch: Ptr): void;
 }

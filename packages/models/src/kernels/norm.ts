@@ -335,3 +335,43 @@ export function fusedBatchNormConfig(original: KernelConfig): WrappingKernelConf
     [TFJS_KERNEL]: original,
   };
 }
+
+/**
+ * Sub of a float32 tensor a and a float32 b that broadcasts along a's last axis only (b's shape all
+ * ones but a last dimension of a's size, or just that dimension): x − mean in batch-norm moments,
+ * 3.3 ms per 64×28×28×16 call by tfjs-backend-wasm's general broadcast. Other cases go to
+ * `original`.
+ */
+export function subConfig(original: KernelConfig): WrappingKernelConfig {
+  const kernelFunc = (args: { inputs: NamedTensorMap; backend: WasmBackendLike }) => {
+    const a = args.inputs.a as TensorInfo;
+    const b = args.inputs.b as TensorInfo;
+    const c = a.shape[a.shape.length - 1] ?? 0;
+    const broadcastsLast =
+      a.dtype === "float32" &&
+      b.dtype === "float32" &&
+      a.shape.length >= 2 &&
+      c > 0 &&
+      b.shape.length <= a.shape.length &&
+      b.shape[b.shape.length - 1] === c &&
+      b.shape.slice(0, -1).every((d) => d === 1) &&
+      tf.util.sizeFromShape(a.shape) > 0;
+    if (!broadcastsLast) return original.kernelFunc(args as unknown as Parameters<KernelFunc>[0]);
+    const backend = args.backend;
+    const out = backend.makeOutput([...a.shape], "float32");
+    kernelsFor(backend).subLastAxis(
+      ptrOf(backend, a),
+      ptrOf(backend, b),
+      tf.util.sizeFromShape(a.shape) / c,
+      c,
+      ptrOf(backend, out),
+    );
+    return out;
+  };
+  return {
+    kernelName: tf.Sub,
+    backendName: "wasm",
+    kernelFunc: kernelFunc as unknown as KernelFunc,
+    [WRAPS_TFJS_KERNEL]: true,
+  };
+}
