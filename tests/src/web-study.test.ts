@@ -278,11 +278,11 @@ describe.skipIf(!availability.available || !distBuilt)("host-web: the quick stud
     const lit = await page.evaluate(() => {
       const root = document.getElementById("report")?.shadowRoot;
       const figs = new Set<string>();
-      for (const m of root?.querySelectorAll(".cf-lit") ?? []) figs.add(m.closest("figure")?.id ?? "");
+      for (const m of Array.from(root?.querySelectorAll(".cf-lit") ?? [])) figs.add(m.closest("figure")?.id ?? "");
       return [...figs];
     });
     const litLabels = await page.evaluate(() =>
-      [...(document.getElementById("report")?.shadowRoot?.querySelectorAll(".cf-lit") ?? [])].map(
+      Array.from(document.getElementById("report")?.shadowRoot?.querySelectorAll(".cf-lit") ?? []).map(
         (m) => m.getAttribute("aria-label") ?? "",
       ),
     );
