@@ -373,8 +373,31 @@ export function conv2dBackpropInputSimd(
               v128.store(q3 + off, f32x4.add(v128.load(q3 + off, 16), a31), 16);
             }
           }
-          // Channels left over from the 8-wide tiles: one pixel at a time.
-          if (ci8 < ci) {
+          if (ci < 4) {
+            // Few input channels (a network's stem, whose input gradient tfjs's fused-conv
+            // gradient computes though nothing uses it): the tile's 4 pixels as the 4 lanes, each
+            // lane the same left-to-right sum over o as inputPixelRest, so results are unchanged.
+            for (let c = 0; c < ci; c++) {
+              let a = f32x4.splat(0);
+              let dp = dp0;
+              let wp = wtap + ((<usize>c) << 2);
+              for (let o = 0; o < co; o++) {
+                let v = v128.load32_zero(dp);
+                v = v128.load32_lane(dp + pixB, v, 1);
+                v = v128.load32_lane(dp + 2 * pixB, v, 2);
+                v = v128.load32_lane(dp + 3 * pixB, v, 3);
+                a = f32x4.add(a, f32x4.mul(v, v128.load32_splat(wp)));
+                dp += 4;
+                wp += wRowB;
+              }
+              const off = (<usize>c) << 2;
+              if (q0 != 0) store<f32>(q0 + off, load<f32>(q0 + off) + f32x4.extract_lane(a, 0));
+              if (q1 != 0) store<f32>(q1 + off, load<f32>(q1 + off) + f32x4.extract_lane(a, 1));
+              if (q2 != 0) store<f32>(q2 + off, load<f32>(q2 + off) + f32x4.extract_lane(a, 2));
+              if (q3 != 0) store<f32>(q3 + off, load<f32>(q3 + off) + f32x4.extract_lane(a, 3));
+            }
+          } else if (ci8 < ci) {
+            // Channels left over from the 8-wide tiles: one pixel at a time.
             if (q0 != 0) inputPixelRest(dp0, wtap, q0, ci, co, ci8, ci4);
             if (q1 != 0) inputPixelRest(dp0 + pixB, wtap, q1, ci, co, ci8, ci4);
             if (q2 != 0) inputPixelRest(dp0 + 2 * pixB, wtap, q2, ci, co, ci8, ci4);

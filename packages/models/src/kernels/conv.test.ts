@@ -215,6 +215,9 @@ describe("classfit conv gradient kernels (wasm)", () => {
     [[2, 11, 10, 5], [3, 3, 5, 12], [1, 1], [2, 2], "same"],
     [[1, 13, 12, 8], [3, 2, 8, 9], [2, 1], [2, 3], "valid"],
     [[3, 9, 9, 4], [2, 2, 4, 16], [1, 2], [3, 1], "same"],
+    // Fewer than 4 input channels (the input-gradient kernel's pixels-as-lanes path): a stem.
+    [[2, 10, 9, 1], [3, 3, 1, 16], [1, 1], [1, 1], "same"],
+    [[3, 9, 7, 3], [3, 3, 3, 10], [2, 1], [1, 2], "valid"],
   ];
   it.each(dilated.map((d, i) => [i, d] as const))(
     "dilated case %i: SIMD equals scalar twin bitwise and a direct loop",
