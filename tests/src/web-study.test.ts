@@ -303,6 +303,21 @@ describe.skipIf(!availability.available || !distBuilt)("host-web: the quick stud
     expect(site.requests.every((p) => !p.startsWith("http"))).toBe(true);
   });
 
+  it("lists the finished run among the runs kept in the browser, and reopens it", async () => {
+    await page.waitForFunction(() =>
+      /host-web parity study/.test(document.getElementById("stored-runs")?.textContent ?? ""),
+    );
+    await page.evaluate(() => {
+      const r = document.getElementById("report");
+      if (r?.shadowRoot) r.shadowRoot.replaceChildren();
+    });
+    const item = page.locator("#stored-runs li", { hasText: "host-web parity study" });
+    await item.locator("button", { hasText: "open" }).click();
+    await page.waitForFunction(
+      () => (document.getElementById("report")?.shadowRoot?.querySelectorAll("figure").length ?? 0) > 3,
+    );
+  });
+
   it("cancels a running study and resumes it from the browser's storage", async () => {
     // Long fits (many sweeps), so Cancel lands while per-class tasks are on the workers.
     const config = {

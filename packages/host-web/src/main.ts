@@ -5,7 +5,7 @@ import { zipSync } from "fflate";
 import { buildConfig, type DataChoice, type NetworkChoice, PROFILES } from "./form.js";
 import type { RunSummary, StudyEvent, StudyRequest } from "./protocol.js";
 import { enhanceReport } from "./report-view.js";
-import { IndexedDbRunStorage, openRunDb } from "./storage.js";
+import { IndexedDbRunStorage, listRuns, openRunDb } from "./storage.js";
 import { checkFileType, layerNames, manifestStages } from "./validate.js";
 
 type Attrs = Record<string, string | number | boolean | undefined>;
@@ -45,6 +45,7 @@ function showMessage(text: string, kind: "error" | "info" = "error"): void {
   message.textContent = text;
   message.className = `message ${kind}`;
   message.hidden = false;
+  message.scrollIntoView({ block: "nearest" });
 }
 const clearMessage = () => {
   message.hidden = true;
@@ -135,6 +136,19 @@ const runSection = h(
   log,
 );
 
+// Runs kept in this browser
+const storedList = h("ul", { id: "stored-runs", class: "files" });
+const storedSection = h(
+  "section",
+  {},
+  h("h2", { text: "Runs kept in this browser" }),
+  h("p", {
+    class: "small",
+    text: "Finished and interrupted runs stay here until deleted; open one to see its report and downloads.",
+  }),
+  storedList,
+);
+
 // Results
 const summaryBox = h("div", { id: "summary" });
 const downloads = h("div", { id: "downloads" });
@@ -148,7 +162,7 @@ const resultSection = h(
   reportBox,
 );
 
-app.append(message, dataSection, netSection, settingsSection, runSection, resultSection);
+app.append(message, dataSection, netSection, settingsSection, runSection, resultSection, storedSection);
 
 // ---- form → config ---------------------------------------------------------------------------
 function currentConfig(): unknown {
@@ -481,6 +495,7 @@ function onEvent(ev: StudyEvent): void {
 }
 
 function finishRun(): void {
+  void refreshStoredRuns();
   runBtn.disabled = false;
   cancelBtn.disabled = true;
   for (const b of barEls.values()) b.row.remove();
@@ -536,7 +551,84 @@ deleteBtn.addEventListener("click", async () => {
   await new IndexedDbRunStorage(db, runId).clear();
   db.close();
   showMessage(`deleted the stored files of ${runId}`, "info");
+  await refreshStoredRuns();
 });
+
+// ---- stored runs ---------------------------------------------------------------------------
+/** A finished run's summary from its manifest and analysis (for runs opened from storage). */
+async function storedSummary(storage: IndexedDbRunStorage): Promise<RunSummary | undefined> {
+  const dec = new TextDecoder();
+  const m = await storage.read("manifest.json");
+  if (!m) return undefined;
+  const manifest = JSON.parse(dec.decode(m)) as {
+    name: string;
+    profile: string;
+    seconds: number;
+    stepsComputed: number;
+    stepsReused: number;
+    status: string;
+  };
+  if (manifest.status !== "complete") return undefined;
+  const a = await storage.read("report/analysis.json");
+  const analysis = a
+    ? (JSON.parse(dec.decode(a)) as {
+        networks: { label: string; splitStage: string; split: { verdict: string } }[];
+        warnings: string[];
+      })
+    : { networks: [], warnings: [] };
+  return {
+    name: manifest.name,
+    profile: manifest.profile,
+    seconds: manifest.seconds,
+    stepsComputed: manifest.stepsComputed,
+    stepsReused: manifest.stepsReused,
+    networks: analysis.networks.map((n) => ({ label: n.label, splitStage: n.splitStage, verdict: n.split.verdict })),
+    warnings: analysis.warnings,
+  };
+}
+
+async function refreshStoredRuns(): Promise<void> {
+  try {
+    const db = await openRunDb();
+    const runs = await listRuns(db);
+    const items: HTMLElement[] = [];
+    for (const id of runs) {
+      const storage = new IndexedDbRunStorage(db, id);
+      const summary = await storedSummary(storage);
+      const open = h("button", { type: "button", text: "open", disabled: summary === undefined });
+      open.addEventListener("click", async () => {
+        if (!summary) return;
+        const d = await openRunDb();
+        const files = await new IndexedDbRunStorage(d, id).list();
+        d.close();
+        await showResults(id, summary, files);
+        resultSection.scrollIntoView();
+      });
+      const del = h("button", { type: "button", text: "delete" });
+      del.addEventListener("click", async () => {
+        const d = await openRunDb();
+        await new IndexedDbRunStorage(d, id).clear();
+        d.close();
+        await refreshStoredRuns();
+      });
+      items.push(
+        h(
+          "li",
+          {},
+          `${id} — ${summary ? `${summary.name}, ${summary.profile}` : "unfinished (run its config again to resume)"} `,
+          open,
+          " ",
+          del,
+        ),
+      );
+    }
+    db.close();
+    storedList.replaceChildren(...(items.length > 0 ? items : [h("li", { text: "none yet" })]));
+  } catch (e) {
+    storedList.replaceChildren(h("li", { text: `browser storage unavailable: ${(e as Error).message}` }));
+  }
+}
+void refreshStoredRuns();
 
 // ---- results -------------------------------------------------------------------------------
 function download(name: string, bytes: Uint8Array, type = "application/octet-stream"): HTMLAnchorElement {
