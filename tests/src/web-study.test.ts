@@ -114,22 +114,31 @@ function firstDifference(a: string | Uint8Array, b: string | Uint8Array): string
   return `web …${x.slice(Math.max(0, i - 60), i + 60)}… vs node …${y.slice(Math.max(0, i - 60), i + 60)}…`;
 }
 
-async function nodeRun(): Promise<Map<string, Uint8Array>> {
+/** The study in Node; `models` maps a config's model path to its files (model.json, weights.bin, manifest.json). */
+async function nodeRun(
+  raw: unknown = WEB_STUDY_CONFIG,
+  models: Map<string, Map<string, Uint8Array>> = new Map(),
+): Promise<Map<string, Uint8Array>> {
   const storage = new MemoryRunStorage();
+  const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
   const host: PipelineHost = {
     storage,
     resources: {
       loadDataset: (path, split) => loadDataset({ path, split }),
       readFile: async (p) => new Uint8Array(readFileSync(p)),
-      readModel: async () => {
-        throw new Error("no model files in this study");
+      readModel: async (p) => {
+        const f = models.get(p);
+        if (!f) throw new Error(`${p}: no such model in this test`);
+        const manifestJson = text(f.get("manifest.json"));
+        const m = { modelJson: text(f.get("model.json")) as string, weights: f.get("weights.bin") as Uint8Array };
+        return manifestJson === undefined ? m : { ...m, manifestJson };
       },
       describe: (p) => (p === "default" ? "default (embedded Fashion-MNIST subset)" : p),
     },
     clock: { now: () => performance.now(), isoNow: () => new Date().toISOString() },
     hostName: "node (web-study test)",
   };
-  await runStudy(host, await createCore(), resolveStudyConfig(WEB_STUDY_CONFIG, { where: "web-study config" }));
+  await runStudy(host, await createCore(), resolveStudyConfig(raw, { where: "web-study config" }));
   return storage.files;
 }
 
@@ -381,6 +390,46 @@ describe.skipIf(!availability.available || !distBuilt)("host-web: the quick stud
       buffer: Buffer.from([0xff, 0xd8, 0xff]),
     });
     expect(await page.textContent("#message")).toMatch(/holiday\.jpg: not a file this slot takes/);
+  });
+
+  it("runs a dropped tfjs model (stages from its manifest) to the same bytes as Node", async () => {
+    const trained = new Map(
+      ["model.json", "weights.bin", "manifest.json"].map((f) => [f, node.get(`resnet/train/${f}`) as Uint8Array]),
+    );
+    const stages = (JSON.parse(new TextDecoder().decode(trained.get("manifest.json"))) as { stages: string[] }).stages;
+    await page.click("#add-model");
+    const card = page.locator("#networks .net").last();
+    await card
+      .locator(".model-input")
+      .setInputFiles(
+        [...trained].map(([name, b]) => ({ name, mimeType: "application/octet-stream", buffer: Buffer.from(b) })),
+      );
+    // The manifest's stage layers come ticked among the model's layers.
+    await page.waitForFunction(() => document.querySelectorAll("#networks .net:last-child .stages input").length > 0);
+    const ticked = await card
+      .locator(".stages input:checked")
+      .evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value));
+    expect(ticked).toEqual(stages);
+    const name = (await card.getAttribute("data-net")) as string;
+    const config = { ...WEB_STUDY_CONFIG, seed: 9, networks: [{ name, model: `models/${name}` }] };
+    const [nodeFiles, r] = await Promise.all([
+      nodeRun(config, new Map([[`models/${name}`, trained]])),
+      runInPage(page, config),
+    ]);
+    expect(r.state, r.message).toBe("done");
+    const [zip] = await Promise.all([page.waitForEvent("download"), page.click("#download-zip")]);
+    const webFiles = new Map(Object.entries(unzipSync(new Uint8Array(readFileSync((await zip.path()) as string)))));
+    expect([...webFiles.keys()].sort()).toEqual([...nodeFiles.keys()].sort());
+    const differ = [...nodeFiles]
+      .filter(([p]) => p !== "manifest.json" && !p.endsWith("/step.json"))
+      .filter(([p, b]) => !Buffer.from(b).equals(Buffer.from(webFiles.get(p) ?? new Uint8Array())))
+      .map(([p]) => p);
+    expect(differ).toEqual([]);
+    // The model was read, not trained: fits of its stages, no training step.
+    const own = [...nodeFiles.keys()].filter((p) => p.startsWith(`${name}/`));
+    expect(own.filter((p) => p.endsWith("/model.dpgmm")).length).toBe(10 * stages.length);
+    expect(own.some((p) => p.startsWith(`${name}/train/`))).toBe(false);
+    await card.locator("button", { hasText: "remove" }).click();
   });
 
   it("stops on a model without the named stage layers, with a clear message", async () => {
