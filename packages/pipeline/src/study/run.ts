@@ -132,6 +132,13 @@ function fmtRadius(sigma: number, alpha: number, n: number): string {
   return `${(sigma * lo).toFixed(2)} (${lo.toFixed(2)}σ)`;
 }
 
+/** " for N epoch(s)" from a memorization artifact's trainer record, when it has one. */
+function epochsOf(config: Record<string, Json>): string {
+  const t = config.trainer as { config?: { epochs?: unknown } } | undefined;
+  const e = t?.config?.epochs;
+  return typeof e === "number" ? ` for ${e} epoch${e === 1 ? "" : "s"}` : "";
+}
+
 const CERT_RADII = Array.from({ length: 21 }, (_, i) => i * 0.1);
 
 const pad2 = (i: number) => String(i).padStart(2, "0");
@@ -910,7 +917,7 @@ class Runner {
     const mc = (r.info as { config?: Record<string, Json> | null }).config;
     const scale =
       mc && typeof mc.models === "number"
-        ? ` (${mc.models} networks, each trained on a random ${Math.round(100 * Number(mc.fraction))}% of the ${mc.numExamples} training examples, seed ${mc.seed})`
+        ? ` (${mc.models} networks, each trained${epochsOf(mc)} on a random ${Math.round(100 * Number(mc.fraction))}% of the ${mc.numExamples} training examples, seed ${mc.seed})`
         : "";
     notes.push(net.memorizationNote ?? `memorization scores imported from ${this.describe(path)}${scale}`);
     return npyToFloat64(parseNpy(r.files.get("memorization.npy") as Uint8Array));
