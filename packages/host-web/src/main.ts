@@ -1,12 +1,12 @@
 // The page: choose data, networks, stages and profile; run the study in a worker with live
 // progress and Cancel; then the report with interactive figures and a download for every
 // artifact. Plain DOM; no inline scripts or styles (the page's CSP forbids them).
-import { zipSync } from "fflate";
 import { buildConfig, type DataChoice, type NetworkChoice, PROFILES } from "./form.js";
 import type { RunSummary, StudyEvent, StudyRequest } from "./protocol.js";
 import { enhanceReport } from "./report-view.js";
 import { IndexedDbRunStorage, listRuns, openRunDb } from "./storage.js";
 import { checkFileType, layerNames, manifestStages } from "./validate.js";
+import { zipToBlob } from "./zip.js";
 
 type Attrs = Record<string, string | number | boolean | undefined>;
 function h<K extends keyof HTMLElementTagNameMap>(
@@ -649,11 +649,10 @@ async function showResults(runId: string, summary: RunSummary, files: string[]):
     h("p", { text: `${summary.name} — profile ${summary.profile}` }),
     h("ul", {}, ...summary.networks.map((n) => h("li", { text: `${n.label}: ${n.verdict} at ${n.splitStage}` }))),
   );
-  const zip = zipSync(Object.fromEntries([...all].map(([k, v]) => [k, v])), {
-    level: 0,
-    mtime: "2000-01-01T00:00:00Z",
+  const zipLink = h("a", {
+    href: URL.createObjectURL(await zipToBlob(all)),
+    download: `${runId}.zip`,
   });
-  const zipLink = download(`${runId}.zip`, zip, "application/zip");
   zipLink.id = "download-zip";
   zipLink.textContent = `all artifacts (${runId}.zip, ${all.size} files)`;
   const html = all.get("report/report.html");

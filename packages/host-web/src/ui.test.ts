@@ -133,3 +133,19 @@ describe("class of a figure mark", () => {
     expect(classKey("Sandal: median 2.0 nats")).toBeUndefined();
   });
 });
+
+describe("artifact zip", () => {
+  it("round-trips every file byte for byte, empty and binary ones included", async () => {
+    const { unzipSync } = await import("fflate");
+    const { zipToBlob } = await import("./zip.js");
+    const files = new Map<string, Uint8Array>([
+      ["manifest.json", new TextEncoder().encode('{"a":1}\n')],
+      ["resnet/stage1/fit/class-00/model.dpgmm", Uint8Array.from({ length: 70_000 }, (_, i) => (i * 37) & 255)],
+      ["report/empty.txt", new Uint8Array(0)],
+    ]);
+    const blob = await zipToBlob(files);
+    const back = unzipSync(new Uint8Array(await blob.arrayBuffer()));
+    expect(Object.keys(back).sort()).toEqual([...files.keys()].sort());
+    for (const [k, v] of files) expect(Buffer.from(back[k] as Uint8Array).equals(Buffer.from(v))).toBe(true);
+  });
+});
