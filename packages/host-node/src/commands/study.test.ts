@@ -2,7 +2,7 @@
 // training, so it is fast) run with the worker pool, its --json summary, a rerun that reuses every
 // step, a Ctrl-C that leaves a resumable run, and bad input with exit code 2.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -188,6 +188,27 @@ describe("classfit study", () => {
     const r = await classfit("study", "--config", cfg, "--out", out, "--profile", "quick", "--json", "--workers", "2");
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).stepsReused).toBeGreaterThanOrEqual(done + 1);
+    // The resumed run holds exactly the bytes of an uninterrupted one.
+    const whole = join(dir, "uninterrupted");
+    const u = await classfit(
+      "study",
+      "--config",
+      cfg,
+      "--out",
+      whole,
+      "--profile",
+      "quick",
+      "--json",
+      "--workers",
+      "2",
+    );
+    expect(u.status, u.stderr).toBe(0);
+    const files = (root: string) =>
+      (readdirSync(root, { recursive: true }) as string[])
+        .filter((f) => f !== "manifest.json" && statSync(join(root, f)).isFile())
+        .sort();
+    expect(files(out)).toEqual(files(whole));
+    for (const f of files(whole)) expect(readFileSync(join(out, f)).equals(readFileSync(join(whole, f))), f).toBe(true);
   }, 180_000);
 });
 

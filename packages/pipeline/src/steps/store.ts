@@ -1,9 +1,10 @@
 // Step artifacts in the run directory. Each unit of work (one step of one network/stage/class)
 // owns a folder holding its output files and, written last, `step.json`: the step's key (hash
-// of its inputs' hashes and its config), the hash of every output and its timing. A rerun
-// whose key matches and whose files still hash the same skips the work; anything else is
-// recomputed. Because step.json is the commit mark and every file is written atomically, a
-// run killed at any point resumes from its last finished unit.
+// of its inputs' hashes and its config) and the hash of every output. A rerun whose key matches
+// and whose files still hash the same skips the work; anything else is recomputed. Because
+// step.json is the commit mark and every file is written atomically, a run killed at any point
+// resumes from its last finished unit; and since step.json holds no timings (those go to the run
+// manifest), the resumed run leaves exactly the bytes of an uninterrupted one.
 
 import type { RunStorage } from "../host/index.js";
 import { canonicalJson, fnv1a64, hashJson, type Json } from "../units/container.js";
@@ -21,7 +22,6 @@ export interface StepRecord {
   outputs: Record<string, string>;
   /** Step-specific figures (retained energy, R̂, K…). */
   info: Json;
-  seconds: number;
 }
 
 export interface StepEvent {
@@ -29,6 +29,7 @@ export interface StepEvent {
   step: string;
   key: string;
   status: "computed" | "reused";
+  /** Time spent computing the step in this run (0 when reused). */
   seconds: number;
   outputs: Record<string, string>;
 }
@@ -73,7 +74,7 @@ export class ArtifactStore {
       step: record.step,
       key,
       status: "reused",
-      seconds: record.seconds,
+      seconds: 0,
       outputs: record.outputs,
     });
     return { record, files };
@@ -98,10 +99,16 @@ export class ArtifactStore {
       config: r.config,
       outputs,
       info: r.info ?? {},
-      seconds: Math.round(r.seconds * 1000) / 1000,
     };
     await this.storage.write(`${dir}/${STEP_RECORD}`, utf8(`${JSON.stringify(record, null, 1)}\n`));
-    this.events.push({ dir, step: r.step, key: r.key, status: "computed", seconds: record.seconds, outputs });
+    this.events.push({
+      dir,
+      step: r.step,
+      key: r.key,
+      status: "computed",
+      seconds: Math.round(r.seconds * 1000) / 1000,
+      outputs,
+    });
     return record;
   }
 }
