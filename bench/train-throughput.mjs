@@ -6,7 +6,7 @@
 // Training = one SGD step (momentum 0.9, weight decay 5e-4 as an L2 penalty, softmax
 // cross-entropy, batch norm in training mode) per batch, via tfjs-layers' trainOnBatch.
 //
-// Usage: npm -w @classfit/models run build && node bench/train-throughput.mjs [--steps 12] [--cpu-steps 2]
+// Usage: npm -w @classfit/models run build && node bench/train-throughput.mjs [--steps 12] [--cpu-steps 2] [--infer-steps 40]
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -19,12 +19,16 @@ const { values: opts } = parseArgs({
   options: {
     steps: { type: "string", default: "12" },
     "cpu-steps": { type: "string", default: "2" },
+    // Inference batches for the wasm and torch columns: a batch takes ~50 ms, so 10 of them
+    // measured the other agents' load more than the kernels (runs varied by 40%).
+    "infer-steps": { type: "string", default: "40" },
     only: { type: "string" }, // for profiling: "wasm" runs the wasm column alone (no ratios)
     batch: { type: "string", default: "64" },
   },
 });
 const STEPS = Number(opts.steps);
 const CPU_STEPS = Number(opts["cpu-steps"]);
+const INFER_STEPS = Number(opts["infer-steps"]);
 const BATCH = Number(opts.batch);
 const WEIGHT_DECAY = 5e-4;
 
@@ -67,8 +71,8 @@ function buildResNet(seed) {
   return tfl.model({ inputs: input, outputs: out });
 }
 
-async function measure(backend, steps) {
-  console.error(`[bench] ${backend}: ${steps} training steps, then ${steps} inference batches`);
+async function measure(backend, steps, inferSteps) {
+  console.error(`[bench] ${backend}: ${steps} training steps, then ${inferSteps} inference batches`);
   await tf.setBackend(backend);
   const model = buildResNet(1);
   model.compile({
@@ -95,17 +99,18 @@ async function measure(backend, steps) {
   for (let i = 0; i < steps; i++) losses.push(await model.trainOnBatch(x, y));
   const train = (steps * BATCH) / ((performance.now() - t) / 1000);
   const trainCpu = (steps * BATCH) / cpuSeconds(process.cpuUsage(c));
+  // One batch of BATCH per call, as the torch baseline infers (predict's default splits it into 32s).
   const predict = () => {
-    const p = model.predict(x);
+    const p = model.predict(x, { batchSize: BATCH });
     p.dataSync();
     p.dispose();
   };
   if (backend !== "cpu") predict();
   t = performance.now();
   c = process.cpuUsage();
-  for (let i = 0; i < steps; i++) predict();
-  const infer = (steps * BATCH) / ((performance.now() - t) / 1000);
-  const inferCpu = (steps * BATCH) / cpuSeconds(process.cpuUsage(c));
+  for (let i = 0; i < inferSteps; i++) predict();
+  const infer = (inferSteps * BATCH) / ((performance.now() - t) / 1000);
+  const inferCpu = (inferSteps * BATCH) / cpuSeconds(process.cpuUsage(c));
   const params = model.countParams();
   tf.dispose([x, y]);
   model.dispose();
@@ -120,7 +125,17 @@ function torchBaseline() {
   const script = fileURLToPath(new URL("baseline/torch_train.py", import.meta.url));
   const run = spawnSync(
     python,
-    [script, "--threads", "1", "--steps", String(Math.max(STEPS, 10)), "--batch", String(BATCH)],
+    [
+      script,
+      "--threads",
+      "1",
+      "--steps",
+      String(Math.max(STEPS, 10)),
+      "--infer-steps",
+      String(INFER_STEPS),
+      "--batch",
+      String(BATCH),
+    ],
     {
       encoding: "utf8",
     },
@@ -133,13 +148,13 @@ const uptime = spawnSync("uptime", { encoding: "utf8" }).stdout.trim();
 console.log(`machine: ${uptime}`);
 await initBackend();
 if (opts.only === "wasm") {
-  const r = await measure("wasm", STEPS);
+  const r = await measure("wasm", STEPS, INFER_STEPS);
   console.log(`tfjs-wasm + classfit: train ${r.train.toFixed(1)} img/s, infer ${r.infer.toFixed(1)} img/s`);
   process.exit(0);
 }
 const torch = torchBaseline();
-const wasm = await measure("wasm", STEPS);
-const cpu = await measure("cpu", CPU_STEPS);
+const wasm = await measure("wasm", STEPS, INFER_STEPS);
+const cpu = await measure("cpu", CPU_STEPS, CPU_STEPS);
 const fmt = (v) => v.toFixed(1).padStart(9);
 console.log(`ResNet 28x28x1 widths 16/32/64, batch ${BATCH}, ${wasm.params} params (tfjs count incl. BN statistics)`);
 console.log("images/s                  train (wall)  train (CPU)  infer (wall)  infer (CPU)");

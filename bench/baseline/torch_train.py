@@ -7,7 +7,7 @@ weight decay 5e-4 on softmax cross-entropy, batch 64, on random inputs. Prints o
 {"train_img_s", "infer_img_s", "train_img_s_cpu", "infer_img_s_cpu", "params", "threads",
 "torch"} (the _cpu rates divide by this process's CPU time instead of wall time).
 
-Usage: /usr/bin/python3 bench/baseline/torch_train.py [--threads 1] [--steps 20] [--batch 64]
+Usage: /usr/bin/python3 bench/baseline/torch_train.py [--threads 1] [--steps 20] [--batch 64] [--infer-steps N]
 """
 import argparse
 import json
@@ -54,7 +54,9 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--infer-steps", type=int, default=None, help="inference batches (default: --steps)")
     args = ap.parse_args()
+    infer_steps = args.infer_steps or args.steps
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model = ResNet()
@@ -84,10 +86,10 @@ def main():
         for _ in range(3):
             model(x)
         t, c = time.perf_counter(), time.process_time()
-        for _ in range(args.steps):
+        for _ in range(infer_steps):
             model(x)
-        infer = args.steps * args.batch / (time.perf_counter() - t)
-        infer_cpu = args.steps * args.batch / (time.process_time() - c)
+        infer = infer_steps * args.batch / (time.perf_counter() - t)
+        infer_cpu = infer_steps * args.batch / (time.process_time() - c)
     print(json.dumps({"train_img_s": train, "infer_img_s": infer, "train_img_s_cpu": train_cpu,
                       "infer_img_s_cpu": infer_cpu, "params": params,
                       "threads": torch.get_num_threads(), "torch": torch.__version__}))
