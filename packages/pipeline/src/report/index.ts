@@ -67,7 +67,7 @@ function networkSummary(net: NetworkAnalysis, a: StudyAnalysis): string {
     `<h3><span class="badge ${s.verdict}">${e(verdictText(s.verdict))}</span> ${e(net.label)}</h3>`,
     `<p>At stage <b>${e(s.stage)}</b>, the largest gap between sorted class mean log-densities is <b>${fmt(s.gap.gap)} nats</b> (${fmt(s.gap.gapRatio, 2)}× the next largest gap, ${fmt(s.gap.gapToWithinSd, 2)} within-group sd), ` +
       (s.verdict === "one-group"
-        ? `which would put ${s.gap.high.length} classes above and ${s.gap.low.length} below it (above: ${list(s.gap.high)}); neither test supports two groups. `
+        ? `which would put ${s.gap.high.length} ${s.gap.high.length === 1 ? "class" : "classes"} above and ${s.gap.low.length} below it (above: ${list(s.gap.high)}); neither test supports two groups. `
         : `separating <span class="hi">${s.gap.high.length} high-density</span> classes (${list(s.gap.high)}) from <span class="lo">${s.gap.low.length} low-density</span> classes. `) +
       (s.mixture
         ? `Two Gaussians vs one: <b>ΔBIC = ${fmt(s.mixture.deltaBic)}</b> (${bicWords(s.mixture.deltaBic)}). `
