@@ -10,7 +10,7 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { InputError, readNpyFile } from "../io.js";
 import { intArg } from "../io-args.js";
-import { runProtocol, withIdentity } from "../unit-store.js";
+import { withIdentity } from "../unit-store.js";
 import { addCertifyOptions, CertifySettingsSchema, certifySettings, checkCertifyFlags } from "./certify.js";
 import {
   addRunOptions,
@@ -19,7 +19,7 @@ import {
   loadTrainSplit,
   parseSpec,
   type RunCommon,
-  shardOf,
+  runBuiltProtocol,
   splitRun,
   TrainerSpecSchema,
   trainerOf,
@@ -85,19 +85,7 @@ export async function binsFromSpec(
 
 export async function runBins(raw: unknown, run: RunCommon, log: (s: string) => void): Promise<string> {
   const spec = parseSpec(BinsSpecSchema, raw, "bins");
-  const shard = shardOf(run.shard);
-  const { protocol, dispose } = await binsFromSpec(spec, log);
-  try {
-    return await runProtocol(protocol, {
-      out: run.out,
-      ...(shard ? { shard } : {}),
-      ...(run.units ? { units: run.units } : {}),
-      ...(run.shareFile ? { shareFile: run.shareFile } : {}),
-      log,
-    });
-  } finally {
-    dispose();
-  }
+  return runBuiltProtocol(() => binsFromSpec(spec, log), run, log);
 }
 
 export function register(program: Command): void {

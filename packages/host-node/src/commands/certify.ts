@@ -16,9 +16,9 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { InputError, sha256 } from "../io.js";
 import { intArg } from "../io-args.js";
-import { runProtocol, withIdentity } from "../unit-store.js";
+import { withIdentity } from "../unit-store.js";
 import { loadModelAndData } from "./extract.js";
-import { addRunOptions, numberArg, parseSpec, type RunCommon, shardOf, splitRun } from "./memorization.js";
+import { addRunOptions, numberArg, parseSpec, type RunCommon, runBuiltProtocol, splitRun } from "./memorization.js";
 
 /** CERTIFY settings shared by `certify` and `bins` (ranges checked by the pipeline, which names
  * the parameter: σ > 0, α in (0, 1), n0 ≤ n …). */
@@ -135,19 +135,7 @@ export async function certifyFromSpec(
 
 export async function runCertify(raw: unknown, run: RunCommon, log: (s: string) => void): Promise<string> {
   const spec = parseSpec(CertifySpecSchema, raw, "certify");
-  const shard = shardOf(run.shard);
-  const { protocol, dispose } = await certifyFromSpec(spec, log);
-  try {
-    return await runProtocol(protocol, {
-      out: run.out,
-      ...(shard ? { shard } : {}),
-      ...(run.units ? { units: run.units } : {}),
-      ...(run.shareFile ? { shareFile: run.shareFile } : {}),
-      log,
-    });
-  } finally {
-    dispose();
-  }
+  return runBuiltProtocol(() => certifyFromSpec(spec, log), run, log);
 }
 
 /** Adds the CERTIFY flags shared by `certify` and `bins`. */

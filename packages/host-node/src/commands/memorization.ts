@@ -204,6 +204,31 @@ export function shardOf(spec: string | undefined) {
   }
 }
 
+/**
+ * Runs the protocol that `build` makes under the run flags shared by `memorization`, `certify`
+ * and `bins` (--out, --shard, --units, share file), then releases what the protocol holds. The
+ * shard spec is parsed before `build`, so a bad --shard fails before any model loads.
+ */
+export async function runBuiltProtocol(
+  build: () => Promise<{ protocol: UnitProtocol; dispose: () => void }>,
+  run: RunCommon,
+  log: (s: string) => void,
+): Promise<string> {
+  const shard = shardOf(run.shard);
+  const { protocol, dispose } = await build();
+  try {
+    return await runProtocol(protocol, {
+      out: run.out,
+      ...(shard ? { shard } : {}),
+      ...(run.units ? { units: run.units } : {}),
+      ...(run.shareFile ? { shareFile: run.shareFile } : {}),
+      log,
+    });
+  } finally {
+    dispose();
+  }
+}
+
 /** Adds the trainer options shared by `memorization` and `bins`. */
 export function addTrainerOptions(cmd: Command): Command {
   return cmd
@@ -247,19 +272,7 @@ export function splitRun<T extends object>(opts: T & RunCommon): { spec: Omit<T,
 
 export async function runMemorization(raw: unknown, run: RunCommon, log: (s: string) => void): Promise<string> {
   const spec = parseSpec(MemorizationSpecSchema, raw, "memorization");
-  const shard = shardOf(run.shard);
-  const { protocol, dispose } = await memorizationFromSpec(spec, log);
-  try {
-    return await runProtocol(protocol, {
-      out: run.out,
-      ...(shard ? { shard } : {}),
-      ...(run.units ? { units: run.units } : {}),
-      ...(run.shareFile ? { shareFile: run.shareFile } : {}),
-      log,
-    });
-  } finally {
-    dispose();
-  }
+  return runBuiltProtocol(() => memorizationFromSpec(spec, log), run, log);
 }
 
 export function register(program: Command): void {
