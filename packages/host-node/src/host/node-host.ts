@@ -10,9 +10,9 @@ import { parseModelJson } from "@classfit/models";
 import { loadDataset } from "@classfit/models/node";
 import type { PipelineHost, ProgressReporter, RunStorage, StudyResources, WorkerPool } from "@classfit/pipeline";
 import { type TaskKind, type TaskOutput, transferables } from "@classfit/pipeline/tasks";
-import cliProgress from "cli-progress";
 import { workerExecArgv } from "../commands/fit.js";
 import { InputError, writeFileAtomic } from "../io.js";
+import { createProgress } from "../progress.js";
 import { VERSION } from "../version.js";
 import { runPool } from "../workers/pool.js";
 
@@ -153,69 +153,14 @@ export function nodeWorkerPool(size: number, signal?: AbortSignal): WorkerPool {
   };
 }
 
-/** Bars with ETA on a terminal (or with `force`); otherwise only log lines. */
+/** Bars with ETA on a terminal (or with `force`), one per task, leaving the screen when done;
+ * otherwise only log lines. */
 export function nodeProgress(
   opts: { force?: boolean; quiet?: boolean; stream?: NodeJS.WriteStream } = {},
 ): ProgressReporter & {
   stop(): void;
 } {
-  const stream = opts.stream ?? process.stderr;
-  if (opts.quiet) return { start() {}, update() {}, finish() {}, log() {}, stop() {} };
-  if (!(opts.force || stream.isTTY)) {
-    return {
-      start() {},
-      update() {},
-      finish() {},
-      log(m) {
-        stream.write(m.endsWith("\n") ? m : `${m}\n`);
-      },
-      stop() {},
-    };
-  }
-  const multi = new cliProgress.MultiBar(
-    {
-      stream,
-      format: " {label} |{bar}| {percentage}% | {value}/{total} | ETA {eta_formatted}",
-      hideCursor: true,
-      clearOnComplete: false,
-      etaBuffer: 50,
-      fps: 5,
-      noTTYOutput: opts.force === true && !stream.isTTY,
-      gracefulExit: false,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  const bars = new Map<string, { bar: cliProgress.SingleBar; total: number }>();
-  return {
-    start(key, total, label) {
-      const b = bars.get(key);
-      if (b) {
-        if (b.total !== total) {
-          b.bar.setTotal(total);
-          b.total = total;
-        }
-        return;
-      }
-      bars.set(key, { bar: multi.create(total, 0, { label: label.slice(0, 36).padEnd(36) }), total });
-    },
-    update(key, done) {
-      bars.get(key)?.bar.update(done);
-    },
-    finish(key) {
-      // Finished bars leave the screen, so many short tasks do not scroll the terminal away.
-      const b = bars.get(key);
-      if (b) {
-        multi.remove(b.bar);
-        bars.delete(key);
-      }
-    },
-    log(m) {
-      multi.log(m.endsWith("\n") ? m : `${m}\n`);
-    },
-    stop() {
-      multi.stop();
-    },
-  };
+  return createProgress({ ...opts, unit: "", labelWidth: 36, cutLabels: true, removeFinished: true });
 }
 
 export interface NodeHostOptions {
