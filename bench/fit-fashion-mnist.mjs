@@ -111,7 +111,9 @@ try {
     console.log(`models identical with 1 and ${workers} workers: ${same}`);
   }
   console.log("\n== summary ==");
-  console.log(`sweeps ${sweeps}, ${perClass}/class, 10 classes, profile ${args.profile} (${args.profile === "paper" ? 1 : 2} chain(s)), d = 64`);
+  console.log(
+    `sweeps ${sweeps}, ${perClass}/class, 10 classes, profile ${args.profile} (${args.profile === "paper" ? 1 : 2} chain(s)), d = 64`,
+  );
   console.log(
     `fit wall time (${workers} workers): ${fit.wall.toFixed(1)} s; target ≤ ${TARGET_S} s → ${(fit.wall / TARGET_S).toFixed(2)}× the target (${fit.wall <= TARGET_S ? "met" : "NOT met"})`,
   );
