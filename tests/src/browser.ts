@@ -1,9 +1,12 @@
 // Node-side harness for the Chromium half of the parity tests: bundles a browser entry with
 // esbuild, serves it with its assets from memory on 127.0.0.1, and drives Debian's chromium
 // through playwright-core (Playwright's own browser download does not work here).
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { wasmUrl } from "@classfit/wasm-core/node";
 import { build } from "esbuild";
 import { type Browser, chromium } from "playwright-core";
 
@@ -116,4 +119,42 @@ export async function collectFromPage<T>(site: StaticSite, globalName: string, t
   } finally {
     await browser.close();
   }
+}
+
+/**
+ * Bundles the browser entry module `entry` and serves it as a page (index.html loading entry.js)
+ * together with classfit-core.wasm and `files` (path → contents).
+ */
+export async function servePage(
+  entry: URL,
+  files: Iterable<readonly [string, Uint8Array | string]> = [],
+): Promise<StaticSite> {
+  const js = await bundle(fileURLToPath(entry));
+  return serveStatic(
+    new Map<string, Uint8Array | string>([
+      ["index.html", '<!doctype html><meta charset="utf-8"><script type="module" src="entry.js"></script>'],
+      ["entry.js", js],
+      ["classfit-core.wasm", readFileSync(wasmUrl)],
+      ...files,
+    ]),
+  );
+}
+
+/** tfjs-backend-wasm's SIMD binary, resolved as the models package resolves it, under the name pages fetch. */
+export function tfjsWasmFile(): [string, Uint8Array] {
+  const require = createRequire(import.meta.url);
+  const path = require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm", {
+    paths: [fileURLToPath(new URL("../../packages/models/", import.meta.url))],
+  });
+  return ["tfjs-backend-wasm-simd.wasm", readFileSync(path)];
+}
+
+/**
+ * collectFromPage for the parity pages, which publish `{ ok: true, outputs }` or
+ * `{ ok: false, error }`: returns the outputs, or throws "`what` failed in Chromium: error".
+ */
+export async function collectOutputs<T>(site: StaticSite, globalName: string, what: string): Promise<T[]> {
+  const result = await collectFromPage<{ ok: true; outputs: T[] } | { ok: false; error: string }>(site, globalName);
+  if (!result.ok) throw new Error(`${what} failed in Chromium: ${result.error}`);
+  return result.outputs;
 }

@@ -2,15 +2,14 @@
 // loop) and CERTIFY / adaptive CERTIFY (noisy forward passes) give byte-identical artifacts in
 // Node and in headless Chromium — same tfjs wasm binary, same wasm-core, same seeds.
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { initBackend } from "@classfit/models/backend";
 import { decodeCertification, decodeMemorization } from "@classfit/pipeline";
 import { Core } from "@classfit/wasm-core";
-import { loadCoreModule, wasmUrl } from "@classfit/wasm-core/node";
+import { loadCoreModule } from "@classfit/wasm-core/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EvalFixture, type EvalOutput, runEvalScenario } from "../browser/eval-entry.js";
-import { browserAvailability, bundle, collectFromPage, serveStatic } from "./browser.js";
+import { browserAvailability, collectOutputs, servePage, tfjsWasmFile } from "./browser.js";
 
 const fixturePath = fileURLToPath(new URL("../fixtures/eval.json", import.meta.url));
 const fixture = JSON.parse(readFileSync(fixturePath, "utf8")) as EvalFixture;
@@ -47,27 +46,12 @@ describe.skipIf(!availability.available)("evaluation parity: Node vs Chromium", 
   let closeSite: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    const require = createRequire(import.meta.url);
-    const tfjsWasm = require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm", {
-      paths: [fileURLToPath(new URL("../../packages/models/", import.meta.url))],
-    });
-    const js = await bundle(fileURLToPath(new URL("../browser/eval-entry.ts", import.meta.url)));
-    const site = await serveStatic(
-      new Map<string, Uint8Array | string>([
-        ["index.html", '<!doctype html><meta charset="utf-8"><script type="module" src="entry.js"></script>'],
-        ["entry.js", js],
-        ["classfit-core.wasm", readFileSync(wasmUrl)],
-        ["tfjs-backend-wasm-simd.wasm", readFileSync(tfjsWasm)],
-        ["eval.json", JSON.stringify(fixture)],
-      ]),
-    );
+    const site = await servePage(new URL("../browser/eval-entry.ts", import.meta.url), [
+      tfjsWasmFile(),
+      ["eval.json", JSON.stringify(fixture)],
+    ]);
     closeSite = site.close;
-    const result = await collectFromPage<{ ok: true; outputs: EvalOutput[] } | { ok: false; error: string }>(
-      site,
-      "__classfitEvalParity",
-    );
-    if (!result.ok) throw new Error(`evaluation scenario failed in Chromium: ${result.error}`);
-    browserOutputs = result.outputs;
+    browserOutputs = await collectOutputs<EvalOutput>(site, "__classfitEvalParity", "evaluation scenario");
   }, 180_000);
 
   afterAll(async () => {

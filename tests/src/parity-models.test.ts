@@ -3,11 +3,10 @@
 // the same tfjs wasm binary (SIMD, one thread), the same classfit kernels, the same wasm-core.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { initBackend } from "@classfit/models/backend";
 import { Core } from "@classfit/wasm-core";
-import { loadCoreModule, wasmUrl } from "@classfit/wasm-core/node";
+import { loadCoreModule } from "@classfit/wasm-core/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type ModelsFixtureFile,
@@ -15,7 +14,7 @@ import {
   runModelFixtures,
   type ShippedReader,
 } from "../browser/models-entry.js";
-import { browserAvailability, bundle, collectFromPage, serveStatic } from "./browser.js";
+import { browserAvailability, collectOutputs, servePage, tfjsWasmFile } from "./browser.js";
 
 const fixture = JSON.parse(
   readFileSync(fileURLToPath(new URL("../fixtures/models.json", import.meta.url)), "utf8"),
@@ -59,38 +58,23 @@ describe.skipIf(!availability.available)("models parity: Node vs Chromium", () =
   let closeSite: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    const require = createRequire(import.meta.url);
-    const tfjsWasm = require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm", {
-      paths: [fileURLToPath(new URL("../../packages/models/", import.meta.url))],
-    });
-    const js = await bundle(fileURLToPath(new URL("../browser/models-entry.ts", import.meta.url)));
-    const site = await serveStatic(
-      new Map<string, Uint8Array | string>([
-        ["index.html", '<!doctype html><meta charset="utf-8"><script type="module" src="entry.js"></script>'],
-        ["entry.js", js],
-        ["classfit-core.wasm", readFileSync(wasmUrl)],
-        ["tfjs-backend-wasm-simd.wasm", readFileSync(tfjsWasm)],
-        ["models.json", JSON.stringify(fixture)],
-        ...fixture.cases.flatMap((c) =>
-          c.shipped
-            ? ["model.json", "weights.bin", "manifest.json"].map(
-                (f) =>
-                  [`shipped/${c.shipped}/${f}`, readFileSync(`${shippedDir(c.shipped as string)}${f}`)] as [
-                    string,
-                    Uint8Array,
-                  ],
-              )
-            : [],
-        ),
-      ]),
-    );
+    const site = await servePage(new URL("../browser/models-entry.ts", import.meta.url), [
+      tfjsWasmFile(),
+      ["models.json", JSON.stringify(fixture)],
+      ...fixture.cases.flatMap((c) =>
+        c.shipped
+          ? ["model.json", "weights.bin", "manifest.json"].map(
+              (f) =>
+                [`shipped/${c.shipped}/${f}`, readFileSync(`${shippedDir(c.shipped as string)}${f}`)] as [
+                  string,
+                  Uint8Array,
+                ],
+            )
+          : [],
+      ),
+    ]);
     closeSite = site.close;
-    const result = await collectFromPage<{ ok: true; outputs: ModelsOutput[] } | { ok: false; error: string }>(
-      site,
-      "__classfitModelsParity",
-    );
-    if (!result.ok) throw new Error(`models fixtures failed in Chromium: ${result.error}`);
-    browserOutputs = result.outputs;
+    browserOutputs = await collectOutputs<ModelsOutput>(site, "__classfitModelsParity", "models fixtures");
   }, 180_000);
 
   afterAll(async () => {

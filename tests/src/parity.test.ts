@@ -3,9 +3,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Core } from "@classfit/wasm-core";
-import { loadCoreModule, wasmUrl } from "@classfit/wasm-core/node";
+import { loadCoreModule } from "@classfit/wasm-core/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { browserAvailability, bundle, collectFromPage, serveStatic } from "./browser.js";
+import { browserAvailability, collectOutputs, servePage } from "./browser.js";
 import { type FixtureFile, type FixtureOutput, runFixtures } from "./ops.js";
 
 const fixturesPath = fileURLToPath(new URL("../fixtures/core.json", import.meta.url));
@@ -42,22 +42,11 @@ describe.skipIf(!availability.available)("classfit-core parity: Node vs Chromium
   let closeSite: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    const js = await bundle(fileURLToPath(new URL("../browser/entry.ts", import.meta.url)));
-    const site = await serveStatic(
-      new Map<string, Uint8Array | string>([
-        ["index.html", '<!doctype html><meta charset="utf-8"><script type="module" src="entry.js"></script>'],
-        ["entry.js", js],
-        ["classfit-core.wasm", readFileSync(wasmUrl)],
-        ["fixtures.json", JSON.stringify(fixtures)],
-      ]),
-    );
+    const site = await servePage(new URL("../browser/entry.ts", import.meta.url), [
+      ["fixtures.json", JSON.stringify(fixtures)],
+    ]);
     closeSite = site.close;
-    const result = await collectFromPage<{ ok: true; outputs: FixtureOutput[] } | { ok: false; error: string }>(
-      site,
-      "__classfitParity",
-    );
-    if (!result.ok) throw new Error(`fixtures failed in Chromium: ${result.error}`);
-    browserOutputs = result.outputs;
+    browserOutputs = await collectOutputs<FixtureOutput>(site, "__classfitParity", "fixtures");
   });
 
   afterAll(async () => {
