@@ -11,46 +11,12 @@ import { loadDataset, writeModelDir } from "@classfit/models/node";
 import { encodeNpy, npyToFloat64, parseNpy } from "@classfit/models/npy";
 import { decodeCertification, decodeMemorization } from "@classfit/pipeline";
 import { createCore } from "@classfit/wasm-core/node";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { main } from "./cli.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fails, ok } from "./test-helpers.js";
 
 let dir: string;
 const p = (...f: string[]) => join(dir, ...f);
 
-interface Run {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-async function classfit(...argv: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => {
-    out.push(`${a.join(" ")}\n`);
-  });
-  const write = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
-    err.push(String(chunk));
-    return true;
-  });
-  try {
-    const status = await main(argv);
-    return { status, stdout: out.join(""), stderr: err.join("") };
-  } finally {
-    log.mockRestore();
-    write.mockRestore();
-  }
-}
-async function ok(...argv: string[]): Promise<string> {
-  const r = await classfit(...argv);
-  if (r.status !== 0) throw new Error(`classfit ${argv.join(" ")} exited ${r.status}:\n${r.stderr}`);
-  return r.stdout;
-}
-async function fails(re: RegExp, ...argv: string[]): Promise<Run> {
-  const r = await classfit(...argv);
-  expect(r.status, r.stdout + r.stderr).not.toBe(0);
-  expect(r.stderr).toMatch(re);
-  return r;
-}
 const bytes = (f: string) => new Uint8Array(readFileSync(f));
 
 const MEM = ["--arch", "resnet", "--blocks", "1", "--width", "0.0625", "--limit", "40", "--epochs", "1"];

@@ -9,51 +9,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { encodeNpy, parseNpy } from "@classfit/models/npy";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { main } from "../cli.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { classfit, fails, ok } from "../test-helpers.js";
 
 const cli = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
 let dir: string;
 const p = (f: string) => join(dir, f);
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-/** The CLI in this process, stdout/stderr captured. */
-async function classfit(...argv: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => {
-    out.push(`${a.join(" ")}\n`);
-  });
-  const write = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
-    err.push(String(chunk));
-    return true;
-  });
-  try {
-    const status = await main(argv);
-    return { status, stdout: out.join(""), stderr: err.join("") };
-  } finally {
-    log.mockRestore();
-    write.mockRestore();
-  }
-}
 /** The built CLI as a child process. */
 function classfitProcess(...argv: string[]): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [cli, ...argv], { encoding: "utf8", timeout: 120_000 });
-}
-async function ok(...argv: string[]): Promise<string> {
-  const r = await classfit(...argv);
-  if (r.status !== 0) throw new Error(`classfit ${argv.join(" ")} exited ${r.status}:\n${r.stderr}`);
-  return r.stdout;
-}
-async function fails(re: RegExp, ...argv: string[]): Promise<Run> {
-  const r = await classfit(...argv);
-  expect(r.status, r.stdout + r.stderr).not.toBe(0);
-  expect(r.stderr).toMatch(re);
-  return r;
 }
 const readArr = (f: string) => parseNpy(new Uint8Array(readFileSync(p(f))), { name: f });
 const sha = (f: string) => readFileSync(f).toString("hex");

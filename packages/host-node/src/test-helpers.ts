@@ -1,0 +1,45 @@
+// Shared by the in-process CLI tests: run `main(argv)` with console.log and stderr captured, and
+// assert success or a failure with a message. Test-only (imports vitest), so excluded from the build.
+import { expect, vi } from "vitest";
+import { main } from "./cli.js";
+
+export interface Run {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The CLI in this process, stdout (console.log lines) and stderr captured. */
+export async function classfit(...argv: string[]): Promise<Run> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => {
+    out.push(`${a.join(" ")}\n`);
+  });
+  const write = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+    err.push(String(chunk));
+    return true;
+  });
+  try {
+    const status = await main(argv);
+    return { status, stdout: out.join(""), stderr: err.join("") };
+  } finally {
+    log.mockRestore();
+    write.mockRestore();
+  }
+}
+
+/** Runs the CLI and returns its stdout; throws with its stderr when it exits non-zero. */
+export async function ok(...argv: string[]): Promise<string> {
+  const r = await classfit(...argv);
+  if (r.status !== 0) throw new Error(`classfit ${argv.join(" ")} exited ${r.status}:\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** Runs the CLI and expects a non-zero exit with stderr matching `re`. */
+export async function fails(re: RegExp, ...argv: string[]): Promise<Run> {
+  const r = await classfit(...argv);
+  expect(r.status, r.stdout + r.stderr).not.toBe(0);
+  expect(r.stderr).toMatch(re);
+  return r;
+}
