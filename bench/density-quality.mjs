@@ -12,12 +12,12 @@
 // (the same 1 000 training images per class, reduced and fitted the same way) instead of refitting.
 import { spawnSync } from "node:child_process";
 import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { encodeNpy, parseNpy } from "@classfit/models/npy";
-import { fashionSubset } from "./fashion-mnist-idx.mjs";
+import { fashionSubset, fitArgv, loadAverage } from "./fashion-mnist-idx.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -93,11 +93,7 @@ const readF64 = (p) => {
 
 const dir = args.keep ?? mkdtempSync(join(tmpdir(), "classfit-bench-density-"));
 try {
-  console.log(
-    `load average at start: ${loadavg()
-      .map((v) => v.toFixed(2))
-      .join(" ")} (2 cores, shared)`,
-  );
+  console.log(`load average at start: ${loadAverage()} (2 cores, shared)`);
   const tr = fashionSubset({ start: 0, count: perClass });
   const te = fashionSubset({ start: perClass, count: heldOut });
   writeFileSync(join(dir, "RH.npy"), encodeNpy(Float32Array.from(te.x), [te.n, te.d]));
@@ -118,25 +114,7 @@ try {
     console.log(
       classfit("reduce", "--data", join(dir, "R.npy"), "--k", "64", "--out", join(dir, "Z.npy")).stdout.trim(),
     );
-    const fit = classfit(
-      "fit",
-      "--data",
-      join(dir, "Z.npy"),
-      "--labels",
-      join(dir, "y.npy"),
-      "--out",
-      join(dir, "fit"),
-      "--sweeps",
-      String(sweeps),
-      "--burn-in",
-      String(Math.floor(sweeps * 0.8)),
-      "--thin",
-      "4",
-      "--chains",
-      "2",
-      "--workers",
-      args.workers,
-    );
+    const fit = classfit(...fitArgv({ dir, out: "fit", sweeps, workers: args.workers }));
     console.log(fit.stdout.trimEnd());
     console.log(`fit: ${fit.wall.toFixed(1)} s`);
   }
@@ -245,11 +223,7 @@ try {
       `sklearn BayesianGaussianMixture (20 components max, DP prior, full): ${sk.wall.toFixed(1)} s; effective K (weight > 0.01) ${rows.map((r) => r.skK).join(" ")}`,
     );
   if (skNote) console.log(skNote);
-  console.log(
-    `load average at end: ${loadavg()
-      .map((v) => v.toFixed(2))
-      .join(" ")}`,
-  );
+  console.log(`load average at end: ${loadAverage()}`);
 } finally {
   if (!args.keep) rmSync(dir, { recursive: true, force: true });
 }

@@ -1,6 +1,9 @@
-// Tiny reader for the gzipped Fashion-MNIST IDX files, shared by the CLI benchmarks
-// (fit-fashion-mnist.mjs, density-quality.mjs). Bench-only: the CLI never reads IDX.
+// Tiny reader for the gzipped Fashion-MNIST IDX files, and the pieces of the `reduce` → `fit` run
+// shared by the CLI benchmarks (fit-fashion-mnist.mjs, density-quality.mjs). Bench-only: the CLI
+// never reads IDX.
 import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { join } from "node:path";
 import { gunzipSync } from "fflate";
 
 export const FASHION_DIR = new URL("../../shared/datasets/fashion-mnist/", import.meta.url);
@@ -43,3 +46,37 @@ export function fashionSubset({ start, count, split = "train" }) {
   });
   return { x, y, n: picked.length, d };
 }
+
+/**
+ * argv of the benchmarks' `classfit fit` of DIR/Z.npy (labels DIR/y.npy) into DIR/out: burn-in at
+ * 80 % of the sweeps, thin 4. `profile` undefined leaves the CLI's default profile (two chains);
+ * the paper profile is the authors' single chain.
+ */
+export function fitArgv({ dir, out, sweeps, workers, profile }) {
+  return [
+    "fit",
+    "--data",
+    join(dir, "Z.npy"),
+    "--labels",
+    join(dir, "y.npy"),
+    "--out",
+    join(dir, out),
+    "--sweeps",
+    String(sweeps),
+    "--burn-in",
+    String(Math.floor(sweeps * 0.8)),
+    "--thin",
+    "4",
+    ...(profile === undefined ? [] : ["--profile", profile]),
+    "--chains",
+    profile === "paper" ? "1" : "2",
+    "--workers",
+    String(workers),
+  ];
+}
+
+/** The 1/5/15-minute load averages, two decimals (benchmarks print them at start and end). */
+export const loadAverage = () =>
+  loadavg()
+    .map((v) => v.toFixed(2))
+    .join(" ");

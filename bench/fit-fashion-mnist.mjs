@@ -7,12 +7,12 @@
 //   npm run build && node bench/fit-fashion-mnist.mjs [--profile default|paper] [--sweeps 400] [--per-class 1000] [--no-baseline] [--keep DIR]
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { encodeNpy } from "@classfit/models/npy";
-import { fashionSubset } from "./fashion-mnist-idx.mjs";
+import { fashionSubset, fitArgv, loadAverage } from "./fashion-mnist-idx.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -55,11 +55,7 @@ function classfit(argv) {
 const dir = args.keep ?? mkdtempSync(join(tmpdir(), "classfit-bench-fit-"));
 mkdirSync(dir, { recursive: true });
 try {
-  console.log(
-    `load average at start: ${loadavg()
-      .map((v) => v.toFixed(2))
-      .join(" ")} (2 cores, shared)`,
-  );
+  console.log(`load average at start: ${loadAverage()} (2 cores, shared)`);
   const t0 = performance.now();
   const { x, y, n, d } = fashionSubset({ start: 0, count: perClass });
   writeFileSync(join(dir, "R.npy"), encodeNpy(Float32Array.from(x), [n, d]));
@@ -71,28 +67,7 @@ try {
   const red = classfit(["reduce", "--data", join(dir, "R.npy"), "--k", "64", "--out", join(dir, "Z.npy")]);
   console.log(`reduce --k 64: ${red.wall.toFixed(1)} s, peak RSS ${red.rssMiB.toFixed(0)} MiB :: ${red.stdout.trim()}`);
 
-  const fitArgs = (w, out) => [
-    "fit",
-    "--data",
-    join(dir, "Z.npy"),
-    "--labels",
-    join(dir, "y.npy"),
-    "--out",
-    join(dir, out),
-    "--sweeps",
-    String(sweeps),
-    "--burn-in",
-    String(Math.floor(sweeps * 0.8)),
-    "--thin",
-    "4",
-    "--profile",
-    args.profile,
-    // The paper profile is the authors' single chain; the default profile runs two.
-    "--chains",
-    args.profile === "paper" ? "1" : "2",
-    "--workers",
-    String(w),
-  ];
+  const fitArgs = (w, out) => fitArgv({ dir, out, sweeps, workers: w, profile: args.profile });
   const fit = classfit(fitArgs(workers, "fit"));
   console.log(`\nfit, ${workers} workers:\n${fit.stdout.trimEnd()}`);
   console.log(
@@ -128,11 +103,7 @@ try {
   console.log(
     `peak RSS: reduce ${red.rssMiB.toFixed(0)} MiB, fit ${fit.rssMiB.toFixed(0)} MiB${base ? `, fit (1 worker) ${base.rssMiB.toFixed(0)} MiB` : ""}`,
   );
-  console.log(
-    `load average at end: ${loadavg()
-      .map((v) => v.toFixed(2))
-      .join(" ")}`,
-  );
+  console.log(`load average at end: ${loadAverage()}`);
 } finally {
   if (!args.keep) rmSync(dir, { recursive: true, force: true });
 }
