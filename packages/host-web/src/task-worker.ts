@@ -1,20 +1,12 @@
 // Web Worker entry for the study's compute tasks: instantiates wasm-core from the module the
 // study worker compiled, and runs @classfit/pipeline's executeTask — the same function Node's
 // worker_threads and the in-thread pool run, so a task's bytes never depend on where it ran.
-import { executeTask, type TaskKind, type TaskOutput } from "@classfit/pipeline/tasks";
+import { executeTask, outputTransferables } from "@classfit/pipeline/tasks";
 import { Core } from "@classfit/wasm-core";
 import type { TaskEvent, TaskRequest, WorkerScope } from "./protocol.js";
 
 const scope = self as unknown as WorkerScope;
 let core: Promise<Core> | undefined;
-
-function transfers(out: TaskOutput<TaskKind>): ArrayBuffer[] {
-  const o = out as Partial<{ modelBytes: Uint8Array; logDensity: Float64Array }>;
-  const b: ArrayBuffer[] = [];
-  if (o.modelBytes) b.push(o.modelBytes.buffer as ArrayBuffer);
-  if (o.logDensity) b.push(o.logDensity.buffer as ArrayBuffer);
-  return b;
-}
 
 const post = (e: TaskEvent, t: Transferable[] = []) => scope.postMessage(e, t);
 
@@ -36,7 +28,7 @@ scope.addEventListener("message", async (ev: MessageEvent) => {
         post({ type: "progress", id, done, total });
       }
     });
-    post({ type: "result", id, output }, transfers(output));
+    post({ type: "result", id, output }, outputTransferables(output));
   } catch (e) {
     post({ type: "error", id, message: e instanceof Error ? e.message : String(e) });
   }

@@ -4,20 +4,12 @@
 // a finished task's output goes out as a progress message { result } (so the study can commit
 // it at once), then "done" with null.
 import { parentPort } from "node:worker_threads";
-import { executeTask, type TaskInput, type TaskKind, type TaskOutput } from "@classfit/pipeline/tasks";
+import { executeTask, outputTransferables, type TaskInput, type TaskKind } from "@classfit/pipeline/tasks";
 import { createCore } from "@classfit/wasm-core/node";
 
 if (!parentPort) throw new Error("task-worker must run as a worker thread");
 const port = parentPort;
 const corePromise = createCore();
-
-function transfers(out: TaskOutput<TaskKind>): ArrayBuffer[] {
-  const o = out as Partial<{ modelBytes: Uint8Array; logDensity: Float64Array }>;
-  const b: ArrayBuffer[] = [];
-  if (o.modelBytes) b.push(o.modelBytes.buffer as ArrayBuffer);
-  if (o.logDensity) b.push(o.logDensity.buffer as ArrayBuffer);
-  return b;
-}
 
 port.on("message", async (msg: { type: "task"; id: number; input: { kind: TaskKind; input: TaskInput<TaskKind> } }) => {
   const { id, input } = msg;
@@ -31,7 +23,7 @@ port.on("message", async (msg: { type: "task"; id: number; input: { kind: TaskKi
         port.postMessage({ type: "progress", id, data: { done, total } });
       }
     });
-    port.postMessage({ type: "progress", id, data: { result: out } }, transfers(out));
+    port.postMessage({ type: "progress", id, data: { result: out } }, outputTransferables(out));
     port.postMessage({ type: "done", id, result: null });
   } catch (e) {
     port.postMessage({ type: "error", id, message: e instanceof Error ? e.message : String(e) });

@@ -131,6 +131,16 @@ export function transferables(kind: TaskKind, input: TaskInput<TaskKind>): Array
   return bufs;
 }
 
+/** The buffers of a task's output a worker can transfer back rather than copy (its model bytes
+ * or log-densities); used by Node's and the browser's task workers alike. */
+export function outputTransferables(out: TaskOutput<TaskKind>): ArrayBuffer[] {
+  const o = out as Partial<{ modelBytes: Uint8Array; logDensity: Float64Array }>;
+  const b: ArrayBuffer[] = [];
+  if (o.modelBytes) b.push(o.modelBytes.buffer as ArrayBuffer);
+  if (o.logDensity) b.push(o.logDensity.buffer as ArrayBuffer);
+  return b;
+}
+
 /** A pool that runs tasks one after another in the calling thread. */
 export function inThreadPool(core: Core): import("../host/index.js").WorkerPool {
   return {
