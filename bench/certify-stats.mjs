@@ -11,6 +11,7 @@ import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { binomTest, clopperPearsonLower } from "@classfit/wasm-core";
 import { createCore } from "@classfit/wasm-core/node";
+import { time } from "./timing.mjs";
 
 const { values: args } = parseArgs({ options: { calls: { type: "string", default: "200" } } });
 const CALLS = Number(args.calls);
@@ -30,14 +31,6 @@ function bruteBinomTest(k, n, p) {
     if (v <= d * (1 + 1e-7)) s += v;
   }
   return Math.min(1, s);
-}
-
-function time(fn) {
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  const v = fn();
-  const c = process.cpuUsage(c0);
-  return { ms: performance.now() - t0, cpu: (c.user + c.system) / 1000, v };
 }
 
 // Counts around the interesting region: near a tie (PREDICT abstains) out to clear wins.

@@ -15,6 +15,7 @@ import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { GramAccumulator, symmetricEigen } from "@classfit/wasm-core";
 import { createCore } from "@classfit/wasm-core/node";
+import { time } from "./timing.mjs";
 
 const { values: args } = parseArgs({
   options: { rows: { type: "string", default: "20000" }, k: { type: "string", default: "64" } },
@@ -29,16 +30,6 @@ function randn(seed, n) {
   r.dispose();
   return x;
 }
-// Wall time, plus this process's CPU time (user + system): other agents share the CPUs, and
-// the single-threaded CPU time is the figure that load does not inflate.
-function time(fn) {
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  const v = fn();
-  const c = process.cpuUsage(c0);
-  return { ms: performance.now() - t0, cpu: (c.user + c.system) / 1000, v };
-}
-
 // ---- 1. Gram accumulation
 function wasmGram(x, n, c) {
   const acc = new GramAccumulator(core, c, { center: false });
