@@ -7,21 +7,9 @@ import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend.js";
 import { conv2dBackpropFilterInfo, conv2dBackpropInputInfo, type WasmBackendLike } from "./index.js";
+import { rng } from "./test-rng.js";
 
 type Shape4 = [number, number, number, number];
-
-/** xorshift32: test data only (the kernels under test consume no randomness). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
 
 function randomArray(n: number, next: () => number): Float32Array {
   const a = new Float32Array(n);

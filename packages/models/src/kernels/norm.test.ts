@@ -8,18 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend.js";
 import type { WasmBackendLike } from "./module.js";
 import { fusedBatchNormWasm, TFJS_KERNEL } from "./norm.js";
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
+import { rng } from "./test-rng.js";
 
 function randomArray(n: number, next: () => number, offset = 0): Float32Array {
   const a = new Float32Array(n);
