@@ -7,15 +7,9 @@ import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend.js";
 import { conv2dBackpropFilterInfo, conv2dBackpropInputInfo, type WasmBackendLike } from "./index.js";
-import { rng } from "./test-rng.js";
+import { randomArray, relErr, rng } from "./test-data.js";
 
 type Shape4 = [number, number, number, number];
-
-function randomArray(n: number, next: () => number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = next() * 2 - 1;
-  return a;
-}
 
 function runOn(
   backend: string,
@@ -30,18 +24,6 @@ function runOn(
     const out = tf.engine().runKernel(kernel, ins, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
     return out.dataSync() as Float32Array;
   });
-}
-
-/** max |a − b| / (1 + max |b|): float32 sums in different orders agree to a few ulps of the scale. */
-function relErr(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    err = Math.max(err, Math.abs((a[i] as number) - (b[i] as number)));
-    scale = Math.max(scale, Math.abs(b[i] as number));
-  }
-  return err / (1 + scale);
 }
 
 interface Case {

@@ -8,24 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend.js";
 import type { WasmBackendLike } from "./module.js";
 import { fusedBatchNormWasm, TFJS_KERNEL } from "./norm.js";
-import { rng } from "./test-rng.js";
-
-function randomArray(n: number, next: () => number, offset = 0): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = next() * 2 - 1 + offset;
-  return a;
-}
-
-function relErr(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    err = Math.max(err, Math.abs((a[i] as number) - (b[i] as number)));
-    scale = Math.max(scale, Math.abs(b[i] as number));
-  }
-  return err / (1 + scale);
-}
+import { randomArray, relErr, rng } from "./test-data.js";
 
 /** Gradients of f w.r.t. its inputs on `backend`, read back. */
 function gradsOn(

@@ -1,0 +1,35 @@
+// Seeded test data and the tolerance check shared by the kernel tests (test-only; imports vitest,
+// so it is excluded from the build).
+import { expect } from "vitest";
+
+/** xorshift32 uniforms in [0, 1): test data only (the kernels under test consume no randomness). */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296;
+  };
+}
+
+/** n uniforms in [−1, 1) + offset, from `next`. */
+export function randomArray(n: number, next: () => number, offset = 0): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = next() * 2 - 1 + offset;
+  return a;
+}
+
+/** max |a − b| / (1 + max |b|): float32 sums in different orders agree to a few ulps of the scale. */
+export function relErr(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    err = Math.max(err, Math.abs((a[i] as number) - (b[i] as number)));
+    scale = Math.max(scale, Math.abs(b[i] as number));
+  }
+  return err / (1 + scale);
+}
