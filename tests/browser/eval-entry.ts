@@ -15,7 +15,8 @@ import {
 } from "@classfit/models";
 import { initBackend } from "@classfit/models/backend";
 import { certificationProtocol, coreStats, memorizationProtocol, runSingle } from "@classfit/pipeline";
-import { Core } from "@classfit/wasm-core";
+import type { Core } from "@classfit/wasm-core";
+import { pageCore, publishOutputs, toBase64 } from "./page.js";
 
 export interface EvalFixture {
   input: InputSpec;
@@ -61,12 +62,6 @@ export function syntheticDataset(core: Core, f: EvalFixture): ImageDataset {
         }
   }
   return { name: "eval-parity", n, height: h, width: w, channels: c, numClasses: k, images, labels };
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
 }
 
 /** Runs the scenario; `initBackend` must have been called by the host. */
@@ -131,21 +126,13 @@ export async function runEvalScenario(core: Core, f: EvalFixture): Promise<EvalO
   return out;
 }
 
-declare global {
-  interface Window {
-    __classfitEvalParity?: { ok: true; outputs: EvalOutput[] } | { ok: false; error: string };
-  }
-}
-
 async function pageMain(): Promise<void> {
-  try {
+  await publishOutputs("__classfitEvalParity", async () => {
     await initBackend({ wasmPath: new URL("tfjs-backend-wasm-simd.wasm", location.href).href });
-    const core = await Core.instantiate(await WebAssembly.compileStreaming(fetch("classfit-core.wasm")));
+    const core = await pageCore();
     const f = (await (await fetch("eval.json")).json()) as EvalFixture;
-    window.__classfitEvalParity = { ok: true, outputs: await runEvalScenario(core, f) };
-  } catch (e) {
-    window.__classfitEvalParity = { ok: false, error: e instanceof Error ? `${e.message}\n${e.stack}` : String(e) };
-  }
+    return runEvalScenario(core, f);
+  });
 }
 
 if (typeof window !== "undefined" && typeof document !== "undefined") void pageMain();

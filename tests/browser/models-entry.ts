@@ -18,8 +18,9 @@ import {
   validateManifest,
 } from "@classfit/models";
 import { initBackend } from "@classfit/models/backend";
-import { Core } from "@classfit/wasm-core";
+import type { Core } from "@classfit/wasm-core";
 import type { LayersModel } from "@tensorflow/tfjs-layers";
+import { pageCore, publishOutputs, toBase64 } from "./page.js";
 
 export interface ModelsCase {
   name: string;
@@ -44,12 +45,6 @@ export interface ModelsOutput {
   stages: { name: string; channels: number }[];
   /** Every stage's (n × C) float32 activations, then the (n × classes) logits, concatenated. */
   base64: string;
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
 }
 
 /** How a host reads a shipped model directory: model.json text, weights.bin bytes, manifest.json text. */
@@ -136,26 +131,18 @@ export async function runModelFixtures(
   return outputs;
 }
 
-declare global {
-  interface Window {
-    __classfitModelsParity?: { ok: true; outputs: ModelsOutput[] } | { ok: false; error: string };
-  }
-}
-
 async function pageMain(): Promise<void> {
-  try {
+  await publishOutputs("__classfitModelsParity", async () => {
     await initBackend({ wasmPath: new URL("tfjs-backend-wasm-simd.wasm", location.href).href });
-    const core = await Core.instantiate(await WebAssembly.compileStreaming(fetch("classfit-core.wasm")));
+    const core = await pageCore();
     const file = (await (await fetch("models.json")).json()) as ModelsFixtureFile;
     const readShipped: ShippedReader = async (name) => ({
       modelJson: await (await fetch(`shipped/${name}/model.json`)).text(),
       weights: new Uint8Array(await (await fetch(`shipped/${name}/weights.bin`)).arrayBuffer()),
       manifest: await (await fetch(`shipped/${name}/manifest.json`)).text(),
     });
-    window.__classfitModelsParity = { ok: true, outputs: await runModelFixtures(core, file, readShipped) };
-  } catch (e) {
-    window.__classfitModelsParity = { ok: false, error: e instanceof Error ? `${e.message}\n${e.stack}` : String(e) };
-  }
+    return runModelFixtures(core, file, readShipped);
+  });
 }
 
 if (typeof window !== "undefined" && typeof document !== "undefined") void pageMain();

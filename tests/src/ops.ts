@@ -25,6 +25,7 @@ import {
   sampleDirichlet,
   sampleStudentT,
 } from "@classfit/wasm-core";
+import { toBase64 } from "../browser/page.js";
 
 export interface FixtureCase {
   name: string;
@@ -211,12 +212,6 @@ export interface FixtureOutput {
   base64: string;
   /** sha256 of the output bytes, hex. */
   sha256: string;
-}
-
-function toBase64(b: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
-  return btoa(s);
 }
 
 async function sha256Hex(b: Uint8Array): Promise<string> {
