@@ -5,8 +5,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeNpy, parseNpy, syntheticDataset } from "@classfit/models";
-import { afterAll, describe, expect, it, vi } from "vitest";
-import { main } from "../cli.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { classfit } from "../test-helpers.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "classfit-models-cli-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -21,22 +21,8 @@ function writeSplit(dir: string, split: string, n: number, variant: number, chan
 }
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => {
-    out.push(a.join(" "));
-  });
-  const write = vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
-    err.push(String(s));
-    return true;
-  });
-  try {
-    const code = await main(args);
-    return { code, out: out.join("\n"), err: err.join("") };
-  } finally {
-    log.mockRestore();
-    write.mockRestore();
-  }
+  const r = await classfit(...args);
+  return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
 describe("classfit train / evaluate / extract", () => {
