@@ -32,6 +32,7 @@ import {
   muPtr,
   countOf,
 } from "./niw";
+import { f64At, i32At, setF64, setI32 } from "./mem";
 
 @unmanaged
 export class Chain {
@@ -69,22 +70,6 @@ const REFACTOR_EVERY: i32 = 25;
 /** Points scored together against each cluster (see mahalBatch). */
 const BATCH: i32 = 8;
 
-// @ts-ignore: decorator
-@inline function f64At(p: usize, i: i32): f64 {
-  return load<f64>(p + (<usize>i << 3));
-}
-// @ts-ignore: decorator
-@inline function setF64(p: usize, i: i32, v: f64): void {
-  store<f64>(p + (<usize>i << 3), v);
-}
-// @ts-ignore: decorator
-@inline function i32At(p: usize, i: i32): i32 {
-  return load<i32>(p + (<usize>i << 2));
-}
-// @ts-ignore: decorator
-@inline function setI32(p: usize, i: i32, v: i32): void {
-  store<i32>(p + (<usize>i << 2), v);
-}
 
 // @ts-ignore: decorator
 @inline function rowPtr(ch: Chain, i: i32): usize {

@@ -12,21 +12,10 @@ import { RNG_BYTES, rngSeed, uniform, normal, gamma } from "./rng";
 import { Mixture, traceLogPdfBatch, PBATCH } from "./predictive";
 import { muPtr, countOf } from "./niw";
 import { cholFactor, triInvLower, mahalSimd } from "./chol";
+import { f64At, i32At, setF64 } from "./mem";
 
 const LOG_2PI: f64 = 1.8378770664093454836;
 
-// @ts-ignore: decorator
-@inline function f64At(p: usize, i: i32): f64 {
-  return load<f64>(p + (<usize>i << 3));
-}
-// @ts-ignore: decorator
-@inline function setF64(p: usize, i: i32, v: f64): void {
-  store<f64>(p + (<usize>i << 3), v);
-}
-// @ts-ignore: decorator
-@inline function i32At(p: usize, i: i32): i32 {
-  return load<i32>(p + (<usize>i << 2));
-}
 
 function zalloc(bytes: usize): usize {
   const p = heap.alloc(bytes > 0 ? bytes : 16);

@@ -14,6 +14,7 @@
 
 import { cholFactor, triInvLower, precRank1Simd, lowerMatVecSimd, lowerTMatVec, mahalSimd } from "./chol";
 import { lgamma } from "./special";
+import { f64At, i32At, setF64, setI32 } from "./mem";
 
 const LOG_PI: f64 = 1.1447298858494001741;
 /** A downdate whose determinant ratio |S'|/|S| = 1 − c·a falls below this is treated as
@@ -57,22 +58,6 @@ export class Clusters {
   sl: usize = 0; // scratch f64[ld·ld]
 }
 
-// @ts-ignore: decorator
-@inline function f64At(p: usize, i: i32): f64 {
-  return load<f64>(p + (<usize>i << 3));
-}
-// @ts-ignore: decorator
-@inline function setF64(p: usize, i: i32, v: f64): void {
-  store<f64>(p + (<usize>i << 3), v);
-}
-// @ts-ignore: decorator
-@inline function i32At(p: usize, i: i32): i32 {
-  return load<i32>(p + (<usize>i << 2));
-}
-// @ts-ignore: decorator
-@inline function setI32(p: usize, i: i32, v: i32): void {
-  store<i32>(p + (<usize>i << 2), v);
-}
 
 /** Row stride for dimension d: d rounded up to a multiple of 4 (see chol.ts). */
 export function strideFor(d: i32): i32 {

@@ -9,6 +9,7 @@
 
 import { Clusters, clustersCreate, clustersFree, acquire, refresh, wPtr, muPtr, mahalTo, logPriorT } from "./niw";
 import { triInvLower, mahalBatch } from "./chol";
+import { f64At, i32At, setF64, setI32 } from "./mem";
 
 /** Points evaluated together against each component (see mahalBatch in chol.ts). */
 export const PBATCH: i32 = 8;
@@ -41,22 +42,6 @@ export class Mixture {
   bsum: usize = 0; // scratch f64[PBATCH]
 }
 
-// @ts-ignore: decorator
-@inline function f64At(p: usize, i: i32): f64 {
-  return load<f64>(p + (<usize>i << 3));
-}
-// @ts-ignore: decorator
-@inline function setF64(p: usize, i: i32, v: f64): void {
-  store<f64>(p + (<usize>i << 3), v);
-}
-// @ts-ignore: decorator
-@inline function i32At(p: usize, i: i32): i32 {
-  return load<i32>(p + (<usize>i << 2));
-}
-// @ts-ignore: decorator
-@inline function setI32(p: usize, i: i32, v: i32): void {
-  store<i32>(p + (<usize>i << 2), v);
-}
 
 function zalloc(bytes: usize): usize {
   const p = heap.alloc(bytes > 0 ? bytes : 16);
