@@ -8,4 +8,11 @@ export {
   conv2dBackpropInputScalar,
   conv2dBackpropInputSimd,
 } from "./conv";
+export {
+  winogradConv,
+  winogradConvScalar,
+  winogradFilter,
+  winogradFilterGrad,
+  winogradFilterGradScalar,
+} from "./winograd";
 export { batchNormForward, batchNormForwardScalar, batchNormGrad, broadcastMiddle, reduceMiddle, subLastAxis } from "./norm";

@@ -1,6 +1,7 @@
 // Conv2DBackpropFilter (missing from tfjs-backend-wasm 4.x) and Conv2DBackpropInput (present, but
 // a naive loop: ~60 ms per call on a 64×28×28×16 batch) for the wasm backend, computed in place
-// on the tfjs heap by the SIMD kernels of assembly/conv.ts.
+// on the tfjs heap by the SIMD kernels of assembly/conv.ts; 3×3 stride-1 convolutions go to the
+// Winograd kernels (./winograd.ts), the general direct kernels take the rest.
 import {
   backend_util,
   Conv2DBackpropFilter,
@@ -14,6 +15,7 @@ import {
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
 import { kernelsFor, ptrOf, type WasmBackendLike } from "./module.js";
+import { winogradBackpropFilter, winogradBackpropInput, winogradRoutes } from "./winograd.js";
 
 type Shape4 = [number, number, number, number];
 export type KernelVariant = "simd" | "scalar";
@@ -106,6 +108,9 @@ function conv2dBackpropFilter(args: {
     false,
     backend_util.convertConv2DDataFormat(dataFormat),
   );
+  if (winogradRoutes(info, "filter") && x.dtype === "float32" && dy.dtype === "float32") {
+    return winogradBackpropFilter(args.backend, x, dy, info);
+  }
   return conv2dBackpropFilterInfo(args.backend, x, dy, info);
 }
 
@@ -126,6 +131,9 @@ function conv2dBackpropInput(args: {
     false,
     backend_util.convertConv2DDataFormat(dataFormat),
   );
+  if (winogradRoutes(info, "input") && dy.dtype === "float32" && filter.dtype === "float32") {
+    return winogradBackpropInput(args.backend, dy, filter, info);
+  }
   return conv2dBackpropInputInfo(args.backend, dy, filter, info);
 }
 

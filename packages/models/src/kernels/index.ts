@@ -19,10 +19,21 @@ import {
   WRAPS_TFJS_KERNEL,
   type WrappingKernelConfig,
 } from "./norm.js";
+import { conv2dConfig, fusedConv2dConfig } from "./winograd.js";
 
 export { conv2dBackpropFilterInfo, conv2dBackpropInputInfo, type KernelVariant } from "./conv.js";
 export { attachKernels, type WasmBackendLike } from "./module.js";
 export { BATCH_NORM_GRAD, BROADCAST_MIDDLE, fusedBatchNormWasm } from "./norm.js";
+export {
+  blockTiles,
+  useWinograd,
+  type WinogradVariant,
+  winogradApplies,
+  winogradBackpropFilter,
+  winogradBackpropInput,
+  winogradConv2d,
+  winogradRoutes,
+} from "./winograd.js";
 
 /** Every kernel classfit registers (or replaces) on the 'wasm' backend. */
 export const CLASSFIT_WASM_KERNELS: readonly KernelConfig[] = [
@@ -60,6 +71,8 @@ export async function registerClassfitKernels(): Promise<void> {
     [tf.Cast, castConfig],
     [tf.FusedBatchNorm, fusedBatchNormConfig],
     [tf.Sub, subConfig],
+    [tf.Conv2D, conv2dConfig],
+    [tf.FusedConv2D, fusedConv2dConfig],
   ];
   for (const [name, wrap] of wrappers) {
     const current = getKernel(name, "wasm") as (KernelConfig & { [WRAPS_TFJS_KERNEL]?: true }) | undefined;

@@ -43,6 +43,11 @@ export interface KernelExports {
   ): void;
   batchNormForward(...args: BatchNormForwardArgs): void;
   batchNormForwardScalar(...args: BatchNormForwardArgs): void;
+  winogradFilter(w: Ptr, u: Ptr, a: number, b: number, flip: number): void;
+  winogradConv(x: Ptr, u: Ptr, bias: Ptr, out: Ptr, v: Ptr, m: Ptr, ...geometry: number[]): void;
+  winogradConvScalar(x: Ptr, u: Ptr, bias: Ptr, out: Ptr, v: Ptr, m: Ptr, ...geometry: number[]): void;
+  winogradFilterGrad(x: Ptr, dy: Ptr, dw: Ptr, v: Ptr, z: Ptr, acc: Ptr, ...geometry: number[]): void;
+  winogradFilterGradScalar(x: Ptr, dy: Ptr, dw: Ptr, v: Ptr, z: Ptr, acc: Ptr, ...geometry: number[]): void;
   subLastAxis(a: Ptr, b: Ptr, rows: number, c: number, out: Ptr): void;
   broadcastMiddle(src: Ptr, out: Ptr, outer: number, mid: number, inner: number, divisor: number): void;
   reduceMiddle(src: Ptr, out: Ptr, outer: number, mid: number, inner: number, divisor: number, scratch: Ptr): void;

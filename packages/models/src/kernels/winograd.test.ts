@@ -1,0 +1,211 @@
+// The Winograd F(2×2, 3×3) kernels (Conv2D, FusedConv2D, and both gradients of 3×3 stride-1
+// convolutions on the wasm backend) against tfjs's CPU backend over seeded random shapes,
+// paddings (same, valid, explicit and asymmetric) and channel counts that exercise the 8-wide
+// and 4-wide GEMM tiles and partial tile blocks; SIMD against the scalar twin, bit for bit; and
+// the convolutions the kernels do not take (stride 2, channels not a multiple of 4) still right.
+import "@tensorflow/tfjs-backend-cpu";
+import * as tf from "@tensorflow/tfjs-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../backend.js";
+import {
+  blockTiles,
+  type WasmBackendLike,
+  winogradApplies,
+  winogradBackpropFilter,
+  winogradBackpropInput,
+  winogradConv2d,
+} from "./index.js";
+import { randomArray, relErr, rng } from "./test-data.js";
+
+type Pad = "same" | "valid" | [[number, number], [number, number], [number, number], [number, number]];
+
+function runOn(
+  backend: string,
+  kernel: string,
+  inputs: Record<string, Float32Array>,
+  shapes: Record<string, number[]>,
+  attrs: object,
+): Float32Array {
+  tf.setBackend(backend);
+  return tf.tidy(() => {
+    const ins: Record<string, tf.Tensor> = {};
+    for (const [k, v] of Object.entries(inputs)) ins[k] = tf.tensor(v as Float32Array, shapes[k], "float32");
+    const out = tf.engine().runKernel(kernel, ins, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+    return out.dataSync() as Float32Array;
+  });
+}
+
+interface Case {
+  n: number;
+  h: number;
+  w: number;
+  ci: number;
+  co: number;
+  pad: Pad;
+}
+
+function randomCases(seed: number, count: number): Case[] {
+  const next = rng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] as T;
+  const cases: Case[] = [];
+  for (let i = 0; i < count; i++) {
+    const p = () => Math.floor(next() * 3);
+    const pad: Pad =
+      pick(["same", "valid", "explicit"] as const) === "explicit"
+        ? [
+            [0, 0],
+            [p(), p()],
+            [p(), p()],
+            [0, 0],
+          ]
+        : pick(["same", "valid"] as const);
+    cases.push({
+      n: pick([1, 2, 3]),
+      // Odd and even sizes (partial 2×2 tiles at the bottom/right edges), down to one pixel.
+      h: 3 + Math.floor(next() * 10),
+      w: 3 + Math.floor(next() * 10),
+      ci: pick([4, 8, 12, 16, 20]),
+      co: pick([4, 8, 12, 16, 20]),
+      pad,
+    });
+  }
+  // Enough tiles for several blocks, and a large-channel case (fewer tiles per block).
+  cases.push({ n: 5, h: 14, w: 14, ci: 16, co: 16, pad: "same" });
+  cases.push({ n: 3, h: 7, w: 7, ci: 64, co: 68, pad: "same" });
+  return cases;
+}
+
+const infoOf = (c: Case) => tf.backend_util.computeConv2DInfo([c.n, c.h, c.w, c.ci], [3, 3, c.ci, c.co], 1, 1, c.pad);
+
+describe("Winograd F(2×2, 3×3) kernels (wasm)", () => {
+  let backend: WasmBackendLike;
+  beforeAll(async () => {
+    await initBackend();
+    backend = tf.findBackend("wasm") as unknown as WasmBackendLike;
+  });
+
+  const cases = randomCases(20261129, 16);
+  it("covers several blocks and both GEMM tile widths", () => {
+    const c = cases[cases.length - 2] as Case;
+    expect(c.n * Math.ceil(c.h / 2) * Math.ceil(c.w / 2)).toBeGreaterThan(2 * blockTiles(c.ci, c.co));
+    expect(cases.some((k) => k.co % 8 === 4)).toBe(true);
+    expect(cases.every((k) => winogradApplies(infoOf(k)))).toBe(true);
+  });
+
+  it.each(cases.map((c, i) => [i, c] as const))(
+    "Conv2D, FusedConv2D and both gradients match the CPU backend, case %i",
+    (i, c) => {
+      const next = rng(3000 + i);
+      const info = infoOf(c);
+      const outShape = info.outShape as number[];
+      const shapes = {
+        x: [c.n, c.h, c.w, c.ci],
+        filter: [3, 3, c.ci, c.co],
+        bias: [c.co],
+        dy: outShape,
+      };
+      const x = randomArray(c.n * c.h * c.w * c.ci, next);
+      const filter = randomArray(9 * c.ci * c.co, next);
+      const bias = randomArray(c.co, next);
+      const dy = randomArray(
+        outShape.reduce((a, b) => a * b, 1),
+        next,
+      );
+      const conv = { strides: 1, pad: c.pad, dataFormat: "NHWC", dilations: 1 };
+      expect(
+        relErr(
+          runOn("wasm", "Conv2D", { x, filter }, shapes, conv),
+          runOn("cpu", "Conv2D", { x, filter }, shapes, conv),
+        ),
+      ).toBeLessThan(1e-5);
+      const fused = { ...conv, activation: "relu" };
+      const gotF = runOn("wasm", "FusedConv2D", { x, filter, bias }, shapes, fused);
+      const refF = runOn("cpu", "FusedConv2D", { x, filter, bias }, shapes, fused);
+      expect(relErr(gotF, refF)).toBeLessThan(1e-5);
+      expect(gotF.every((v) => v >= 0)).toBe(true);
+      const bf = { strides: 1, pad: c.pad, dataFormat: "NHWC", filterShape: shapes.filter };
+      expect(
+        relErr(
+          runOn("wasm", "Conv2DBackpropFilter", { x, dy }, shapes, bf),
+          runOn("cpu", "Conv2DBackpropFilter", { x, dy }, shapes, bf),
+        ),
+      ).toBeLessThan(1e-5);
+      // The registered kernel takes the direct path for small channel pairs; the Winograd filter
+      // gradient is checked on every case here.
+      tf.setBackend("wasm");
+      const xs = tf.tensor(x, shapes.x);
+      const dys = tf.tensor(dy, shapes.dy);
+      const dwT = tf.engine().makeTensorFromTensorInfo(winogradBackpropFilter(backend, xs, dys, info));
+      const refW = runOn("cpu", "Conv2DBackpropFilter", { x, dy }, shapes, bf);
+      tf.setBackend("wasm");
+      expect(relErr(dwT.dataSync() as Float32Array, refW)).toBeLessThan(1e-5);
+      tf.dispose([xs, dys, dwT]);
+      const bi = { strides: 1, pad: c.pad, dataFormat: "NHWC", inputShape: shapes.x };
+      expect(
+        relErr(
+          runOn("wasm", "Conv2DBackpropInput", { dy, filter }, shapes, bi),
+          runOn("cpu", "Conv2DBackpropInput", { dy, filter }, shapes, bi),
+        ),
+      ).toBeLessThan(1e-5);
+    },
+  );
+
+  it.each(cases.slice(0, 6).map((c, i) => [i, c] as const))(
+    "SIMD equals the scalar twin bit for bit, case %i",
+    (i, c) => {
+      tf.setBackend("wasm");
+      const next = rng(4000 + i);
+      const info = infoOf(c);
+      const x = tf.tensor(randomArray(c.n * c.h * c.w * c.ci, next), [c.n, c.h, c.w, c.ci]);
+      const filter = tf.tensor(randomArray(9 * c.ci * c.co, next), [3, 3, c.ci, c.co]);
+      const bias = tf.tensor(randomArray(c.co, next), [c.co]);
+      const dy = tf.tensor(randomArray(tf.util.sizeFromShape(info.outShape), next), info.outShape);
+      const read = (t: tf.TensorInfo) => {
+        const out = tf.engine().makeTensorFromTensorInfo(t);
+        const data = out.dataSync() as Float32Array;
+        out.dispose();
+        return data;
+      };
+      const pairs: Array<[Float32Array, Float32Array]> = [
+        [
+          read(winogradConv2d(backend, x, filter, bias, true, info, false, "simd")),
+          read(winogradConv2d(backend, x, filter, bias, true, info, false, "scalar")),
+        ],
+        [
+          read(winogradBackpropInput(backend, dy, filter, info, "simd")),
+          read(winogradBackpropInput(backend, dy, filter, info, "scalar")),
+        ],
+        [
+          read(winogradBackpropFilter(backend, x, dy, info, "simd")),
+          read(winogradBackpropFilter(backend, x, dy, info, "scalar")),
+        ],
+      ];
+      for (const [simd, scalar] of pairs)
+        expect(Buffer.from(simd.buffer).equals(Buffer.from(scalar.buffer))).toBe(true);
+      tf.dispose([x, filter, bias, dy]);
+    },
+  );
+
+  it("leaves the convolutions it does not take to the other kernels, still right", () => {
+    const next = rng(5000);
+    for (const [ci, stride, k] of [
+      [3, 1, 3],
+      [8, 2, 3],
+      [8, 1, 5],
+      [8, 1, 1],
+    ] as const) {
+      const info = tf.backend_util.computeConv2DInfo([2, 9, 9, ci], [k, k, ci, 8], stride, 1, "same");
+      expect(winogradApplies(info)).toBe(false);
+      const shapes = { x: [2, 9, 9, ci], filter: [k, k, ci, 8] };
+      const x = randomArray(2 * 81 * ci, next);
+      const filter = randomArray(k * k * ci * 8, next);
+      const attrs = { strides: stride, pad: "same", dataFormat: "NHWC", dilations: 1 };
+      expect(
+        relErr(
+          runOn("wasm", "Conv2D", { x, filter }, shapes, attrs),
+          runOn("cpu", "Conv2D", { x, filter }, shapes, attrs),
+        ),
+      ).toBeLessThan(1e-5);
+    }
+  });
+});

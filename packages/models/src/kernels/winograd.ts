@@ -1,0 +1,271 @@
+// Winograd F(2×2, 3×3) for the 3×3 stride-1 convolutions of the wasm backend (assembly/winograd.ts):
+// the forward pass (Conv2D, FusedConv2D with optional bias and relu) in place of XNNPACK's direct
+// convolution, the input gradient (a 3×3 stride-1 convolution itself) and the filter gradient.
+// 16 multiplies per 2×2 output tile and channel pair instead of 36: on the benchmark ResNet these
+// convolutions were ~70% of a training step's kernel time (BENCHMARKS.md, issue 4).
+//
+// Applies when the filter is 3×3, strides and dilations are 1, the layout is NHWC and both channel
+// counts are multiples of 4 (SIMD lanes run over channels); other convolutions keep their
+// kernels. Results differ from the direct method only by f32 rounding (the transforms reorder
+// the sums); they are deterministic and identical in every engine (plain wasm SIMD, no FMA).
+import {
+  backend_util,
+  Conv2D,
+  type Conv2DAttrs,
+  type Conv2DInputs,
+  FusedConv2D,
+  type FusedConv2DAttrs,
+  type FusedConv2DInputs,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from "@tensorflow/tfjs-core";
+import { kernelsFor, ptrOf, type WasmBackendLike } from "./module.js";
+import { TFJS_KERNEL, WRAPS_TFJS_KERNEL, type WrappingKernelConfig } from "./norm.js";
+
+export type WinogradVariant = "simd" | "scalar";
+
+let enabled = true;
+/** Turns the Winograd path of the registered kernels on (the default) or off, for benchmarks
+ * that measure it against the direct kernels in one process. Returns the previous setting. */
+export function useWinograd(on: boolean): boolean {
+  const was = enabled;
+  enabled = on;
+  return was;
+}
+
+/** Whether the registered kernels route `info` to Winograd (the forward pass and the input
+ * gradient: every applicable shape; the filter gradient: only from 16×32 channel pairs, where it
+ * measured faster than assembly/conv.ts's direct kernel; below it was 0.74–1.1×). */
+export function winogradRoutes(info: backend_util.Conv2DInfo, kernel: "forward" | "input" | "filter"): boolean {
+  if (!enabled || !winogradApplies(info)) return false;
+  return kernel !== "filter" || info.inChannels * info.outChannels >= 512;
+}
+
+/** Whether the Winograd kernels handle the convolution `info` describes. */
+export function winogradApplies(info: backend_util.Conv2DInfo): boolean {
+  return (
+    info.dataFormat === "channelsLast" &&
+    info.filterHeight === 3 &&
+    info.filterWidth === 3 &&
+    info.strideHeight === 1 &&
+    info.strideWidth === 1 &&
+    info.dilationHeight === 1 &&
+    info.dilationWidth === 1 &&
+    info.inChannels % 4 === 0 &&
+    info.outChannels % 4 === 0 &&
+    info.inChannels > 0 &&
+    info.outChannels > 0 &&
+    info.batchSize > 0 &&
+    info.outHeight > 0 &&
+    info.outWidth > 0
+  );
+}
+
+/**
+ * Tiles per block, a multiple of 4: the block's transformed inputs and products, 16·tb·(ci + co)
+ * floats, about 64 KiB. Measured on the benchmark ResNet's shapes (tb from 8 to 512, CPU time,
+ * bench/train-throughput.mjs's network): blocks of 8–32 tiles were fastest, larger ones lost up to
+ * 40% to cache misses.
+ */
+export function blockTiles(ci: number, co: number): number {
+  const tb = Math.floor(1024 / (ci + co)) & ~3;
+  return Math.min(32, Math.max(8, tb));
+}
+
+/** malloc'd scratch on the tfjs heap, freed after `run` however it ends. */
+function withScratch<T>(backend: WasmBackendLike, floats: number[], run: (ptrs: number[]) => T): T {
+  const ptrs: number[] = [];
+  try {
+    for (const f of floats) {
+      const p = backend.wasm._malloc(f * 4);
+      if (!p) throw new Error(`classfit winograd: could not allocate ${f * 4} bytes on the wasm heap`);
+      ptrs.push(p);
+    }
+    return run(ptrs);
+  } finally {
+    for (const p of ptrs) backend.wasm._free(p);
+  }
+}
+
+/**
+ * out = conv(x, filter) (+ bias) (then relu), for a convolution where winogradApplies(info).
+ * `flip`: filter holds the FORWARD filter (3, 3, out, in) of a convolution whose input gradient
+ * this is; it is rotated by 180° and its channel axes swapped (see assembly/winograd.ts).
+ */
+export function winogradConv2d(
+  backend: WasmBackendLike,
+  x: TensorInfo,
+  filter: TensorInfo,
+  bias: TensorInfo | null,
+  relu: boolean,
+  info: backend_util.Conv2DInfo,
+  flip = false,
+  variant: WinogradVariant = "simd",
+): TensorInfo {
+  const k = kernelsFor(backend);
+  const ci = info.inChannels;
+  const co = info.outChannels;
+  const tb = blockTiles(ci, co);
+  const out = backend.makeOutput([info.batchSize, info.outHeight, info.outWidth, co], "float32");
+  withScratch(backend, [16 * ci * co, 16 * tb * ci, 16 * tb * co], ([u, v, m]) => {
+    k.winogradFilter(ptrOf(backend, filter), u as number, ci, co, flip ? 1 : 0);
+    (variant === "simd" ? k.winogradConv : k.winogradConvScalar)(
+      ptrOf(backend, x),
+      u as number,
+      bias ? ptrOf(backend, bias) : 0,
+      ptrOf(backend, out),
+      v as number,
+      m as number,
+      info.batchSize,
+      info.inHeight,
+      info.inWidth,
+      ci,
+      info.outHeight,
+      info.outWidth,
+      co,
+      info.padInfo.top,
+      info.padInfo.left,
+      relu ? 1 : 0,
+      tb,
+    );
+  });
+  return out;
+}
+
+/** dx of the convolution `info` (winogradApplies(info)) from dy and its filter: a 3×3 stride-1
+ * convolution of dy with the flipped filter and padding 2 − pad. */
+export function winogradBackpropInput(
+  backend: WasmBackendLike,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  info: backend_util.Conv2DInfo,
+  variant: WinogradVariant = "simd",
+): TensorInfo {
+  const back = {
+    ...info,
+    inHeight: info.outHeight,
+    inWidth: info.outWidth,
+    inChannels: info.outChannels,
+    outHeight: info.inHeight,
+    outWidth: info.inWidth,
+    outChannels: info.inChannels,
+    padInfo: { ...info.padInfo, top: 2 - info.padInfo.top, left: 2 - info.padInfo.left },
+  } as backend_util.Conv2DInfo;
+  return winogradConv2d(backend, dy, filter, null, false, back, true, variant);
+}
+
+/** dW (3, 3, ci, co) of the convolution `info` (winogradApplies(info)) from x and dy. */
+export function winogradBackpropFilter(
+  backend: WasmBackendLike,
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: backend_util.Conv2DInfo,
+  variant: WinogradVariant = "simd",
+): TensorInfo {
+  const k = kernelsFor(backend);
+  const ci = info.inChannels;
+  const co = info.outChannels;
+  const tb = blockTiles(ci, co);
+  const out = backend.makeOutput([3, 3, ci, co], "float32");
+  withScratch(backend, [16 * tb * ci, 16 * tb * co, 16 * ci * co], ([v, z, acc]) => {
+    (variant === "simd" ? k.winogradFilterGrad : k.winogradFilterGradScalar)(
+      ptrOf(backend, x),
+      ptrOf(backend, dy),
+      ptrOf(backend, out),
+      v as number,
+      z as number,
+      acc as number,
+      info.batchSize,
+      info.inHeight,
+      info.inWidth,
+      ci,
+      info.outHeight,
+      info.outWidth,
+      co,
+      info.padInfo.top,
+      info.padInfo.left,
+      tb,
+    );
+  });
+  return out;
+}
+
+function isFloat(...ts: Array<TensorInfo | null | undefined>): boolean {
+  return ts.every((t) => t == null || t.dtype === "float32");
+}
+
+type Shape4 = [number, number, number, number];
+
+/** Conv2D by Winograd where it applies, else tfjs's own kernel (`original`). */
+export function conv2dConfig(original: KernelConfig): WrappingKernelConfig & { [TFJS_KERNEL]: KernelConfig } {
+  const kernelFunc = (args: { inputs: Conv2DInputs; backend: WasmBackendLike; attrs: Conv2DAttrs }) => {
+    const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
+    const { strides, pad, dataFormat, dilations, dimRoundingMode } = args.attrs;
+    if (x.shape.length === 4 && filter.shape.length === 4 && isFloat(x, filter)) {
+      const info = backend_util.computeConv2DInfo(
+        x.shape as Shape4,
+        filter.shape as Shape4,
+        strides,
+        dilations,
+        pad,
+        dimRoundingMode,
+        false,
+        backend_util.convertConv2DDataFormat(dataFormat),
+      );
+      if (winogradRoutes(info, "forward")) return winogradConv2d(args.backend, x, filter, null, false, info);
+    }
+    return original.kernelFunc(args as unknown as Parameters<KernelFunc>[0]);
+  };
+  return {
+    kernelName: Conv2D,
+    backendName: "wasm",
+    kernelFunc: kernelFunc as unknown as KernelFunc,
+    [WRAPS_TFJS_KERNEL]: true,
+    [TFJS_KERNEL]: original,
+  };
+}
+
+/** FusedConv2D (no activation or relu; rank-1 bias of out-channel size or none) by Winograd where
+ * it applies, else tfjs's own kernel (`original`). */
+export function fusedConv2dConfig(original: KernelConfig): WrappingKernelConfig & { [TFJS_KERNEL]: KernelConfig } {
+  const kernelFunc = (args: { inputs: FusedConv2DInputs; backend: WasmBackendLike; attrs: FusedConv2DAttrs }) => {
+    const { x, filter, bias, preluActivationWeights } = args.inputs as {
+      x: TensorInfo;
+      filter: TensorInfo;
+      bias?: TensorInfo;
+      preluActivationWeights?: TensorInfo;
+    };
+    const { strides, pad, dilations, dimRoundingMode, activation } = args.attrs;
+    const act = activation ?? "linear";
+    if (
+      (act === "linear" || act === "relu") &&
+      preluActivationWeights == null &&
+      x.shape.length === 4 &&
+      filter.shape.length === 4 &&
+      isFloat(x, filter, bias)
+    ) {
+      // tfjs-backend-wasm's FusedConv2D reads NHWC whatever dataFormat says; so does this.
+      const info = backend_util.computeConv2DInfo(
+        x.shape as Shape4,
+        filter.shape as Shape4,
+        strides,
+        dilations,
+        pad,
+        dimRoundingMode,
+      );
+      const biasOk = bias == null || (bias.shape.length === 1 && bias.shape[0] === info.outChannels);
+      if (biasOk && winogradRoutes(info, "forward")) {
+        return winogradConv2d(args.backend, x, filter, bias ?? null, act === "relu", info);
+      }
+    }
+    return original.kernelFunc(args as unknown as Parameters<KernelFunc>[0]);
+  };
+  return {
+    kernelName: FusedConv2D,
+    backendName: "wasm",
+    kernelFunc: kernelFunc as unknown as KernelFunc,
+    [WRAPS_TFJS_KERNEL]: true,
+    [TFJS_KERNEL]: original,
+  };
+}
