@@ -89,6 +89,79 @@ function filterRow(dst: usize, plane: usize, i: i32, r0: f32, r1: f32, r2: f32):
   store<f32>(p + 3 * plane, r2);
 }
 
+/** Bᵀ d B of one 4×4 patch at p for 4 channels, into V at q (positions kStride bytes apart);
+ * y0..y3 / x0..x3 say which patch rows / columns lie inside the image (others read zero). */
+// @ts-ignore: decorator
+@inline
+function inputTile(
+  p: usize,
+  pix: usize,
+  row: usize,
+  q: usize,
+  kStride: usize,
+  y0: bool,
+  y1: bool,
+  y2: bool,
+  y3: bool,
+  x0: bool,
+  x1: bool,
+  x2: bool,
+  x3: bool,
+): void {
+  // Bᵀ d along each row (x), then along each column (y).
+  let d0 = ld(p, y0 && x0);
+  let d1 = ld(p + pix, y0 && x1);
+  let d2 = ld(p + 2 * pix, y0 && x2);
+  let d3 = ld(p + 3 * pix, y0 && x3);
+  const a00 = f32x4.sub(d0, d2);
+  const a01 = f32x4.add(d1, d2);
+  const a02 = f32x4.sub(d2, d1);
+  const a03 = f32x4.sub(d1, d3);
+  const p1 = p + row;
+  d0 = ld(p1, y1 && x0);
+  d1 = ld(p1 + pix, y1 && x1);
+  d2 = ld(p1 + 2 * pix, y1 && x2);
+  d3 = ld(p1 + 3 * pix, y1 && x3);
+  const a10 = f32x4.sub(d0, d2);
+  const a11 = f32x4.add(d1, d2);
+  const a12 = f32x4.sub(d2, d1);
+  const a13 = f32x4.sub(d1, d3);
+  const p2 = p1 + row;
+  d0 = ld(p2, y2 && x0);
+  d1 = ld(p2 + pix, y2 && x1);
+  d2 = ld(p2 + 2 * pix, y2 && x2);
+  d3 = ld(p2 + 3 * pix, y2 && x3);
+  const a20 = f32x4.sub(d0, d2);
+  const a21 = f32x4.add(d1, d2);
+  const a22 = f32x4.sub(d2, d1);
+  const a23 = f32x4.sub(d1, d3);
+  const p3 = p2 + row;
+  d0 = ld(p3, y3 && x0);
+  d1 = ld(p3 + pix, y3 && x1);
+  d2 = ld(p3 + 2 * pix, y3 && x2);
+  d3 = ld(p3 + 3 * pix, y3 && x3);
+  const a30 = f32x4.sub(d0, d2);
+  const a31 = f32x4.add(d1, d2);
+  const a32 = f32x4.sub(d2, d1);
+  const a33 = f32x4.sub(d1, d3);
+  v128.store(q, f32x4.sub(a00, a20));
+  v128.store(q + kStride, f32x4.sub(a01, a21));
+  v128.store(q + 2 * kStride, f32x4.sub(a02, a22));
+  v128.store(q + 3 * kStride, f32x4.sub(a03, a23));
+  v128.store(q + 4 * kStride, f32x4.add(a10, a20));
+  v128.store(q + 5 * kStride, f32x4.add(a11, a21));
+  v128.store(q + 6 * kStride, f32x4.add(a12, a22));
+  v128.store(q + 7 * kStride, f32x4.add(a13, a23));
+  v128.store(q + 8 * kStride, f32x4.sub(a20, a10));
+  v128.store(q + 9 * kStride, f32x4.sub(a21, a11));
+  v128.store(q + 10 * kStride, f32x4.sub(a22, a12));
+  v128.store(q + 11 * kStride, f32x4.sub(a23, a13));
+  v128.store(q + 12 * kStride, f32x4.sub(a10, a30));
+  v128.store(q + 13 * kStride, f32x4.sub(a11, a31));
+  v128.store(q + 14 * kStride, f32x4.sub(a12, a32));
+  v128.store(q + 15 * kStride, f32x4.sub(a13, a33));
+}
+
 /**
  * V[k][tl][c] = (Bᵀ d B)[k / 4][k % 4] for the tiles t0 ≤ t < t0 + cnt of the block (tl = t − t0),
  * d the 4×4 input patch at (2·ty − padT, 2·tx − padL), for 4 channels at a time (cin % 4 = 0).
@@ -131,61 +204,13 @@ function inputTransform(
     // Address of (iy0, ix0, channel 0); only dereferenced where in range.
     const base = x + (<usize>(((img * h + iy0) * w + ix0) * ci) << 2);
     const vb = v + ((<usize>(tl * ci)) << 2);
+    // Most tiles lie inside the image: their loads need no masks (the masked path costs ~16
+    // branches per 4 channels).
+    const inside = y0 && y3 && x0 && x3;
     for (let c = 0; c < ci; c += 4) {
       const p = base + ((<usize>c) << 2);
-      // Bᵀ d along each row (x), then along each column (y).
-      let d0 = ld(p, y0 && x0);
-      let d1 = ld(p + pix, y0 && x1);
-      let d2 = ld(p + 2 * pix, y0 && x2);
-      let d3 = ld(p + 3 * pix, y0 && x3);
-      const a00 = f32x4.sub(d0, d2);
-      const a01 = f32x4.add(d1, d2);
-      const a02 = f32x4.sub(d2, d1);
-      const a03 = f32x4.sub(d1, d3);
-      const p1 = p + row;
-      d0 = ld(p1, y1 && x0);
-      d1 = ld(p1 + pix, y1 && x1);
-      d2 = ld(p1 + 2 * pix, y1 && x2);
-      d3 = ld(p1 + 3 * pix, y1 && x3);
-      const a10 = f32x4.sub(d0, d2);
-      const a11 = f32x4.add(d1, d2);
-      const a12 = f32x4.sub(d2, d1);
-      const a13 = f32x4.sub(d1, d3);
-      const p2 = p1 + row;
-      d0 = ld(p2, y2 && x0);
-      d1 = ld(p2 + pix, y2 && x1);
-      d2 = ld(p2 + 2 * pix, y2 && x2);
-      d3 = ld(p2 + 3 * pix, y2 && x3);
-      const a20 = f32x4.sub(d0, d2);
-      const a21 = f32x4.add(d1, d2);
-      const a22 = f32x4.sub(d2, d1);
-      const a23 = f32x4.sub(d1, d3);
-      const p3 = p2 + row;
-      d0 = ld(p3, y3 && x0);
-      d1 = ld(p3 + pix, y3 && x1);
-      d2 = ld(p3 + 2 * pix, y3 && x2);
-      d3 = ld(p3 + 3 * pix, y3 && x3);
-      const a30 = f32x4.sub(d0, d2);
-      const a31 = f32x4.add(d1, d2);
-      const a32 = f32x4.sub(d2, d1);
-      const a33 = f32x4.sub(d1, d3);
-      const q = vb + ((<usize>c) << 2);
-      v128.store(q, f32x4.sub(a00, a20));
-      v128.store(q + kStride, f32x4.sub(a01, a21));
-      v128.store(q + 2 * kStride, f32x4.sub(a02, a22));
-      v128.store(q + 3 * kStride, f32x4.sub(a03, a23));
-      v128.store(q + 4 * kStride, f32x4.add(a10, a20));
-      v128.store(q + 5 * kStride, f32x4.add(a11, a21));
-      v128.store(q + 6 * kStride, f32x4.add(a12, a22));
-      v128.store(q + 7 * kStride, f32x4.add(a13, a23));
-      v128.store(q + 8 * kStride, f32x4.sub(a20, a10));
-      v128.store(q + 9 * kStride, f32x4.sub(a21, a11));
-      v128.store(q + 10 * kStride, f32x4.sub(a22, a12));
-      v128.store(q + 11 * kStride, f32x4.sub(a23, a13));
-      v128.store(q + 12 * kStride, f32x4.sub(a10, a30));
-      v128.store(q + 13 * kStride, f32x4.sub(a11, a31));
-      v128.store(q + 14 * kStride, f32x4.sub(a12, a32));
-      v128.store(q + 15 * kStride, f32x4.sub(a13, a33));
+      if (inside) inputTile(p, pix, row, vb + ((<usize>c) << 2), kStride, true, true, true, true, true, true, true, true);
+      else inputTile(p, pix, row, vb + ((<usize>c) << 2), kStride, y0, y1, y2, y3, x0, x1, x2, x3);
     }
   }
 }
