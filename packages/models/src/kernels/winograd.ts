@@ -35,11 +35,12 @@ export function useWinograd(on: boolean): boolean {
 }
 
 /** Whether the registered kernels route `info` to Winograd (the forward pass and the input
- * gradient: every applicable shape; the filter gradient: only from 16×32 channel pairs, where it
- * measured faster than assembly/conv.ts's direct kernel; below it was 0.74–1.1×). */
+ * gradient: every applicable shape; the filter gradient: from 16×16 channel pairs up, where it
+ * measured 1.1–1.6× faster than assembly/conv.ts's direct kernel; at 8×8 it was 0.98×;
+ * bench/conv-kernels.mjs). */
 export function winogradRoutes(info: backend_util.Conv2DInfo, kernel: "forward" | "input" | "filter"): boolean {
   if (!enabled || !winogradApplies(info)) return false;
-  return kernel !== "filter" || info.inChannels * info.outChannels >= 512;
+  return kernel !== "filter" || info.inChannels * info.outChannels >= 256;
 }
 
 /** Whether the Winograd kernels handle the convolution `info` describes. */
