@@ -6,12 +6,18 @@
 // Training = one SGD step (momentum 0.9, weight decay 5e-4 as an L2 penalty, softmax
 // cross-entropy, batch norm in training mode) per batch, via tfjs-layers' trainOnBatch.
 //
-// Usage: npm -w @classfit/models run build && node bench/train-throughput.mjs [--steps 12] [--cpu-steps 2] [--infer-steps 40]
+// The wasm column is measured twice per round: with classfit's Winograd kernels for the 3×3
+// stride-1 convolutions (the default) and without them (XNNPACK forward, classfit's direct
+// gradient kernels), so the gain of that change is measured in the same run. Rounds interleave
+// PyTorch and wasm so that load drift on a shared machine hits both; ratios use the medians.
+//
+// Usage: npm -w @classfit/models run build && node bench/train-throughput.mjs [--steps 12] [--cpu-steps 2] [--infer-steps 40] [--rounds 3]
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import "@tensorflow/tfjs-backend-cpu";
 import { initBackend } from "@classfit/models/backend";
+import { useWinograd } from "@classfit/models/kernels";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 
@@ -24,12 +30,14 @@ const { values: opts } = parseArgs({
     "infer-steps": { type: "string", default: "40" },
     only: { type: "string" }, // for profiling: "wasm" runs the wasm column alone (no ratios)
     batch: { type: "string", default: "64" },
+    rounds: { type: "string", default: "3" },
   },
 });
 const STEPS = Number(opts.steps);
 const CPU_STEPS = Number(opts["cpu-steps"]);
 const INFER_STEPS = Number(opts["infer-steps"]);
 const BATCH = Number(opts.batch);
+const ROUNDS = Number(opts.rounds);
 const WEIGHT_DECAY = 5e-4;
 
 /** The benchmark ResNet; bench/baseline/torch_train.py builds the same network. */
@@ -152,15 +160,57 @@ if (opts.only === "wasm") {
   console.log(`tfjs-wasm + classfit: train ${r.train.toFixed(1)} img/s, infer ${r.infer.toFixed(1)} img/s`);
   process.exit(0);
 }
-const torch = torchBaseline();
-const wasm = await measure("wasm", STEPS, INFER_STEPS);
+// Rounds: PyTorch, wasm with Winograd, wasm without; medians of each rate over the rounds.
+const rounds = [];
+for (let r = 0; r < ROUNDS; r++) {
+  const torch = torchBaseline();
+  useWinograd(true);
+  const wasm = await measure("wasm", STEPS, INFER_STEPS);
+  useWinograd(false);
+  const direct = await measure("wasm", STEPS, INFER_STEPS);
+  useWinograd(true);
+  rounds.push({ torch, wasm, direct });
+  const t = torch.skipped
+    ? "skipped"
+    : `train ${torch.train_img_s_cpu.toFixed(1)}, infer ${torch.infer_img_s_cpu.toFixed(1)}`;
+  console.log(
+    `round ${r + 1}: CPU-time images/s  wasm train ${wasm.trainCpu.toFixed(1)}, infer ${wasm.inferCpu.toFixed(1)} | wasm without Winograd train ${direct.trainCpu.toFixed(1)}, infer ${direct.inferCpu.toFixed(1)} | pytorch ${t}`,
+  );
+}
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const med = (pick) =>
+  Object.fromEntries(["train", "infer", "trainCpu", "inferCpu"].map((k) => [k, median(rounds.map((r) => pick(r)[k]))]));
+const wasm = {
+  ...med((r) => r.wasm),
+  firstLoss: rounds[0].wasm.firstLoss,
+  lastLoss: rounds[0].wasm.lastLoss,
+  params: rounds[0].wasm.params,
+};
+const direct = med((r) => r.direct);
+const torchRuns = rounds.map((r) => r.torch).filter((t) => !t.skipped);
+const torch = torchRuns.length
+  ? {
+      torch: torchRuns[0].torch,
+      train_img_s: median(torchRuns.map((t) => t.train_img_s)),
+      infer_img_s: median(torchRuns.map((t) => t.infer_img_s)),
+      train_img_s_cpu: median(torchRuns.map((t) => t.train_img_s_cpu)),
+      infer_img_s_cpu: median(torchRuns.map((t) => t.infer_img_s_cpu)),
+    }
+  : rounds[0].torch;
 const cpu = await measure("cpu", CPU_STEPS, CPU_STEPS);
 const fmt = (v) => v.toFixed(1).padStart(9);
-console.log(`ResNet 28x28x1 widths 16/32/64, batch ${BATCH}, ${wasm.params} params (tfjs count incl. BN statistics)`);
+console.log(
+  `ResNet 28x28x1 widths 16/32/64, batch ${BATCH}, ${wasm.params} params (tfjs count incl. BN statistics); medians of ${ROUNDS} rounds (tfjs-cpu: one run)`,
+);
 console.log("images/s                  train (wall)  train (CPU)  infer (wall)  infer (CPU)");
 const row = (name, r) =>
   console.log(`${name.padEnd(24)}${fmt(r.train)}    ${fmt(r.trainCpu)}    ${fmt(r.infer)}    ${fmt(r.inferCpu)}`);
 row("tfjs-wasm + classfit", wasm);
+row("  without Winograd", direct);
 row("tfjs-cpu", cpu);
 if (torch.skipped) console.log(`pytorch (1 thread)      skipped: ${torch.skipped}`);
 else
@@ -174,6 +224,9 @@ console.log(`wasm training loss ${wasm.firstLoss.toFixed(3)} -> ${wasm.lastLoss.
 const ratio = (a, b) => `${(a / b).toFixed(2)}x`;
 console.log(
   `ratio wasm / cpu:   train ${ratio(wasm.train, cpu.train)} wall, ${ratio(wasm.trainCpu, cpu.trainCpu)} CPU   infer ${ratio(wasm.infer, cpu.infer)} wall, ${ratio(wasm.inferCpu, cpu.inferCpu)} CPU`,
+);
+console.log(
+  `Winograd gain (same run, CPU): train ${ratio(wasm.trainCpu, direct.trainCpu)}, infer ${ratio(wasm.inferCpu, direct.inferCpu)}`,
 );
 if (!torch.skipped) {
   console.log(
