@@ -2,7 +2,8 @@
 // (widths 16/32/64) and of the shipped narrow ResNet (8/16), batch 64, on tfjs-backend-wasm:
 // classfit's Winograd F(2×2, 3×3) kernels against the kernels they replace, measured in the same
 // process, interleaved, best of --rounds:
-//   forward:          XNNPACK's direct convolution (tfjs-backend-wasm's FusedConv2D)
+//   forward:          XNNPACK's direct convolution (tfjs-backend-wasm's FusedConv2D), against
+//                     F(2×2, 3×3) and F(4×4, 3×3)
 //   input gradient:   classfit's direct SIMD kernel (assembly/conv.ts)
 //   filter gradient:  classfit's direct SIMD kernel (assembly/conv.ts)
 // Prints ms of CPU time per call and the speed-up (baseline time / Winograd time).
@@ -14,6 +15,7 @@ import { initBackend } from "@classfit/models/backend";
 import {
   conv2dBackpropFilterInfo,
   conv2dBackpropInputInfo,
+  winograd4Conv2d,
   winogradBackpropFilter,
   winogradBackpropInput,
   winogradConv2d,
@@ -36,7 +38,7 @@ const cpuMs = () => {
 };
 console.log(`machine: ${spawnSync("uptime", { encoding: "utf8" }).stdout.trim()}`);
 console.log(
-  "shape [n,h,w,cin->cout]   forward: XNNPACK / Winograd   input grad: direct / Winograd   filter grad: direct / Winograd (ms CPU per call)",
+  "shape [n,h,w,cin->cout]   forward: XNNPACK / F(2x2) / F(4x4)   input grad: direct / Winograd (tile as prefersF4 picks)   filter grad: direct / F(2x2)   (ms CPU per call; speed-up over the first)",
 );
 for (const [n, h, w, ci, co] of [
   [64, 28, 28, 16, 16],
@@ -45,6 +47,7 @@ for (const [n, h, w, ci, co] of [
   [64, 28, 28, 8, 8],
   [64, 14, 14, 16, 16],
   [64, 7, 7, 32, 32],
+  [64, 4, 4, 64, 64],
 ]) {
   const x = tf.randomNormal([n, h, w, ci], 0, 1, "float32", 1);
   const f = tf.randomNormal([3, 3, ci, co], 0, 1, "float32", 2);
@@ -54,6 +57,7 @@ for (const [n, h, w, ci, co] of [
   const fns = {
     fwdBase: () => xnnpack.kernelFunc({ inputs: { x, filter: f }, backend, attrs }),
     fwdWino: () => winogradConv2d(backend, x, f, null, false, info),
+    fwdWino4: () => winograd4Conv2d(backend, x, f, null, false, info),
     inBase: () => conv2dBackpropInputInfo(backend, dy, f, info),
     inWino: () => winogradBackpropInput(backend, dy, f, info),
     filtBase: () => conv2dBackpropFilterInfo(backend, x, dy, info),
@@ -70,7 +74,7 @@ for (const [n, h, w, ci, co] of [
   const cell = (a, b) => `${best[a].toFixed(2)} / ${best[b].toFixed(2)} (${(best[a] / best[b]).toFixed(2)}×)`;
   console.log(
     `[${n},${h},${w},${ci}->${co}]`.padEnd(26),
-    `${cell("fwdBase", "fwdWino")}   ${cell("inBase", "inWino")}   ${cell("filtBase", "filtWino")}`,
+    `${cell("fwdBase", "fwdWino")} / ${best.fwdWino4.toFixed(2)} (${(best.fwdBase / best.fwdWino4).toFixed(2)}×)   ${cell("inBase", "inWino")}   ${cell("filtBase", "filtWino")}`,
   );
   tf.dispose([x, f, dy]);
 }

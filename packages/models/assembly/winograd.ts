@@ -215,13 +215,14 @@ function inputTransform(
   }
 }
 
-/** M[k] = V[k] · U[k] for the 16 k: (rows × ci) · (ci × co), rows % 4 = 0, co % 4 = 0. */
-function blockGemm(v: usize, u: usize, m: usize, rows: i32, tb: i32, ci: i32, co: i32): void {
+/** M[k] = V[k] · U[k] for the `positions` k (16 for F(2×2, 3×3), 36 for F(4×4, 3×3)):
+ * (rows × ci) · (ci × co), rows % 4 = 0, co % 4 = 0. */
+export function blockGemm(v: usize, u: usize, m: usize, rows: i32, tb: i32, ci: i32, co: i32, positions: i32): void {
   const co8 = co & ~7;
   const vRow = (<usize>ci) << 2;
   const mRow = (<usize>co) << 2;
   const uRow = (<usize>co) << 2;
-  for (let k = 0; k < 16; k++) {
+  for (let k = 0; k < positions; k++) {
     const vk = v + (<usize>(k * tb * ci) << 2);
     const uk = u + (<usize>(k * ci * co) << 2);
     const mk = m + (<usize>(k * tb * co) << 2);
@@ -411,7 +412,7 @@ export function winogradConv(
   for (let t0 = 0; t0 < total; t0 += tb) {
     const cnt = min(tb, total - t0);
     inputTransform(x, v, t0, cnt, tb, h, w, ci, tilesY, tilesX, padT, padL);
-    blockGemm(v, u, m, (cnt + 3) & ~3, tb, ci, co);
+    blockGemm(v, u, m, (cnt + 3) & ~3, tb, ci, co, 16);
     outputTransform(m, bias, out, t0, cnt, tb, oh, ow, co, tilesY, tilesX, relu);
   }
 }

@@ -26,12 +26,15 @@ export { attachKernels, type WasmBackendLike } from "./module.js";
 export { BATCH_NORM_GRAD, BROADCAST_MIDDLE, fusedBatchNormWasm } from "./norm.js";
 export {
   blockTiles,
+  prefersF4,
   useWinograd,
   type WinogradVariant,
+  winograd4Conv2d,
   winogradApplies,
   winogradBackpropFilter,
   winogradBackpropInput,
   winogradConv2d,
+  winogradForward,
   winogradRoutes,
 } from "./winograd.js";
 

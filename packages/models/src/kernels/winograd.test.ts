@@ -1,5 +1,5 @@
-// The Winograd F(2×2, 3×3) kernels (Conv2D, FusedConv2D, and both gradients of 3×3 stride-1
-// convolutions on the wasm backend) against tfjs's CPU backend over seeded random shapes,
+// The Winograd F(2×2, 3×3) and F(4×4, 3×3) kernels (Conv2D, FusedConv2D, and both gradients of
+// 3×3 stride-1 convolutions on the wasm backend) against tfjs's CPU backend over seeded random shapes,
 // paddings (same, valid, explicit and asymmetric) and channel counts that exercise the 8-wide
 // and 4-wide GEMM tiles and partial tile blocks; SIMD against the scalar twin, bit for bit; and
 // the convolutions the kernels do not take (stride 2, channels not a multiple of 4) still right.
@@ -10,6 +10,7 @@ import { initBackend } from "../backend.js";
 import {
   blockTiles,
   type WasmBackendLike,
+  winograd4Conv2d,
   winogradApplies,
   winogradBackpropFilter,
   winogradBackpropInput,
@@ -75,6 +76,13 @@ function randomCases(seed: number, count: number): Case[] {
   return cases;
 }
 
+function readInfo(t: tf.TensorInfo): Float32Array {
+  const out = tf.engine().makeTensorFromTensorInfo(t);
+  const data = out.dataSync() as Float32Array;
+  out.dispose();
+  return data;
+}
+
 const infoOf = (c: Case) => tf.backend_util.computeConv2DInfo([c.n, c.h, c.w, c.ci], [3, 3, c.ci, c.co], 1, 1, c.pad);
 
 describe("Winograd F(2×2, 3×3) kernels (wasm)", () => {
@@ -130,8 +138,34 @@ describe("Winograd F(2×2, 3×3) kernels (wasm)", () => {
           runOn("cpu", "Conv2DBackpropFilter", { x, dy }, shapes, bf),
         ),
       ).toBeLessThan(1e-5);
-      // The registered kernel takes the direct path for small channel pairs; the Winograd filter
-      // gradient is checked on every case here.
+      // The registered kernels pick F(2×2) or F(4×4) by size, and the direct filter gradient for
+      // small channel pairs; every variant is checked on every case here.
+      tf.setBackend("wasm");
+      {
+        const xs = tf.tensor(x, shapes.x);
+        const fs = tf.tensor(filter, shapes.filter);
+        const bs = tf.tensor(bias, shapes.bias);
+        const dys = tf.tensor(dy, shapes.dy);
+        const got = ([2, 4] as const).map((t) => ({
+          fwd: readInfo(
+            t === 4
+              ? winograd4Conv2d(backend, xs, fs, bs, true, info)
+              : winogradConv2d(backend, xs, fs, bs, true, info),
+          ),
+          dx: readInfo(winogradBackpropInput(backend, dys, fs, info, "simd", t)),
+        }));
+        tf.dispose([xs, fs, bs, dys]);
+        const refDx = runOn("cpu", "Conv2DBackpropInput", { dy, filter }, shapes, {
+          strides: 1,
+          pad: c.pad,
+          dataFormat: "NHWC",
+          inputShape: shapes.x,
+        });
+        for (const g of got) {
+          expect(relErr(g.fwd, refF)).toBeLessThan(1e-5);
+          expect(relErr(g.dx, refDx)).toBeLessThan(1e-5);
+        }
+      }
       tf.setBackend("wasm");
       const xs = tf.tensor(x, shapes.x);
       const dys = tf.tensor(dy, shapes.dy);
@@ -172,8 +206,16 @@ describe("Winograd F(2×2, 3×3) kernels (wasm)", () => {
           read(winogradConv2d(backend, x, filter, bias, true, info, false, "scalar")),
         ],
         [
-          read(winogradBackpropInput(backend, dy, filter, info, "simd")),
-          read(winogradBackpropInput(backend, dy, filter, info, "scalar")),
+          read(winograd4Conv2d(backend, x, filter, bias, true, info, false, "simd")),
+          read(winograd4Conv2d(backend, x, filter, bias, true, info, false, "scalar")),
+        ],
+        [
+          read(winogradBackpropInput(backend, dy, filter, info, "simd", 2)),
+          read(winogradBackpropInput(backend, dy, filter, info, "scalar", 2)),
+        ],
+        [
+          read(winogradBackpropInput(backend, dy, filter, info, "simd", 4)),
+          read(winogradBackpropInput(backend, dy, filter, info, "scalar", 4)),
         ],
         [
           read(winogradBackpropFilter(backend, x, dy, info, "simd")),

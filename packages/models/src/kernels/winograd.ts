@@ -1,13 +1,17 @@
-// Winograd F(2×2, 3×3) for the 3×3 stride-1 convolutions of the wasm backend (assembly/winograd.ts):
-// the forward pass (Conv2D, FusedConv2D with optional bias and relu) in place of XNNPACK's direct
-// convolution, the input gradient (a 3×3 stride-1 convolution itself) and the filter gradient.
-// 16 multiplies per 2×2 output tile and channel pair instead of 36: on the benchmark ResNet these
-// convolutions were ~70% of a training step's kernel time (BENCHMARKS.md, issue 4).
+// Winograd convolution for the 3×3 stride-1 convolutions of the wasm backend
+// (assembly/winograd.ts: F(2×2, 3×3) forward and both gradients; assembly/winograd4.ts:
+// F(4×4, 3×3) forward): the forward pass (Conv2D, FusedConv2D with optional bias and relu) in
+// place of XNNPACK's direct convolution, the input gradient (a 3×3 stride-1 convolution itself)
+// and the filter gradient. 16 multiplies per 2×2 output tile and channel pair (F(2×2)) or 36 per
+// 4×4 tile (F(4×4)) instead of 36 or 144: on the benchmark ResNet these convolutions were ~70% of
+// a training step's kernel time (BENCHMARKS.md, issue 4). prefersF4 picks the tile size by the
+// output size, from measurements.
 //
 // Applies when the filter is 3×3, strides and dilations are 1, the layout is NHWC and both channel
 // counts are multiples of 4 (SIMD lanes run over channels); other convolutions keep their
 // kernels. Results differ from the direct method only by f32 rounding (the transforms reorder
-// the sums); they are deterministic and identical in every engine (plain wasm SIMD, no FMA).
+// the sums; F(4×4)'s larger constants give errors of a few 1e-6 of the output scale, F(2×2)'s
+// under 1e-6); they are deterministic and identical in every engine (plain wasm SIMD, no FMA).
 import {
   backend_util,
   Conv2D,
@@ -134,14 +138,89 @@ export function winogradConv2d(
   return out;
 }
 
+/** Tiles per block for F(4×4, 3×3). Measured from 4 to 32 on the bench networks' shapes (8–64
+ * channels, 7–28 px): 12 was within 5% of the best everywhere; larger blocks lost up to 25%. */
+export const BLOCK_TILES_4 = 12;
+
+/**
+ * Whether F(4×4, 3×3) beats F(2×2, 3×3) for this output size. Per-kernel CPU time on the bench
+ * shapes (bench/conv-kernels.mjs, batch 64): F(4×4) was 1.2–1.4× faster at 28 and 7 px and
+ * 1.03–1.08× at 14 px, but 0.8× at 4 px (one tile per image, so the 36 transformed filter
+ * matrices are streamed once per 12 tiles). So: both sides at least 7.
+ */
+export function prefersF4(outHeight: number, outWidth: number): boolean {
+  return outHeight >= 7 && outWidth >= 7;
+}
+
+/** The forward convolution (or, with `flip`, the input gradient; see winogradConv2d) by the
+ * Winograd variant that suits the output size. */
+export function winogradForward(
+  backend: WasmBackendLike,
+  x: TensorInfo,
+  filter: TensorInfo,
+  bias: TensorInfo | null,
+  relu: boolean,
+  info: backend_util.Conv2DInfo,
+  flip = false,
+): TensorInfo {
+  return prefersF4(info.outHeight, info.outWidth)
+    ? winograd4Conv2d(backend, x, filter, bias, relu, info, flip)
+    : winogradConv2d(backend, x, filter, bias, relu, info, flip);
+}
+
+/** out = conv(x, filter) (+ bias) (then relu) by Winograd F(4×4, 3×3) (assembly/winograd4.ts),
+ * for a convolution where winogradApplies(info). */
+export function winograd4Conv2d(
+  backend: WasmBackendLike,
+  x: TensorInfo,
+  filter: TensorInfo,
+  bias: TensorInfo | null,
+  relu: boolean,
+  info: backend_util.Conv2DInfo,
+  flip = false,
+  variant: WinogradVariant = "simd",
+): TensorInfo {
+  const k = kernelsFor(backend);
+  const ci = info.inChannels;
+  const co = info.outChannels;
+  const tb = BLOCK_TILES_4;
+  const out = backend.makeOutput([info.batchSize, info.outHeight, info.outWidth, co], "float32");
+  withScratch(backend, [36 * ci * co, 36 * tb * ci, 36 * tb * co, 160], ([u, v, m, tmp]) => {
+    k.winograd4Filter(ptrOf(backend, filter), u as number, ci, co, flip ? 1 : 0);
+    (variant === "simd" ? k.winograd4Conv : k.winograd4ConvScalar)(
+      ptrOf(backend, x),
+      u as number,
+      bias ? ptrOf(backend, bias) : 0,
+      ptrOf(backend, out),
+      v as number,
+      m as number,
+      tmp as number,
+      info.batchSize,
+      info.inHeight,
+      info.inWidth,
+      ci,
+      info.outHeight,
+      info.outWidth,
+      co,
+      info.padInfo.top,
+      info.padInfo.left,
+      relu ? 1 : 0,
+      tb,
+    );
+  });
+  return out;
+}
+
 /** dx of the convolution `info` (winogradApplies(info)) from dy and its filter: a 3×3 stride-1
- * convolution of dy with the flipped filter and padding 2 − pad. */
+ * convolution of dy with the flipped filter and padding 2 − pad, by F(`tile`×`tile`, 3×3)
+ * (default: the one prefersF4 picks for dx's size). */
 export function winogradBackpropInput(
   backend: WasmBackendLike,
   dy: TensorInfo,
   filter: TensorInfo,
   info: backend_util.Conv2DInfo,
   variant: WinogradVariant = "simd",
+  tile?: 2 | 4,
 ): TensorInfo {
   const back = {
     ...info,
@@ -153,7 +232,10 @@ export function winogradBackpropInput(
     outChannels: info.inChannels,
     padInfo: { ...info.padInfo, top: 2 - info.padInfo.top, left: 2 - info.padInfo.left },
   } as backend_util.Conv2DInfo;
-  return winogradConv2d(backend, dy, filter, null, false, back, true, variant);
+  const t = tile ?? (prefersF4(back.outHeight, back.outWidth) ? 4 : 2);
+  return t === 4
+    ? winograd4Conv2d(backend, dy, filter, null, false, back, true, variant)
+    : winogradConv2d(backend, dy, filter, null, false, back, true, variant);
 }
 
 /** dW (3, 3, ci, co) of the convolution `info` (winogradApplies(info)) from x and dy. */
@@ -214,7 +296,7 @@ export function conv2dConfig(original: KernelConfig): WrappingKernelConfig & { [
         false,
         backend_util.convertConv2DDataFormat(dataFormat),
       );
-      if (winogradRoutes(info, "forward")) return winogradConv2d(args.backend, x, filter, null, false, info);
+      if (winogradRoutes(info, "forward")) return winogradForward(args.backend, x, filter, null, false, info);
     }
     return original.kernelFunc(args as unknown as Parameters<KernelFunc>[0]);
   };
@@ -257,7 +339,7 @@ export function fusedConv2dConfig(original: KernelConfig): WrappingKernelConfig 
       );
       const biasOk = bias == null || (bias.shape.length === 1 && bias.shape[0] === info.outChannels);
       if (biasOk && winogradRoutes(info, "forward")) {
-        return winogradConv2d(args.backend, x, filter, bias ?? null, act === "relu", info);
+        return winogradForward(args.backend, x, filter, bias ?? null, act === "relu", info);
       }
     }
     return original.kernelFunc(args as unknown as Parameters<KernelFunc>[0]);

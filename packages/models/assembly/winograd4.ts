@@ -1,0 +1,413 @@
+// Winograd F(4×4, 3×3) forward convolution (Lavin & Gray 2016, §4.2) for inference: 36
+// multiplies per 4×4 output tile and channel pair where F(2×2, 3×3) (winograd.ts) needs 64 and
+// the direct method 144. Its transforms carry larger constants (up to 8 and 1/24), so the result
+// differs more from the direct sum than F(2×2, 3×3)'s: a few f32 ulps of the scale on the
+// networks here (tested against the CPU backend in src/kernels/winograd.test.ts). Used only for
+// forward passes without gradients (src/kernels/winograd.ts decides); training keeps F(2×2, 3×3).
+//
+//   Bᵀ = [[4,0,−5,0,1,0],[0,−4,−4,1,1,0],[0,4,−4,−1,1,0],[0,−2,−1,2,1,0],[0,2,−1,−2,1,0],[0,4,0,−5,0,1]]
+//   G  = [[¼,0,0],[−⅙,−⅙,−⅙],[−⅙,⅙,−⅙],[1/24,1/12,⅙],[1/24,−1/12,⅙],[0,0,1]]
+//   Aᵀ = [[1,1,1,1,1,0],[0,1,−1,2,−2,0],[0,1,1,4,4,0],[0,1,−1,8,−8,1]]
+//
+// Layouts as in winograd.ts with 36 positions: U (36, cin, cout), V (36, tb, cin), M (36, tb, cout);
+// tmp: 160 f32 (40 v128) of scratch for the two-pass transforms. The scalar twin (winograd4ConvScalar) does
+// the same operations in the same order one channel at a time, so the two agree bit for bit.
+import { blockGemm } from "./winograd";
+
+// @ts-ignore: decorator
+@inline
+function ld(p: usize, ok: bool): v128 {
+  if (ok) return v128.load(p);
+  return f32x4.splat(0);
+}
+
+// @ts-ignore: decorator
+@inline
+function ldf(p: usize, ok: bool): f32 {
+  if (ok) return load<f32>(p);
+  return 0;
+}
+
+/** U (36, a, b) from a 3×3 filter (flip as winogradFilter: 1 = the input-gradient filter). G g Gᵀ
+ * in f64, rounded once to f32. */
+export function winograd4Filter(w: usize, u: usize, a: i32, b: i32, flip: i32): void {
+  const plane = <usize>(a * b) << 2;
+  for (let i = 0; i < a; i++) {
+    for (let j = 0; j < b; j++) {
+      const src = flip ? w + ((<usize>(j * a + i)) << 2) : w + ((<usize>(i * b + j)) << 2);
+      const dst = u + ((<usize>(i * b + j)) << 2);
+      // Columns kx of G g (6 × 3), then rows of (G g) Gᵀ.
+      let gg0: f64 = 0, gg1: f64 = 0, gg2: f64 = 0, gg3: f64 = 0, gg4: f64 = 0, gg5: f64 = 0;
+      for (let r = 0; r < 6; r++) {
+        // Row r of G g: G[r] · g[:, kx] for kx = 0, 1, 2.
+        let c0: f64 = 0, c1: f64 = 0, c2: f64 = 0;
+        for (let kx = 0; kx < 3; kx++) {
+          const t0 = <f64>load<f32>(src + plane * <usize>(flip ? 8 - kx : kx));
+          const t1 = <f64>load<f32>(src + plane * <usize>(flip ? 5 - kx : 3 + kx));
+          const t2 = <f64>load<f32>(src + plane * <usize>(flip ? 2 - kx : 6 + kx));
+          const v = gRow(r, t0, t1, t2);
+          if (kx == 0) c0 = v;
+          else if (kx == 1) c1 = v;
+          else c2 = v;
+        }
+        gg0 = gRow(0, c0, c1, c2);
+        gg1 = gRow(1, c0, c1, c2);
+        gg2 = gRow(2, c0, c1, c2);
+        gg3 = gRow(3, c0, c1, c2);
+        gg4 = gRow(4, c0, c1, c2);
+        gg5 = gRow(5, c0, c1, c2);
+        const q = dst + plane * <usize>(r * 6);
+        store<f32>(q, <f32>gg0);
+        store<f32>(q + plane, <f32>gg1);
+        store<f32>(q + 2 * plane, <f32>gg2);
+        store<f32>(q + 3 * plane, <f32>gg3);
+        store<f32>(q + 4 * plane, <f32>gg4);
+        store<f32>(q + 5 * plane, <f32>gg5);
+      }
+    }
+  }
+}
+
+/** Row r of G times (x0, x1, x2). */
+// @ts-ignore: decorator
+@inline
+function gRow(r: i32, x0: f64, x1: f64, x2: f64): f64 {
+  switch (r) {
+    case 0:
+      return x0 / 4;
+    case 1:
+      return -(x0 + x1 + x2) / 6;
+    case 2:
+      return -(x0 - x1 + x2) / 6;
+    case 3:
+      return x0 / 24 + x1 / 12 + x2 / 6;
+    case 4:
+      return x0 / 24 - x1 / 12 + x2 / 6;
+    default:
+      return x2;
+  }
+}
+
+/** Bᵀ d for 6 values d0..d5 at p, p+s, …, written to q, q+t, …, q+5t (SIMD lanes = channels). */
+// @ts-ignore: decorator
+@inline
+function bt6(d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128, q: usize, t: usize): void {
+  const four = f32x4.splat(4);
+  const five = f32x4.splat(5);
+  const two = f32x4.splat(2);
+  const a = f32x4.sub(d4, f32x4.mul(four, d2));
+  const b = f32x4.sub(d3, f32x4.mul(four, d1));
+  const c = f32x4.sub(d4, d2);
+  const e = f32x4.mul(two, f32x4.sub(d3, d1));
+  v128.store(q, f32x4.add(f32x4.sub(f32x4.mul(four, d0), f32x4.mul(five, d2)), d4));
+  v128.store(q + t, f32x4.add(a, b));
+  v128.store(q + 2 * t, f32x4.sub(a, b));
+  v128.store(q + 3 * t, f32x4.add(c, e));
+  v128.store(q + 4 * t, f32x4.sub(c, e));
+  v128.store(q + 5 * t, f32x4.add(f32x4.sub(f32x4.mul(four, d1), f32x4.mul(five, d3)), d5));
+}
+
+// @ts-ignore: decorator
+@inline
+function bt6s(d0: f32, d1: f32, d2: f32, d3: f32, d4: f32, d5: f32, q: usize, t: usize): void {
+  const a = d4 - 4 * d2;
+  const b = d3 - 4 * d1;
+  const c = d4 - d2;
+  const e = (d3 - d1) * <f32>2;
+  store<f32>(q, 4 * d0 - 5 * d2 + d4);
+  store<f32>(q + t, a + b);
+  store<f32>(q + 2 * t, a - b);
+  store<f32>(q + 3 * t, c + e);
+  store<f32>(q + 4 * t, c - e);
+  store<f32>(q + 5 * t, 4 * d1 - 5 * d3 + d5);
+}
+
+/** V for the block's tiles: Bᵀ d B of each 6×6 patch at (4·ty − padT, 4·tx − padL), 4 channels
+ * at a time; pass 1 (rows, along x) into tmp[r][j], pass 2 (columns, along y) into V[6i + j]. */
+function inputTransform4(
+  x: usize,
+  v: usize,
+  tmp: usize,
+  t0: i32,
+  cnt: i32,
+  tb: i32,
+  h: i32,
+  w: i32,
+  ci: i32,
+  tilesY: i32,
+  tilesX: i32,
+  padT: i32,
+  padL: i32,
+): void {
+  const kStride = (<usize>(tb * ci)) << 2;
+  const pix = (<usize>ci) << 2;
+  const row = (<usize>w) * pix;
+  const perImg = tilesY * tilesX;
+  for (let tl = 0; tl < cnt; tl++) {
+    const t = t0 + tl;
+    const img = t / perImg;
+    const rr = t - img * perImg;
+    const ty = rr / tilesX;
+    const tx = rr - ty * tilesX;
+    const iy0 = 4 * ty - padT;
+    const ix0 = 4 * tx - padL;
+    const inside = iy0 >= 0 && iy0 + 5 < h && ix0 >= 0 && ix0 + 5 < w;
+    const base = x + (<usize>(((img * h + iy0) * w + ix0) * ci) << 2);
+    const vb = v + ((<usize>(tl * ci)) << 2);
+    for (let c = 0; c < ci; c += 4) {
+      const p = base + ((<usize>c) << 2);
+      for (let r = 0; r < 6; r++) {
+        const pr = p + <usize>r * row;
+        const q = tmp + (<usize>(r * 6) << 4);
+        if (inside) {
+          bt6(v128.load(pr), v128.load(pr + pix), v128.load(pr + 2 * pix), v128.load(pr + 3 * pix), v128.load(pr + 4 * pix), v128.load(pr + 5 * pix), q, 16);
+        } else {
+          const iy = iy0 + r;
+          const yok = iy >= 0 && iy < h;
+          bt6(
+            ld(pr, yok && ix0 >= 0 && ix0 < w),
+            ld(pr + pix, yok && ix0 + 1 >= 0 && ix0 + 1 < w),
+            ld(pr + 2 * pix, yok && ix0 + 2 >= 0 && ix0 + 2 < w),
+            ld(pr + 3 * pix, yok && ix0 + 3 >= 0 && ix0 + 3 < w),
+            ld(pr + 4 * pix, yok && ix0 + 4 >= 0 && ix0 + 4 < w),
+            ld(pr + 5 * pix, yok && ix0 + 5 >= 0 && ix0 + 5 < w),
+            q,
+            16,
+          );
+        }
+      }
+      const qv = vb + ((<usize>c) << 2);
+      for (let j = 0; j < 6; j++) {
+        const s = tmp + (<usize>j << 4);
+        bt6(v128.load(s), v128.load(s, 96), v128.load(s, 192), v128.load(s, 288), v128.load(s, 384), v128.load(s, 480), qv + <usize>j * kStride, 6 * kStride);
+      }
+    }
+  }
+}
+
+/** Aᵀ m for m0..m5 into 4 values. */
+// @ts-ignore: decorator
+@inline
+function at6(m0: v128, m1: v128, m2: v128, m3: v128, m4: v128, m5: v128, q: usize, t: usize): void {
+  const s = f32x4.add(m1, m2);
+  const d = f32x4.sub(m1, m2);
+  const s2 = f32x4.add(m3, m4);
+  const d2 = f32x4.sub(m3, m4);
+  v128.store(q, f32x4.add(f32x4.add(m0, s), s2));
+  v128.store(q + t, f32x4.add(d, f32x4.mul(f32x4.splat(2), d2)));
+  v128.store(q + 2 * t, f32x4.add(s, f32x4.mul(f32x4.splat(4), s2)));
+  v128.store(q + 3 * t, f32x4.add(f32x4.add(d, f32x4.mul(f32x4.splat(8), d2)), m5));
+}
+
+// @ts-ignore: decorator
+@inline
+function at6s(m0: f32, m1: f32, m2: f32, m3: f32, m4: f32, m5: f32, q: usize, t: usize): void {
+  const s = m1 + m2;
+  const d = m1 - m2;
+  const s2 = m3 + m4;
+  const d2 = m3 - m4;
+  store<f32>(q, m0 + s + s2);
+  store<f32>(q + t, d + 2 * d2);
+  store<f32>(q + 2 * t, s + 4 * s2);
+  store<f32>(q + 3 * t, d + 8 * d2 + m5);
+}
+
+/** Y = Aᵀ M A (+ bias, relu) for the block's tiles: pass 1 along j (x) into tmp[i][0..3], pass 2
+ * along i (y) into 4×4 outputs (clipped at the bottom/right edges). */
+function outputTransform4(
+  m: usize,
+  bias: usize,
+  out: usize,
+  tmp: usize,
+  t0: i32,
+  cnt: i32,
+  tb: i32,
+  oh: i32,
+  ow: i32,
+  co: i32,
+  tilesY: i32,
+  tilesX: i32,
+  relu: i32,
+): void {
+  const kStride = (<usize>(tb * co)) << 2;
+  const pix = (<usize>co) << 2;
+  const rowB = (<usize>ow) * pix;
+  const perImg = tilesY * tilesX;
+  const zero = f32x4.splat(0);
+  const y4 = tmp + 24 * 16; // 16 outputs of the second pass
+  for (let tl = 0; tl < cnt; tl++) {
+    const t = t0 + tl;
+    const img = t / perImg;
+    const rr = t - img * perImg;
+    const ty = rr / tilesX;
+    const tx = rr - ty * tilesX;
+    const oy = 4 * ty;
+    const ox = 4 * tx;
+    const rows = min(4, oh - oy);
+    const cols = min(4, ow - ox);
+    const p = out + (<usize>(((img * oh + oy) * ow + ox) * co) << 2);
+    const mb = m + ((<usize>(tl * co)) << 2);
+    for (let o = 0; o < co; o += 4) {
+      const q = mb + ((<usize>o) << 2);
+      for (let i = 0; i < 6; i++) {
+        const s = q + <usize>(6 * i) * kStride;
+        at6(v128.load(s), v128.load(s + kStride), v128.load(s + 2 * kStride), v128.load(s + 3 * kStride), v128.load(s + 4 * kStride), v128.load(s + 5 * kStride), tmp + (<usize>(i * 4) << 4), 16);
+      }
+      for (let j = 0; j < 4; j++) {
+        const s = tmp + (<usize>j << 4);
+        at6(v128.load(s), v128.load(s, 64), v128.load(s, 128), v128.load(s, 192), v128.load(s, 256), v128.load(s, 320), y4 + (<usize>j << 4), 64);
+      }
+      const bv = bias ? v128.load(bias + ((<usize>o) << 2)) : zero;
+      for (let a = 0; a < rows; a++) {
+        for (let b = 0; b < cols; b++) {
+          let y = v128.load(y4 + (<usize>(a * 4 + b) << 4));
+          if (bias) y = f32x4.add(y, bv);
+          if (relu) y = f32x4.max(y, zero);
+          v128.store(p + <usize>a * rowB + <usize>b * pix + ((<usize>o) << 2), y);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * out (n, oh, ow, co) = conv3×3(x (n, h, w, ci), U) + bias (0 = none), then relu if relu ≠ 0, by
+ * F(4×4, 3×3). U from winograd4Filter. v: 36·tb·ci f32, m: 36·tb·co f32, tmp: 160 f32;
+ * tb % 4 = 0, ci % 4 = 0, co % 4 = 0.
+ */
+export function winograd4Conv(
+  x: usize,
+  u: usize,
+  bias: usize,
+  out: usize,
+  v: usize,
+  m: usize,
+  tmp: usize,
+  n: i32,
+  h: i32,
+  w: i32,
+  ci: i32,
+  oh: i32,
+  ow: i32,
+  co: i32,
+  padT: i32,
+  padL: i32,
+  relu: i32,
+  tb: i32,
+): void {
+  const tilesY = (oh + 3) >> 2;
+  const tilesX = (ow + 3) >> 2;
+  const total = n * tilesY * tilesX;
+  for (let t0 = 0; t0 < total; t0 += tb) {
+    const cnt = min(tb, total - t0);
+    inputTransform4(x, v, tmp, t0, cnt, tb, h, w, ci, tilesY, tilesX, padT, padL);
+    blockGemm(v, u, m, (cnt + 3) & ~3, tb, ci, co, 36);
+    outputTransform4(m, bias, out, tmp, t0, cnt, tb, oh, ow, co, tilesY, tilesX, relu);
+  }
+}
+
+/** winograd4Conv one channel at a time with the same operations in the same order. */
+export function winograd4ConvScalar(
+  x: usize,
+  u: usize,
+  bias: usize,
+  out: usize,
+  v: usize,
+  m: usize,
+  tmp: usize,
+  n: i32,
+  h: i32,
+  w: i32,
+  ci: i32,
+  oh: i32,
+  ow: i32,
+  co: i32,
+  padT: i32,
+  padL: i32,
+  relu: i32,
+  tb: i32,
+): void {
+  const tilesY = (oh + 3) >> 2;
+  const tilesX = (ow + 3) >> 2;
+  const perImg = tilesY * tilesX;
+  const total = n * perImg;
+  const kv = (<usize>(tb * ci)) << 2;
+  const km = (<usize>(tb * co)) << 2;
+  const pixI = (<usize>ci) << 2;
+  const pixO = (<usize>co) << 2;
+  for (let t0 = 0; t0 < total; t0 += tb) {
+    const cnt = min(tb, total - t0);
+    for (let tl = 0; tl < cnt; tl++) {
+      const t = t0 + tl;
+      const img = t / perImg;
+      const rr = t - img * perImg;
+      const ty = rr / tilesX;
+      const tx = rr - ty * tilesX;
+      const iy0 = 4 * ty - padT;
+      const ix0 = 4 * tx - padL;
+      for (let c = 0; c < ci; c++) {
+        for (let r = 0; r < 6; r++) {
+          const iy = iy0 + r;
+          const yok = iy >= 0 && iy < h;
+          const pr = x + (<usize>(((img * h + iy) * w + ix0) * ci + c) << 2);
+          bt6s(
+            ldf(pr, yok && ix0 >= 0 && ix0 < w),
+            ldf(pr + pixI, yok && ix0 + 1 >= 0 && ix0 + 1 < w),
+            ldf(pr + 2 * pixI, yok && ix0 + 2 >= 0 && ix0 + 2 < w),
+            ldf(pr + 3 * pixI, yok && ix0 + 3 >= 0 && ix0 + 3 < w),
+            ldf(pr + 4 * pixI, yok && ix0 + 4 >= 0 && ix0 + 4 < w),
+            ldf(pr + 5 * pixI, yok && ix0 + 5 >= 0 && ix0 + 5 < w),
+            tmp + (<usize>(r * 6) << 2),
+            4,
+          );
+        }
+        const qv = v + ((<usize>(tl * ci + c)) << 2);
+        for (let j = 0; j < 6; j++) {
+          const s = tmp + (<usize>j << 2);
+          bt6s(load<f32>(s), load<f32>(s, 24), load<f32>(s, 48), load<f32>(s, 72), load<f32>(s, 96), load<f32>(s, 120), qv + <usize>j * kv, 6 * kv);
+        }
+      }
+    }
+    for (let k = 0; k < 36; k++) {
+      for (let tl = 0; tl < cnt; tl++) {
+        for (let o = 0; o < co; o++) {
+          let s: f32 = 0;
+          for (let c = 0; c < ci; c++) {
+            s += load<f32>(v + (<usize>k) * kv + ((<usize>(tl * ci + c)) << 2)) * load<f32>(u + ((<usize>((k * ci + c) * co + o)) << 2));
+          }
+          store<f32>(m + (<usize>k) * km + ((<usize>(tl * co + o)) << 2), s);
+        }
+      }
+    }
+    for (let tl = 0; tl < cnt; tl++) {
+      const t = t0 + tl;
+      const img = t / perImg;
+      const rr = t - img * perImg;
+      const ty = rr / tilesX;
+      const tx = rr - ty * tilesX;
+      const oy = 4 * ty;
+      const ox = 4 * tx;
+      for (let o = 0; o < co; o++) {
+        const q = m + ((<usize>(tl * co + o)) << 2);
+        for (let i = 0; i < 6; i++) {
+          const s = q + <usize>(6 * i) * km;
+          at6s(load<f32>(s), load<f32>(s + km), load<f32>(s + 2 * km), load<f32>(s + 3 * km), load<f32>(s + 4 * km), load<f32>(s + 5 * km), tmp + (<usize>(i * 4) << 2), 4);
+        }
+        const y4 = tmp + 24 * 4;
+        for (let j = 0; j < 4; j++) {
+          const s = tmp + (<usize>j << 2);
+          at6s(load<f32>(s), load<f32>(s, 16), load<f32>(s, 32), load<f32>(s, 48), load<f32>(s, 64), load<f32>(s, 80), y4 + (<usize>j << 2), 16);
+        }
+        const bv: f32 = bias ? load<f32>(bias + ((<usize>o) << 2)) : 0;
+        for (let a = 0; a < 4 && oy + a < oh; a++) {
+          for (let b = 0; b < 4 && ox + b < ow; b++) {
+            let y = load<f32>(y4 + (<usize>(a * 4 + b) << 2));
+            if (bias) y += bv;
+            if (relu) y = max<f32>(y, 0);
+            store<f32>(out + (<usize>(((img * oh + oy + a) * ow + ox + b) * co + o) << 2), y);
+          }
+        }
+      }
+    }
+  }
+}
