@@ -5,7 +5,8 @@
 //   forward:          XNNPACK's direct convolution (tfjs-backend-wasm's FusedConv2D), against
 //                     F(2×2, 3×3) and F(4×4, 3×3)
 //   input gradient:   classfit's direct SIMD kernel (assembly/conv.ts)
-//   filter gradient:  classfit's direct SIMD kernel (assembly/conv.ts)
+//   filter gradient:  classfit's direct SIMD kernel (assembly/conv.ts), against F(2×2, 3×3) and
+//                     F(4×4, 3×3) in the transform domain
 // Prints ms of CPU time per call and the speed-up (baseline time / Winograd time).
 //
 // Usage: npm run build && node bench/conv-kernels.mjs [--rounds 5] [--reps 5]
@@ -38,7 +39,7 @@ const cpuMs = () => {
 };
 console.log(`machine: ${spawnSync("uptime", { encoding: "utf8" }).stdout.trim()}`);
 console.log(
-  "shape [n,h,w,cin->cout]   forward: XNNPACK / F(2x2) / F(4x4)   input grad: direct / Winograd (tile as prefersF4 picks)   filter grad: direct / F(2x2)   (ms CPU per call; speed-up over the first)",
+  "shape [n,h,w,cin->cout]   forward: XNNPACK / F(2x2) / F(4x4)   input grad: direct / Winograd (tile as prefersF4 picks)   filter grad: direct / F(2x2) / F(4x4)   (ms CPU per call; speed-up over the first)",
 );
 for (const [n, h, w, ci, co] of [
   [64, 28, 28, 16, 16],
@@ -61,7 +62,8 @@ for (const [n, h, w, ci, co] of [
     inBase: () => conv2dBackpropInputInfo(backend, dy, f, info),
     inWino: () => winogradBackpropInput(backend, dy, f, info),
     filtBase: () => conv2dBackpropFilterInfo(backend, x, dy, info),
-    filtWino: () => winogradBackpropFilter(backend, x, dy, info),
+    filtWino: () => winogradBackpropFilter(backend, x, dy, info, "simd", 2),
+    filtWino4: () => winogradBackpropFilter(backend, x, dy, info, "simd", 4),
   };
   const best = Object.fromEntries(Object.keys(fns).map((k) => [k, Number.POSITIVE_INFINITY]));
   for (let r = 0; r < ROUNDS; r++) {
@@ -74,7 +76,7 @@ for (const [n, h, w, ci, co] of [
   const cell = (a, b) => `${best[a].toFixed(2)} / ${best[b].toFixed(2)} (${(best[a] / best[b]).toFixed(2)}×)`;
   console.log(
     `[${n},${h},${w},${ci}->${co}]`.padEnd(26),
-    `${cell("fwdBase", "fwdWino")} / ${best.fwdWino4.toFixed(2)} (${(best.fwdBase / best.fwdWino4).toFixed(2)}×)   ${cell("inBase", "inWino")}   ${cell("filtBase", "filtWino")}`,
+    `${cell("fwdBase", "fwdWino")} / ${best.fwdWino4.toFixed(2)} (${(best.fwdBase / best.fwdWino4).toFixed(2)}×)   ${cell("inBase", "inWino")}   ${cell("filtBase", "filtWino")} / ${best.filtWino4.toFixed(2)} (${(best.filtBase / best.filtWino4).toFixed(2)}×)`,
   );
   tf.dispose([x, f, dy]);
 }

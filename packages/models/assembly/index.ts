@@ -15,5 +15,5 @@ export {
   winogradFilterGrad,
   winogradFilterGradScalar,
 } from "./winograd";
-export { winograd4Conv, winograd4ConvScalar, winograd4Filter } from "./winograd4";
+export { winograd4Conv, winograd4ConvScalar, winograd4Filter, winograd4FilterGrad, winograd4FilterGradScalar } from "./winograd4";
 export { batchNormForward, batchNormForwardScalar, batchNormGrad, broadcastMiddle, reduceMiddle, subLastAxis } from "./norm";

@@ -485,13 +485,13 @@ function gradTransform(
   }
 }
 
-/** acc[k] (ci × co) += V[k]ᵀ · Z[k] over the block's cnt tiles, for the 16 k. */
-function gradGemm(v: usize, z: usize, acc: usize, cnt: i32, tb: i32, ci: i32, co: i32): void {
+/** acc[k] (ci × co) += V[k]ᵀ · Z[k] over the block's cnt tiles, for the `positions` k. */
+export function gradGemm(v: usize, z: usize, acc: usize, cnt: i32, tb: i32, ci: i32, co: i32, positions: i32): void {
   const co8 = co & ~7;
   const vRow = (<usize>ci) << 2;
   const zRow = (<usize>co) << 2;
   const aRow = (<usize>co) << 2;
-  for (let k = 0; k < 16; k++) {
+  for (let k = 0; k < positions; k++) {
     const vk = v + (<usize>(k * tb * ci) << 2);
     const zk = z + (<usize>(k * tb * co) << 2);
     const ak = acc + (<usize>(k * ci * co) << 2);
@@ -639,7 +639,7 @@ export function winogradFilterGrad(
     const cnt = min(tb, total - t0);
     inputTransform(x, v, t0, cnt, tb, h, w, ci, tilesY, tilesX, padT, padL);
     gradTransform(dy, z, t0, cnt, tb, oh, ow, co, tilesY, tilesX);
-    gradGemm(v, z, acc, cnt, tb, ci, co);
+    gradGemm(v, z, acc, cnt, tb, ci, co, 16);
   }
   filterGradOut(acc, dw, ci, co);
 }

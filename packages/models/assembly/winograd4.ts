@@ -12,7 +12,7 @@
 // Layouts as in winograd.ts with 36 positions: U (36, cin, cout), V (36, tb, cin), M (36, tb, cout);
 // tmp: 160 f32 (40 v128) of scratch for the two-pass transforms. The scalar twin (winograd4ConvScalar) does
 // the same operations in the same order one channel at a time, so the two agree bit for bit.
-import { blockGemm } from "./winograd";
+import { blockGemm, gradGemm } from "./winograd";
 
 // @ts-ignore: decorator
 @inline
@@ -337,37 +337,7 @@ export function winograd4ConvScalar(
   const pixO = (<usize>co) << 2;
   for (let t0 = 0; t0 < total; t0 += tb) {
     const cnt = min(tb, total - t0);
-    for (let tl = 0; tl < cnt; tl++) {
-      const t = t0 + tl;
-      const img = t / perImg;
-      const rr = t - img * perImg;
-      const ty = rr / tilesX;
-      const tx = rr - ty * tilesX;
-      const iy0 = 4 * ty - padT;
-      const ix0 = 4 * tx - padL;
-      for (let c = 0; c < ci; c++) {
-        for (let r = 0; r < 6; r++) {
-          const iy = iy0 + r;
-          const yok = iy >= 0 && iy < h;
-          const pr = x + (<usize>(((img * h + iy) * w + ix0) * ci + c) << 2);
-          bt6s(
-            ldf(pr, yok && ix0 >= 0 && ix0 < w),
-            ldf(pr + pixI, yok && ix0 + 1 >= 0 && ix0 + 1 < w),
-            ldf(pr + 2 * pixI, yok && ix0 + 2 >= 0 && ix0 + 2 < w),
-            ldf(pr + 3 * pixI, yok && ix0 + 3 >= 0 && ix0 + 3 < w),
-            ldf(pr + 4 * pixI, yok && ix0 + 4 >= 0 && ix0 + 4 < w),
-            ldf(pr + 5 * pixI, yok && ix0 + 5 >= 0 && ix0 + 5 < w),
-            tmp + (<usize>(r * 6) << 2),
-            4,
-          );
-        }
-        const qv = v + ((<usize>(tl * ci + c)) << 2);
-        for (let j = 0; j < 6; j++) {
-          const s = tmp + (<usize>j << 2);
-          bt6s(load<f32>(s), load<f32>(s, 24), load<f32>(s, 48), load<f32>(s, 72), load<f32>(s, 96), load<f32>(s, 120), qv + <usize>j * kv, 6 * kv);
-        }
-      }
-    }
+    inputTransform4Scalar(x, v, tmp, t0, cnt, tb, h, w, ci, tilesY, tilesX, padT, padL);
     for (let k = 0; k < 36; k++) {
       for (let tl = 0; tl < cnt; tl++) {
         for (let o = 0; o < co; o++) {
@@ -410,4 +380,278 @@ export function winograd4ConvScalar(
       }
     }
   }
+}
+
+/** inputTransform4 one channel at a time (the scalar twins' input transform). */
+function inputTransform4Scalar(
+  x: usize,
+  v: usize,
+  tmp: usize,
+  t0: i32,
+  cnt: i32,
+  tb: i32,
+  h: i32,
+  w: i32,
+  ci: i32,
+  tilesY: i32,
+  tilesX: i32,
+  padT: i32,
+  padL: i32,
+): void {
+  const perImg = tilesY * tilesX;
+  const kv = (<usize>(tb * ci)) << 2;
+  const pixI = (<usize>ci) << 2;
+  for (let tl = 0; tl < cnt; tl++) {
+    const t = t0 + tl;
+    const img = t / perImg;
+    const rr = t - img * perImg;
+    const ty = rr / tilesX;
+    const tx = rr - ty * tilesX;
+    const iy0 = 4 * ty - padT;
+    const ix0 = 4 * tx - padL;
+    for (let c = 0; c < ci; c++) {
+      for (let r = 0; r < 6; r++) {
+        const iy = iy0 + r;
+        const yok = iy >= 0 && iy < h;
+        const pr = x + (<usize>(((img * h + iy) * w + ix0) * ci + c) << 2);
+        bt6s(
+          ldf(pr, yok && ix0 >= 0 && ix0 < w),
+          ldf(pr + pixI, yok && ix0 + 1 >= 0 && ix0 + 1 < w),
+          ldf(pr + 2 * pixI, yok && ix0 + 2 >= 0 && ix0 + 2 < w),
+          ldf(pr + 3 * pixI, yok && ix0 + 3 >= 0 && ix0 + 3 < w),
+          ldf(pr + 4 * pixI, yok && ix0 + 4 >= 0 && ix0 + 4 < w),
+          ldf(pr + 5 * pixI, yok && ix0 + 5 >= 0 && ix0 + 5 < w),
+          tmp + (<usize>(r * 6) << 2),
+          4,
+        );
+      }
+      const qv = v + ((<usize>(tl * ci + c)) << 2);
+      for (let j = 0; j < 6; j++) {
+        const s = tmp + (<usize>j << 2);
+        bt6s(load<f32>(s), load<f32>(s, 24), load<f32>(s, 48), load<f32>(s, 72), load<f32>(s, 96), load<f32>(s, 120), qv + <usize>j * kv, 6 * kv);
+      }
+    }
+  }
+}
+
+/** Z[k][tl][o] = (A dY Aᵀ)[k / 6][k % 6] for the block's 4×4 output-gradient tiles (zero outside
+ * the output), A = (Aᵀ)ᵀ (6 × 4); pass 1 along x into tmp[a][0..5], pass 2 along y. */
+function gradTransform4(
+  dy: usize,
+  z: usize,
+  tmp: usize,
+  t0: i32,
+  cnt: i32,
+  tb: i32,
+  oh: i32,
+  ow: i32,
+  co: i32,
+  tilesY: i32,
+  tilesX: i32,
+): void {
+  const kStride = (<usize>(tb * co)) << 2;
+  const pix = (<usize>co) << 2;
+  const rowB = (<usize>ow) * pix;
+  const perImg = tilesY * tilesX;
+  for (let tl = 0; tl < cnt; tl++) {
+    const t = t0 + tl;
+    const img = t / perImg;
+    const rr = t - img * perImg;
+    const ty = rr / tilesX;
+    const tx = rr - ty * tilesX;
+    const oy = 4 * ty;
+    const ox = 4 * tx;
+    const p = dy + (<usize>(((img * oh + oy) * ow + ox) * co) << 2);
+    const zb = z + ((<usize>(tl * co)) << 2);
+    const c1 = ox + 1 < ow;
+    const c2 = ox + 2 < ow;
+    const c3 = ox + 3 < ow;
+    for (let o = 0; o < co; o += 4) {
+      const s = p + ((<usize>o) << 2);
+      for (let a = 0; a < 4; a++) {
+        const ok = oy + a < oh;
+        const pr = s + <usize>a * rowB;
+        a6(ld(pr, ok), ld(pr + pix, ok && c1), ld(pr + 2 * pix, ok && c2), ld(pr + 3 * pix, ok && c3), tmp + (<usize>(a * 6) << 4), 16);
+      }
+      const q = zb + ((<usize>o) << 2);
+      for (let j = 0; j < 6; j++) {
+        const r = tmp + (<usize>j << 4);
+        a6(v128.load(r), v128.load(r, 96), v128.load(r, 192), v128.load(r, 288), q + <usize>j * kStride, 6 * kStride);
+      }
+    }
+  }
+}
+
+/** A y for a 4-vector y into 6 values: (y0, Σy, y0−y1+y2−y3, y0+2y1+4y2+8y3, y0−2y1+4y2−8y3, y3). */
+// @ts-ignore: decorator
+@inline
+function a6(y0: v128, y1: v128, y2: v128, y3: v128, q: usize, t: usize): void {
+  const e = f32x4.add(y0, y2);
+  const o = f32x4.add(y1, y3);
+  const e4 = f32x4.add(y0, f32x4.mul(f32x4.splat(4), y2));
+  const o8 = f32x4.add(f32x4.mul(f32x4.splat(2), y1), f32x4.mul(f32x4.splat(8), y3));
+  v128.store(q, y0);
+  v128.store(q + t, f32x4.add(e, o));
+  v128.store(q + 2 * t, f32x4.sub(e, o));
+  v128.store(q + 3 * t, f32x4.add(e4, o8));
+  v128.store(q + 4 * t, f32x4.sub(e4, o8));
+  v128.store(q + 5 * t, y3);
+}
+
+// @ts-ignore: decorator
+@inline
+function a6s(y0: f32, y1: f32, y2: f32, y3: f32, q: usize, t: usize): void {
+  const e = y0 + y2;
+  const o = y1 + y3;
+  const e4 = y0 + 4 * y2;
+  const o8 = y1 * <f32>2 + y3 * <f32>8;
+  store<f32>(q, y0);
+  store<f32>(q + t, e + o);
+  store<f32>(q + 2 * t, e - o);
+  store<f32>(q + 3 * t, e4 + o8);
+  store<f32>(q + 4 * t, e4 - o8);
+  store<f32>(q + 5 * t, y3);
+}
+
+/** (Gᵀ m)[k] for a 6-vector m, k = 0, 1, 2 (f64). */
+// @ts-ignore: decorator
+@inline
+function gt(k: i32, m0: f64, m1: f64, m2: f64, m3: f64, m4: f64, m5: f64): f64 {
+  if (k == 0) return m0 / 4 - m1 / 6 - m2 / 6 + m3 / 24 + m4 / 24;
+  if (k == 1) return -m1 / 6 + m2 / 6 + m3 / 12 - m4 / 12;
+  return -m1 / 6 - m2 / 6 + m3 / 6 + m4 / 6 + m5;
+}
+
+/** dw (3, 3, ci, co) = Gᵀ acc G from the 36 accumulated (ci × co) products, in f64. */
+function filterGradOut4(acc: usize, dw: usize, ci: i32, co: i32): void {
+  const plane = (<usize>(ci * co)) << 2;
+  for (let e = 0; e < ci * co; e++) {
+    const s = acc + ((<usize>e) << 2);
+    const d = dw + ((<usize>e) << 2);
+    for (let kx = 0; kx < 3; kx++) {
+      // Column kx of (acc G): for each row i, Σ_j acc[i][j] G[j][kx].
+      const r0 = gtRow(s, plane, 0, kx);
+      const r1 = gtRow(s, plane, 1, kx);
+      const r2 = gtRow(s, plane, 2, kx);
+      const r3 = gtRow(s, plane, 3, kx);
+      const r4 = gtRow(s, plane, 4, kx);
+      const r5 = gtRow(s, plane, 5, kx);
+      for (let ky = 0; ky < 3; ky++) store<f32>(d + plane * <usize>(ky * 3 + kx), <f32>gt(ky, r0, r1, r2, r3, r4, r5));
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function gtRow(s: usize, plane: usize, i: i32, kx: i32): f64 {
+  const p = s + plane * <usize>(i * 6);
+  return gt(kx, <f64>load<f32>(p), <f64>load<f32>(p + plane), <f64>load<f32>(p + 2 * plane), <f64>load<f32>(p + 3 * plane), <f64>load<f32>(p + 4 * plane), <f64>load<f32>(p + 5 * plane));
+}
+
+/**
+ * dw (3, 3, ci, co) of the 3×3 stride-1 convolution x (n, h, w, ci) → dy (n, oh, ow, co) by
+ * F(4×4, 3×3) in the transform domain: dG = Gᵀ [Σ_tiles (Bᵀ d B) ⊙ (A dY Aᵀ)] G. Scratch: v
+ * 36·tb·ci, z 36·tb·co, acc 36·ci·co, tmp 160 f32; ci % 4 = 0, co % 4 = 0.
+ */
+export function winograd4FilterGrad(
+  x: usize,
+  dy: usize,
+  dw: usize,
+  v: usize,
+  z: usize,
+  acc: usize,
+  tmp: usize,
+  n: i32,
+  h: i32,
+  w: i32,
+  ci: i32,
+  oh: i32,
+  ow: i32,
+  co: i32,
+  padT: i32,
+  padL: i32,
+  tb: i32,
+): void {
+  memory.fill(acc, 0, (<usize>(36 * ci * co)) << 2);
+  const tilesY = (oh + 3) >> 2;
+  const tilesX = (ow + 3) >> 2;
+  const total = n * tilesY * tilesX;
+  for (let t0 = 0; t0 < total; t0 += tb) {
+    const cnt = min(tb, total - t0);
+    inputTransform4(x, v, tmp, t0, cnt, tb, h, w, ci, tilesY, tilesX, padT, padL);
+    gradTransform4(dy, z, tmp, t0, cnt, tb, oh, ow, co, tilesY, tilesX);
+    gradGemm(v, z, acc, cnt, tb, ci, co, 36);
+  }
+  filterGradOut4(acc, dw, ci, co);
+}
+
+/** winograd4FilterGrad one channel at a time with the same operations in the same order. */
+export function winograd4FilterGradScalar(
+  x: usize,
+  dy: usize,
+  dw: usize,
+  v: usize,
+  z: usize,
+  acc: usize,
+  tmp: usize,
+  n: i32,
+  h: i32,
+  w: i32,
+  ci: i32,
+  oh: i32,
+  ow: i32,
+  co: i32,
+  padT: i32,
+  padL: i32,
+  tb: i32,
+): void {
+  memory.fill(acc, 0, (<usize>(36 * ci * co)) << 2);
+  const tilesY = (oh + 3) >> 2;
+  const tilesX = (ow + 3) >> 2;
+  const perImg = tilesY * tilesX;
+  const total = n * perImg;
+  const kv = (<usize>(tb * ci)) << 2;
+  const kz = (<usize>(tb * co)) << 2;
+  const pix = (<usize>co) << 2;
+  const rowB = (<usize>ow) * pix;
+  for (let t0 = 0; t0 < total; t0 += tb) {
+    const cnt = min(tb, total - t0);
+    inputTransform4Scalar(x, v, tmp, t0, cnt, tb, h, w, ci, tilesY, tilesX, padT, padL);
+    for (let tl = 0; tl < cnt; tl++) {
+      const t = t0 + tl;
+      const img = t / perImg;
+      const rr = t - img * perImg;
+      const ty = rr / tilesX;
+      const tx = rr - ty * tilesX;
+      const oy = 4 * ty;
+      const ox = 4 * tx;
+      const p = dy + (<usize>(((img * oh + oy) * ow + ox) * co) << 2);
+      for (let o = 0; o < co; o++) {
+        const s = p + ((<usize>o) << 2);
+        for (let a = 0; a < 4; a++) {
+          const ok = oy + a < oh;
+          const pr = s + <usize>a * rowB;
+          a6s(ldf(pr, ok), ldf(pr + pix, ok && ox + 1 < ow), ldf(pr + 2 * pix, ok && ox + 2 < ow), ldf(pr + 3 * pix, ok && ox + 3 < ow), tmp + (<usize>(a * 6) << 2), 4);
+        }
+        const q = z + ((<usize>(tl * co + o)) << 2);
+        for (let j = 0; j < 6; j++) {
+          const r = tmp + (<usize>j << 2);
+          a6s(load<f32>(r), load<f32>(r, 24), load<f32>(r, 48), load<f32>(r, 72), q + <usize>j * kz, 6 * kz);
+        }
+      }
+    }
+    for (let k = 0; k < 36; k++) {
+      for (let c = 0; c < ci; c++) {
+        for (let o = 0; o < co; o++) {
+          const a = acc + ((<usize>((k * ci + c) * co + o)) << 2);
+          let sum = load<f32>(a);
+          for (let tl = 0; tl < cnt; tl++) {
+            sum += load<f32>(v + (<usize>k) * kv + ((<usize>(tl * ci + c)) << 2)) * load<f32>(z + (<usize>k) * kz + ((<usize>(tl * co + o)) << 2));
+          }
+          store<f32>(a, sum);
+        }
+      }
+    }
+  }
+  filterGradOut4(acc, dw, ci, co);
 }

@@ -49,6 +49,8 @@ export interface KernelExports {
   winograd4Filter(w: Ptr, u: Ptr, a: number, b: number, flip: number): void;
   winograd4Conv(x: Ptr, u: Ptr, bias: Ptr, out: Ptr, v: Ptr, m: Ptr, tmp: Ptr, ...geometry: number[]): void;
   winograd4ConvScalar(x: Ptr, u: Ptr, bias: Ptr, out: Ptr, v: Ptr, m: Ptr, tmp: Ptr, ...geometry: number[]): void;
+  winograd4FilterGrad(x: Ptr, dy: Ptr, dw: Ptr, v: Ptr, z: Ptr, acc: Ptr, tmp: Ptr, ...geometry: number[]): void;
+  winograd4FilterGradScalar(x: Ptr, dy: Ptr, dw: Ptr, v: Ptr, z: Ptr, acc: Ptr, tmp: Ptr, ...geometry: number[]): void;
   winogradFilterGrad(x: Ptr, dy: Ptr, dw: Ptr, v: Ptr, z: Ptr, acc: Ptr, ...geometry: number[]): void;
   winogradFilterGradScalar(x: Ptr, dy: Ptr, dw: Ptr, v: Ptr, z: Ptr, acc: Ptr, ...geometry: number[]): void;
   subLastAxis(a: Ptr, b: Ptr, rows: number, c: number, out: Ptr): void;

@@ -40,8 +40,8 @@ export function useWinograd(on: boolean): boolean {
 
 /** Whether the registered kernels route `info` to Winograd (the forward pass and the input
  * gradient: every applicable shape; the filter gradient: from 16×16 channel pairs up, where it
- * measured 1.1–1.6× faster than assembly/conv.ts's direct kernel; at 8×8 it was 0.98×;
- * bench/conv-kernels.mjs). */
+ * measured 1.3–1.7× faster than assembly/conv.ts's direct kernel; at 8×8 it was 0.85–0.88×;
+ * bench/conv-kernels.mjs). The tile size follows prefersF4 in every case. */
 export function winogradRoutes(info: backend_util.Conv2DInfo, kernel: "forward" | "input" | "filter"): boolean {
   if (!enabled || !winogradApplies(info)) return false;
   return kernel !== "filter" || info.inChannels * info.outChannels >= 256;
@@ -238,27 +238,25 @@ export function winogradBackpropInput(
     : winogradConv2d(backend, dy, filter, null, false, back, true, variant);
 }
 
-/** dW (3, 3, ci, co) of the convolution `info` (winogradApplies(info)) from x and dy. */
+/** dW (3, 3, ci, co) of the convolution `info` (winogradApplies(info)) from x and dy, by
+ * F(`tile`×`tile`, 3×3) in the transform domain (default: the one prefersF4 picks for dy's size). */
 export function winogradBackpropFilter(
   backend: WasmBackendLike,
   x: TensorInfo,
   dy: TensorInfo,
   info: backend_util.Conv2DInfo,
   variant: WinogradVariant = "simd",
+  tile?: 2 | 4,
 ): TensorInfo {
   const k = kernelsFor(backend);
   const ci = info.inChannels;
   const co = info.outChannels;
-  const tb = blockTiles(ci, co);
+  const four = (tile ?? (prefersF4(info.outHeight, info.outWidth) ? 4 : 2)) === 4;
+  const tb = four ? BLOCK_TILES_4 : blockTiles(ci, co);
+  const p = four ? 36 : 16;
   const out = backend.makeOutput([3, 3, ci, co], "float32");
-  withScratch(backend, [16 * tb * ci, 16 * tb * co, 16 * ci * co], ([v, z, acc]) => {
-    (variant === "simd" ? k.winogradFilterGrad : k.winogradFilterGradScalar)(
-      ptrOf(backend, x),
-      ptrOf(backend, dy),
-      ptrOf(backend, out),
-      v as number,
-      z as number,
-      acc as number,
+  withScratch(backend, [p * tb * ci, p * tb * co, p * ci * co, 160], ([v, z, acc, tmp]) => {
+    const geometry = [
       info.batchSize,
       info.inHeight,
       info.inWidth,
@@ -269,7 +267,20 @@ export function winogradBackpropFilter(
       info.padInfo.top,
       info.padInfo.left,
       tb,
-    );
+    ];
+    const ptrs = [ptrOf(backend, x), ptrOf(backend, dy), ptrOf(backend, out), v as number, z as number, acc as number];
+    if (four) {
+      (variant === "simd" ? k.winograd4FilterGrad : k.winograd4FilterGradScalar)(
+        ...(ptrs as [number, number, number, number, number, number]),
+        tmp as number,
+        ...geometry,
+      );
+    } else {
+      (variant === "simd" ? k.winogradFilterGrad : k.winogradFilterGradScalar)(
+        ...(ptrs as [number, number, number, number, number, number]),
+        ...geometry,
+      );
+    }
   });
   return out;
 }
