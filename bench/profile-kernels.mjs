@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util";
 import { initBackend } from "@classfit/models/backend";
 import * as tf from "@tensorflow/tfjs-core";
-import * as tfl from "@tensorflow/tfjs-layers";
+import { buildResNet } from "./bench-resnet.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -18,45 +18,6 @@ const { values: opts } = parseArgs({
   },
 });
 await initBackend();
-const WEIGHT_DECAY = 5e-4;
-// The network of bench/train-throughput.mjs (kept in step with it by hand).
-function buildResNet(seed) {
-  let s = seed;
-  const reg = tfl.regularizers.l2({ l2: WEIGHT_DECAY / 2 });
-  const conv = (x, filters, k, strides) =>
-    tfl.layers
-      .conv2d({
-        filters,
-        kernelSize: k,
-        strides,
-        padding: "same",
-        useBias: false,
-        kernelInitializer: tfl.initializers.heNormal({ seed: s++ }),
-        kernelRegularizer: reg,
-      })
-      .apply(x);
-  const bn = (x) => tfl.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 }).apply(x);
-  const relu = (x) => tfl.layers.activation({ activation: "relu" }).apply(x);
-  const input = tfl.input({ shape: [28, 28, 1] });
-  let x = relu(bn(conv(input, 16, 3, 1)));
-  let cin = 16;
-  for (const [width, stride] of [
-    [16, 1],
-    [32, 2],
-    [64, 2],
-  ]) {
-    let y = relu(bn(conv(x, width, 3, stride)));
-    y = bn(conv(y, width, 3, 1));
-    const shortcut = stride !== 1 || cin !== width ? bn(conv(x, width, 1, stride)) : x;
-    x = relu(tfl.layers.add().apply([y, shortcut]));
-    cin = width;
-  }
-  x = tfl.layers.globalAveragePooling2d({}).apply(x);
-  const out = tfl.layers
-    .dense({ units: 10, kernelInitializer: tfl.initializers.glorotUniform({ seed: s++ }), kernelRegularizer: reg })
-    .apply(x);
-  return tfl.model({ inputs: input, outputs: out });
-}
 const model = buildResNet(1);
 model.compile({ optimizer: tf.train.momentum(0.05, 0.9), loss: (y, p) => tf.losses.softmaxCrossEntropy(y, p) });
 const x = tf.randomNormal([64, 28, 28, 1], 0, 1, "float32", 7);

@@ -19,7 +19,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import { initBackend } from "@classfit/models/backend";
 import { useWinograd } from "@classfit/models/kernels";
 import * as tf from "@tensorflow/tfjs-core";
-import * as tfl from "@tensorflow/tfjs-layers";
+import { buildResNet } from "./bench-resnet.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -38,46 +38,6 @@ const CPU_STEPS = Number(opts["cpu-steps"]);
 const INFER_STEPS = Number(opts["infer-steps"]);
 const BATCH = Number(opts.batch);
 const ROUNDS = Number(opts.rounds);
-const WEIGHT_DECAY = 5e-4;
-
-/** The benchmark ResNet; bench/baseline/torch_train.py builds the same network. */
-function buildResNet(seed) {
-  let s = seed;
-  const reg = tfl.regularizers.l2({ l2: WEIGHT_DECAY / 2 }); // ∂(λ/2·‖w‖²) = λw, as torch's weight_decay
-  const conv = (x, filters, k, strides) =>
-    tfl.layers
-      .conv2d({
-        filters,
-        kernelSize: k,
-        strides,
-        padding: "same",
-        useBias: false,
-        kernelInitializer: tfl.initializers.heNormal({ seed: s++ }),
-        kernelRegularizer: reg,
-      })
-      .apply(x);
-  const bn = (x) => tfl.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 }).apply(x);
-  const relu = (x) => tfl.layers.activation({ activation: "relu" }).apply(x);
-  const input = tfl.input({ shape: [28, 28, 1] });
-  let x = relu(bn(conv(input, 16, 3, 1)));
-  let cin = 16;
-  for (const [width, stride] of [
-    [16, 1],
-    [32, 2],
-    [64, 2],
-  ]) {
-    let y = relu(bn(conv(x, width, 3, stride)));
-    y = bn(conv(y, width, 3, 1));
-    const shortcut = stride !== 1 || cin !== width ? bn(conv(x, width, 1, stride)) : x;
-    x = relu(tfl.layers.add().apply([y, shortcut]));
-    cin = width;
-  }
-  x = tfl.layers.globalAveragePooling2d({}).apply(x);
-  const out = tfl.layers
-    .dense({ units: 10, kernelInitializer: tfl.initializers.glorotUniform({ seed: s++ }), kernelRegularizer: reg })
-    .apply(x);
-  return tfl.model({ inputs: input, outputs: out });
-}
 
 async function measure(backend, steps, inferSteps) {
   console.error(`[bench] ${backend}: ${steps} training steps, then ${inferSteps} inference batches`);

@@ -22,20 +22,8 @@
 // SIMD lanes are 4 channels (input transform, output transform) or 4 output channels (GEMM); no
 // horizontal sums and mul then add (no FMA), so winogradConvScalar / winogradFilterGradScalar,
 // with the same operation order, agree with the SIMD kernels bit for bit.
+import { ld, ldf } from "./masked";
 
-// @ts-ignore: decorator
-@inline
-function ld(p: usize, ok: bool): v128 {
-  if (ok) return v128.load(p);
-  return f32x4.splat(0);
-}
-
-// @ts-ignore: decorator
-@inline
-function ldf(p: usize, ok: bool): f32 {
-  if (ok) return load<f32>(p);
-  return 0;
-}
 
 /**
  * U (16, a, b) from a 3×3 filter: flip = 0: g = w[:, :, a, b] with w of shape (3, 3, a, b) (the

@@ -12,21 +12,9 @@
 // Layouts as in winograd.ts with 36 positions: U (36, cin, cout), V (36, tb, cin), M (36, tb, cout);
 // tmp: 160 f32 (40 v128) of scratch for the two-pass transforms. The scalar twin (winograd4ConvScalar) does
 // the same operations in the same order one channel at a time, so the two agree bit for bit.
+import { ld, ldf } from "./masked";
 import { blockGemm, gradGemm } from "./winograd";
 
-// @ts-ignore: decorator
-@inline
-function ld(p: usize, ok: bool): v128 {
-  if (ok) return v128.load(p);
-  return f32x4.splat(0);
-}
-
-// @ts-ignore: decorator
-@inline
-function ldf(p: usize, ok: bool): f32 {
-  if (ok) return load<f32>(p);
-  return 0;
-}
 
 /** U (36, a, b) from a 3×3 filter (flip as winogradFilter: 1 = the input-gradient filter). G g Gᵀ
  * in f64, rounded once to f32. */

@@ -7,24 +7,10 @@ import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend.js";
 import { conv2dBackpropFilterInfo, conv2dBackpropInputInfo, type WasmBackendLike } from "./index.js";
-import { randomArray, relErr, rng } from "./test-data.js";
+import { randomArray, relErr, rng, runOn } from "./test-data.js";
 
 type Shape4 = [number, number, number, number];
 
-function runOn(
-  backend: string,
-  kernel: string,
-  inputs: Record<string, { shape: number[]; data: Float32Array }>,
-  attrs: object,
-): Float32Array {
-  tf.setBackend(backend);
-  return tf.tidy(() => {
-    const ins: Record<string, tf.Tensor> = {};
-    for (const [k, v] of Object.entries(inputs)) ins[k] = tf.tensor(v.data, v.shape, "float32");
-    const out = tf.engine().runKernel(kernel, ins, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
-    return out.dataSync() as Float32Array;
-  });
-}
 
 interface Case {
   n: number;

@@ -1,5 +1,6 @@
 // Seeded test data and the tolerance check shared by the kernel tests (test-only; imports vitest,
 // so it is excluded from the build).
+import * as tf from "@tensorflow/tfjs-core";
 import { expect } from "vitest";
 
 /** xorshift32 uniforms in [0, 1): test data only (the kernels under test consume no randomness). */
@@ -32,4 +33,21 @@ export function relErr(a: Float32Array, b: Float32Array): number {
     scale = Math.max(scale, Math.abs(b[i] as number));
   }
   return err / (1 + scale);
+}
+
+/** Runs one kernel on `backend` (tensors built from `inputs`, disposed after) and reads its
+ * output: the same call on "cpu" and "wasm" is how the kernel tests compare the two. */
+export function runOn(
+  backend: string,
+  kernel: string,
+  inputs: Record<string, { shape: number[]; data: Float32Array }>,
+  attrs: object,
+): Float32Array {
+  tf.setBackend(backend);
+  return tf.tidy(() => {
+    const ins: Record<string, tf.Tensor> = {};
+    for (const [k, v] of Object.entries(inputs)) ins[k] = tf.tensor(v.data, v.shape, "float32");
+    const out = tf.engine().runKernel(kernel, ins, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+    return out.dataSync() as Float32Array;
+  });
 }

@@ -16,10 +16,11 @@ import {
   winogradBackpropInput,
   winogradConv2d,
 } from "./index.js";
-import { randomArray, relErr, rng } from "./test-data.js";
+import { randomArray, relErr, rng, runOn as runKernelOn } from "./test-data.js";
 
 type Pad = "same" | "valid" | [[number, number], [number, number], [number, number], [number, number]];
 
+/** test-data's runOn over flat data with the shapes given apart. */
 function runOn(
   backend: string,
   kernel: string,
@@ -27,13 +28,8 @@ function runOn(
   shapes: Record<string, number[]>,
   attrs: object,
 ): Float32Array {
-  tf.setBackend(backend);
-  return tf.tidy(() => {
-    const ins: Record<string, tf.Tensor> = {};
-    for (const [k, v] of Object.entries(inputs)) ins[k] = tf.tensor(v as Float32Array, shapes[k], "float32");
-    const out = tf.engine().runKernel(kernel, ins, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
-    return out.dataSync() as Float32Array;
-  });
+  const ins = Object.fromEntries(Object.entries(inputs).map(([k, data]) => [k, { shape: shapes[k] ?? [], data }]));
+  return runKernelOn(backend, kernel, ins, attrs);
 }
 
 interface Case {

@@ -94,34 +94,40 @@ function withScratch<T>(backend: WasmBackendLike, floats: number[], run: (ptrs: 
 }
 
 /**
- * out = conv(x, filter) (+ bias) (then relu), for a convolution where winogradApplies(info).
- * `flip`: filter holds the FORWARD filter (3, 3, out, in) of a convolution whose input gradient
- * this is; it is rotated by 180° and its channel axes swapped (see assembly/winograd.ts).
+ * out = conv(x, filter) (+ bias) (then relu) by Winograd F(`tile`×`tile`, 3×3), for a
+ * convolution where winogradApplies(info). `flip`: filter holds the FORWARD filter (3, 3, out, in)
+ * of a convolution whose input gradient this is; it is rotated by 180° and its channel axes
+ * swapped (see assembly/winograd.ts).
  */
-export function winogradConv2d(
+function winogradTiles(
+  tile: 2 | 4,
   backend: WasmBackendLike,
   x: TensorInfo,
   filter: TensorInfo,
   bias: TensorInfo | null,
   relu: boolean,
   info: backend_util.Conv2DInfo,
-  flip = false,
-  variant: WinogradVariant = "simd",
+  flip: boolean,
+  variant: WinogradVariant,
 ): TensorInfo {
   const k = kernelsFor(backend);
   const ci = info.inChannels;
   const co = info.outChannels;
-  const tb = blockTiles(ci, co);
+  const four = tile === 4;
+  const tb = four ? BLOCK_TILES_4 : blockTiles(ci, co);
+  const p = four ? 36 : 16;
   const out = backend.makeOutput([info.batchSize, info.outHeight, info.outWidth, co], "float32");
-  withScratch(backend, [16 * ci * co, 16 * tb * ci, 16 * tb * co], ([u, v, m]) => {
-    k.winogradFilter(ptrOf(backend, filter), u as number, ci, co, flip ? 1 : 0);
-    (variant === "simd" ? k.winogradConv : k.winogradConvScalar)(
+  withScratch(backend, [p * ci * co, p * tb * ci, p * tb * co, 160], ([u, v, m, tmp]) => {
+    (four ? k.winograd4Filter : k.winogradFilter)(ptrOf(backend, filter), u as number, ci, co, flip ? 1 : 0);
+    const ptrs: [number, number, number, number, number, number] = [
       ptrOf(backend, x),
       u as number,
       bias ? ptrOf(backend, bias) : 0,
       ptrOf(backend, out),
       v as number,
       m as number,
+    ];
+    const geometry = [
       info.batchSize,
       info.inHeight,
       info.inWidth,
@@ -133,9 +139,25 @@ export function winogradConv2d(
       info.padInfo.left,
       relu ? 1 : 0,
       tb,
-    );
+    ];
+    if (four) (variant === "simd" ? k.winograd4Conv : k.winograd4ConvScalar)(...ptrs, tmp as number, ...geometry);
+    else (variant === "simd" ? k.winogradConv : k.winogradConvScalar)(...ptrs, ...geometry);
   });
   return out;
+}
+
+/** winogradTiles with 2×2 output tiles (F(2×2, 3×3)). */
+export function winogradConv2d(
+  backend: WasmBackendLike,
+  x: TensorInfo,
+  filter: TensorInfo,
+  bias: TensorInfo | null,
+  relu: boolean,
+  info: backend_util.Conv2DInfo,
+  flip = false,
+  variant: WinogradVariant = "simd",
+): TensorInfo {
+  return winogradTiles(2, backend, x, filter, bias, relu, info, flip, variant);
 }
 
 /** Tiles per block for F(4×4, 3×3). Measured from 4 to 32 on the bench networks' shapes (8–64
@@ -168,8 +190,7 @@ export function winogradForward(
     : winogradConv2d(backend, x, filter, bias, relu, info, flip);
 }
 
-/** out = conv(x, filter) (+ bias) (then relu) by Winograd F(4×4, 3×3) (assembly/winograd4.ts),
- * for a convolution where winogradApplies(info). */
+/** winogradTiles with 4×4 output tiles (F(4×4, 3×3), assembly/winograd4.ts). */
 export function winograd4Conv2d(
   backend: WasmBackendLike,
   x: TensorInfo,
@@ -180,35 +201,7 @@ export function winograd4Conv2d(
   flip = false,
   variant: WinogradVariant = "simd",
 ): TensorInfo {
-  const k = kernelsFor(backend);
-  const ci = info.inChannels;
-  const co = info.outChannels;
-  const tb = BLOCK_TILES_4;
-  const out = backend.makeOutput([info.batchSize, info.outHeight, info.outWidth, co], "float32");
-  withScratch(backend, [36 * ci * co, 36 * tb * ci, 36 * tb * co, 160], ([u, v, m, tmp]) => {
-    k.winograd4Filter(ptrOf(backend, filter), u as number, ci, co, flip ? 1 : 0);
-    (variant === "simd" ? k.winograd4Conv : k.winograd4ConvScalar)(
-      ptrOf(backend, x),
-      u as number,
-      bias ? ptrOf(backend, bias) : 0,
-      ptrOf(backend, out),
-      v as number,
-      m as number,
-      tmp as number,
-      info.batchSize,
-      info.inHeight,
-      info.inWidth,
-      ci,
-      info.outHeight,
-      info.outWidth,
-      co,
-      info.padInfo.top,
-      info.padInfo.left,
-      relu ? 1 : 0,
-      tb,
-    );
-  });
-  return out;
+  return winogradTiles(4, backend, x, filter, bias, relu, info, flip, variant);
 }
 
 /** dx of the convolution `info` (winogradApplies(info)) from dy and its filter: a 3×3 stride-1
