@@ -188,6 +188,26 @@ console.log(
 console.log(
   `Winograd gain (same run, CPU): train ${ratio(wasm.trainCpu, direct.trainCpu)}, infer ${ratio(wasm.inferCpu, direct.inferCpu)}`,
 );
+if (torchRuns.length) {
+  // Per-round ratios pair measurements taken minutes apart at most, so load drift cancels better
+  // than in the ratio of the medians.
+  const per = (a, b) => median(rounds.filter((r) => !r.torch.skipped).map((r) => a(r) / b(r)));
+  console.log(
+    `median of per-round ratios wasm / torch (CPU): train ${per(
+      (r) => r.wasm.trainCpu,
+      (r) => r.torch.train_img_s_cpu,
+    ).toFixed(2)}x, infer ${per(
+      (r) => r.wasm.inferCpu,
+      (r) => r.torch.infer_img_s_cpu,
+    ).toFixed(2)}x; Winograd gain train ${per(
+      (r) => r.wasm.trainCpu,
+      (r) => r.direct.trainCpu,
+    ).toFixed(2)}x, infer ${per(
+      (r) => r.wasm.inferCpu,
+      (r) => r.direct.inferCpu,
+    ).toFixed(2)}x`,
+  );
+}
 if (!torch.skipped) {
   console.log(
     `ratio wasm / torch: train ${ratio(wasm.train, torch.train_img_s)} wall, ${ratio(wasm.trainCpu, torch.train_img_s_cpu)} CPU (target >= 0.5)   infer ${ratio(wasm.infer, torch.infer_img_s)} wall, ${ratio(wasm.inferCpu, torch.infer_img_s_cpu)} CPU (target >= 1.0)`,
