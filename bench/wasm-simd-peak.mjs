@@ -58,7 +58,9 @@ while (performance.now() < end) {
   best = Math.max(best, (iters * 12 * 4) / s / 1e9);
 }
 console.log(`machine: ${spawnSync("uptime", { encoding: "utf8" }).stdout.trim()}`);
-console.log(`wasm SIMD128 f32 multiply-adds (mul then add, 12 independent chains): ${best.toFixed(1)} G per CPU-second (best)`);
+console.log(
+  `wasm SIMD128 f32 multiply-adds (mul then add, 12 independent chains): ${best.toFixed(1)} G per CPU-second (best)`,
+);
 
 // bench/train-throughput.mjs's ResNet: 3x3 convs at 28/14/7 px (widths 16/32/64), 1x1 stride-2
 // projections, a 64x10 dense layer; multiply-adds of a direct convolution per image.

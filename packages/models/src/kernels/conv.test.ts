@@ -11,7 +11,6 @@ import { randomArray, relErr, rng, runOn } from "./test-data.js";
 
 type Shape4 = [number, number, number, number];
 
-
 interface Case {
   n: number;
   h: number;
