@@ -116,12 +116,10 @@ export class NoisyClassifier implements NoisyCounter {
         const o = j * px;
         for (let i = 0; i < px; i++) buf[o + i] = (input[i] as number) + sigma * (eps[o + i] as number);
       }
-      const logitsT = tf.tidy(
-        () =>
-          this.#model.predict(
-            tf.tensor4d(buf.subarray(0, b * px), [b, this.height, this.width, this.channels]),
-          ) as tf.Tensor,
-      );
+      const logitsT = tf.tidy(() => {
+        const batch = tf.tensor4d(buf.subarray(0, b * px), [b, this.height, this.width, this.channels]);
+        return this.#folded ? this.#folded.predict(batch) : (this.#model.predict(batch) as tf.Tensor);
+      });
       let logits: Float32Array;
       try {
         logits = (await logitsT.data()) as Float32Array;

@@ -148,10 +148,22 @@ describe("NoisyClassifier", () => {
     expect(scale).toBeGreaterThan(0.01);
     for (let i = 0; i < a.length; i++)
       expect(Math.abs((a[i] as number) - (b[i] as number))).toBeLessThan(1e-4 * scale + 1e-6);
-    // And the NoisyClassifier runs it (the linear model with its Flatten layer falls back).
+    // And the NoisyClassifier runs it (the linear model with its Flatten layer falls back):
+    // folded passes run no batch-norm kernel, unfolded ones do. (Session 1 built the folded
+    // executor but predictNoisy never called it; the getter alone could not tell.)
     expect(new NoisyClassifier(model).folded).toBe(true);
     expect(new NoisyClassifier(model, { fold: false }).folded).toBe(false);
     expect(new NoisyClassifier(linear).folded).toBe(false);
+    const kernelsOf = async (fold: boolean) => {
+      const nc = new NoisyClassifier(model, { fold });
+      const g = core.rng(5, 5);
+      const prof = await tf.profile(() => nc.countNoisy(new Float32Array(784), 0.5, 8, g, 8));
+      g.dispose();
+      nc.dispose();
+      return new Set(prof.kernels.map((k) => k.name));
+    };
+    expect((await kernelsOf(true)).has("FusedBatchNorm")).toBe(false);
+    expect((await kernelsOf(false)).has("FusedBatchNorm")).toBe(true);
     const before = tf.memory().numTensors;
     folded?.dispose();
     expect(tf.memory().numTensors).toBeLessThan(before);
