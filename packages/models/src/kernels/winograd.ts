@@ -78,6 +78,21 @@ export function blockTiles(ci: number, co: number): number {
   return Math.min(32, Math.max(8, tb));
 }
 
+/** n, h, w, ci, oh, ow, co, padT, padL: the geometry arguments every Winograd export takes. */
+function tileGeometry(info: backend_util.Conv2DInfo): number[] {
+  return [
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.outChannels,
+    info.padInfo.top,
+    info.padInfo.left,
+  ];
+}
+
 /** malloc'd scratch on the tfjs heap, freed after `run` however it ends. */
 function withScratch<T>(backend: WasmBackendLike, floats: number[], run: (ptrs: number[]) => T): T {
   const ptrs: number[] = [];
@@ -127,19 +142,7 @@ function winogradTiles(
       v as number,
       m as number,
     ];
-    const geometry = [
-      info.batchSize,
-      info.inHeight,
-      info.inWidth,
-      ci,
-      info.outHeight,
-      info.outWidth,
-      co,
-      info.padInfo.top,
-      info.padInfo.left,
-      relu ? 1 : 0,
-      tb,
-    ];
+    const geometry = [...tileGeometry(info), relu ? 1 : 0, tb];
     if (four) (variant === "simd" ? k.winograd4Conv : k.winograd4ConvScalar)(...ptrs, tmp as number, ...geometry);
     else (variant === "simd" ? k.winogradConv : k.winogradConvScalar)(...ptrs, ...geometry);
   });
@@ -249,18 +252,7 @@ export function winogradBackpropFilter(
   const p = four ? 36 : 16;
   const out = backend.makeOutput([3, 3, ci, co], "float32");
   withScratch(backend, [p * tb * ci, p * tb * co, p * ci * co, 160], ([v, z, acc, tmp]) => {
-    const geometry = [
-      info.batchSize,
-      info.inHeight,
-      info.inWidth,
-      ci,
-      info.outHeight,
-      info.outWidth,
-      co,
-      info.padInfo.top,
-      info.padInfo.left,
-      tb,
-    ];
+    const geometry = [...tileGeometry(info), tb];
     const ptrs = [ptrOf(backend, x), ptrOf(backend, dy), ptrOf(backend, out), v as number, z as number, acc as number];
     if (four) {
       (variant === "simd" ? k.winograd4FilterGrad : k.winograd4FilterGradScalar)(
