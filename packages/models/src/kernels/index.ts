@@ -26,6 +26,7 @@ export { attachKernels, type WasmBackendLike } from "./module.js";
 export { BATCH_NORM_GRAD, BROADCAST_MIDDLE, fusedBatchNormWasm } from "./norm.js";
 export {
   blockTiles,
+  cachedFilterCount,
   prefersF4,
   useWinograd,
   type WinogradVariant,

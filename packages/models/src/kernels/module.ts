@@ -12,7 +12,9 @@ export interface WasmBackendLike {
     _malloc(bytes: number): number;
     _free(ptr: number): void;
   };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  /** tfjs's DataStorage: `get` of an unknown dataId asks the engine to move data (and throws
+   * for a disposed one), so liveness checks use `has`. */
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined; has(dataId: object): boolean };
   makeOutput(shape: number[], dtype: DataType): TensorInfo;
 }
 

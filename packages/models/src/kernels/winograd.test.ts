@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend.js";
 import {
   blockTiles,
+  cachedFilterCount,
   type WasmBackendLike,
   winograd4Conv2d,
   winogradApplies,
@@ -227,6 +228,37 @@ describe("Winograd F(2×2, 3×3) kernels (wasm)", () => {
       tf.dispose([x, filter, bias, dy]);
     },
   );
+
+  it("transforms each filter once while it lives, and frees the transform after tfjs disposes it", () => {
+    tf.setBackend("wasm");
+    const next = rng(6000);
+    const x = tf.tensor(randomArray(2 * 9 * 9 * 8, next), [2, 9, 9, 8]);
+    const f = tf.tensor(randomArray(9 * 64, next), [3, 3, 8, 8]);
+    const a = tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, "same");
+    // The first call also freed the transforms of filters earlier tests disposed.
+    const held = cachedFilterCount(backend);
+    const b = tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, "same");
+    expect(cachedFilterCount(backend)).toBe(held);
+    expect(
+      Buffer.from((a.dataSync() as Float32Array).buffer).equals(Buffer.from((b.dataSync() as Float32Array).buffer)),
+    ).toBe(true);
+    f.dispose();
+    // A new filter (its data may land where f's was) gets its own transform; f's is freed.
+    const gData = randomArray(9 * 64, next);
+    const g = tf.tensor(gData, [3, 3, 8, 8]);
+    const c = tf.conv2d(x as tf.Tensor4D, g as tf.Tensor4D, 1, "same");
+    expect(cachedFilterCount(backend)).toBe(held);
+    const shapes = { x: [2, 9, 9, 8], filter: [3, 3, 8, 8] };
+    const ref = runOn("cpu", "Conv2D", { x: x.dataSync() as Float32Array, filter: gData }, shapes, {
+      strides: 1,
+      pad: "same",
+      dataFormat: "NHWC",
+      dilations: 1,
+    });
+    tf.setBackend("wasm");
+    expect(relErr(c.dataSync() as Float32Array, ref)).toBeLessThan(1e-5);
+    tf.dispose([x, g, a, b, c]);
+  });
 
   it("leaves the convolutions it does not take to the other kernels, still right", () => {
     const next = rng(5000);

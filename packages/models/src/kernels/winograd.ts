@@ -108,6 +108,57 @@ function withScratch<T>(backend: WasmBackendLike, floats: number[], run: (ptrs: 
   }
 }
 
+/** A transformed filter on the tfjs heap, kept while its source tensor's data lives. */
+interface FilterEntry {
+  dataId: object;
+  key: string;
+  ptr: number;
+}
+const filterCache = new WeakMap<WasmBackendLike, FilterEntry[]>();
+
+/**
+ * U for `filter` (winogradFilter / winograd4Filter), computed once per filter tensor, tile size
+ * and flip. The transform was ~30% of a 32- or 64-channel convolution's time (1.2 ms for 64×64
+ * channels at F(4×4)), redone on every call although inference reuses the same weights for every
+ * batch. tfjs tensors are immutable and every write gets a new dataId object (a trained variable's
+ * assign too), so an entry stays valid while its dataId is live in the backend; entries whose data
+ * tfjs has disposed are freed on the next call (so training, whose filters change every step,
+ * holds at most the current step's transforms).
+ */
+function transformedFilter(
+  backend: WasmBackendLike,
+  filter: TensorInfo,
+  tile: 2 | 4,
+  flip: boolean,
+  ci: number,
+  co: number,
+): number {
+  const entries = filterCache.get(backend) ?? [];
+  filterCache.set(backend, entries);
+  let kept = 0;
+  for (const e of entries) {
+    if (backend.dataIdMap.has(e.dataId)) entries[kept++] = e;
+    else backend.wasm._free(e.ptr);
+  }
+  entries.length = kept;
+  const key = `${tile}:${flip ? 1 : 0}:${ci}:${co}`;
+  const hit = entries.find((e) => e.dataId === filter.dataId && e.key === key);
+  if (hit) return hit.ptr;
+  const bytes = (tile === 4 ? 36 : 16) * ci * co * 4;
+  const ptr = backend.wasm._malloc(bytes);
+  if (!ptr) throw new Error(`classfit winograd: could not allocate ${bytes} bytes on the wasm heap`);
+  const k = kernelsFor(backend);
+  (tile === 4 ? k.winograd4Filter : k.winogradFilter)(ptrOf(backend, filter), ptr, ci, co, flip ? 1 : 0);
+  entries.push({ dataId: filter.dataId, key, ptr });
+  return ptr;
+}
+
+/** Transformed filters held for `backend`, disposed sources included until the next call frees
+ * them (for tests). */
+export function cachedFilterCount(backend: WasmBackendLike): number {
+  return filterCache.get(backend)?.length ?? 0;
+}
+
 /**
  * out = conv(x, filter) (+ bias) (then relu) by Winograd F(`tile`×`tile`, 3×3), for a
  * convolution where winogradApplies(info). `flip`: filter holds the FORWARD filter (3, 3, out, in)
@@ -132,11 +183,11 @@ function winogradTiles(
   const tb = four ? BLOCK_TILES_4 : blockTiles(ci, co);
   const p = four ? 36 : 16;
   const out = backend.makeOutput([info.batchSize, info.outHeight, info.outWidth, co], "float32");
-  withScratch(backend, [p * ci * co, p * tb * ci, p * tb * co, 160], ([u, v, m, tmp]) => {
-    (four ? k.winograd4Filter : k.winogradFilter)(ptrOf(backend, filter), u as number, ci, co, flip ? 1 : 0);
+  const u = transformedFilter(backend, filter, tile, flip, ci, co);
+  withScratch(backend, [p * tb * ci, p * tb * co, 160], ([v, m, tmp]) => {
     const ptrs: [number, number, number, number, number, number] = [
       ptrOf(backend, x),
-      u as number,
+      u,
       bias ? ptrOf(backend, bias) : 0,
       ptrOf(backend, out),
       v as number,
