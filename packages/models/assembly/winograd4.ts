@@ -20,40 +20,46 @@ import { blockGemm, gradGemm } from "./winograd";
  * in f64, rounded once to f32. */
 export function winograd4Filter(w: usize, u: usize, a: i32, b: i32, flip: i32): void {
   const plane = <usize>(a * b) << 2;
+  // Tap (ky, kx) of g: w[ky][kx] (flip: w[2 − ky][2 − kx]); its plane index in w.
+  const t00 = <usize>(flip ? 8 : 0);
+  const t01 = <usize>(flip ? 7 : 1);
+  const t02 = <usize>(flip ? 6 : 2);
+  const t10 = <usize>(flip ? 5 : 3);
+  const t12 = <usize>(flip ? 3 : 5);
+  const t20 = <usize>(flip ? 2 : 6);
+  const t21 = <usize>(flip ? 1 : 7);
+  const t22 = <usize>(flip ? 0 : 8);
   for (let i = 0; i < a; i++) {
     for (let j = 0; j < b; j++) {
       const src = flip ? w + ((<usize>(j * a + i)) << 2) : w + ((<usize>(i * b + j)) << 2);
+      const g00 = <f64>load<f32>(src + plane * t00);
+      const g01 = <f64>load<f32>(src + plane * t01);
+      const g02 = <f64>load<f32>(src + plane * t02);
+      const g10 = <f64>load<f32>(src + plane * t10);
+      const g11 = <f64>load<f32>(src + plane * 4);
+      const g12 = <f64>load<f32>(src + plane * t12);
+      const g20 = <f64>load<f32>(src + plane * t20);
+      const g21 = <f64>load<f32>(src + plane * t21);
+      const g22 = <f64>load<f32>(src + plane * t22);
+      // Row r of (G g) Gᵀ is G applied to row r of G g, whose column kx is G[r] · g[:, kx].
       const dst = u + ((<usize>(i * b + j)) << 2);
-      // Columns kx of G g (6 × 3), then rows of (G g) Gᵀ.
-      let gg0: f64 = 0, gg1: f64 = 0, gg2: f64 = 0, gg3: f64 = 0, gg4: f64 = 0, gg5: f64 = 0;
       for (let r = 0; r < 6; r++) {
-        // Row r of G g: G[r] · g[:, kx] for kx = 0, 1, 2.
-        let c0: f64 = 0, c1: f64 = 0, c2: f64 = 0;
-        for (let kx = 0; kx < 3; kx++) {
-          const t0 = <f64>load<f32>(src + plane * <usize>(flip ? 8 - kx : kx));
-          const t1 = <f64>load<f32>(src + plane * <usize>(flip ? 5 - kx : 3 + kx));
-          const t2 = <f64>load<f32>(src + plane * <usize>(flip ? 2 - kx : 6 + kx));
-          const v = gRow(r, t0, t1, t2);
-          if (kx == 0) c0 = v;
-          else if (kx == 1) c1 = v;
-          else c2 = v;
-        }
-        gg0 = gRow(0, c0, c1, c2);
-        gg1 = gRow(1, c0, c1, c2);
-        gg2 = gRow(2, c0, c1, c2);
-        gg3 = gRow(3, c0, c1, c2);
-        gg4 = gRow(4, c0, c1, c2);
-        gg5 = gRow(5, c0, c1, c2);
-        const q = dst + plane * <usize>(r * 6);
-        store<f32>(q, <f32>gg0);
-        store<f32>(q + plane, <f32>gg1);
-        store<f32>(q + 2 * plane, <f32>gg2);
-        store<f32>(q + 3 * plane, <f32>gg3);
-        store<f32>(q + 4 * plane, <f32>gg4);
-        store<f32>(q + 5 * plane, <f32>gg5);
+        gRows(dst + plane * <usize>(r * 6), plane, gRow(r, g00, g10, g20), gRow(r, g01, g11, g21), gRow(r, g02, g12, g22));
       }
     }
   }
+}
+
+/** G (x0, x1, x2) rounded to f32, into q, q + plane, …, q + 5·plane. */
+// @ts-ignore: decorator
+@inline
+function gRows(q: usize, plane: usize, x0: f64, x1: f64, x2: f64): void {
+  store<f32>(q, <f32>gRow(0, x0, x1, x2));
+  store<f32>(q + plane, <f32>gRow(1, x0, x1, x2));
+  store<f32>(q + 2 * plane, <f32>gRow(2, x0, x1, x2));
+  store<f32>(q + 3 * plane, <f32>gRow(3, x0, x1, x2));
+  store<f32>(q + 4 * plane, <f32>gRow(4, x0, x1, x2));
+  store<f32>(q + 5 * plane, <f32>gRow(5, x0, x1, x2));
 }
 
 /** Row r of G times (x0, x1, x2). */
