@@ -113,26 +113,42 @@ interface FilterEntry {
   dataId: object;
   key: string;
   ptr: number;
+  bytes: number;
 }
 const filterCache = new WeakMap<WasmBackendLike, FilterEntry[]>();
+/** At most this much heap for kept transforms (F(4×4)'s U is 4× its filter: a 512×512 layer
+ * needs 36 MiB); the least recently used go first. */
+const FILTER_CACHE_BYTES = 64 * 2 ** 20;
 
 /**
- * U for `filter` (winogradFilter / winograd4Filter), computed once per filter tensor, tile size
- * and flip. The transform was ~30% of a 32- or 64-channel convolution's time (1.2 ms for 64×64
- * channels at F(4×4)), redone on every call although inference reuses the same weights for every
- * batch. tfjs tensors are immutable and every write gets a new dataId object (a trained variable's
- * assign too), so an entry stays valid while its dataId is live in the backend; entries whose data
- * tfjs has disposed are freed on the next call (so training, whose filters change every step,
- * holds at most the current step's transforms).
+ * U for a forward convolution's `filter` (winogradFilter / winograd4Filter), computed once per
+ * filter tensor and tile size. The transform was ~30% of a 32- or 64-channel convolution's time
+ * (1.2 ms for 64×64 channels at F(4×4)), redone on every call although inference reuses the same
+ * weights for every batch. tfjs tensors are immutable and every write gets a new dataId object
+ * (a trained variable's assign too), so an entry stays valid while its dataId is live in the
+ * backend; entries whose data tfjs has disposed are freed on the next call. Input-gradient
+ * (`flip`) transforms are never reused (a training step's weights change before the next one),
+ * so they are not kept: `run` gets a transform freed after it returns.
  */
-function transformedFilter(
+function withFilter<T>(
   backend: WasmBackendLike,
   filter: TensorInfo,
   tile: 2 | 4,
   flip: boolean,
   ci: number,
   co: number,
-): number {
+  run: (u: number) => T,
+): T {
+  const k = kernelsFor(backend);
+  const transform = (ptr: number) =>
+    (tile === 4 ? k.winograd4Filter : k.winogradFilter)(ptrOf(backend, filter), ptr, ci, co, flip ? 1 : 0);
+  const bytes = (tile === 4 ? 36 : 16) * ci * co * 4;
+  if (flip || bytes > FILTER_CACHE_BYTES) {
+    return withScratch(backend, [bytes / 4], ([u]) => {
+      transform(u as number);
+      return run(u as number);
+    });
+  }
   const entries = filterCache.get(backend) ?? [];
   filterCache.set(backend, entries);
   let kept = 0;
@@ -141,16 +157,26 @@ function transformedFilter(
     else backend.wasm._free(e.ptr);
   }
   entries.length = kept;
-  const key = `${tile}:${flip ? 1 : 0}:${ci}:${co}`;
-  const hit = entries.find((e) => e.dataId === filter.dataId && e.key === key);
-  if (hit) return hit.ptr;
-  const bytes = (tile === 4 ? 36 : 16) * ci * co * 4;
-  const ptr = backend.wasm._malloc(bytes);
-  if (!ptr) throw new Error(`classfit winograd: could not allocate ${bytes} bytes on the wasm heap`);
-  const k = kernelsFor(backend);
-  (tile === 4 ? k.winograd4Filter : k.winogradFilter)(ptrOf(backend, filter), ptr, ci, co, flip ? 1 : 0);
-  entries.push({ dataId: filter.dataId, key, ptr });
-  return ptr;
+  const key = `${tile}:${ci}:${co}`;
+  const at = entries.findIndex((e) => e.dataId === filter.dataId && e.key === key);
+  let entry: FilterEntry;
+  if (at >= 0) {
+    entry = entries.splice(at, 1)[0] as FilterEntry;
+  } else {
+    let total = bytes;
+    for (const e of entries) total += e.bytes;
+    while (total > FILTER_CACHE_BYTES && entries.length > 0) {
+      const old = entries.shift() as FilterEntry;
+      backend.wasm._free(old.ptr);
+      total -= old.bytes;
+    }
+    const ptr = backend.wasm._malloc(bytes);
+    if (!ptr) throw new Error(`classfit winograd: could not allocate ${bytes} bytes on the wasm heap`);
+    transform(ptr);
+    entry = { dataId: filter.dataId, key, ptr, bytes };
+  }
+  entries.push(entry); // most recently used last
+  return run(entry.ptr);
 }
 
 /** Transformed filters held for `backend`, disposed sources included until the next call frees
@@ -183,20 +209,21 @@ function winogradTiles(
   const tb = four ? BLOCK_TILES_4 : blockTiles(ci, co);
   const p = four ? 36 : 16;
   const out = backend.makeOutput([info.batchSize, info.outHeight, info.outWidth, co], "float32");
-  const u = transformedFilter(backend, filter, tile, flip, ci, co);
-  withScratch(backend, [p * tb * ci, p * tb * co, 160], ([v, m, tmp]) => {
-    const ptrs: [number, number, number, number, number, number] = [
-      ptrOf(backend, x),
-      u,
-      bias ? ptrOf(backend, bias) : 0,
-      ptrOf(backend, out),
-      v as number,
-      m as number,
-    ];
-    const geometry = [...tileGeometry(info), relu ? 1 : 0, tb];
-    if (four) (variant === "simd" ? k.winograd4Conv : k.winograd4ConvScalar)(...ptrs, tmp as number, ...geometry);
-    else (variant === "simd" ? k.winogradConv : k.winogradConvScalar)(...ptrs, ...geometry);
-  });
+  withFilter(backend, filter, tile, flip, ci, co, (u) =>
+    withScratch(backend, [p * tb * ci, p * tb * co, 160], ([v, m, tmp]) => {
+      const ptrs: [number, number, number, number, number, number] = [
+        ptrOf(backend, x),
+        u,
+        bias ? ptrOf(backend, bias) : 0,
+        ptrOf(backend, out),
+        v as number,
+        m as number,
+      ];
+      const geometry = [...tileGeometry(info), relu ? 1 : 0, tb];
+      if (four) (variant === "simd" ? k.winograd4Conv : k.winograd4ConvScalar)(...ptrs, tmp as number, ...geometry);
+      else (variant === "simd" ? k.winogradConv : k.winogradConvScalar)(...ptrs, ...geometry);
+    }),
+  );
   return out;
 }
 
