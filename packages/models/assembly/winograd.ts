@@ -287,6 +287,7 @@ export function blockGemm(v: usize, u: usize, m: usize, rows: i32, tb: i32, ci: 
 function outputTransform(
   m: usize,
   bias: usize,
+  res: usize,
   out: usize,
   t0: i32,
   cnt: i32,
@@ -353,6 +354,16 @@ function outputTransform(
         y10 = f32x4.add(y10, bv);
         y11 = f32x4.add(y11, bv);
       }
+      if (res) {
+        // The residual sits where the output goes (res may be out itself: read before written).
+        const rp = res + (p - out) + ((<usize>o) << 2);
+        y00 = f32x4.add(y00, v128.load(rp));
+        if (right) y01 = f32x4.add(y01, v128.load(rp + pix));
+        if (down) {
+          y10 = f32x4.add(y10, v128.load(rp + rowB));
+          if (right) y11 = f32x4.add(y11, v128.load(rp + rowB + pix));
+        }
+      }
       if (relu) {
         y00 = f32x4.max(y00, zero);
         y01 = f32x4.max(y01, zero);
@@ -371,14 +382,16 @@ function outputTransform(
 }
 
 /**
- * out (n, oh, ow, co) = conv3×3(x (n, h, w, ci), U) + bias (co; 0 = none), then max(·, 0) if
- * relu ≠ 0. U from winogradFilter. v: scratch of 16·tb·ci f32, m: 16·tb·co f32; tb % 4 = 0,
+ * out (n, oh, ow, co) = conv3×3(x (n, h, w, ci), U) + bias (co; 0 = none) + res ((n, oh, ow, co);
+ * 0 = none; may be out itself: a residual block's skip added in the same pass), then max(·, 0)
+ * if relu ≠ 0. U from winogradFilter. v: scratch of 16·tb·ci f32, m: 16·tb·co f32; tb % 4 = 0,
  * ci % 4 = 0, co % 4 = 0.
  */
 export function winogradConv(
   x: usize,
   u: usize,
   bias: usize,
+  res: usize,
   out: usize,
   v: usize,
   m: usize,
@@ -401,7 +414,7 @@ export function winogradConv(
     const cnt = min(tb, total - t0);
     inputTransform(x, v, t0, cnt, tb, h, w, ci, tilesY, tilesX, padT, padL);
     blockGemm(v, u, m, (cnt + 3) & ~3, tb, ci, co, 16);
-    outputTransform(m, bias, out, t0, cnt, tb, oh, ow, co, tilesY, tilesX, relu);
+    outputTransform(m, bias, res, out, t0, cnt, tb, oh, ow, co, tilesY, tilesX, relu);
   }
 }
 
@@ -742,6 +755,7 @@ export function winogradConvScalar(
   x: usize,
   u: usize,
   bias: usize,
+  res: usize,
   out: usize,
   v: usize,
   m: usize,
@@ -808,6 +822,15 @@ export function winogradConvScalar(
           y01 += b;
           y10 += b;
           y11 += b;
+        }
+        if (res) {
+          const rp = res + (p - out) + ((<usize>o) << 2);
+          y00 += load<f32>(rp);
+          if (ox + 1 < ow) y01 += load<f32>(rp + pix);
+          if (oy + 1 < oh) {
+            y10 += load<f32>(rp + rowB);
+            if (ox + 1 < ow) y11 += load<f32>(rp + rowB + pix);
+          }
         }
         if (relu) {
           // f32x4.max semantics for the values that occur (no NaN inputs expected; NaN propagates).

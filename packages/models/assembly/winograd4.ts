@@ -211,6 +211,7 @@ function at6s(m0: f32, m1: f32, m2: f32, m3: f32, m4: f32, m5: f32, q: usize, t:
 function outputTransform4(
   m: usize,
   bias: usize,
+  res: usize,
   out: usize,
   tmp: usize,
   t0: i32,
@@ -256,8 +257,11 @@ function outputTransform4(
         for (let b = 0; b < cols; b++) {
           let y = v128.load(y4 + (<usize>(a * 4 + b) << 4));
           if (bias) y = f32x4.add(y, bv);
+          const at = <usize>a * rowB + <usize>b * pix + ((<usize>o) << 2);
+          // The residual sits where the output goes (res may be out itself: read before written).
+          if (res) y = f32x4.add(y, v128.load(res + (p - out) + at));
           if (relu) y = f32x4.max(y, zero);
-          v128.store(p + <usize>a * rowB + <usize>b * pix + ((<usize>o) << 2), y);
+          v128.store(p + at, y);
         }
       }
     }
@@ -265,14 +269,15 @@ function outputTransform4(
 }
 
 /**
- * out (n, oh, ow, co) = conv3×3(x (n, h, w, ci), U) + bias (0 = none), then relu if relu ≠ 0, by
- * F(4×4, 3×3). U from winograd4Filter. v: 36·tb·ci f32, m: 36·tb·co f32, tmp: 160 f32;
+ * out (n, oh, ow, co) = conv3×3(x (n, h, w, ci), U) + bias (0 = none) + res (as winogradConv's),
+ * then relu if relu ≠ 0, by F(4×4, 3×3). U from winograd4Filter. v: 36·tb·ci f32, m: 36·tb·co f32, tmp: 160 f32;
  * tb % 4 = 0, ci % 4 = 0, co % 4 = 0.
  */
 export function winograd4Conv(
   x: usize,
   u: usize,
   bias: usize,
+  res: usize,
   out: usize,
   v: usize,
   m: usize,
@@ -296,7 +301,7 @@ export function winograd4Conv(
     const cnt = min(tb, total - t0);
     inputTransform4(x, v, tmp, t0, cnt, tb, h, w, ci, tilesY, tilesX, padT, padL);
     blockGemm(v, u, m, (cnt + 3) & ~3, tb, ci, co, 36);
-    outputTransform4(m, bias, out, tmp, t0, cnt, tb, oh, ow, co, tilesY, tilesX, relu);
+    outputTransform4(m, bias, res, out, tmp, t0, cnt, tb, oh, ow, co, tilesY, tilesX, relu);
   }
 }
 
@@ -305,6 +310,7 @@ export function winograd4ConvScalar(
   x: usize,
   u: usize,
   bias: usize,
+  res: usize,
   out: usize,
   v: usize,
   m: usize,
@@ -367,8 +373,10 @@ export function winograd4ConvScalar(
           for (let b = 0; b < 4 && ox + b < ow; b++) {
             let y = load<f32>(y4 + (<usize>(a * 4 + b) << 2));
             if (bias) y += bv;
+            const at = (<usize>(((img * oh + oy + a) * ow + ox + b) * co + o)) << 2;
+            if (res) y += load<f32>(res + at);
             if (relu) y = max<f32>(y, 0);
-            store<f32>(out + (<usize>(((img * oh + oy + a) * ow + ox + b) * co + o) << 2), y);
+            store<f32>(out + at, y);
           }
         }
       }

@@ -46,11 +46,21 @@ export interface KernelExports {
   batchNormForward(...args: BatchNormForwardArgs): void;
   batchNormForwardScalar(...args: BatchNormForwardArgs): void;
   winogradFilter(w: Ptr, u: Ptr, a: number, b: number, flip: number): void;
-  winogradConv(x: Ptr, u: Ptr, bias: Ptr, out: Ptr, v: Ptr, m: Ptr, ...geometry: number[]): void;
-  winogradConvScalar(x: Ptr, u: Ptr, bias: Ptr, out: Ptr, v: Ptr, m: Ptr, ...geometry: number[]): void;
+  winogradConv(x: Ptr, u: Ptr, bias: Ptr, res: Ptr, out: Ptr, v: Ptr, m: Ptr, ...geometry: number[]): void;
+  winogradConvScalar(x: Ptr, u: Ptr, bias: Ptr, res: Ptr, out: Ptr, v: Ptr, m: Ptr, ...geometry: number[]): void;
   winograd4Filter(w: Ptr, u: Ptr, a: number, b: number, flip: number): void;
-  winograd4Conv(x: Ptr, u: Ptr, bias: Ptr, out: Ptr, v: Ptr, m: Ptr, tmp: Ptr, ...geometry: number[]): void;
-  winograd4ConvScalar(x: Ptr, u: Ptr, bias: Ptr, out: Ptr, v: Ptr, m: Ptr, tmp: Ptr, ...geometry: number[]): void;
+  winograd4Conv(x: Ptr, u: Ptr, bias: Ptr, res: Ptr, out: Ptr, v: Ptr, m: Ptr, tmp: Ptr, ...geometry: number[]): void;
+  winograd4ConvScalar(
+    x: Ptr,
+    u: Ptr,
+    bias: Ptr,
+    res: Ptr,
+    out: Ptr,
+    v: Ptr,
+    m: Ptr,
+    tmp: Ptr,
+    ...geometry: number[]
+  ): void;
   winograd4FilterGrad(x: Ptr, dy: Ptr, dw: Ptr, v: Ptr, z: Ptr, acc: Ptr, tmp: Ptr, ...geometry: number[]): void;
   winograd4FilterGradScalar(x: Ptr, dy: Ptr, dw: Ptr, v: Ptr, z: Ptr, acc: Ptr, tmp: Ptr, ...geometry: number[]): void;
   winogradFilterGrad(x: Ptr, dy: Ptr, dw: Ptr, v: Ptr, z: Ptr, acc: Ptr, ...geometry: number[]): void;

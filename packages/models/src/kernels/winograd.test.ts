@@ -17,6 +17,7 @@ import {
   winogradBackpropInput,
   winogradConv2d,
 } from "./index.js";
+import { kernelsFor, ptrOf } from "./module.js";
 import { randomArray, relErr, rng, runOn as runKernelOn } from "./test-data.js";
 
 type Pad = "same" | "valid" | [[number, number], [number, number], [number, number], [number, number]];
@@ -143,15 +144,23 @@ describe("Winograd F(2×2, 3×3) kernels (wasm)", () => {
         const fs = tf.tensor(filter, shapes.filter);
         const bs = tf.tensor(bias, shapes.bias);
         const dys = tf.tensor(dy, shapes.dy);
+        // A residual block's skip, added before the ReLU (dy's shape is the output's).
         const got = ([2, 4] as const).map((t) => ({
           fwd: readInfo(
             t === 4
               ? winograd4Conv2d(backend, xs, fs, bs, true, info)
               : winogradConv2d(backend, xs, fs, bs, true, info),
           ),
+          withRes: readInfo(
+            t === 4
+              ? winograd4Conv2d(backend, xs, fs, bs, true, info, false, "simd", dys)
+              : winogradConv2d(backend, xs, fs, bs, true, info, false, "simd", dys),
+          ),
           dx: readInfo(winogradBackpropInput(backend, dys, fs, info, "simd", t)),
         }));
         tf.dispose([xs, fs, bs, dys]);
+        const linear = runOn("cpu", "FusedConv2D", { x, filter, bias }, shapes, conv);
+        const refRes = linear.map((v, j) => Math.max(0, v + (dy[j] as number)));
         const refDx = runOn("cpu", "Conv2DBackpropInput", { dy, filter }, shapes, {
           strides: 1,
           pad: c.pad,
@@ -160,6 +169,7 @@ describe("Winograd F(2×2, 3×3) kernels (wasm)", () => {
         });
         for (const g of got) {
           expect(relErr(g.fwd, refF)).toBeLessThan(1e-5);
+          expect(relErr(g.withRes, refRes)).toBeLessThan(1e-5);
           expect(relErr(g.dx, refDx)).toBeLessThan(1e-5);
         }
       }
@@ -207,6 +217,14 @@ describe("Winograd F(2×2, 3×3) kernels (wasm)", () => {
           read(winograd4Conv2d(backend, x, filter, bias, true, info, false, "scalar")),
         ],
         [
+          read(winogradConv2d(backend, x, filter, bias, true, info, false, "simd", dy)),
+          read(winogradConv2d(backend, x, filter, bias, true, info, false, "scalar", dy)),
+        ],
+        [
+          read(winograd4Conv2d(backend, x, filter, bias, false, info, false, "simd", dy)),
+          read(winograd4Conv2d(backend, x, filter, bias, false, info, false, "scalar", dy)),
+        ],
+        [
           read(winogradBackpropInput(backend, dy, filter, info, "simd", 2)),
           read(winogradBackpropInput(backend, dy, filter, info, "scalar", 2)),
         ],
@@ -228,6 +246,54 @@ describe("Winograd F(2×2, 3×3) kernels (wasm)", () => {
       tf.dispose([x, filter, bias, dy]);
     },
   );
+
+  it("adds the residual in place when it is the output buffer (both tile sizes)", () => {
+    tf.setBackend("wasm");
+    const next = rng(6500);
+    const c: Case = { n: 2, h: 9, w: 11, ci: 8, co: 12, pad: "same" };
+    const info = infoOf(c);
+    const x = tf.tensor(randomArray(c.n * c.h * c.w * c.ci, next), [c.n, c.h, c.w, c.ci]);
+    const filter = tf.tensor(randomArray(9 * c.ci * c.co, next), [3, 3, c.ci, c.co]);
+    const bias = tf.tensor(randomArray(c.co, next), [c.co]);
+    const resData = randomArray(tf.util.sizeFromShape(info.outShape), next);
+    const k = kernelsFor(backend);
+    for (const tile of [2, 4] as const) {
+      const res = tf.tensor(resData, info.outShape);
+      const want = readInfo(
+        (tile === 4 ? winograd4Conv2d : winogradConv2d)(backend, x, filter, bias, true, info, false, "simd", res),
+      );
+      const p = tile === 4 ? 36 : 16;
+      const tb = tile === 4 ? 12 : blockTiles(c.ci, c.co);
+      const bufs = [p * c.ci * c.co, p * tb * c.ci, p * tb * c.co, 160].map((f) => backend.wasm._malloc(4 * f));
+      const [u, v, m, tmp] = bufs as [number, number, number, number];
+      const geometry = [
+        c.n,
+        c.h,
+        c.w,
+        c.ci,
+        info.outHeight,
+        info.outWidth,
+        c.co,
+        info.padInfo.top,
+        info.padInfo.left,
+        1,
+        tb,
+      ];
+      const ptrs = [ptrOf(backend, x), u, ptrOf(backend, bias), ptrOf(backend, res), ptrOf(backend, res)] as const;
+      if (tile === 4) {
+        k.winograd4Filter(ptrOf(backend, filter), u, c.ci, c.co, 0);
+        k.winograd4Conv(...ptrs, v, m, tmp, ...geometry);
+      } else {
+        k.winogradFilter(ptrOf(backend, filter), u, c.ci, c.co, 0);
+        k.winogradConv(...ptrs, v, m, ...geometry);
+      }
+      for (const b of bufs) backend.wasm._free(b);
+      const got = res.dataSync() as Float32Array;
+      expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+      res.dispose();
+    }
+    tf.dispose([x, filter, bias]);
+  });
 
   it("transforms each forward filter once while it lives, and frees the transform after tfjs disposes it", () => {
     tf.setBackend("wasm");

@@ -186,8 +186,8 @@ export function cachedFilterCount(backend: WasmBackendLike): number {
 }
 
 /**
- * out = conv(x, filter) (+ bias) (then relu) by Winograd F(`tile`×`tile`, 3×3), for a
- * convolution where winogradApplies(info). `flip`: filter holds the FORWARD filter (3, 3, out, in)
+ * out = conv(x, filter) (+ bias) (+ res, a tensor of out's shape) (then relu) by Winograd
+ * F(`tile`×`tile`, 3×3), for a convolution where winogradApplies(info). `flip`: filter holds the FORWARD filter (3, 3, out, in)
  * of a convolution whose input gradient this is; it is rotated by 180° and its channel axes
  * swapped (see assembly/winograd.ts).
  */
@@ -201,6 +201,7 @@ function winogradTiles(
   info: backend_util.Conv2DInfo,
   flip: boolean,
   variant: WinogradVariant,
+  res: TensorInfo | null = null,
 ): TensorInfo {
   const k = kernelsFor(backend);
   const ci = info.inChannels;
@@ -211,10 +212,11 @@ function winogradTiles(
   const out = backend.makeOutput([info.batchSize, info.outHeight, info.outWidth, co], "float32");
   withFilter(backend, filter, tile, flip, ci, co, (u) =>
     withScratch(backend, [p * tb * ci, p * tb * co, 160], ([v, m, tmp]) => {
-      const ptrs: [number, number, number, number, number, number] = [
+      const ptrs: [number, number, number, number, number, number, number] = [
         ptrOf(backend, x),
         u,
         bias ? ptrOf(backend, bias) : 0,
+        res ? ptrOf(backend, res) : 0,
         ptrOf(backend, out),
         v as number,
         m as number,
@@ -237,8 +239,9 @@ export function winogradConv2d(
   info: backend_util.Conv2DInfo,
   flip = false,
   variant: WinogradVariant = "simd",
+  res: TensorInfo | null = null,
 ): TensorInfo {
-  return winogradTiles(2, backend, x, filter, bias, relu, info, flip, variant);
+  return winogradTiles(2, backend, x, filter, bias, relu, info, flip, variant, res);
 }
 
 /** Tiles per block for F(4×4, 3×3). Measured from 4 to 32 on the bench networks' shapes (8–64
@@ -281,8 +284,9 @@ export function winograd4Conv2d(
   info: backend_util.Conv2DInfo,
   flip = false,
   variant: WinogradVariant = "simd",
+  res: TensorInfo | null = null,
 ): TensorInfo {
-  return winogradTiles(4, backend, x, filter, bias, relu, info, flip, variant);
+  return winogradTiles(4, backend, x, filter, bias, relu, info, flip, variant, res);
 }
 
 /** dx of the convolution `info` (winogradApplies(info)) from dy and its filter: a 3×3 stride-1
