@@ -8,6 +8,7 @@ export {
   conv2dBackpropInputScalar,
   conv2dBackpropInputSimd,
 } from "./conv";
+export { directConv, directConvScalar } from "./direct";
 export {
   winogradConv,
   winogradConvScalar,

@@ -22,6 +22,7 @@ import {
 import { conv2dConfig, fusedConv2dConfig } from "./winograd.js";
 
 export { conv2dBackpropFilterInfo, conv2dBackpropInputInfo, type KernelVariant } from "./conv.js";
+export { type DirectVariant, directApplies, directConv2d } from "./direct.js";
 export { attachKernels, type WasmBackendLike } from "./module.js";
 export { BATCH_NORM_GRAD, BROADCAST_MIDDLE, fusedBatchNormWasm } from "./norm.js";
 export {

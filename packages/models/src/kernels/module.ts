@@ -27,6 +27,9 @@ export interface KernelExports {
   conv2dBackpropFilterScalar(x: Ptr, dy: Ptr, dw: Ptr, ...geometry: number[]): void;
   conv2dBackpropInputSimd(dy: Ptr, w: Ptr, dx: Ptr, wt: Ptr, ...geometry: number[]): void;
   conv2dBackpropInputScalar(dy: Ptr, w: Ptr, dx: Ptr, wt: Ptr, ...geometry: number[]): void;
+  /** geometry: n, h, w, ci, oh, ow, co, kh, kw, sh, sw, padT, padL, relu (assembly/direct.ts). */
+  directConv(x: Ptr, w: Ptr, bias: Ptr, res: Ptr, out: Ptr, ...geometry: number[]): void;
+  directConvScalar(x: Ptr, w: Ptr, bias: Ptr, res: Ptr, out: Ptr, ...geometry: number[]): void;
   batchNormGrad(
     x: Ptr,
     dy: Ptr,
