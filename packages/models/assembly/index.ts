@@ -18,3 +18,4 @@ export {
 } from "./winograd";
 export { winograd4Conv, winograd4ConvScalar, winograd4Filter, winograd4FilterGrad, winograd4FilterGradScalar } from "./winograd4";
 export { batchNormForward, batchNormForwardScalar, batchNormGrad, broadcastMiddle, reduceMiddle, subLastAxis } from "./norm";
+export { denseForward, globalAvgPool } from "./head";

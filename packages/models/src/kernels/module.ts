@@ -69,6 +69,9 @@ export interface KernelExports {
   winogradFilterGrad(x: Ptr, dy: Ptr, dw: Ptr, v: Ptr, z: Ptr, acc: Ptr, ...geometry: number[]): void;
   winogradFilterGradScalar(x: Ptr, dy: Ptr, dw: Ptr, v: Ptr, z: Ptr, acc: Ptr, ...geometry: number[]): void;
   subLastAxis(a: Ptr, b: Ptr, rows: number, c: number, out: Ptr): void;
+  /** assembly/head.ts; acc: c f64 of scratch. */
+  globalAvgPool(x: Ptr, out: Ptr, n: number, px: number, c: number, acc: Ptr): void;
+  denseForward(x: Ptr, w: Ptr, bias: Ptr, out: Ptr, n: number, inSize: number, units: number): void;
   broadcastMiddle(src: Ptr, out: Ptr, outer: number, mid: number, inner: number, divisor: number): void;
   reduceMiddle(src: Ptr, out: Ptr, outer: number, mid: number, inner: number, divisor: number, scratch: Ptr): void;
 }

@@ -14,17 +14,50 @@ import type { LayersModel } from "@tensorflow/tfjs-layers";
 
 type LayerLike = LayersModel["layers"][number];
 
-interface ConvPlan {
+/** A convolution with its batch norm folded in (filter HWIO (kh, kw, ci, co), bias (co)). */
+export interface FoldedConv {
   kind: "conv";
-  filter: tf.Tensor4D;
-  bias: tf.Tensor1D;
+  filter: Float32Array;
+  filterShape: [number, number, number, number];
+  bias: Float32Array;
   strides: [number, number];
   pad: "same" | "valid";
   relu: boolean;
 }
+/** One layer of the folded network, with plain arrays for its weights. "alias" passes its input
+ * on (a layer absorbed into the convolution before it, or a linear activation). */
+export type FoldedOp =
+  | FoldedConv
+  | { kind: "input" | "alias" | "relu" | "add" | "gap" }
+  | {
+      kind: "bn";
+      mean: Float32Array;
+      variance: Float32Array;
+      offset: Float32Array;
+      scale: Float32Array;
+      eps: number;
+    }
+  | { kind: "dense"; kernel: Float32Array; kernelShape: [number, number]; bias: Float32Array | null };
+export interface FoldedStep {
+  name: string;
+  /** Names of the steps whose outputs this one reads. */
+  inputs: string[];
+  op: FoldedOp;
+}
+/** A model's layers in topological order with batch norms folded: what both executors run. */
+export interface FoldedPlan {
+  steps: FoldedStep[];
+  outputName: string;
+}
+
+/** A step of the tfjs executor: the plan's, with its weights as tensors. */
 type Step =
-  | { name: string; inputs: string[]; op: ConvPlan }
   | { name: string; inputs: string[]; op: { kind: "input" | "alias" | "relu" | "add" | "gap" } }
+  | {
+      name: string;
+      inputs: string[];
+      op: Omit<FoldedConv, "filter" | "bias"> & { filter: tf.Tensor4D; bias: tf.Tensor1D };
+    }
   | {
       name: string;
       inputs: string[];
@@ -52,7 +85,8 @@ function inboundNames(layer: LayerLike): string[] {
 
 function weightByName(layer: LayerLike, suffix: string): Float32Array | undefined {
   const w = layer.weights.find((v) => v.originalName.endsWith(`/${suffix}`) || v.originalName === suffix);
-  return w ? (w.read().dataSync() as Float32Array) : undefined;
+  // A copy: a backend's dataSync may hand out its own storage.
+  return w ? Float32Array.from(w.read().dataSync() as Float32Array) : undefined;
 }
 
 function pair(v: unknown): [number, number] | undefined {
@@ -63,12 +97,12 @@ function pair(v: unknown): [number, number] | undefined {
 }
 
 /**
- * The folded executor of `model`, or undefined when the model has a layer (or a configuration)
- * it does not handle — then use model.predict. Handles InputLayer, Conv2D (channels-last, no
+ * The folded plan of `model`, or undefined when the model has a layer (or a configuration) it
+ * does not handle — then use model.predict. Handles InputLayer, Conv2D (channels-last, no
  * dilation, linear or ReLU activation), BatchNormalization (channels axis), Activation (linear,
  * ReLU), Add, GlobalAveragePooling2D and Dense (linear): the ResNet and ConvNet of ../arch.
  */
-export function foldedForward(model: LayersModel): FoldedForward | undefined {
+export function planFolded(model: LayersModel): FoldedPlan | undefined {
   const layers = model.layers;
   const consumers = new Map<string, string[]>();
   for (const l of layers)
@@ -81,17 +115,9 @@ export function foldedForward(model: LayersModel): FoldedForward | undefined {
   const outputName = model.outputs[0]
     ? (model.outputs[0] as unknown as { sourceLayer: { name: string } }).sourceLayer.name
     : "";
-  const held: tf.Tensor[] = [];
-  const keep = <T extends tf.Tensor>(t: T): T => {
-    held.push(tf.keep(t));
-    return t;
-  };
-  const steps: Step[] = [];
+  const steps: FoldedStep[] = [];
   const absorbed = new Set<string>();
-  const fail = (): undefined => {
-    for (const t of held) t.dispose();
-    return undefined;
-  };
+  const fail = (): undefined => undefined;
   if (model.inputs.length !== 1 || model.outputs.length !== 1) return fail();
   for (const layer of layers) {
     if (absorbed.has(layer.name)) {
@@ -163,8 +189,9 @@ export function foldedForward(model: LayersModel): FoldedForward | undefined {
           inputs,
           op: {
             kind: "conv",
-            filter: keep(tf.tensor4d(Float32Array.from(w), shape)),
-            bias: keep(tf.tensor1d(Float32Array.from(b))),
+            filter: Float32Array.from(w),
+            filterShape: shape,
+            bias: Float32Array.from(b),
             strides,
             pad,
             relu,
@@ -193,10 +220,10 @@ export function foldedForward(model: LayersModel): FoldedForward | undefined {
           inputs,
           op: {
             kind: "bn",
-            mean: keep(tf.tensor1d(mean)),
-            variance: keep(tf.tensor1d(variance)),
-            offset: keep(tf.tensor1d(beta)),
-            scale: keep(tf.tensor1d(gamma)),
+            mean,
+            variance,
+            offset: beta,
+            scale: gamma,
             eps: cfg.epsilon as number,
           },
         });
@@ -226,8 +253,9 @@ export function foldedForward(model: LayersModel): FoldedForward | undefined {
           inputs,
           op: {
             kind: "dense",
-            kernel: keep(tf.tensor2d(k.read().dataSync() as Float32Array, k.shape as [number, number])),
-            bias: bias ? keep(tf.tensor1d(bias)) : null,
+            kernel: Float32Array.from(k.read().dataSync() as Float32Array),
+            kernelShape: k.shape as [number, number],
+            bias: bias ?? null,
           },
         });
         break;
@@ -237,6 +265,55 @@ export function foldedForward(model: LayersModel): FoldedForward | undefined {
     }
   }
   if (!steps.some((s) => s.name === outputName)) return fail();
+  return { steps, outputName };
+}
+
+/** The folded executor of `model` on tfjs kernels (any backend), or undefined where planFolded is. */
+export function foldedForward(model: LayersModel): FoldedForward | undefined {
+  const plan = planFolded(model);
+  if (!plan) return undefined;
+  const { outputName } = plan;
+  const held: tf.Tensor[] = [];
+  const keep = <T extends tf.Tensor>(t: T): T => {
+    held.push(tf.keep(t));
+    return t;
+  };
+  const steps: Step[] = plan.steps.map((s) => {
+    const op = s.op;
+    switch (op.kind) {
+      case "conv":
+        return {
+          ...s,
+          op: {
+            ...op,
+            filter: keep(tf.tensor4d(op.filter, op.filterShape)),
+            bias: keep(tf.tensor1d(op.bias)),
+          },
+        };
+      case "bn":
+        return {
+          ...s,
+          op: {
+            ...op,
+            mean: keep(tf.tensor1d(op.mean)),
+            variance: keep(tf.tensor1d(op.variance)),
+            offset: keep(tf.tensor1d(op.offset)),
+            scale: keep(tf.tensor1d(op.scale)),
+          },
+        };
+      case "dense":
+        return {
+          ...s,
+          op: {
+            ...op,
+            kernel: keep(tf.tensor2d(op.kernel, op.kernelShape)),
+            bias: op.bias ? keep(tf.tensor1d(op.bias)) : null,
+          },
+        };
+      default:
+        return { ...s, op };
+    }
+  });
   // The step after which each value is no longer read: predict frees it there instead of at the
   // end of its tidy. Holding every activation of a batch of 256 (~100 MB on the shipped ResNet)
   // made folding 12% slower than model.predict, which frees as it goes (bench/noisy-forward.mjs).

@@ -15,9 +15,12 @@
 import type { Rng } from "@classfit/wasm-core";
 import * as tf from "@tensorflow/tfjs-core";
 import type { LayersModel } from "@tensorflow/tfjs-layers";
+import type { WasmBackendLike } from "../kernels/module.js";
 import { type FoldedForward, foldedForward } from "./folded.js";
+import { type NativeForward, nativeForward } from "./native.js";
 
-export { type FoldedForward, foldedForward } from "./folded.js";
+export { type FoldedForward, type FoldedPlan, foldedForward, planFolded } from "./folded.js";
+export { DEFAULT_CHUNK, type NativeForward, nativeForward } from "./native.js";
 
 /** Structurally the pipeline's SmoothedClassifierBackend (models sits below pipeline). */
 export interface NoisyCounter {
@@ -34,7 +37,17 @@ export interface NoisyClassifierOptions {
    * false runs model.predict. The model's weights are read once, here: build a new
    * NoisyClassifier after changing them. */
   fold?: boolean;
+  /** Run the folded network on classfit's own wasm kernels (./native.ts) when the backend is
+   * tfjs-wasm and the model allows it (default true); false runs the folded network on tfjs ops.
+   * Ignored when `fold` is false. */
+  native?: boolean;
+  /** Copies per native run (default DEFAULT_CHUNK); the noise and the results do not depend on it. */
+  chunk?: number;
 }
+
+/** What runs the forward passes: classfit's kernels on the folded network, tfjs ops on the
+ * folded network, or the model's own predict. */
+export type NoisyExecutor = "native" | "folded" | "predict";
 
 /** A LayersModel (NHWC input, logits output) as a smoothing backend. */
 export class NoisyClassifier implements NoisyCounter {
@@ -47,6 +60,7 @@ export class NoisyClassifier implements NoisyCounter {
   passes = 0;
   readonly #model: LayersModel;
   readonly #folded: FoldedForward | undefined;
+  readonly #native: NativeForward | undefined;
 
   constructor(model: LayersModel, opts: NoisyClassifierOptions = {}) {
     const [, h, w, c] = (model.inputs[0]?.shape ?? []) as (number | null)[];
@@ -66,17 +80,30 @@ export class NoisyClassifier implements NoisyCounter {
     this.width = w;
     this.channels = c;
     this.maxBatch = maxBatch;
-    this.#folded = opts.fold === false ? undefined : foldedForward(model);
+    const useNative = opts.fold !== false && opts.native !== false && tf.getBackend() === "wasm";
+    this.#native = useNative
+      ? nativeForward(
+          model,
+          tf.backend() as unknown as WasmBackendLike,
+          opts.chunk === undefined ? {} : { chunk: opts.chunk },
+        )
+      : undefined;
+    this.#folded = opts.fold === false || this.#native ? undefined : foldedForward(model);
   }
 
-  /** Whether forward passes run the folded executor. */
+  /** Whether forward passes run the batch-norm-folded network (natively or on tfjs ops). */
   get folded(): boolean {
-    return this.#folded !== undefined;
+    return this.#native !== undefined || this.#folded !== undefined;
   }
 
-  /** Releases the folded weights (the model itself stays the caller's). */
+  get executor(): NoisyExecutor {
+    return this.#native ? "native" : this.#folded ? "folded" : "predict";
+  }
+
+  /** Releases the folded weights and heap buffers (the model itself stays the caller's). */
   dispose(): void {
     this.#folded?.dispose();
+    this.#native?.dispose();
   }
 
   get inputSize(): number {
@@ -107,6 +134,11 @@ export class NoisyClassifier implements NoisyCounter {
       throw new RangeError(`noisy forward passes: batchSize must be a positive integer, got ${batchSize}`);
     const bs = Math.min(batchSize, this.maxBatch, Math.max(samples, 1));
     const k = this.numClasses;
+    if (this.#native) {
+      const pred = this.#predictNative(this.#native, input, sigma, samples, rng, bs);
+      this.passes += samples;
+      return pred;
+    }
     const buf = new Float32Array(bs * px);
     const pred = new Int32Array(samples);
     for (let done = 0; done < samples; done += bs) {
@@ -126,24 +158,41 @@ export class NoisyClassifier implements NoisyCounter {
       } finally {
         logitsT.dispose();
       }
-      for (let j = 0; j < b; j++) {
-        const o = j * k;
-        let best = 0;
-        let max = logits[o] as number;
-        for (let c = 1; c < k; c++) {
-          const v = logits[o + c] as number;
-          if (v > max) {
-            max = v;
-            best = c;
-          }
-        }
-        // A NaN logit row has no meaningful prediction; refuse rather than count class 0.
-        if (Number.isNaN(max))
-          throw new Error(`noisy forward passes: the model returned NaN logits for noisy copy ${done + j}`);
-        pred[done + j] = best;
-      }
+      argmaxRows(logits, b, k, pred, done);
     }
     this.passes += samples;
+    return pred;
+  }
+
+  /** predictNoisy on the native executor: the same noise draws (bs copies' worth at a time),
+   * the copies run `chunk` at a time. */
+  #predictNative(
+    native: NativeForward,
+    input: Float32Array,
+    sigma: number,
+    samples: number,
+    rng: Rng,
+    bs: number,
+  ): Int32Array {
+    const px = this.inputSize;
+    const k = this.numClasses;
+    const pred = new Int32Array(samples);
+    const logits = new Float32Array(native.chunk * k);
+    for (let done = 0; done < samples; done += bs) {
+      const b = Math.min(bs, samples - done);
+      const eps = rng.normal(b * px);
+      for (let off = 0; off < b; off += native.chunk) {
+        const cnt = Math.min(native.chunk, b - off);
+        const buf = native.input(cnt);
+        for (let j = 0; j < cnt; j++) {
+          const o = j * px;
+          const e = (off + j) * px;
+          for (let i = 0; i < px; i++) buf[o + i] = (input[i] as number) + sigma * (eps[e + i] as number);
+        }
+        native.run(cnt, logits);
+        argmaxRows(logits, cnt, k, pred, done + off);
+      }
+    }
     return pred;
   }
 
@@ -159,5 +208,25 @@ export class NoisyClassifier implements NoisyCounter {
     const counts = new Int32Array(this.numClasses);
     for (const c of pred) counts[c] = (counts[c] as number) + 1;
     return counts;
+  }
+}
+
+/** pred[at + j] = argmax of logits row j (lowest index on ties, as numpy.argmax), j < rows. */
+function argmaxRows(logits: Float32Array, rows: number, k: number, pred: Int32Array, at: number): void {
+  for (let j = 0; j < rows; j++) {
+    const o = j * k;
+    let best = 0;
+    let max = logits[o] as number;
+    for (let c = 1; c < k; c++) {
+      const v = logits[o + c] as number;
+      if (v > max) {
+        max = v;
+        best = c;
+      }
+    }
+    // A NaN logit row has no meaningful prediction; refuse rather than count class 0.
+    if (Number.isNaN(max))
+      throw new Error(`noisy forward passes: the model returned NaN logits for noisy copy ${at + j}`);
+    pred[at + j] = best;
   }
 }

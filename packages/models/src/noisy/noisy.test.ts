@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend.js";
 import { createModel } from "../model/create.js";
 import { foldedForward, NoisyClassifier } from "./index.js";
+import { testModel } from "./test-models.js";
 
 let core: Core;
 let linear: tfl.LayersModel;
@@ -118,25 +119,8 @@ describe("NoisyClassifier", () => {
   });
 
   it("folds batch norm into the convolutions: the same logits as model.predict up to f32 rounding", async () => {
-    const { model } = createModel(
-      { arch: "resnet", blocks: [1, 1], widthMultiplier: 0.125 },
-      { height: 28, width: 28, channels: 1, numClasses: 4 },
-      core,
-      9,
-    );
-    // Non-trivial batch-norm parameters and statistics (init has γ = 1 or 0, μ = 0, σ² = 1).
+    const model = testModel(core, "resnet", [1, 1], 0.125, 4, 9);
     const r = core.rng(4, 4);
-    for (const layer of model.layers) {
-      if (layer.getClassName() !== "BatchNormalization") continue;
-      const n = layer.weights[0]?.shape[0] as number;
-      const u = r.uniform(4 * n);
-      layer.setWeights([
-        tf.tensor1d(Float32Array.from({ length: n }, (_, i) => 0.5 + (u[i] as number))),
-        tf.tensor1d(Float32Array.from({ length: n }, (_, i) => (u[n + i] as number) - 0.5)),
-        tf.tensor1d(Float32Array.from({ length: n }, (_, i) => 0.2 * ((u[2 * n + i] as number) - 0.5))),
-        tf.tensor1d(Float32Array.from({ length: n }, (_, i) => 0.5 + (u[3 * n + i] as number))),
-      ]);
-    }
     const folded = foldedForward(model);
     expect(folded).toBeDefined();
     const x = tf.tensor4d(Float32Array.from(r.normal(6 * 784)), [6, 28, 28, 1]);
@@ -152,10 +136,11 @@ describe("NoisyClassifier", () => {
     // folded passes run no batch-norm kernel, unfolded ones do. (Session 1 built the folded
     // executor but predictNoisy never called it; the getter alone could not tell.)
     expect(new NoisyClassifier(model).folded).toBe(true);
+    expect(new NoisyClassifier(model, { native: false }).executor).toBe("folded");
     expect(new NoisyClassifier(model, { fold: false }).folded).toBe(false);
     expect(new NoisyClassifier(linear).folded).toBe(false);
     const kernelsOf = async (fold: boolean) => {
-      const nc = new NoisyClassifier(model, { fold });
+      const nc = new NoisyClassifier(model, { fold, native: false });
       const g = core.rng(5, 5);
       const prof = await tf.profile(() => nc.countNoisy(new Float32Array(784), 0.5, 8, g, 8));
       g.dispose();
