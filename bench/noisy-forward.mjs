@@ -1,17 +1,19 @@
 // Noisy forward passes per second (randomised smoothing, METHOD.md §9) of the shipped ResNet
 // (packages/models/assets/models/resnet-narrow when it exists; otherwise the same architecture with
 // its seeded init weights, said so), through @classfit/models' NoisyClassifier: wasm-core normals,
-// x + σ·ε in the normalised input space, tfjs wasm forward pass (SIMD, 1 thread), argmax, counts.
+// x + σ·ε in the normalised input space, forward pass on the tfjs-wasm heap (SIMD, 1 thread),
+// argmax, counts.
 // Baseline in the same run: PyTorch CPU on the same architecture and thread count (1) doing the
 // same per pass (x + σ·randn, forward, argmax, bincount), when /usr/bin/python3 can import torch.
 //
-// Each round times, interleaved: classfit's folded executor, the same without the Winograd
-// kernels (XNNPACK's direct convolutions), plain model.predict, and one PyTorch process (its own
+// Each round times, interleaved: classfit's native executor (src/noisy/native.ts: the folded
+// network on classfit's own kernels, no tfjs ops), the folded network on tfjs ops (Winograd
+// convolutions, XNNPACK for the rest), plain model.predict, and one PyTorch process (its own
 // warm-up, then one timed run). Every figure is the best of --rounds (CPU time of the
 // single-threaded process), PyTorch's included: its back-to-back runs on this shared 2-core box
 // varied from 3 600 to 5 900 passes per CPU-second.
 //
-// Usage: npm run build && node bench/noisy-forward.mjs [--samples 4096] [--batch 64] [--sigma 0.5] [--rounds 5]
+// Usage: npm run build && node bench/noisy-forward.mjs [--samples 4096] [--batch 64] [--sigma 0.5] [--rounds 5] [--chunk 8]
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -19,7 +21,6 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { countTrainable, createModel, fillBatch, NoisyClassifier } from "@classfit/models";
 import { initBackend } from "@classfit/models/backend";
-import { useWinograd } from "@classfit/models/kernels";
 import { DEFAULT_MODELS_DIR, loadDataset, readModelDir } from "@classfit/models/node";
 import { createCore } from "@classfit/wasm-core/node";
 
@@ -29,6 +30,7 @@ const { values: opts } = parseArgs({
     batch: { type: "string", default: "64" },
     sigma: { type: "string", default: "0.5" },
     rounds: { type: "string", default: "5" },
+    chunk: { type: "string" },
     model: { type: "string", default: join(DEFAULT_MODELS_DIR, "resnet-narrow") },
   },
 });
@@ -64,7 +66,8 @@ if (!model || !arch || arch.arch !== "resnet") {
 }
 const x = new Float32Array(784);
 fillBatch(test, [0], normalisation, x);
-const nc = new NoisyClassifier(model, { maxBatch: BATCH });
+const nc = new NoisyClassifier(model, { maxBatch: BATCH, ...(opts.chunk ? { chunk: Number(opts.chunk) } : {}) });
+const viaTfjs = new NoisyClassifier(model, { maxBatch: BATCH, native: false });
 
 const plain = new NoisyClassifier(model, { maxBatch: BATCH, fold: false });
 async function rate(backend) {
@@ -104,19 +107,17 @@ function torchRate() {
   return JSON.parse(r.stdout.trim().split("\n").at(-1));
 }
 const keepBest = (a, b) => (!a || b.cpu > a.cpu ? b : a);
-// Per-round ratios (classfit folded / PyTorch, measured seconds apart): their median resists
+// Per-round ratios (classfit native / PyTorch, measured seconds apart): their median resists
 // the host's bursts better than the ratio of the bests.
 const perRound = [];
 let best;
-let bestDirect;
+let bestTfjs;
 let bestPlain;
 let bestTorch;
 for (let k = 0; k < ROUNDS; k++) {
   const mine = await rate(nc);
   best = keepBest(best, mine);
-  useWinograd(false);
-  bestDirect = keepBest(bestDirect, await rate(nc));
-  useWinograd(true);
+  bestTfjs = keepBest(bestTfjs, await rate(viaTfjs));
   bestPlain = keepBest(bestPlain, await rate(plain));
   if (haveTorch) {
     const t = torchRate();
@@ -124,19 +125,19 @@ for (let k = 0; k < ROUNDS; k++) {
     perRound.push(mine.cpu / t.passes_cpu_s);
   }
   console.log(
-    `round ${k + 1}: best so far (passes per CPU-second) folded ${best.cpu.toFixed(0)}, without Winograd ${bestDirect.cpu.toFixed(0)}, plain ${bestPlain.cpu.toFixed(0)}${bestTorch ? `, PyTorch ${bestTorch.cpu.toFixed(0)}` : ""}`,
+    `round ${k + 1}: best so far (passes per CPU-second) native ${best.cpu.toFixed(0)}, folded on tfjs ops ${bestTfjs.cpu.toFixed(0)}, plain ${bestPlain.cpu.toFixed(0)}${bestTorch ? `, PyTorch ${bestTorch.cpu.toFixed(0)}` : ""}`,
   );
 }
 const ours = best.cpu;
 const cpuSeconds = SAMPLES / ours;
 console.log(
-  `model: ${source}; folded executor: ${nc.folded}; ${arch.arch} blocks ${arch.blocks.join(",")} width ${arch.widthMultiplier}, ${countTrainable(model)} trainable parameters`,
+  `model: ${source}; executor: ${nc.executor}${nc.executor === "native" ? ` (chunk ${opts.chunk ?? "default"})` : ""}; ${arch.arch} blocks ${arch.blocks.join(",")} width ${arch.widthMultiplier}, ${countTrainable(model)} trainable parameters`,
 );
 console.log(
   `classfit (tfjs wasm SIMD, 1 thread): ${ours.toFixed(0)} noisy passes per CPU-second, ${best.wall.toFixed(0)} per wall-clock second (best of ${ROUNDS}; ${SAMPLES} passes, batch ${BATCH}, σ ${SIGMA}; counts ${Array.from(best.counts).join(" ")})`,
 );
 console.log(
-  `  without the Winograd kernels (XNNPACK convolutions): ${bestDirect.cpu.toFixed(0)} passes per CPU-second (Winograd gains ${(ours / bestDirect.cpu).toFixed(2)}×)`,
+  `  the folded network on tfjs ops (${viaTfjs.executor}): ${bestTfjs.cpu.toFixed(0)} passes per CPU-second (native gains ${(ours / bestTfjs.cpu).toFixed(2)}×)`,
 );
 console.log(
   `  without batch-norm folding (model.predict): ${bestPlain.cpu.toFixed(0)} passes per CPU-second (folding gains ${(ours / bestPlain.cpu).toFixed(2)}×)`,
