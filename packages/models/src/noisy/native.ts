@@ -26,9 +26,11 @@ import { type KernelExports, kernelsFor, type WasmBackendLike } from "../kernels
 import { BLOCK_TILES_4, blockTiles } from "../kernels/winograd.js";
 import { type FoldedConv, type FoldedPlan, planFolded } from "./folded.js";
 
-/** Copies through the network at a time (default of nativeForward's `chunk`). Measured on the
- * shipped ResNet with bench/noisy-forward.mjs --chunk: see BENCHMARKS.md. */
-export const DEFAULT_CHUNK = 16;
+/** Copies through the network at a time (default of nativeForward's `chunk`). On the shipped
+ * ResNet at batch 64 (10 interleaved rounds, median passes per CPU-second): chunks of 2, 4, 8,
+ * 16, 32, 64 gave 6 022, 6 399, 6 429, 5 763, 6 336, 5 995 — flat within this VM's noise from 4
+ * up; 8 keeps a chunk's largest activation (8 × 28 × 28 × 8 floats, 200 KiB) in L2. */
+export const DEFAULT_CHUNK = 8;
 
 export interface NativeForward {
   /** Values per copy: h·w·c of the model's input. */
