@@ -37,6 +37,8 @@ export class SubsetTrainer {
   readonly #o: SubsetTrainerOptions;
   /** The model behind the last backend `trainExcluding` returned (disposed on the next call). */
   #live: LayersModel | undefined;
+  /** That backend: its folded weights and heap buffers go with the model. */
+  #liveBackend: NoisyClassifier | undefined;
 
   constructor(o: SubsetTrainerOptions) {
     this.#o = o;
@@ -87,10 +89,13 @@ export class SubsetTrainer {
     this.dispose();
     const model = await this.#trainOn(trainIndices, seed);
     this.#live = model;
-    return new NoisyClassifier(model, this.#o.noisy);
+    this.#liveBackend = new NoisyClassifier(model, this.#o.noisy);
+    return this.#liveBackend;
   }
 
   dispose(): void {
+    this.#liveBackend?.dispose();
+    this.#liveBackend = undefined;
     this.#live?.dispose();
     this.#live = undefined;
   }

@@ -114,6 +114,7 @@ export async function certifyFromSpec(
         unitSize: s.unitSize,
       });
     } catch (e) {
+      backend.dispose();
       if (e instanceof RangeError) throw new InputError(e.message);
       throw e;
     }
@@ -126,7 +127,13 @@ export async function certifyFromSpec(
       labelsHash: hashArray(ds.labels),
       normalisation: JSON.parse(JSON.stringify(normalisation)) as Json,
     };
-    return { protocol: withIdentity(protocol, identity), dispose: () => loaded.model.dispose() };
+    return {
+      protocol: withIdentity(protocol, identity),
+      dispose: () => {
+        backend.dispose();
+        loaded.model.dispose();
+      },
+    };
   } catch (e) {
     loaded.model.dispose();
     throw e;

@@ -804,35 +804,40 @@ class Runner {
       { model: loaded.hash, dataset: this.datasetHash, rows: hashArray(rows) },
       async () => {
         await this.tfReady();
+        // Its folded weights and heap buffers are freed when the step ends, however it ends.
         const backend = new NoisyClassifier(loaded.model);
-        const protocol = certificationProtocol({
-          core: this.core,
-          backend,
-          stats: coreStats(this.core),
-          dataset: normalisedExamples(ds, loaded.normalisation),
-          datasetId: this.datasetHash,
-          settings: { ...settings, seed },
-          examples: rows,
-          unitSize: 20,
-        });
-        const key = `certify:${net.name}`;
-        this.progress.start(key, protocol.numUnits, `${net.name} certify`);
-        const units = await runUnits(
-          protocol,
-          Array.from({ length: protocol.numUnits }, (_, i) => i),
-          {
-            store: {
-              read: (k: string) => this.host.storage.read(`${dir}/units/${k}`),
-              write: (k: string, b: Uint8Array) => this.host.storage.write(`${dir}/units/${k}`, b),
+        try {
+          const protocol = certificationProtocol({
+            core: this.core,
+            backend,
+            stats: coreStats(this.core),
+            dataset: normalisedExamples(ds, loaded.normalisation),
+            datasetId: this.datasetHash,
+            settings: { ...settings, seed },
+            examples: rows,
+            unitSize: 20,
+          });
+          const key = `certify:${net.name}`;
+          this.progress.start(key, protocol.numUnits, `${net.name} certify`);
+          const units = await runUnits(
+            protocol,
+            Array.from({ length: protocol.numUnits }, (_, i) => i),
+            {
+              store: {
+                read: (k: string) => this.host.storage.read(`${dir}/units/${k}`),
+                write: (k: string, b: Uint8Array) => this.host.storage.write(`${dir}/units/${k}`, b),
+              },
+              onUnit: (e) => {
+                this.progress.update(key, e.done);
+                this.checkAbort();
+              },
             },
-            onUnit: (e) => {
-              this.progress.update(key, e.done);
-              this.checkAbort();
-            },
-          },
-        );
-        this.progress.finish(key);
-        return { files: { "certification.cfc": finalizeCertification("certification", protocol.config, units) } };
+          );
+          this.progress.finish(key);
+          return { files: { "certification.cfc": finalizeCertification("certification", protocol.config, units) } };
+        } finally {
+          backend.dispose();
+        }
       },
     );
     const art = decodeCertification(r.files.get("certification.cfc") as Uint8Array, `${dir}/certification.cfc`);
