@@ -40,6 +40,8 @@ export interface EvalOutput {
   base64: string;
   /** Noisy forward passes run (certification) or models trained (memorization). */
   work: number;
+  /** What ran the noisy forward passes (NoisyClassifier.executor), for certification. */
+  executor?: string;
 }
 
 /** A seeded uint8 image set whose classes differ in which quadrant is brighter. */
@@ -118,7 +120,13 @@ export async function runEvalScenario(core: Core, f: EvalFixture): Promise<EvalO
           unitSize: 2,
         }),
       );
-      out.push({ name: `certification-${method}`, base64: toBase64(bytes), work: backend.passes });
+      out.push({
+        name: `certification-${method}`,
+        base64: toBase64(bytes),
+        work: backend.passes,
+        executor: backend.executor,
+      });
+      backend.dispose();
     }
   } finally {
     model.dispose();

@@ -35,6 +35,8 @@ describe("evaluation scenario in Node", () => {
     expect(byName.get("certification-cohen")?.work).toBe(c.examples.length * (c.n0 + c.n));
     const adaptive = decodeCertification(bytesOf(byName.get("certification-adaptive")));
     expect(Array.from(adaptive.columns.top)).toEqual(Array.from(cohen.columns.top));
+    // The passes ran on classfit's own kernels (src/noisy/native.ts), not on tfjs ops.
+    expect(byName.get("certification-cohen")?.executor).toBe("native");
   });
 });
 
@@ -68,6 +70,7 @@ describe.skipIf(!availability.available)("evaluation parity: Node vs Chromium", 
       expect(bytesOf(n).length).toBeGreaterThan(0);
       expect(Buffer.from(bytesOf(b)).equals(Buffer.from(bytesOf(n)))).toBe(true);
       expect(b?.work).toBe(n?.work);
+      expect(b?.executor).toBe(n?.executor);
     },
   );
 });
