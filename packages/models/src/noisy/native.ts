@@ -143,10 +143,13 @@ export function nativeForward(
   // Values after the pooling: (chunk, size) heap buffers of their own (a few KiB).
   const flat = new Map<string, { ptr: number; size: number }>();
   const heapOwned: number[] = [];
+  // Every buffer starts on a 64-byte cache line (malloc promises only 8 or 16 bytes), so no
+  // aligned v128 row of a buffer straddles two lines.
   const heap = (data: Float32Array): number => {
-    const p = backend.wasm._malloc(data.length * 4);
-    if (!p) throw new Error(`native forward: could not allocate ${data.length * 4} bytes on the wasm heap`);
-    heapOwned.push(p);
+    const raw = backend.wasm._malloc(data.length * 4 + 64);
+    if (!raw) throw new Error(`native forward: could not allocate ${data.length * 4} bytes on the wasm heap`);
+    heapOwned.push(raw);
+    const p = (raw + 63) & ~63;
     new Float32Array(backend.wasm.asm.memory.buffer, p, data.length).set(data);
     return p;
   };
@@ -258,11 +261,24 @@ export function nativeForward(
     return undefined;
   }
 
-  const slots = slotSize.map((floats) => heap(new Float32Array(chunk * floats)));
-  const v = heap(new Float32Array(Math.max(maxV, 4)));
-  const m = heap(new Float32Array(Math.max(maxM, 4)));
-  const tmp = heap(new Float32Array(160));
-  const acc = heap(new Float32Array(2 * Math.max(maxC, 1))); // f64 sums of globalAvgPool
+  // The activations and scratch in one allocation, each buffer on its own cache line and shifted
+  // by a further 256 bytes per buffer, so that no two start at the same offset modulo 4 KiB
+  // (loads and stores 4 KiB apart can falsely alias on x86).
+  const sizes = [...slotSize.map((f) => chunk * f), Math.max(maxV, 4), Math.max(maxM, 4), 160, 2 * Math.max(maxC, 1)];
+  let arenaBytes = 0;
+  const offsets = sizes.map((f, i) => {
+    const at = arenaBytes + 256 * i;
+    arenaBytes = at + Math.ceil((f * 4) / 64) * 64;
+    return at;
+  });
+  const arena = heap(new Float32Array(arenaBytes / 4));
+  const at = (i: number) => arena + (offsets[i] as number);
+  const slots = slotSize.map((_, i) => at(i));
+  const nS = slotSize.length;
+  const v = at(nS);
+  const m = at(nS + 1);
+  const tmp = at(nS + 2);
+  const acc = at(nS + 3); // f64 sums of globalAvgPool
   const ptr = (s: Spatial) => slots[s.slot] as number;
   let disposed = false;
 
