@@ -10,12 +10,16 @@
 // stride-1 convolutions (the default) and without them (XNNPACK forward, classfit's direct
 // gradient kernels), so the gain of that change is measured in the same run. Rounds interleave
 // PyTorch and wasm so that load drift on a shared machine hits both; ratios use the medians.
+// Inference is also timed on classfit's native executor (@classfit/models nativeForward, what
+// NoisyClassifier runs: the batch-norm-folded network on classfit's own kernels, no tfjs op), on
+// the same trained model and input, as "native" (infer columns only).
 //
 // Usage: npm -w @classfit/models run build && node bench/train-throughput.mjs [--steps 12] [--cpu-steps 2] [--infer-steps 40] [--rounds 3]
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import "@tensorflow/tfjs-backend-cpu";
+import { nativeForward } from "@classfit/models";
 import { initBackend } from "@classfit/models/backend";
 import { useWinograd } from "@classfit/models/kernels";
 import * as tf from "@tensorflow/tfjs-core";
@@ -79,10 +83,41 @@ async function measure(backend, steps, inferSteps) {
   for (let i = 0; i < inferSteps; i++) predict();
   const infer = (inferSteps * BATCH) / ((performance.now() - t) / 1000);
   const inferCpu = (inferSteps * BATCH) / cpuSeconds(process.cpuUsage(c));
+  let native;
+  const nf = backend === "wasm" ? nativeForward(model, tf.backend()) : undefined;
+  if (nf) {
+    const xs = x.dataSync();
+    const logits = new Float32Array(nf.chunk * nf.numClasses);
+    const pass = () => {
+      for (let o = 0; o < BATCH; o += nf.chunk) {
+        const cnt = Math.min(nf.chunk, BATCH - o);
+        nf.input(cnt).set(xs.subarray(o * nf.inputSize, (o + cnt) * nf.inputSize));
+        nf.run(cnt, logits);
+      }
+    };
+    pass();
+    t = performance.now();
+    c = process.cpuUsage();
+    for (let i = 0; i < inferSteps; i++) pass();
+    native = {
+      infer: (inferSteps * BATCH) / ((performance.now() - t) / 1000),
+      inferCpu: (inferSteps * BATCH) / cpuSeconds(process.cpuUsage(c)),
+    };
+    nf.dispose();
+  }
   const params = model.countParams();
   tf.dispose([x, y]);
   model.dispose();
-  return { train, infer, trainCpu, inferCpu, params, firstLoss: losses[0], lastLoss: losses[losses.length - 1] };
+  return {
+    train,
+    infer,
+    trainCpu,
+    inferCpu,
+    native,
+    params,
+    firstLoss: losses[0],
+    lastLoss: losses[losses.length - 1],
+  };
 }
 
 function torchBaseline() {
@@ -134,7 +169,7 @@ for (let r = 0; r < ROUNDS; r++) {
     ? "skipped"
     : `train ${torch.train_img_s_cpu.toFixed(1)}, infer ${torch.infer_img_s_cpu.toFixed(1)}`;
   console.log(
-    `round ${r + 1}: CPU-time images/s  wasm train ${wasm.trainCpu.toFixed(1)}, infer ${wasm.inferCpu.toFixed(1)} | wasm without Winograd train ${direct.trainCpu.toFixed(1)}, infer ${direct.inferCpu.toFixed(1)} | pytorch ${t}`,
+    `round ${r + 1}: CPU-time images/s  wasm train ${wasm.trainCpu.toFixed(1)}, infer ${wasm.inferCpu.toFixed(1)}, native infer ${wasm.native?.inferCpu.toFixed(1)} | wasm without Winograd train ${direct.trainCpu.toFixed(1)}, infer ${direct.inferCpu.toFixed(1)} | pytorch ${t}`,
   );
 }
 const median = (xs) => {
@@ -151,6 +186,13 @@ const wasm = {
   params: rounds[0].wasm.params,
 };
 const direct = med((r) => r.direct);
+const haveNative = rounds.every((r) => r.wasm.native);
+const native = haveNative
+  ? {
+      infer: median(rounds.map((r) => r.wasm.native.infer)),
+      inferCpu: median(rounds.map((r) => r.wasm.native.inferCpu)),
+    }
+  : undefined;
 const torchRuns = rounds.map((r) => r.torch).filter((t) => !t.skipped);
 const torch = torchRuns.length
   ? {
@@ -171,6 +213,10 @@ const row = (name, r) =>
   console.log(`${name.padEnd(24)}${fmt(r.train)}    ${fmt(r.trainCpu)}    ${fmt(r.infer)}    ${fmt(r.inferCpu)}`);
 row("tfjs-wasm + classfit", wasm);
 row("  without Winograd", direct);
+if (native)
+  console.log(
+    `${"  native executor".padEnd(24)}${"-".padStart(9)}    ${"-".padStart(9)}    ${fmt(native.infer)}    ${fmt(native.inferCpu)}`,
+  );
 row("tfjs-cpu", cpu);
 if (torch.skipped) console.log(`pytorch (1 thread)      skipped: ${torch.skipped}`);
 else
@@ -206,6 +252,14 @@ if (torchRuns.length) {
       (r) => r.wasm.inferCpu,
       (r) => r.direct.inferCpu,
     ).toFixed(2)}x`,
+  );
+}
+if (torchRuns.length && native) {
+  const per = median(
+    rounds.filter((r) => !r.torch.skipped).map((r) => r.wasm.native.inferCpu / r.torch.infer_img_s_cpu),
+  );
+  console.log(
+    `native executor inference / torch (CPU): ${ratio(native.inferCpu, torch.infer_img_s_cpu)} (medians), ${per.toFixed(2)}x (median of per-round ratios)`,
   );
 }
 if (!torch.skipped) {
