@@ -36,6 +36,25 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
+/** n, h, w, ci, oh, ow, co, kh, kw, sh, sw, padT, padL: directConv's geometry arguments. */
+export function directGeometry(info: backend_util.Conv2DInfo): number[] {
+  return [
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.outChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ];
+}
+
 /**
  * out = relu?(conv(x, filter) + bias + res) for a convolution where directApplies(info): x
  * (n, h, w, ci), filter (kh, kw, ci, co), bias (co) or null, res (n, oh, ow, co) or null; a new
@@ -74,19 +93,7 @@ export function directConv2d(
     bias ? ptrOf(backend, bias) : 0,
     res ? ptrOf(backend, res) : 0,
     ptrOf(backend, out),
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.outHeight,
-    info.outWidth,
-    info.outChannels,
-    info.filterHeight,
-    info.filterWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.padInfo.top,
-    info.padInfo.left,
+    ...directGeometry(info),
     relu ? 1 : 0,
   );
   return out;

@@ -79,7 +79,7 @@ export function blockTiles(ci: number, co: number): number {
 }
 
 /** n, h, w, ci, oh, ow, co, padT, padL: the geometry arguments every Winograd export takes. */
-function tileGeometry(info: backend_util.Conv2DInfo): number[] {
+export function tileGeometry(info: backend_util.Conv2DInfo): number[] {
   return [
     info.batchSize,
     info.inHeight,

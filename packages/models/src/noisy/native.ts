@@ -22,8 +22,9 @@
 // differ from tfjs's folded executor by f32 rounding only (different summation orders; tested).
 import * as tf from "@tensorflow/tfjs-core";
 import type { LayersModel } from "@tensorflow/tfjs-layers";
+import { directGeometry } from "../kernels/direct.js";
 import { type KernelExports, kernelsFor, type WasmBackendLike } from "../kernels/module.js";
-import { BLOCK_TILES_4, blockTiles } from "../kernels/winograd.js";
+import { BLOCK_TILES_4, blockTiles, tileGeometry } from "../kernels/winograd.js";
 import { type FoldedConv, type FoldedPlan, planFolded } from "./folded.js";
 
 /** Copies through the network at a time (default of nativeForward's `chunk`). On the shipped
@@ -64,9 +65,8 @@ type Call =
       res: Spatial | null;
       u: number;
       bias: number;
-      info: tf.backend_util.Conv2DInfo;
-      relu: boolean;
-      tb: number;
+      /** The kernel's arguments after the batch size (geometry, relu, tiles per block). */
+      args: number[];
     }
   | {
       kind: "direct";
@@ -75,8 +75,8 @@ type Call =
       res: Spatial | null;
       w: number;
       bias: number;
-      info: tf.backend_util.Conv2DInfo;
-      relu: boolean;
+      /** The kernel's arguments after the batch size (geometry, relu). */
+      args: number[];
       simd: boolean;
     }
   | { kind: "gap"; x: Spatial; out: number }
@@ -206,7 +206,16 @@ export function nativeForward(
           (tile === 4 ? k.winograd4Filter : k.winogradFilter)(wPtr, u, ci, co, 0);
           maxV = Math.max(maxV, positions * tb * ci);
           maxM = Math.max(maxM, positions * tb * co);
-          calls.push({ kind: "winograd", tile, x, out, res: inPlace ? out : res, u, bias, info, relu, tb });
+          calls.push({
+            kind: "winograd",
+            tile,
+            x,
+            out,
+            res: inPlace ? out : res,
+            u,
+            bias,
+            args: [...tileGeometry(info).slice(1), relu ? 1 : 0, tb],
+          });
         } else {
           calls.push({
             kind: "direct",
@@ -215,8 +224,7 @@ export function nativeForward(
             res: inPlace ? out : res,
             w: heap(op.filter),
             bias,
-            info,
-            relu,
+            args: [...directGeometry(info).slice(1), relu ? 1 : 0],
             simd: co % 4 === 0,
           });
         }
@@ -296,46 +304,12 @@ export function nativeForward(
         throw new RangeError(`native forward: count must be an integer in [1, ${chunk}], got ${count}`);
       for (const c of calls) {
         if (c.kind === "winograd") {
-          const f = c.info;
-          const geometry = [
-            count,
-            f.inHeight,
-            f.inWidth,
-            f.inChannels,
-            f.outHeight,
-            f.outWidth,
-            f.outChannels,
-            f.padInfo.top,
-            f.padInfo.left,
-            c.relu ? 1 : 0,
-            c.tb,
-          ];
           const res = c.res ? ptr(c.res) : 0;
-          if (c.tile === 4) k.winograd4Conv(ptr(c.x), c.u, c.bias, res, ptr(c.out), v, m, tmp, ...geometry);
-          else k.winogradConv(ptr(c.x), c.u, c.bias, res, ptr(c.out), v, m, ...geometry);
+          if (c.tile === 4) k.winograd4Conv(ptr(c.x), c.u, c.bias, res, ptr(c.out), v, m, tmp, count, ...c.args);
+          else k.winogradConv(ptr(c.x), c.u, c.bias, res, ptr(c.out), v, m, count, ...c.args);
         } else if (c.kind === "direct") {
-          const f = c.info;
-          (c.simd ? k.directConv : k.directConvScalar)(
-            ptr(c.x),
-            c.w,
-            c.bias,
-            c.res ? ptr(c.res) : 0,
-            ptr(c.out),
-            count,
-            f.inHeight,
-            f.inWidth,
-            f.inChannels,
-            f.outHeight,
-            f.outWidth,
-            f.outChannels,
-            f.filterHeight,
-            f.filterWidth,
-            f.strideHeight,
-            f.strideWidth,
-            f.padInfo.top,
-            f.padInfo.left,
-            c.relu ? 1 : 0,
-          );
+          const res = c.res ? ptr(c.res) : 0;
+          (c.simd ? k.directConv : k.directConvScalar)(ptr(c.x), c.w, c.bias, res, ptr(c.out), count, ...c.args);
         } else if (c.kind === "gap") {
           k.globalAvgPool(ptr(c.x), c.out, count, c.x.h * c.x.w, c.x.c, acc);
         } else {
