@@ -22,6 +22,7 @@ import {
   winogradConv2d,
 } from "@classfit/models/kernels";
 import * as tf from "@tensorflow/tfjs-core";
+import { cpuMs, xnnpackFusedConv2d } from "./timing.mjs";
 
 const { values: opts } = parseArgs({
   options: { rounds: { type: "string", default: "5" }, reps: { type: "string", default: "5" } },
@@ -30,13 +31,7 @@ const ROUNDS = Number(opts.rounds);
 const REPS = Number(opts.reps);
 await initBackend();
 const backend = tf.findBackend("wasm");
-// registerClassfitKernels keeps tfjs's own FusedConv2D (XNNPACK) behind its wrapper.
-const xnnpack = tf.getKernel("FusedConv2D", "wasm")[Symbol.for("classfit.tfjsKernel")];
-if (!xnnpack) throw new Error("tfjs-backend-wasm's FusedConv2D not found behind classfit's wrapper");
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e3;
-};
+const xnnpack = xnnpackFusedConv2d(tf);
 console.log(`machine: ${spawnSync("uptime", { encoding: "utf8" }).stdout.trim()}`);
 console.log(
   "shape [n,h,w,cin->cout]   forward: XNNPACK / F(2x2) / F(4x4)   input grad: direct / Winograd (tile as prefersF4 picks)   filter grad: direct / F(2x2) / F(4x4)   (ms CPU per call; speed-up over the first)",

@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { initBackend } from "@classfit/models/backend";
 import { directApplies, directConv2d } from "@classfit/models/kernels";
 import * as tf from "@tensorflow/tfjs-core";
+import { cpuMs, xnnpackFusedConv2d } from "./timing.mjs";
 
 const { values: opts } = parseArgs({
   options: { rounds: { type: "string", default: "5" }, reps: { type: "string", default: "5" } },
@@ -21,13 +22,7 @@ const ROUNDS = Number(opts.rounds);
 const REPS = Number(opts.reps);
 await initBackend();
 const backend = tf.findBackend("wasm");
-// registerClassfitKernels keeps tfjs's own FusedConv2D (XNNPACK) behind its wrapper.
-const xnnpack = tf.getKernel("FusedConv2D", "wasm")[Symbol.for("classfit.tfjsKernel")];
-if (!xnnpack) throw new Error("tfjs-backend-wasm's FusedConv2D not found behind classfit's wrapper");
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e3;
-};
+const xnnpack = xnnpackFusedConv2d(tf);
 const maxDiff = (a, b) => {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
