@@ -40,21 +40,26 @@ function logitsOf(model: tfl.LayersModel, x: Float32Array, n: number, chunk: num
 }
 
 describe("native forward executor", () => {
+  // Widths 4–64 (Winograd where channels are multiples of 4, the direct kernel elsewhere: the
+  // 1- and 3-channel stems, stride 2, 1×1), even and odd sizes (asymmetric 'same' padding at
+  // stride 2), 10 and 7 classes.
   it.each([
-    ["resnet", [1, 1, 1, 1], 0.125],
-    ["resnet", [2, 1], 0.0625],
-    ["convnet", [1, 1, 1], 0.125],
+    ["resnet", [1, 1, 1, 1], 0.125, 28, 1, 10],
+    ["resnet", [2, 1], 0.0625, 28, 1, 10],
+    ["convnet", [1, 1, 1], 0.125, 28, 1, 10],
+    ["resnet", [1, 1, 1], 0.0625, 32, 3, 7],
+    ["resnet", [1, 1], 0.125, 29, 1, 10],
   ] as const)(
-    "%s %j ×%f: model.predict's logits up to f32 rounding, bit-identical for any chunk",
-    (arch, blocks, width) => {
+    "%s %j ×%f, %i px × %i channels: model.predict's logits up to f32 rounding, bit-identical for any chunk",
+    (arch, blocks, width, size, channels, classes) => {
       tf.setBackend("wasm");
-      const model = testModel(core, arch, [...blocks], width, 10, 21);
+      const model = testModel(core, arch, [...blocks], width, classes, 21, { height: size, width: size, channels });
       const n = 11;
       const r = core.rng(7, 7);
-      const x = Float32Array.from(r.normal(n * 784));
+      const x = Float32Array.from(r.normal(n * size * size * channels));
       r.dispose();
       const want = tf.tidy(
-        () => (model.predict(tf.tensor4d(x, [n, 28, 28, 1])) as tf.Tensor).dataSync() as Float32Array,
+        () => (model.predict(tf.tensor4d(x, [n, size, size, channels])) as tf.Tensor).dataSync() as Float32Array,
       );
       const got = logitsOf(model, x, n, 16);
       let scale = 0;

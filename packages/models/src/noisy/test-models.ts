@@ -21,7 +21,7 @@ export function randomizeBatchNorm(model: LayersModel, core: Core, seed: number)
   r.dispose();
 }
 
-/** A seeded 28×28×1 model of `arch` with randomised batch norms. */
+/** A seeded model of `arch` (default input 28×28×1) with randomised batch norms. */
 export function testModel(
   core: Core,
   arch: "resnet" | "convnet",
@@ -29,13 +29,9 @@ export function testModel(
   widthMultiplier: number,
   numClasses: number,
   seed: number,
+  input: { height: number; width: number; channels: number } = { height: 28, width: 28, channels: 1 },
 ): LayersModel {
-  const { model } = createModel(
-    { arch, blocks, widthMultiplier },
-    { height: 28, width: 28, channels: 1, numClasses },
-    core,
-    seed,
-  );
+  const { model } = createModel({ arch, blocks, widthMultiplier }, { ...input, numClasses }, core, seed);
   randomizeBatchNorm(model, core, seed + 1);
   return model;
 }
