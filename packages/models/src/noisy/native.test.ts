@@ -117,6 +117,39 @@ describe("native forward executor", () => {
     expect(nativeForward(unfusable, backend)).toBeUndefined();
     expect(new NoisyClassifier(unfusable).executor).toBe("folded");
     unfusable.dispose();
+    // A batch norm after a convolution with its own ReLU stays a separate step, which the native
+    // executor does not run: it gives up after planning the convolution, and frees what it took.
+    const bnInput = tfl.input({ shape: [8, 8, 1] });
+    const conv = tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: "same", activation: "relu" }).apply(bnInput);
+    const normed = tfl.layers.batchNormalization({}).apply(conv);
+    const head = tfl.layers
+      .dense({ units: 3 })
+      .apply(tfl.layers.globalAveragePooling2d({}).apply(normed)) as tfl.SymbolicTensor;
+    const lateFail = tfl.model({ inputs: bnInput, outputs: head });
+    const wasm = backend.wasm;
+    const [malloc, free] = [wasm._malloc, wasm._free];
+    const live = new Set<number>();
+    let allocated = 0;
+    wasm._malloc = (bytes: number) => {
+      const p = malloc.call(wasm, bytes);
+      live.add(p);
+      allocated++;
+      return p;
+    };
+    wasm._free = (p: number) => {
+      live.delete(p);
+      free.call(wasm, p);
+    };
+    try {
+      expect(nativeForward(lateFail, backend)).toBeUndefined();
+    } finally {
+      wasm._malloc = malloc;
+      wasm._free = free;
+    }
+    expect(allocated).toBeGreaterThan(0);
+    expect(live.size).toBe(0);
+    expect(new NoisyClassifier(lateFail).executor).toBe("folded");
+    lateFail.dispose();
     const model = testModel(core, "convnet", [1, 1], 0.0625, 3, 2);
     expect(() => nativeForward(model, backend, { chunk: 0 })).toThrow(/chunk must be a positive integer/);
     const native = nativeForward(model, backend, { chunk: 2 });

@@ -145,17 +145,23 @@ export function nativeForward(
   const heapOwned: number[] = [];
   // Every buffer starts on a 64-byte cache line (malloc promises only 8 or 16 bytes), so no
   // aligned v128 row of a buffer straddles two lines.
-  const heap = (data: Float32Array): number => {
-    const raw = backend.wasm._malloc(data.length * 4 + 64);
-    if (!raw) throw new Error(`native forward: could not allocate ${data.length * 4} bytes on the wasm heap`);
+  // `data` is copied in; a size alone leaves the buffer as malloc returned it.
+  const heap = (data: Float32Array | number): number => {
+    const floats = typeof data === "number" ? data : data.length;
+    const raw = backend.wasm._malloc(floats * 4 + 64);
+    if (!raw) throw new Error(`native forward: could not allocate ${floats * 4} bytes on the wasm heap`);
     heapOwned.push(raw);
     const p = (raw + 63) & ~63;
-    new Float32Array(backend.wasm.asm.memory.buffer, p, data.length).set(data);
+    if (typeof data !== "number") new Float32Array(backend.wasm.asm.memory.buffer, p, floats).set(data);
     return p;
+  };
+  const freeAll = () => {
+    for (const p of heapOwned) backend.wasm._free(p);
+    heapOwned.length = 0;
   };
   const calls: Call[] = [];
   let inputSlot = -1;
-  let outputFlat = -1;
+  let outputFlat = 0;
   let numClasses = 0;
   let maxV = 0;
   let maxM = 0;
@@ -168,6 +174,8 @@ export function nativeForward(
       }
     }
   };
+  // Planning gives up (undefined) or throws part-way: free what it allocated either way.
+  let planned = false;
   try {
     for (let i = 0; i < steps.length; i++) {
       const s = steps[i] as (typeof steps)[number];
@@ -201,9 +209,11 @@ export function nativeForward(
           const tile = info.outHeight >= 4 && info.outWidth >= 4 ? 4 : 2;
           const tb = tile === 4 ? BLOCK_TILES_4 : blockTiles(ci, co);
           const positions = tile === 4 ? 36 : 16;
+          const u = heap(positions * ci * co);
+          // The filter itself is needed only for its transform.
           const wPtr = heap(op.filter);
-          const u = heap(new Float32Array(positions * ci * co));
           (tile === 4 ? k.winograd4Filter : k.winogradFilter)(wPtr, u, ci, co, 0);
+          backend.wasm._free(heapOwned.pop() as number);
           maxV = Math.max(maxV, positions * tb * ci);
           maxM = Math.max(maxM, positions * tb * co);
           calls.push({
@@ -232,7 +242,7 @@ export function nativeForward(
       } else if (op.kind === "gap") {
         const x = spatial.get(source(s.inputs[0] as string));
         if (!x) return undefined;
-        const out = heap(new Float32Array(chunk * x.c));
+        const out = heap(chunk * x.c);
         flat.set(s.name, { ptr: out, size: x.c });
         maxC = Math.max(maxC, x.c);
         calls.push({ kind: "gap", x, out });
@@ -240,7 +250,7 @@ export function nativeForward(
         const x = flat.get(source(s.inputs[0] as string));
         const [inSize, units] = op.kernelShape;
         if (!x || x.size !== inSize) return undefined;
-        const out = heap(new Float32Array(chunk * units));
+        const out = heap(chunk * units);
         flat.set(s.name, { ptr: out, size: units });
         calls.push({
           kind: "dense",
@@ -260,13 +270,9 @@ export function nativeForward(
     if (!out || inputSlot < 0) return undefined;
     outputFlat = out.ptr;
     numClasses = out.size;
-  } catch (e) {
-    for (const p of heapOwned) backend.wasm._free(p);
-    throw e;
-  }
-  if (outputFlat < 0) {
-    for (const p of heapOwned) backend.wasm._free(p);
-    return undefined;
+    planned = true;
+  } finally {
+    if (!planned) freeAll();
   }
 
   // The activations and scratch in one allocation, each buffer on its own cache line and shifted
@@ -279,7 +285,13 @@ export function nativeForward(
     arenaBytes = at + Math.ceil((f * 4) / 64) * 64;
     return at;
   });
-  const arena = heap(new Float32Array(arenaBytes / 4));
+  let arena: number;
+  try {
+    arena = heap(arenaBytes / 4);
+  } catch (e) {
+    freeAll();
+    throw e;
+  }
   const at = (i: number) => arena + (offsets[i] as number);
   const slots = slotSize.map((_, i) => at(i));
   const nS = slotSize.length;
@@ -321,8 +333,7 @@ export function nativeForward(
     dispose(): void {
       if (disposed) return;
       disposed = true;
-      for (const p of heapOwned) backend.wasm._free(p);
-      heapOwned.length = 0;
+      freeAll();
     },
   };
 }
