@@ -143,11 +143,7 @@ export class NoisyClassifier implements NoisyCounter {
     const pred = new Int32Array(samples);
     for (let done = 0; done < samples; done += bs) {
       const b = Math.min(bs, samples - done);
-      const eps = rng.normal(b * px);
-      for (let j = 0; j < b; j++) {
-        const o = j * px;
-        for (let i = 0; i < px; i++) buf[o + i] = (input[i] as number) + sigma * (eps[o + i] as number);
-      }
+      addNoise(buf, input, sigma, rng.normal(b * px), 0, b);
       const logitsT = tf.tidy(() => {
         const batch = tf.tensor4d(buf.subarray(0, b * px), [b, this.height, this.width, this.channels]);
         return this.#folded ? this.#folded.predict(batch) : (this.#model.predict(batch) as tf.Tensor);
@@ -183,12 +179,7 @@ export class NoisyClassifier implements NoisyCounter {
       const eps = rng.normal(b * px);
       for (let off = 0; off < b; off += native.chunk) {
         const cnt = Math.min(native.chunk, b - off);
-        const buf = native.input(cnt);
-        for (let j = 0; j < cnt; j++) {
-          const o = j * px;
-          const e = (off + j) * px;
-          for (let i = 0; i < px; i++) buf[o + i] = (input[i] as number) + sigma * (eps[e + i] as number);
-        }
+        addNoise(native.input(cnt), input, sigma, eps, off, cnt);
         native.run(cnt, logits);
         argmaxRows(logits, cnt, k, pred, done + off);
       }
@@ -208,6 +199,24 @@ export class NoisyClassifier implements NoisyCounter {
     const counts = new Int32Array(this.numClasses);
     for (const c of pred) counts[c] = (counts[c] as number) + 1;
     return counts;
+  }
+}
+
+/** Copies j < count of input + σ·ε into buf (count × input.length), taking copy j's noise from
+ * eps at copy `from + j`: one f64 multiply and add, rounded once to f32. */
+function addNoise(
+  buf: Float32Array,
+  input: Float32Array,
+  sigma: number,
+  eps: Float64Array,
+  from: number,
+  count: number,
+): void {
+  const px = input.length;
+  for (let j = 0; j < count; j++) {
+    const o = j * px;
+    const e = (from + j) * px;
+    for (let i = 0; i < px; i++) buf[o + i] = (input[i] as number) + sigma * (eps[e + i] as number);
   }
 }
 
