@@ -14,11 +14,10 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
-import { kernelsFor, ptrOf, type WasmBackendLike } from "./module.js";
+import { type KernelVariant, kernelsFor, ptrOf, type WasmBackendLike } from "./module.js";
 import { winogradBackpropFilter, winogradBackpropInput, winogradRoutes } from "./winograd.js";
 
 type Shape4 = [number, number, number, number];
-export type KernelVariant = "simd" | "scalar";
 
 function checkInfo(info: backend_util.Conv2DInfo, kernel: string): void {
   if (info.dataFormat !== "channelsLast") {

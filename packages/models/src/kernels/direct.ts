@@ -8,13 +8,11 @@
 // Every output is the plain left-to-right sum over (ky, kx, c), so results differ from tfjs's CPU
 // backend only by f32 rounding, and the SIMD kernel equals its scalar twin bit for bit.
 import type { backend_util, TensorInfo } from "@tensorflow/tfjs-core";
-import { kernelsFor, ptrOf, type WasmBackendLike } from "./module.js";
-
-export type DirectVariant = "simd" | "scalar";
+import { type KernelVariant, kernelsFor, ptrOf, type WasmBackendLike } from "./module.js";
 
 /** Whether directConv2d handles the convolution `info` describes: NHWC, dilation 1, non-empty,
  * and (for the SIMD kernel, whose lanes run over output channels) out channels a multiple of 4. */
-export function directApplies(info: backend_util.Conv2DInfo, variant: DirectVariant = "simd"): boolean {
+export function directApplies(info: backend_util.Conv2DInfo, variant: KernelVariant = "simd"): boolean {
   return (
     info.dataFormat === "channelsLast" &&
     info.dilationHeight === 1 &&
@@ -68,7 +66,7 @@ export function directConv2d(
   res: TensorInfo | null,
   relu: boolean,
   info: backend_util.Conv2DInfo,
-  variant: DirectVariant = "simd",
+  variant: KernelVariant = "simd",
 ): TensorInfo {
   const outShape = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
   if (!directApplies(info, variant)) throw new Error("classfit directConv2d: convolution not supported");

@@ -21,16 +21,15 @@ import {
 } from "./norm.js";
 import { conv2dConfig, fusedConv2dConfig } from "./winograd.js";
 
-export { conv2dBackpropFilterInfo, conv2dBackpropInputInfo, type KernelVariant } from "./conv.js";
-export { type DirectVariant, directApplies, directConv2d } from "./direct.js";
-export { attachKernels, type WasmBackendLike } from "./module.js";
+export { conv2dBackpropFilterInfo, conv2dBackpropInputInfo } from "./conv.js";
+export { directApplies, directConv2d } from "./direct.js";
+export { attachKernels, type KernelVariant, type WasmBackendLike } from "./module.js";
 export { BATCH_NORM_GRAD, BROADCAST_MIDDLE, fusedBatchNormWasm } from "./norm.js";
 export {
   blockTiles,
   cachedFilterCount,
   prefersF4,
   useWinograd,
-  type WinogradVariant,
   winograd4Conv2d,
   winogradApplies,
   winogradBackpropFilter,

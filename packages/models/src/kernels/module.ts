@@ -18,6 +18,9 @@ export interface WasmBackendLike {
   makeOutput(shape: number[], dtype: DataType): TensorInfo;
 }
 
+/** Which twin of a kernel runs: the SIMD one, or its scalar reference (bit-identical; tests). */
+export type KernelVariant = "simd" | "scalar";
+
 type Ptr = number;
 /** x, mean, variance, scale, offset, eps, rows, c, y, scratch (see assembly/norm.ts). */
 type BatchNormForwardArgs = [Ptr, Ptr, Ptr, Ptr, Ptr, number, number, number, Ptr, Ptr];

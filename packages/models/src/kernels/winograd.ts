@@ -24,10 +24,8 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
-import { kernelsFor, ptrOf, type WasmBackendLike } from "./module.js";
+import { type KernelVariant, kernelsFor, ptrOf, type WasmBackendLike } from "./module.js";
 import { TFJS_KERNEL, WRAPS_TFJS_KERNEL, type WrappingKernelConfig } from "./norm.js";
-
-export type WinogradVariant = "simd" | "scalar";
 
 let enabled = true;
 /** Turns the Winograd path of the registered kernels on (the default) or off, for benchmarks
@@ -200,7 +198,7 @@ function winogradTiles(
   relu: boolean,
   info: backend_util.Conv2DInfo,
   flip: boolean,
-  variant: WinogradVariant,
+  variant: KernelVariant,
   res: TensorInfo | null = null,
 ): TensorInfo {
   const k = kernelsFor(backend);
@@ -238,7 +236,7 @@ export function winogradConv2d(
   relu: boolean,
   info: backend_util.Conv2DInfo,
   flip = false,
-  variant: WinogradVariant = "simd",
+  variant: KernelVariant = "simd",
   res: TensorInfo | null = null,
 ): TensorInfo {
   return winogradTiles(2, backend, x, filter, bias, relu, info, flip, variant, res);
@@ -283,7 +281,7 @@ export function winograd4Conv2d(
   relu: boolean,
   info: backend_util.Conv2DInfo,
   flip = false,
-  variant: WinogradVariant = "simd",
+  variant: KernelVariant = "simd",
   res: TensorInfo | null = null,
 ): TensorInfo {
   return winogradTiles(4, backend, x, filter, bias, relu, info, flip, variant, res);
@@ -297,7 +295,7 @@ export function winogradBackpropInput(
   dy: TensorInfo,
   filter: TensorInfo,
   info: backend_util.Conv2DInfo,
-  variant: WinogradVariant = "simd",
+  variant: KernelVariant = "simd",
   tile?: 2 | 4,
 ): TensorInfo {
   const back = {
@@ -323,7 +321,7 @@ export function winogradBackpropFilter(
   x: TensorInfo,
   dy: TensorInfo,
   info: backend_util.Conv2DInfo,
-  variant: WinogradVariant = "simd",
+  variant: KernelVariant = "simd",
   tile?: 2 | 4,
 ): TensorInfo {
   const k = kernelsFor(backend);
