@@ -1,0 +1,158 @@
+// Density bins of one stage: examples sorted by log-density and cut into B equal-count bins,
+// with per-bin means and the trend of each variable across bins.
+
+import type { Rng } from "@classfit/wasm-core";
+import type { Correlation } from "./correlations.js";
+import {
+  argsort,
+  type BootstrapCI,
+  mean,
+  percentileInterval,
+  resampleCounts,
+  spearman,
+  standardError,
+} from "./stats.js";
+import { type BootstrapSettings, type StageStreams, withStream } from "./streams.js";
+import type { ExampleTable } from "./types.js";
+
+/** One density bin: examples of one stage sorted by log-density, cut into B equal parts. */
+export interface DensityBin {
+  bin: number;
+  n: number;
+  logDensityMin: number;
+  logDensityMax: number;
+  meanLogDensity: number;
+  /** Fraction of the bin's examples from high-density classes. */
+  fractionHighClasses: number;
+  meanMemorization?: number;
+  seMemorization?: number;
+  /** Fraction correct (smoothed classifier; abstention = wrong). */
+  accuracy?: number;
+  meanCertifiedRadius?: number;
+  fractionNotAbstained?: number;
+}
+
+/** Cut points of B nearly equal bins over n sorted items: bin b holds [cut[b], cut[b+1]). */
+export function binCuts(n: number, bins: number): number[] {
+  const cuts: number[] = [];
+  for (let b = 0; b <= bins; b++) cuts.push(Math.floor((b * n) / bins));
+  return cuts;
+}
+
+export interface DensityBins {
+  rows: DensityBin[];
+  /** Bin of every example, in table order. */
+  binOf: Int32Array;
+}
+
+/**
+ * Sorts the examples by log-density (ties by table order) and cuts them into `bins` equal-count
+ * bins; `high` holds the high-density class indices, `certifiedRadius` the radius column with 0
+ * for wrong predictions. Needs at least `bins` examples so that no bin is empty.
+ */
+export function densityBins(
+  t: ExampleTable,
+  bins: number,
+  high: ReadonlySet<number>,
+  certifiedRadius: ArrayLike<number> | undefined,
+): DensityBins {
+  const n = t.logDensity.length;
+  const order = argsort(t.logDensity);
+  const cuts = binCuts(n, bins);
+  const binOf = new Int32Array(n);
+  const rows: DensityBin[] = [];
+  for (let b = 0; b < bins; b++) {
+    const members: number[] = [];
+    for (let k = cuts[b] as number; k < (cuts[b + 1] as number); k++) {
+      const i = order[k] as number;
+      binOf[i] = b;
+      members.push(i);
+    }
+    const ld = members.map((i) => t.logDensity[i] as number);
+    const row: DensityBin = {
+      bin: b,
+      n: members.length,
+      // Members are in ascending log-density order.
+      logDensityMin: ld[0] as number,
+      logDensityMax: ld[ld.length - 1] as number,
+      meanLogDensity: mean(ld),
+      fractionHighClasses: members.filter((i) => high.has(t.label[i] as number)).length / members.length,
+    };
+    if (t.memorization !== undefined) {
+      const m = members.map((i) => t.memorization?.[i] as number);
+      row.meanMemorization = mean(m);
+      row.seMemorization = standardError(m);
+    }
+    if (t.correct !== undefined) row.accuracy = mean(members.map((i) => t.correct?.[i] as number));
+    if (certifiedRadius !== undefined) row.meanCertifiedRadius = mean(members.map((i) => certifiedRadius[i] as number));
+    if (t.abstained !== undefined) row.fractionNotAbstained = 1 - mean(members.map((i) => t.abstained?.[i] as number));
+    rows.push(row);
+  }
+  return { rows, binOf };
+}
+
+/** Spearman of (bin index, per-bin mean of y) with a bootstrap over examples. */
+export function binTrendBootstrap(
+  binOf: Int32Array,
+  y: ArrayLike<number>,
+  bins: number,
+  rng: Rng,
+  replicates: number,
+  level: number,
+): BootstrapCI {
+  const n = binOf.length;
+  const idx = Float64Array.from({ length: bins }, (_, b) => b);
+  const binMeans = (counts: Float64Array | null): Float64Array => {
+    const s = new Float64Array(bins);
+    const w = new Float64Array(bins);
+    for (let i = 0; i < n; i++) {
+      const c = counts === null ? 1 : (counts[i] as number);
+      if (c === 0) continue;
+      const b = binOf[i] as number;
+      s[b] = (s[b] as number) + c * (y[i] as number);
+      w[b] = (w[b] as number) + c;
+    }
+    return s.map((v, b) => ((w[b] as number) > 0 ? v / (w[b] as number) : Number.NaN));
+  };
+  const trend = (m: Float64Array): number => {
+    const ok: number[] = [];
+    for (let b = 0; b < bins; b++) if (!Number.isNaN(m[b] as number)) ok.push(b);
+    if (ok.length < 3) return Number.NaN;
+    return spearman(
+      ok.map((b) => idx[b] as number),
+      ok.map((b) => m[b] as number),
+    );
+  };
+  const estimate = trend(binMeans(null));
+  const reps = new Float64Array(replicates);
+  const counts = new Float64Array(n);
+  for (let r = 0; r < replicates; r++) {
+    resampleCounts(rng, n, counts);
+    reps[r] = trend(binMeans(counts));
+  }
+  const { lower, upper, valid } = percentileInterval(reps, level);
+  return { estimate, lower, upper, level, n, replicates, validReplicates: valid, unit: "examples" };
+}
+
+/**
+ * Trend across density bins of each per-example variable present. Variable k (absent ones
+ * included in the count) draws from the stage's k-th "binCorr" stream.
+ */
+export function binCorrelations(
+  stage: string,
+  binOf: Int32Array,
+  bins: number,
+  variables: readonly (readonly [string, ArrayLike<number> | undefined])[],
+  streams: StageStreams,
+  bootstrap: BootstrapSettings,
+): Correlation[] {
+  const out: Correlation[] = [];
+  for (const [vi, [variable, y]] of variables.entries()) {
+    if (y === undefined) continue;
+    const ci = withStream(streams, "binCorr", vi, (rng) =>
+      binTrendBootstrap(binOf, y, bins, rng, bootstrap.replicates, bootstrap.level),
+    );
+    out.push({ stage, level: "bin", variable, ci });
+  }
+  return out;
+}

@@ -1,0 +1,52 @@
+// Class-level rank correlations: class mean log-density against each class variable, with a
+// percentile bootstrap over classes.
+
+import { type BootstrapCI, spearmanBootstrap } from "./stats.js";
+import { type BootstrapSettings, type StageStreams, withStream } from "./streams.js";
+import type { ClassStageRecord } from "./types.js";
+import { CLASS_VARIABLES } from "./variables.js";
+
+export type CorrelationLevel = "class" | "example" | "bin";
+
+export interface Correlation {
+  stage: string;
+  level: CorrelationLevel;
+  /** Variable correlated with density (see VARIABLES). */
+  variable: string;
+  ci: BootstrapCI;
+}
+
+export interface ClassCorrelations {
+  correlations: Correlation[];
+  /** Variables present for some classes but not all (correlated over the classes that have them). */
+  partial: { variable: string; missing: number }[];
+}
+
+/**
+ * Spearman ρ of mean log-density vs each class variable at one stage, over the classes that
+ * have the variable; a variable known for fewer than 3 classes is skipped. Variable k of
+ * CLASS_VARIABLES draws from the stage's k-th "classCorr" stream.
+ */
+export function classCorrelations(
+  stage: string,
+  rows: readonly ClassStageRecord[],
+  streams: StageStreams,
+  bootstrap: BootstrapSettings,
+): ClassCorrelations {
+  const out: ClassCorrelations = { correlations: [], partial: [] };
+  for (const [vi, [variable, get]] of CLASS_VARIABLES.entries()) {
+    const pairs = rows.filter((r) => get(r) !== undefined);
+    if (pairs.length < 3) continue;
+    if (pairs.length < rows.length) out.partial.push({ variable, missing: rows.length - pairs.length });
+    const ci = withStream(streams, "classCorr", vi, (rng) =>
+      spearmanBootstrap(
+        pairs.map((r) => r.meanLogDensity),
+        pairs.map((r) => get(r) as number),
+        rng,
+        { replicates: bootstrap.replicates, level: bootstrap.level, unit: "classes" },
+      ),
+    );
+    out.correlations.push({ stage, level: "class", variable, ci });
+  }
+  return out;
+}
