@@ -2,7 +2,7 @@
 // with per-bin means and the trend of each variable across bins.
 
 import type { Rng } from "@classfit/wasm-core";
-import type { Correlation } from "./correlations.js";
+import { type Correlation, correlateEach } from "./correlations.js";
 import {
   argsort,
   type BootstrapCI,
@@ -12,8 +12,9 @@ import {
   spearman,
   standardError,
 } from "./stats.js";
-import { type BootstrapSettings, type StageStreams, withStream } from "./streams.js";
+import type { BootstrapSettings, StageStreams } from "./streams.js";
 import type { ExampleTable } from "./types.js";
+import type { VariableColumns } from "./variables.js";
 
 /** One density bin: examples of one stage sorted by log-density, cut into B equal parts. */
 export interface DensityBin {
@@ -134,25 +135,16 @@ export function binTrendBootstrap(
   return { estimate, lower, upper, level, n, replicates, validReplicates: valid, unit: "examples" };
 }
 
-/**
- * Trend across density bins of each per-example variable present. Variable k (absent ones
- * included in the count) draws from the stage's k-th "binCorr" stream.
- */
+/** Trend across density bins of each per-example variable present, bootstrapped over examples. */
 export function binCorrelations(
   stage: string,
   binOf: Int32Array,
   bins: number,
-  variables: readonly (readonly [string, ArrayLike<number> | undefined])[],
+  variables: VariableColumns,
   streams: StageStreams,
   bootstrap: BootstrapSettings,
 ): Correlation[] {
-  const out: Correlation[] = [];
-  for (const [vi, [variable, y]] of variables.entries()) {
-    if (y === undefined) continue;
-    const ci = withStream(streams, "binCorr", vi, (rng) =>
-      binTrendBootstrap(binOf, y, bins, rng, bootstrap.replicates, bootstrap.level),
-    );
-    out.push({ stage, level: "bin", variable, ci });
-  }
-  return out;
+  return correlateEach(stage, "bin", "binCorr", variables, streams, (y, rng) =>
+    binTrendBootstrap(binOf, y, bins, rng, bootstrap.replicates, bootstrap.level),
+  );
 }

@@ -1,10 +1,11 @@
 // Class-level rank correlations: class mean log-density against each class variable, with a
 // percentile bootstrap over classes.
 
+import type { Rng } from "@classfit/wasm-core";
 import { type BootstrapCI, spearmanBootstrap } from "./stats.js";
-import { type BootstrapSettings, type StageStreams, withStream } from "./streams.js";
+import { type BootstrapSettings, type Purpose, type StageStreams, withStream } from "./streams.js";
 import type { ClassStageRecord } from "./types.js";
-import { CLASS_VARIABLES } from "./variables.js";
+import { CLASS_VARIABLES, type VariableColumns } from "./variables.js";
 
 export type CorrelationLevel = "class" | "example" | "bin";
 
@@ -47,6 +48,27 @@ export function classCorrelations(
       ),
     );
     out.correlations.push({ stage, level: "class", variable, ci });
+  }
+  return out;
+}
+
+/**
+ * One correlation per present per-example variable, its interval from `interval`. Variable k
+ * (absent ones included in the count) draws from the stage's k-th stream of `purpose`, so a
+ * missing column never shifts another's draws.
+ */
+export function correlateEach(
+  stage: string,
+  level: CorrelationLevel,
+  purpose: Purpose,
+  variables: VariableColumns,
+  streams: StageStreams,
+  interval: (y: ArrayLike<number>, rng: Rng) => BootstrapCI,
+): Correlation[] {
+  const out: Correlation[] = [];
+  for (const [vi, [variable, y]] of variables.entries()) {
+    if (y === undefined) continue;
+    out.push({ stage, level, variable, ci: withStream(streams, purpose, vi, (rng) => interval(y, rng)) });
   }
   return out;
 }

@@ -1,9 +1,10 @@
 // Per-example views of one stage: each class's log-density distribution, and rank correlations
 // of log-density with the per-example variables, bootstrapped over examples.
 
-import type { Correlation } from "./correlations.js";
+import { type Correlation, correlateEach } from "./correlations.js";
 import { spearmanBootstrap } from "./stats.js";
-import { type BootstrapSettings, type StageStreams, withStream } from "./streams.js";
+import type { BootstrapSettings, StageStreams } from "./streams.js";
+import type { VariableColumns } from "./variables.js";
 
 export interface ClassQuantiles {
   stage: string;
@@ -41,28 +42,19 @@ export function classDensityQuantiles(
     });
 }
 
-/**
- * Spearman ρ of log-density vs each per-example variable present, over examples. Variable k
- * (absent ones included in the count) draws from the stage's k-th "exampleCorr" stream.
- */
+/** Spearman ρ of log-density vs each per-example variable present, bootstrapped over examples. */
 export function exampleCorrelations(
   stage: string,
   logDensity: ArrayLike<number>,
-  variables: readonly (readonly [string, ArrayLike<number> | undefined])[],
+  variables: VariableColumns,
   streams: StageStreams,
   bootstrap: BootstrapSettings,
 ): Correlation[] {
-  const out: Correlation[] = [];
-  for (const [vi, [variable, y]] of variables.entries()) {
-    if (y === undefined) continue;
-    const ci = withStream(streams, "exampleCorr", vi, (rng) =>
-      spearmanBootstrap(logDensity, y, rng, {
-        replicates: bootstrap.replicates,
-        level: bootstrap.level,
-        unit: "examples",
-      }),
-    );
-    out.push({ stage, level: "example", variable, ci });
-  }
-  return out;
+  return correlateEach(stage, "example", "exampleCorr", variables, streams, (y, rng) =>
+    spearmanBootstrap(logDensity, y, rng, {
+      replicates: bootstrap.replicates,
+      level: bootstrap.level,
+      unit: "examples",
+    }),
+  );
 }

@@ -30,11 +30,11 @@ export const CLASS_VARIABLES = [
 
 export type ClassVariable = (typeof CLASS_VARIABLES)[number][0];
 
+/** Named per-example columns, undefined where the table lacks one (it still counts for stream numbers). */
+export type VariableColumns = readonly (readonly [variable: string, values: ArrayLike<number> | undefined])[];
+
 /** Per-example variables, in stream order, with their columns where the table has them. */
-export function exampleVariables(
-  t: ExampleTable,
-  certifiedRadius: ArrayLike<number> | undefined,
-): [variable: string, values: ArrayLike<number> | undefined][] {
+export function exampleVariables(t: ExampleTable, certifiedRadius: ArrayLike<number> | undefined): VariableColumns {
   return [
     ["memorization", t.memorization],
     ["certifiedRadius", certifiedRadius],
