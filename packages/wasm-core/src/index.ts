@@ -1,5 +1,19 @@
 export { Core, type CoreExports, Rng, Scope, WasmCoreError } from "./core.js";
 export {
+  type Chains,
+  type ConvergenceSummary,
+  convergenceSummary,
+  essBulk,
+  essMean,
+  essQuantile,
+  essTail,
+  mcseMean,
+  mcseQuantile,
+  rhat,
+  rhatBulk,
+  rhatTail,
+} from "./diagnostics.js";
+export {
   allTraces,
   type ChainState,
   type ClassModel,
