@@ -9,7 +9,7 @@ import { createCore } from "@classfit/wasm-core/node";
 import type { Command } from "commander";
 import { z } from "zod";
 import { InputError, readNpyFile } from "../io.js";
-import { intArg } from "../io-args.js";
+import { intArg } from "../options.js";
 import { withIdentity } from "../unit-store.js";
 import { addCertifyOptions, CertifySettingsSchema, certifySettings, checkCertifyFlags } from "./certify.js";
 import {

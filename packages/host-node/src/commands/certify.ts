@@ -15,10 +15,10 @@ import { createCore } from "@classfit/wasm-core/node";
 import type { Command } from "commander";
 import { z } from "zod";
 import { InputError, sha256 } from "../io.js";
-import { intArg } from "../io-args.js";
+import { intArg, numArg } from "../options.js";
 import { withIdentity } from "../unit-store.js";
 import { loadModelAndData } from "./extract.js";
-import { addRunOptions, numberArg, parseSpec, type RunCommon, runBuiltProtocol, splitRun } from "./memorization.js";
+import { addRunOptions, parseSpec, type RunCommon, runBuiltProtocol, splitRun } from "./memorization.js";
 
 /** CERTIFY settings shared by `certify` and `bins` (ranges checked by the pipeline, which names
  * the parameter: σ > 0, α in (0, 1), n0 ≤ n …). */
@@ -148,10 +148,10 @@ export async function runCertify(raw: unknown, run: RunCommon, log: (s: string) 
 /** Adds the CERTIFY flags shared by `certify` and `bins`. */
 export function addCertifyOptions(cmd: Command, withSeed = true): Command {
   cmd
-    .option("--sigma <σ>", "noise level σ > 0, in normalised input units", numberArg, 0.5)
+    .option("--sigma <σ>", "noise level σ > 0, in normalised input units", numArg(), 0.5)
     .option("--n <n>", "estimation samples per example", intArg(1), 100_000)
     .option("--n0 <n0>", "selection samples per example (≤ n)", intArg(1), 100)
-    .option("--alpha <α>", "failure probability α in (0, 1)", numberArg, 0.001)
+    .option("--alpha <α>", "failure probability α in (0, 1)", numArg(), 0.001)
     .option("--adaptive", "adaptive CERTIFY: same guarantee, fewer noisy passes (see BENCHMARKS.md)", false)
     .option("--noise-batch <n>", "noisy copies per request to the network (part of the config)", intArg(1), 1000)
     .option("--max-batch <n>", "most noisy copies in one forward pass (memory and speed only)", intArg(1), 64);

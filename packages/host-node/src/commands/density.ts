@@ -7,7 +7,7 @@ import type { Command } from "commander";
 import { type ClassModel, DENSITY_VARIANTS, loadModel, logDensity, type PredictiveVariant } from "../engine.js";
 import { readFitDir } from "../fitdir.js";
 import { InputError, readLabels, readMatrix, writeNpyAtomic } from "../io.js";
-import { choiceArg } from "../io-args.js";
+import { choiceArg } from "../options.js";
 
 interface DensityOptions {
   fit: string;

@@ -11,9 +11,8 @@ import {
 import { initBackend } from "@classfit/models/backend";
 import { type LoadedModel, loadDataset, NpyDirSink, readModelDir } from "@classfit/models/node";
 import type { Command } from "commander";
-import { choiceArg, intArg } from "../io-args.js";
+import { choiceArg, commandLine, intArg, numListArg } from "../options.js";
 import { VERSION } from "../version.js";
-import { commandLine, numListArg } from "./train.js";
 
 export interface ModelDataOptions {
   model: string;

@@ -12,7 +12,7 @@ import {
   type FitDirWriter as Writer,
 } from "../fitdir.js";
 import { InputError, readLabels, readMatrix } from "../io.js";
-import { choiceArg, intArg } from "../io-args.js";
+import { choiceArg, intArg } from "../options.js";
 import { createProgress } from "../progress.js";
 import { VERSION } from "../version.js";
 import type { ClassTask } from "../workers/class-worker.js";

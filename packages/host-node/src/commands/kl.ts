@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { KL_REFERENCES, type KlReference, type KlTaskResult } from "../engine.js";
 import { readFitDir } from "../fitdir.js";
 import { InputError, readLabels, readMatrix, writeFileAtomic } from "../io.js";
-import { choiceArg, intArg } from "../io-args.js";
+import { choiceArg, intArg } from "../options.js";
 import { createProgress } from "../progress.js";
 import type { ClassTask } from "../workers/class-worker.js";
 import { runPool } from "../workers/pool.js";

@@ -24,25 +24,11 @@ import { loadDataset } from "@classfit/models/node";
 import { hashArray, type Json, memorizationProtocol, parseShardSpec, type UnitProtocol } from "@classfit/pipeline";
 import type { Core } from "@classfit/wasm-core";
 import { createCore } from "@classfit/wasm-core/node";
-import { type Command, InvalidArgumentError } from "commander";
+import type { Command } from "commander";
 import { z } from "zod";
 import { InputError, sha256 } from "../io.js";
-import { choiceArg, intArg } from "../io-args.js";
+import { choiceArg, intArg, intListArg, numArg } from "../options.js";
 import { runProtocol, withIdentity } from "../unit-store.js";
-
-/** A finite number (range checks are the protocols', which name the parameter). */
-export function numberArg(value: string): number {
-  const v = Number(value);
-  if (value.trim() === "" || !Number.isFinite(v)) throw new InvalidArgumentError(`expected a number, got '${value}'.`);
-  return v;
-}
-
-function blocksArg(value: string): number[] {
-  const parts = value.split(",").map((s) => s.trim());
-  if (parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1))
-    throw new InvalidArgumentError(`expected comma-separated positive integers, got '${value}'.`);
-  return parts.map(Number);
-}
 
 /** How each network of a protocol is built and trained (memorization, density bins). */
 export const TrainerSpecSchema = z
@@ -233,17 +219,17 @@ export async function runBuiltProtocol(
 export function addTrainerOptions(cmd: Command): Command {
   return cmd
     .option("--arch <name>", `architecture: ${ARCH_NAMES.join(", ")}`, choiceArg(ARCH_NAMES), "resnet")
-    .option("--blocks <list>", "resnet/convnet: basic blocks per stage, e.g. 2,2,2,2", blocksArg)
-    .option("--width <x>", "resnet/convnet: width multiplier of 64/128/256/512", numberArg)
+    .option("--blocks <list>", "resnet/convnet: basic blocks per stage, e.g. 2,2,2,2", intListArg)
+    .option("--width <x>", "resnet/convnet: width multiplier of 64/128/256/512", numArg())
     .option("--arch-config <file.json>", "a full architecture config (as in a model's manifest.json)")
     .option("--data <path>", "training data (directory, images .npy with --labels, or 'default')", "default")
     .option("--labels <y.npy>", "labels for an images .npy")
     .option("--limit <n>", "use only the first n training examples", intArg(1))
     .option("--epochs <n>", "epochs per network", intArg(1), DEFAULT_TRAIN_CONFIG.epochs)
     .option("--batch-size <n>", "mini-batch size", intArg(1), DEFAULT_TRAIN_CONFIG.batchSize)
-    .option("--lr <x>", "peak learning rate", numberArg, DEFAULT_TRAIN_CONFIG.learningRate)
-    .option("--momentum <x>", "SGD momentum", numberArg, DEFAULT_TRAIN_CONFIG.momentum)
-    .option("--weight-decay <x>", "L2 weight decay on kernels", numberArg, DEFAULT_TRAIN_CONFIG.weightDecay)
+    .option("--lr <x>", "peak learning rate", numArg(), DEFAULT_TRAIN_CONFIG.learningRate)
+    .option("--momentum <x>", "SGD momentum", numArg(), DEFAULT_TRAIN_CONFIG.momentum)
+    .option("--weight-decay <x>", "L2 weight decay on kernels", numArg(), DEFAULT_TRAIN_CONFIG.weightDecay)
     .option("--schedule <name>", `learning-rate schedule: ${SCHEDULES.join(", ")}`, choiceArg(SCHEDULES), "onecycle")
     .option("--seed <n>", "seed of everything random in the protocol", intArg(0), 0);
 }
@@ -285,7 +271,7 @@ export function register(program: Command): void {
         "unit kept in DIR/units (a re-run resumes); --shard k/n runs one share for a cluster.",
     )
     .option("--models <m>", "number of networks (≥ 2)", intArg(2), 64)
-    .option("--subset <r>", "fraction of the training set each network sees, in (0, 1)", numberArg, 0.7);
+    .option("--subset <r>", "fraction of the training set each network sees, in (0, 1)", numArg(), 0.7);
   addRunOptions(addTrainerOptions(cmd), "memorization").action(async (opts: Record<string, unknown> & RunCommon) => {
     const { spec, run } = splitRun(opts);
     await runMemorization(spec, run, (s) => console.log(s));

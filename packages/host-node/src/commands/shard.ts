@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { InputError } from "../io.js";
-import { choiceArg } from "../io-args.js";
+import { choiceArg } from "../options.js";
 import { runBins } from "./bins.js";
 import { runCertify } from "./certify.js";
 import { runMemorization } from "./memorization.js";

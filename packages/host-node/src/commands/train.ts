@@ -28,46 +28,9 @@ import { initBackend } from "@classfit/models/backend";
 import { datasetHasSplit, loadDataset, readCheckpoint, writeCheckpoint, writeModelDir } from "@classfit/models/node";
 import { createCore } from "@classfit/wasm-core/node";
 import cliProgress from "cli-progress";
-import { type Command, InvalidArgumentError } from "commander";
-import { choiceArg, intArg } from "../io-args.js";
+import type { Command } from "commander";
+import { choiceArg, commandLine, intArg, intListArg, numArg } from "../options.js";
 import { VERSION } from "../version.js";
-
-/** A finite number option, optionally > 0 or ≥ 0. */
-export function numArg(opts: { min?: number; exclusiveMin?: boolean } = {}): (value: string) => number {
-  return (value) => {
-    const v = Number(value);
-    if (value.trim() === "" || !Number.isFinite(v))
-      throw new InvalidArgumentError(`expected a number, got '${value}'.`);
-    if (opts.min !== undefined && (opts.exclusiveMin ? v <= opts.min : v < opts.min))
-      throw new InvalidArgumentError(`must be ${opts.exclusiveMin ? ">" : "≥"} ${opts.min}, got ${v}.`);
-    return v;
-  };
-}
-
-/** A comma-separated list of positive integers. */
-export function intListArg(value: string): number[] {
-  const parts = value.split(",").map((s) => s.trim());
-  if (parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1))
-    throw new InvalidArgumentError(`expected comma-separated positive integers, got '${value}'.`);
-  return parts.map(Number);
-}
-
-/** A comma-separated list of numbers. */
-export function numListArg(value: string): number[] {
-  const parts = value.split(",").map((s) => Number(s.trim()));
-  if (parts.some((p) => !Number.isFinite(p)))
-    throw new InvalidArgumentError(`expected comma-separated numbers, got '${value}'.`);
-  return parts;
-}
-
-/** The command line as typed, for manifests (arguments with spaces or quotes are quoted). */
-export function commandLine(cmd: Command): string {
-  let root: Command = cmd;
-  while (root.parent) root = root.parent;
-  const args = (root as unknown as { rawArgs?: string[] }).rawArgs ?? [];
-  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-  return ["classfit", ...args.map(quote)].join(" ");
-}
 
 export interface TrainOptions {
   arch: ArchName;
