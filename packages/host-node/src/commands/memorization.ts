@@ -6,17 +6,16 @@ import {
   ARCH_NAMES,
   type ArchConfig,
   type ArchName,
+  archConfigOf,
   computeNormalisation,
   DEFAULT_TRAIN_CONFIG,
-  defaultArchConfig,
-  defaultAugmentation,
   type ImageDataset,
   type Normalisation,
   SCHEDULES,
   type ScheduleName,
   SubsetTrainer,
   subsetDataset,
-  type TrainConfig,
+  trainConfigOf,
   validateArchConfig,
 } from "@classfit/models";
 import { initBackend } from "@classfit/models/backend";
@@ -79,14 +78,9 @@ export function archOf(s: TrainerSpec): ArchConfig {
     }
     return validateArchConfig(raw);
   }
-  const c = defaultArchConfig(s.arch);
-  if ("blocks" in c) {
-    if (s.blocks) c.blocks = s.blocks;
-    if (s.width !== undefined) c.widthMultiplier = s.width;
-  } else if (s.blocks || s.width !== undefined) {
+  if (s.arch !== "resnet" && s.arch !== "convnet" && (s.blocks || s.width !== undefined))
     throw new InputError(`--blocks/--width apply to resnet and convnet; for ${s.arch} pass --arch-config FILE.json`);
-  }
-  return validateArchConfig(c);
+  return archConfigOf({ arch: s.arch, blocks: s.blocks, widthMultiplier: s.width });
 }
 
 /** The training split (first `limit` examples when given) and what identifies it. */
@@ -114,15 +108,18 @@ export function trainerOf(
 ): { trainer: SubsetTrainer; identity: Record<string, Json>; normalisation: Normalisation } {
   const arch = archOf(s);
   const normalisation = computeNormalisation(ds);
-  const config: Omit<TrainConfig, "seed"> = {
-    epochs: s.epochs,
-    batchSize: s.batchSize,
-    learningRate: s.lr,
-    momentum: s.momentum,
-    weightDecay: s.weightDecay,
-    schedule: { name: s.schedule },
-    augmentation: defaultAugmentation(ds),
-  };
+  // Each network's seed comes from the protocol, so the trainer's config has none.
+  const { seed: _seed, ...config } = trainConfigOf(
+    {
+      epochs: s.epochs,
+      batchSize: s.batchSize,
+      learningRate: s.lr,
+      momentum: s.momentum,
+      weightDecay: s.weightDecay,
+      schedule: s.schedule,
+    },
+    ds,
+  );
   const trainer = new SubsetTrainer({
     core,
     arch,

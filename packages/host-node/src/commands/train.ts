@@ -5,24 +5,19 @@ import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import {
   ARCH_NAMES,
-  type ArchConfig,
   type ArchName,
   computeNormalisation,
   countTrainable,
   createModel,
   DEFAULT_TRAIN_CONFIG,
-  defaultArchConfig,
-  defaultAugmentation,
   evaluateModel,
   type ImageDataset,
   type ModelManifest,
-  RESNET_DEPTHS,
   SCHEDULES,
   type ScheduleName,
   serializeModel,
-  type TrainConfig,
+  trainingSetup,
   trainModel,
-  validateArchConfig,
 } from "@classfit/models";
 import { initBackend } from "@classfit/models/backend";
 import { datasetHasSplit, loadDataset, readCheckpoint, writeCheckpoint, writeModelDir } from "@classfit/models/node";
@@ -63,37 +58,6 @@ export interface TrainOptions {
   resume?: boolean;
 }
 
-function archFromOptions(o: TrainOptions): ArchConfig {
-  const c = defaultArchConfig(o.arch);
-  if ("blocks" in c) {
-    if (o.blocks && o.depth !== undefined) throw new Error("give either --blocks or --depth, not both");
-    if (o.depth !== undefined) {
-      const b = RESNET_DEPTHS[o.depth];
-      if (!b)
-        throw new Error(
-          `--depth for ${o.arch} must be one of ${Object.keys(RESNET_DEPTHS).join(", ")} (or use --blocks)`,
-        );
-      c.blocks = [...b];
-    }
-    if (o.blocks) c.blocks = o.blocks;
-    if (o.width !== undefined) c.widthMultiplier = o.width;
-  } else {
-    if (o.patch !== undefined) c.patch = o.patch;
-    if (o.dim !== undefined) c.dim = o.dim;
-    if (o.depth !== undefined) c.depth = o.depth;
-    if (o.stageGroups !== undefined) c.stages = o.stageGroups;
-    else if (c.depth % c.stages !== 0) c.stages = c.depth;
-    if (c.arch === "mixer") {
-      if (o.tokenHidden !== undefined) c.tokenHidden = o.tokenHidden;
-      if (o.channelHidden !== undefined) c.channelHidden = o.channelHidden;
-    } else {
-      if (o.heads !== undefined) c.heads = o.heads;
-      if (o.mlpHidden !== undefined) c.mlpHidden = o.mlpHidden;
-    }
-  }
-  return validateArchConfig(c);
-}
-
 async function loadTestSplit(o: TrainOptions, numClasses?: number): Promise<ImageDataset | undefined> {
   const extra = numClasses === undefined ? {} : { numClasses };
   if (o.testData !== undefined) {
@@ -125,22 +89,36 @@ export async function runTrain(
   const numClasses = Math.max(train.numClasses, test?.numClasses ?? 0);
   train = { ...train, numClasses };
   if (test) test = { ...test, numClasses };
-  const arch = archFromOptions(o);
-  const spec = { height: train.height, width: train.width, channels: train.channels, numClasses };
-  const config: TrainConfig = {
-    epochs: o.epochs,
-    batchSize: o.batchSize,
-    learningRate: o.lr,
-    momentum: o.momentum,
-    weightDecay: o.weightDecay,
-    schedule: { name: o.schedule },
-    augmentation: {
-      ...defaultAugmentation(train),
-      ...(o.cropPadding !== undefined ? { cropPadding: o.cropPadding } : {}),
-      ...(o.flip !== undefined ? { flip: o.flip } : {}),
+  const { arch, train: config } = trainingSetup(
+    {
+      arch: {
+        arch: o.arch,
+        blocks: o.blocks,
+        depth: o.depth,
+        widthMultiplier: o.width,
+        patch: o.patch,
+        dim: o.dim,
+        heads: o.heads,
+        mlpHidden: o.mlpHidden,
+        tokenHidden: o.tokenHidden,
+        channelHidden: o.channelHidden,
+        stages: o.stageGroups,
+      },
+      train: {
+        epochs: o.epochs,
+        batchSize: o.batchSize,
+        learningRate: o.lr,
+        momentum: o.momentum,
+        weightDecay: o.weightDecay,
+        schedule: o.schedule,
+        cropPadding: o.cropPadding,
+        flip: o.flip,
+        seed: o.seed,
+      },
     },
-    seed: o.seed,
-  };
+    train,
+  );
+  const spec = { height: train.height, width: train.width, channels: train.channels, numClasses };
   const normalisation = computeNormalisation(train);
   await initBackend();
   const core = await createCore();
