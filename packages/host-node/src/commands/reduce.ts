@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createCore } from "@classfit/wasm-core/node";
 import type { Command } from "commander";
-import { projectionApply, projectionFit } from "../engine.js";
+import { projectionApply, projectionFit } from "../compute.js";
 import { InputError, readMatrix, writeFileAtomic, writeNpyAtomic } from "../io.js";
 import { intArg } from "../options.js";
 
