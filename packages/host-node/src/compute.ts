@@ -3,7 +3,9 @@
 // back with their name in errors, and the projection. The tasks themselves are the pipeline's
 // (executeTask, run by host/task-worker.ts), so a class's model is the study's for the same
 // rows, settings and seed.
+import { availableParallelism } from "node:os";
 import { deriveSeed } from "@classfit/pipeline";
+import type { TaskInput, TaskKind, TaskOutput } from "@classfit/pipeline/tasks";
 import {
   type ClassModel,
   type Core,
@@ -18,6 +20,7 @@ import {
   type Profile,
   project,
 } from "@classfit/wasm-core";
+import { nodeWorkerPool } from "./host/node-host.js";
 import { InputError } from "./io.js";
 
 export type { ClassModel, DpgmmConfig, KlReference, PredictiveVariant, Profile };
@@ -45,6 +48,36 @@ export function fitConfig(
  */
 export function classSeed(seed: number, purpose: "fit" | "kl", label: number | null): number {
   return deriveSeed(seed, purpose, label ?? "all");
+}
+
+/**
+ * Runs the pipeline's tasks of one kind on worker threads (`workers`, default the CPU count; at
+ * most one per task). Outputs in task order, with each task's wall time from start to result.
+ */
+export async function runTasks<K extends TaskKind>(
+  kind: K,
+  inputs: TaskInput<K>[],
+  o: {
+    workers?: number | undefined;
+    describe: (index: number) => string;
+    onStart?: (index: number) => void;
+    onProgress?: (index: number, done: number, total: number) => void;
+  },
+): Promise<{ outputs: TaskOutput<K>[]; seconds: number[]; size: number }> {
+  const size = Math.max(1, Math.min(o.workers ?? availableParallelism(), inputs.length));
+  const started: number[] = [];
+  const seconds: number[] = [];
+  const outputs = await nodeWorkerPool(size, { describe: o.describe }).run(kind, inputs, {
+    onStart: (i) => {
+      started[i] = performance.now();
+      o.onStart?.(i);
+    },
+    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    onResult: (i) => {
+      seconds[i] = (performance.now() - (started[i] as number)) / 1000;
+    },
+  });
+  return { outputs, seconds, size };
 }
 
 /** Rows of each class, in ascending label order; one group (label null) without labels. */

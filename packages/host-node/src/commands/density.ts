@@ -1,11 +1,9 @@
 // `classfit density`: class-conditional log-density of each row (METHOD.md §4) under a FITDIR's
 // models: under its own class's model (needs --labels unless the fit has a single model), or
 // under every class's model (--all-classes → an (n × classes) matrix, columns in manifest order).
-import { availableParallelism } from "node:os";
 import type { Command } from "commander";
-import { DENSITY_VARIANTS, type PredictiveVariant, readClassModel, takeRows } from "../compute.js";
+import { DENSITY_VARIANTS, type PredictiveVariant, readClassModel, runTasks, takeRows } from "../compute.js";
 import { readFitDir } from "../fitdir.js";
-import { nodeWorkerPool } from "../host/node-host.js";
 import { InputError, readLabels, readMatrix, writeNpyAtomic } from "../io.js";
 import { choiceArg } from "../options.js";
 
@@ -37,11 +35,11 @@ export async function runDensity(o: DensityOptions, log: (s: string) => void = c
   const C = classes.length;
   // Scores of the rows `points` under class model j (one task each), in task order.
   const score = async (tasks: { j: number; points: Float64Array; m: number }[]) => {
-    const pool = nodeWorkerPool(Math.max(1, Math.min(availableParallelism(), tasks.length)), {
+    const inputs = tasks.map((t) => ({ modelBytes: (classes[t.j] as Entry).bytes, points: t.points, m: t.m, variant }));
+    const { outputs } = await runTasks("density", inputs, {
       describe: (i) => `density under ${classes[tasks[i]?.j ?? 0]?.entry.file}`,
     });
-    const inputs = tasks.map((t) => ({ modelBytes: (classes[t.j] as Entry).bytes, points: t.points, m: t.m, variant }));
-    return (await pool.run("density", inputs)).map((r) => r.logDensity);
+    return outputs.map((r) => r.logDensity);
   };
   if (o.allClasses) {
     if (o.labels) throw new InputError("--all-classes scores every row under every class; --labels is not used");

@@ -1,13 +1,20 @@
 // `classfit fit`: one DP-GMM per class (METHOD.md §3), fitted by the pipeline's fit task in a
 // worker_threads pool (each worker instantiates wasm-core and fits one class at a time), written
 // as a FITDIR.
-import { availableParallelism } from "node:os";
 import { basename, resolve } from "node:path";
-import type { FitOutput, FitTask } from "@classfit/pipeline/tasks";
+import type { FitTask } from "@classfit/pipeline/tasks";
 import type { Command } from "commander";
-import { classSeed, dataWarnings, fitConfig, groupRows, PROFILES, type Profile, takeRows } from "../compute.js";
+import {
+  classSeed,
+  dataWarnings,
+  fitConfig,
+  groupRows,
+  PROFILES,
+  type Profile,
+  runTasks,
+  takeRows,
+} from "../compute.js";
 import { FITDIR_FORMAT, FITDIR_FORMAT_VERSION, FitDirWriter, type FitManifest } from "../fitdir.js";
-import { nodeWorkerPool } from "../host/node-host.js";
 import { InputError, readLabels, readMatrix } from "../io.js";
 import { choiceArg, intArg } from "../options.js";
 import { createProgress } from "../progress.js";
@@ -67,26 +74,18 @@ export async function runFit(o: FitOptions, log: (s: string) => void = console.l
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
-  const size = Math.max(1, Math.min(o.workers ?? availableParallelism(), tasks.length));
-  const started: number[] = [];
-  const seconds: number[] = [];
-  let results: FitOutput[];
+  let run: Awaited<ReturnType<typeof runTasks<"fit">>>;
   try {
-    const pool = nodeWorkerPool(size, { describe: (i) => `${o.data}: fitting ${name(i)}` });
     // The task's own fields only: the label is the CLI's, and each class's rows go to one
     // worker (transferred, not copied).
-    results = await pool.run(
+    run = await runTasks(
       "fit",
       tasks.map(({ data, n, d, config }) => ({ data, n, d, config })),
       {
-        onStart: (i) => {
-          started[i] = performance.now();
-          progress.start(String(i), config.sweeps * config.chains, `${name(i)} n=${tasks[i]?.n}`);
-        },
+        workers: o.workers,
+        describe: (i) => `${o.data}: fitting ${name(i)}`,
+        onStart: (i) => progress.start(String(i), config.sweeps * config.chains, `${name(i)} n=${tasks[i]?.n}`),
         onProgress: (i, done) => progress.update(String(i), done),
-        onResult: (i) => {
-          seconds[i] = (performance.now() - (started[i] as number)) / 1000;
-        },
       },
     );
   } catch (e) {
@@ -98,6 +97,7 @@ export async function runFit(o: FitOptions, log: (s: string) => void = console.l
     process.off("SIGTERM", onSignal);
   }
   progress.stop();
+  const { outputs: results, seconds, size } = run;
   // The data warnings were printed before sampling; of the model's own warnings only the
   // convergence ones (split-R̂) are news after it (the rest restate n = 1, d > n, the floor).
   results.forEach((r, i) => {

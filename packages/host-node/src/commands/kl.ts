@@ -1,11 +1,17 @@
 // `classfit kl`: Monte Carlo relative entropy of each class's posterior predictive to the
 // least-assumption Gaussian of its data (METHOD.md §5), with its standard error, as JSON.
-import { availableParallelism } from "node:os";
-import type { KlOutput, KlTask } from "@classfit/pipeline/tasks";
+import type { KlTask } from "@classfit/pipeline/tasks";
 import type { Command } from "commander";
-import { classSeed, groupRows, KL_REFERENCES, type KlReference, readClassModel, takeRows } from "../compute.js";
+import {
+  classSeed,
+  groupRows,
+  KL_REFERENCES,
+  type KlReference,
+  readClassModel,
+  runTasks,
+  takeRows,
+} from "../compute.js";
 import { readFitDir } from "../fitdir.js";
-import { nodeWorkerPool } from "../host/node-host.js";
 import { InputError, readLabels, readMatrix, writeFileAtomic } from "../io.js";
 import { choiceArg, intArg } from "../options.js";
 import { createProgress } from "../progress.js";
@@ -71,23 +77,17 @@ export async function runKl(o: KlOptions, log: (s: string) => void = console.log
     };
   });
   const progress = createProgress({ force: o.progress });
-  const size = Math.max(1, Math.min(o.workers ?? availableParallelism(), tasks.length));
-  const started: number[] = [];
-  const seconds: number[] = [];
-  let results: KlOutput[];
+  let run: Awaited<ReturnType<typeof runTasks<"kl">>>;
   try {
-    results = await nodeWorkerPool(size, { describe: (i) => `kl of ${classes[i]?.entry.file}` }).run("kl", tasks, {
-      onStart: (i) => {
-        started[i] = performance.now();
-        progress.start(String(i), 1, `class ${classes[i]?.entry.label ?? "all"}`);
-      },
-      onResult: (i) => {
-        seconds[i] = (performance.now() - (started[i] as number)) / 1000;
-      },
+    run = await runTasks("kl", tasks, {
+      workers: o.workers,
+      describe: (i) => `kl of ${classes[i]?.entry.file}`,
+      onStart: (i) => progress.start(String(i), 1, `class ${classes[i]?.entry.label ?? "all"}`),
     });
   } finally {
     progress.stop();
   }
+  const { outputs: results, seconds } = run;
   const rows = results.map((r, i) => ({
     label: classes[i]?.entry.label ?? null,
     kl: r.kl,
