@@ -1,7 +1,7 @@
 // End-to-end tests of `classfit memorization / certify / merge / shard` through `main(argv)` in
 // process, on tiny networks and a few examples of the embedded Fashion-MNIST subset: a sharded
-// run merges to the bytes of a single run, a re-run resumes from the unit files, and every bad
-// input the issue lists gives its message, a non-zero exit, and leaves earlier results intact.
+// run merges to the bytes of a single run, a re-run resumes from the unit files, and each bad
+// input gives its message, a non-zero exit, and leaves earlier results intact.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -1,92 +1,12 @@
 // `classfit bins`: the authors' density-bin protocol (METHOD.md §9): training examples sorted by
 // class-conditional log-density (from `classfit density`) are cut into B equal bins; for each bin
 // a network is trained with that bin held out and certifies the bin. One work unit per bin.
-import { normalisedExamples } from "@classfit/models";
-import { initBackend } from "@classfit/models/backend";
-import { npyToFloat64 } from "@classfit/models/npy";
-import { coreStats, densityBinProtocol, type Json, type UnitProtocol } from "@classfit/pipeline";
-import { createCore } from "@classfit/wasm-core/node";
 import type { Command } from "commander";
-import { z } from "zod";
-import { InputError, readNpyFile } from "../io.js";
-import { intArg } from "../io-args.js";
-import { withIdentity } from "../unit-store.js";
-import { addCertifyOptions, CertifySettingsSchema, certifySettings, checkCertifyFlags } from "./certify.js";
-import {
-  addRunOptions,
-  addTrainerOptions,
-  archOf,
-  loadTrainSplit,
-  parseSpec,
-  type RunCommon,
-  runBuiltProtocol,
-  splitRun,
-  TrainerSpecSchema,
-  trainerOf,
-} from "./memorization.js";
-
-export const BinsSpecSchema = TrainerSpecSchema.extend({
-  ...CertifySettingsSchema.omit({ seed: true }).shape,
-  density: z.string(),
-  bins: z.number().int().default(10),
-}).strict();
-export type BinsSpec = z.infer<typeof BinsSpecSchema>;
-
-export async function binsFromSpec(
-  s: BinsSpec,
-  log: (m: string) => void,
-): Promise<{ protocol: UnitProtocol; dispose(): void }> {
-  checkCertifyFlags(s);
-  if (!(s.bins >= 1)) throw new InputError(`--bins must be ≥ 1, got ${s.bins}`);
-  archOf(s);
-  const { array, sha256: densitySha } = readNpyFile(s.density);
-  if (!(array.shape.length === 1 || (array.shape.length === 2 && array.shape[1] === 1)))
-    throw new InputError(`${s.density}: expected log-densities of shape (n,), got (${array.shape.join(", ")})`);
-  let logDensity: Float64Array;
-  try {
-    logDensity = npyToFloat64(array, s.density);
-  } catch (e) {
-    throw new InputError((e as Error).message);
-  }
-  const { ds, identity } = await loadTrainSplit(s);
-  if (logDensity.length !== ds.n)
-    throw new InputError(
-      `${s.density}: ${logDensity.length} log-densities, but ${ds.name} has ${ds.n} training examples`,
-    );
-  await initBackend();
-  const core = await createCore();
-  const { trainer, identity: trainerIdentity, normalisation } = trainerOf(core, s, ds, log);
-  let protocol: UnitProtocol;
-  try {
-    protocol = densityBinProtocol({
-      core,
-      stats: coreStats(core),
-      trainer,
-      dataset: normalisedExamples(ds, normalisation),
-      datasetId: ds.name,
-      logDensity,
-      bins: s.bins,
-      settings: certifySettings(s),
-    });
-  } catch (e) {
-    trainer.dispose();
-    if (e instanceof RangeError) throw new InputError(`${s.density}: ${e.message}`);
-    throw e;
-  }
-  return {
-    protocol: withIdentity(protocol, {
-      ...identity,
-      ...trainerIdentity,
-      densitySha256: densitySha as Json,
-    }),
-    dispose: () => trainer.dispose(),
-  };
-}
-
-export async function runBins(raw: unknown, run: RunCommon, log: (s: string) => void): Promise<string> {
-  const spec = parseSpec(BinsSpecSchema, raw, "bins");
-  return runBuiltProtocol(() => binsFromSpec(spec, log), run, log);
-}
+import { intArg } from "../options.js";
+import { runBins } from "../protocols/bins.js";
+import { addCertifyOptions } from "../protocols/certify.js";
+import { addRunOptions, type RunCommon, splitRun } from "../protocols/run.js";
+import { addTrainerOptions } from "../protocols/trainer.js";
 
 export function register(program: Command): void {
   const cmd = program

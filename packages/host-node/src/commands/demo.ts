@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { EXIT, exitWith, runStudyCommand } from "../host/run-study.js";
-import { intArg } from "../io-args.js";
+import { intArg } from "../options.js";
 
 interface DemoOpts {
   out: string;

@@ -1,13 +1,11 @@
 // `classfit density`: class-conditional log-density of each row (METHOD.md §4) under a FITDIR's
 // models: under its own class's model (needs --labels unless the fit has a single model), or
 // under every class's model (--all-classes → an (n × classes) matrix, columns in manifest order).
-
-import { createCore } from "@classfit/wasm-core/node";
 import type { Command } from "commander";
-import { type ClassModel, DENSITY_VARIANTS, loadModel, logDensity, type PredictiveVariant } from "../engine.js";
+import { DENSITY_VARIANTS, type PredictiveVariant, readClassModel, runTasks, takeRows } from "../compute.js";
 import { readFitDir } from "../fitdir.js";
 import { InputError, readLabels, readMatrix, writeNpyAtomic } from "../io.js";
-import { choiceArg } from "../io-args.js";
+import { choiceArg } from "../options.js";
 
 interface DensityOptions {
   fit: string;
@@ -20,6 +18,7 @@ interface DensityOptions {
 
 export async function runDensity(o: DensityOptions, log: (s: string) => void = console.log): Promise<Float64Array> {
   const { manifest, classes } = readFitDir(o.fit);
+  type Entry = (typeof classes)[number];
   const m = readMatrix(o.data);
   if (m.d !== manifest.data.d) {
     throw new InputError(
@@ -27,14 +26,26 @@ export async function runDensity(o: DensityOptions, log: (s: string) => void = c
     );
   }
   const variant: PredictiveVariant = o.variant ?? (manifest.profile === "paper" ? "paper" : "exact");
-  const core = await createCore();
-  const models = classes.map((c) => loadModel(core, c.bytes, `${o.fit}/${c.entry.file}`));
+  // Each model is read here first, so a bad file is reported by name before any work starts.
+  for (const c of classes) {
+    const name = `${o.fit}/${c.entry.file}`;
+    const model = readClassModel(c.bytes, name);
+    if (model.d !== m.d) throw new InputError(`${name}: points have ${m.d} dimensions, the model ${model.d}`);
+  }
   const C = classes.length;
+  // Scores of the rows `points` under class model j (one task each), in task order.
+  const score = async (tasks: { j: number; points: Float64Array; m: number }[]) => {
+    const inputs = tasks.map((t) => ({ modelBytes: (classes[t.j] as Entry).bytes, points: t.points, m: t.m, variant }));
+    const { outputs } = await runTasks("density", inputs, {
+      describe: (i) => `density under ${classes[tasks[i]?.j ?? 0]?.entry.file}`,
+    });
+    return outputs.map((r) => r.logDensity);
+  };
   if (o.allClasses) {
     if (o.labels) throw new InputError("--all-classes scores every row under every class; --labels is not used");
     const out = new Float64Array(m.n * C);
-    models.forEach((model, j) => {
-      const s = logDensity(core, model, m.data, m.n, m.d, variant);
+    const scores = await score(classes.map((_, j) => ({ j, points: m.data, m: m.n })));
+    scores.forEach((s, j) => {
       for (let i = 0; i < m.n; i++) out[i * C + j] = s[i] as number;
     });
     writeNpyAtomic(o.out, out, [m.n, C]);
@@ -72,12 +83,10 @@ export async function runDensity(o: DensityOptions, log: (s: string) => void = c
   }
   const out = new Float64Array(m.n);
   const summary: string[] = [];
-  for (const [j, rows] of [...rowsOf.entries()].sort((a, b) => a[0] - b[0])) {
-    const x = new Float64Array(rows.length * m.d);
-    rows.forEach((r, i) => {
-      x.set(m.data.subarray(r * m.d, (r + 1) * m.d), i * m.d);
-    });
-    const s = logDensity(core, models[j] as ClassModel, x, rows.length, m.d, variant);
+  const groups = [...rowsOf.entries()].sort((a, b) => a[0] - b[0]);
+  const scores = await score(groups.map(([j, rows]) => ({ j, points: takeRows(m.data, m.d, rows), m: rows.length })));
+  groups.forEach(([j, rows], g) => {
+    const s = scores[g] as Float64Array;
     let sum = 0;
     let sq = 0;
     rows.forEach((r, i) => {
@@ -91,7 +100,7 @@ export async function runDensity(o: DensityOptions, log: (s: string) => void = c
     summary.push(
       `${String(classes[j]?.entry.label ?? "all").padEnd(8)}${String(rows.length).padStart(8)}${mean.toFixed(3).padStart(14)}${variance.toFixed(3).padStart(14)}`,
     );
-  }
+  });
   writeNpyAtomic(o.out, out, [m.n]);
   log(`${o.out}: ${m.n} log-densities (${variant}) under each row's own class`);
   log(`${"class".padEnd(8)}${"n".padStart(8)}${"mean".padStart(14)}${"variance".padStart(14)}`);

@@ -1,7 +1,7 @@
 // `classfit evaluate`: accuracy, loss, per-class accuracy and confusion matrix of a model on a dataset.
 import { evaluateModel } from "@classfit/models";
 import type { Command } from "commander";
-import { addModelDataOptions, loadModelAndData, type ModelDataOptions } from "./extract.js";
+import { addModelDataOptions, loadModelAndData, type ModelDataOptions } from "../model-data.js";
 
 interface EvaluateOptions extends ModelDataOptions {
   json?: boolean;

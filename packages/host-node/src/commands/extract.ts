@@ -1,69 +1,11 @@
 // `classfit extract`: pooled stage activations (METHOD.md §1) of a model over a dataset, one
 // float32 .npy (N × C) per stage plus labels.npy and manifest.json in ACTDIR.
-import {
-  computeNormalisation,
-  extractActivations,
-  type ImageDataset,
-  inputSpecOf,
-  type ModelManifest,
-  type Normalisation,
-} from "@classfit/models";
-import { initBackend } from "@classfit/models/backend";
-import { type LoadedModel, loadDataset, NpyDirSink, readModelDir } from "@classfit/models/node";
+import { extractActivations } from "@classfit/models";
+import { NpyDirSink } from "@classfit/models/node";
 import type { Command } from "commander";
-import { choiceArg, intArg } from "../io-args.js";
+import { addModelDataOptions, loadModelAndData, type ModelDataOptions } from "../model-data.js";
+import { choiceArg, commandLine } from "../options.js";
 import { VERSION } from "../version.js";
-import { commandLine, numListArg } from "./train.js";
-
-export interface ModelDataOptions {
-  model: string;
-  data: string;
-  labels?: string;
-  split: "train" | "test";
-  mean?: number[];
-  std?: number[];
-  batchSize: number;
-}
-
-/**
- * Loads MODELDIR and the data, and settles the normalisation: the manifest's for classfit
- * models; for a plain tfjs model --mean/--std, or else statistics of the data itself (said so).
- */
-export async function loadModelAndData(
-  o: ModelDataOptions,
-  log: (s: string) => void,
-): Promise<{ loaded: LoadedModel; ds: ImageDataset; normalisation: Normalisation; manifest: ModelManifest | null }> {
-  await initBackend();
-  const loaded = await readModelDir(o.model);
-  try {
-    const spec = inputSpecOf(loaded.model, o.model);
-    const ds = await loadDataset({
-      path: o.data,
-      split: o.split,
-      ...(o.labels ? { labels: o.labels } : {}),
-      ...(spec.numClasses > 1 ? { numClasses: spec.numClasses } : {}),
-    });
-    let normalisation: Normalisation;
-    if (loaded.manifest && o.mean === undefined && o.std === undefined) {
-      normalisation = loaded.manifest.normalisation;
-    } else if (o.mean !== undefined || o.std !== undefined) {
-      if (!o.mean || !o.std) throw new Error("give both --mean and --std");
-      if (o.mean.length !== ds.channels || o.std.length !== ds.channels)
-        throw new Error(`--mean/--std need ${ds.channels} value(s) each (one per channel of ${ds.name})`);
-      if (o.std.some((s) => !(s > 0))) throw new Error("--std values must be positive");
-      normalisation = { pixelScale: ds.images instanceof Uint8Array ? 1 / 255 : 1, mean: o.mean, std: o.std };
-    } else {
-      normalisation = computeNormalisation(ds);
-      log(
-        `${o.model}: no manifest.json; normalising with ${ds.name}'s own per-channel mean/std (override with --mean/--std)`,
-      );
-    }
-    return { loaded, ds, normalisation, manifest: loaded.manifest };
-  } catch (e) {
-    loaded.model.dispose();
-    throw e;
-  }
-}
 
 interface ExtractOptions extends ModelDataOptions {
   out: string;
@@ -124,25 +66,6 @@ export async function runExtract(
   } finally {
     loaded.model.dispose();
   }
-}
-
-export function addModelDataOptions(c: Command, defaultSplit: "train" | "test"): Command {
-  return c
-    .requiredOption(
-      "--model <MODELDIR>",
-      "model directory (classfit's, or any tfjs layers model.json with its weights)",
-    )
-    .requiredOption("--data <path>", "data (directory, images .npy with --labels, or 'default')")
-    .option("--labels <y.npy>", "labels for an images .npy")
-    .option(
-      "--split <name>",
-      "split of a dataset directory: train or test",
-      choiceArg(["train", "test"] as const),
-      defaultSplit,
-    )
-    .option("--mean <list>", "per-channel mean (models without manifest.json), e.g. 0.286", numListArg)
-    .option("--std <list>", "per-channel std (models without manifest.json), e.g. 0.353", numListArg)
-    .option("--batch-size <n>", "images per forward pass", intArg(1), 128);
 }
 
 export function register(program: Command): void {

@@ -1,22 +1,24 @@
-// `classfit fit`: one DP-GMM per class (METHOD.md §3), fitted in a worker_threads pool (each
-// worker instantiates wasm-core and fits one class at a time), written as a FITDIR.
-import { availableParallelism } from "node:os";
+// `classfit fit`: one DP-GMM per class (METHOD.md §3), fitted by the pipeline's fit task in a
+// worker_threads pool (each worker instantiates wasm-core and fits one class at a time), written
+// as a FITDIR.
 import { basename, resolve } from "node:path";
+import type { FitTask } from "@classfit/pipeline/tasks";
 import type { Command } from "commander";
-import { type FitTaskInput, type FitTaskResult, fitConfig, PROFILES, type Profile } from "../engine.js";
 import {
-  FITDIR_FORMAT,
-  FITDIR_FORMAT_VERSION,
-  FitDirWriter,
-  type FitManifest,
-  type FitDirWriter as Writer,
-} from "../fitdir.js";
+  classSeed,
+  dataWarnings,
+  fitConfig,
+  groupRows,
+  PROFILES,
+  type Profile,
+  runTasks,
+  takeRows,
+} from "../compute.js";
+import { FITDIR_FORMAT, FITDIR_FORMAT_VERSION, FitDirWriter, type FitManifest } from "../fitdir.js";
 import { InputError, readLabels, readMatrix } from "../io.js";
-import { choiceArg, intArg } from "../io-args.js";
+import { choiceArg, intArg } from "../options.js";
 import { createProgress } from "../progress.js";
 import { VERSION } from "../version.js";
-import type { ClassTask } from "../workers/class-worker.js";
-import { runPool } from "../workers/pool.js";
 
 export interface FitOptions {
   data: string;
@@ -33,63 +35,6 @@ export interface FitOptions {
   progress?: boolean;
 }
 
-/** The built per-class worker script. From TypeScript sources (vitest) the built dist/ copy is used. */
-export function classWorkerUrl(): URL {
-  const here = import.meta.url;
-  if (here.endsWith(".ts")) return new URL("../../dist/workers/class-worker.js", here);
-  return new URL("../workers/class-worker.js", here);
-}
-
-/**
- * The worker runs built JavaScript, so it must resolve workspace packages to their dist/ too:
- * drop the parent's `--conditions` flags (vitest adds `--conditions source`, which would point
- * the worker at TypeScript sources).
- */
-export function workerExecArgv(argv: readonly string[] = process.execArgv): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === "--conditions" || a === "-C") i++;
-    else if (!a.startsWith("--conditions=")) out.push(a);
-  }
-  return out;
-}
-
-/** Rows of each class, in ascending label order; one group (label null) without labels. */
-export function groupRows(labels: Int32Array | undefined, n: number): { label: number | null; rows: number[] }[] {
-  if (!labels) return [{ label: null, rows: Array.from({ length: n }, (_, i) => i) }];
-  const by = new Map<number, number[]>();
-  for (let i = 0; i < n; i++) {
-    const y = labels[i] as number;
-    let g = by.get(y);
-    if (!g) {
-      g = [];
-      by.set(y, g);
-    }
-    g.push(i);
-  }
-  return [...by.keys()].sort((a, b) => a - b).map((label) => ({ label, rows: by.get(label) as number[] }));
-}
-
-/** Data warnings for one class: tiny n, d > n, zero-variance dimensions. */
-export function dataWarnings(x: Float64Array, n: number, d: number): string[] {
-  const w: string[] = [];
-  if (n === 1) w.push("one example: the model is its prior centred on it (variance floor used for S0)");
-  else if (d > n) w.push(`d = ${d} > n = ${n}: the posterior is dominated by the prior`);
-  const flat: number[] = [];
-  for (let j = 0; j < d && n > 1; j++) {
-    const first = x[j] as number;
-    let same = true;
-    for (let i = 1; i < n && same; i++) same = x[i * d + j] === first;
-    if (same) flat.push(j);
-  }
-  if (flat.length > 0) {
-    const list = flat.length > 8 ? `${flat.slice(0, 8).join(", ")}, … (${flat.length} in all)` : flat.join(", ");
-    w.push(`zero variance in dimension(s) ${list}: S0 uses the variance floor there`);
-  }
-  return w;
-}
-
 const fmt = (v: number | null, digits: number) => (v === null || !Number.isFinite(v) ? "—" : v.toFixed(digits));
 
 export async function runFit(o: FitOptions, log: (s: string) => void = console.log): Promise<FitManifest> {
@@ -104,20 +49,23 @@ export async function runFit(o: FitOptions, log: (s: string) => void = console.l
     seed: o.seed,
   });
   const groups = groupRows(lab?.labels, m.n);
-  const tasks: FitTaskInput[] = groups.map((g, index) => {
-    const x = new Float64Array(g.rows.length * m.d);
-    g.rows.forEach((r, i) => {
-      x.set(m.data.subarray(r * m.d, (r + 1) * m.d), i * m.d);
-    });
-    return { label: g.label, index, data: x, n: g.rows.length, d: m.d, config };
-  });
+  const tasks: (FitTask & { label: number | null })[] = groups.map((g) => ({
+    label: g.label,
+    data: takeRows(m.data, m.d, g.rows),
+    n: g.rows.length,
+    d: m.d,
+    config: { ...config, seed: classSeed(config.seed, "fit", g.label) },
+  }));
   const progress = createProgress({ force: o.progress });
   const warnings = tasks.map((t) => dataWarnings(t.data, t.n, t.d));
-  const name = (t: FitTaskInput) => (t.label === null ? "all rows" : `class ${t.label}`);
-  for (const [i, t] of tasks.entries()) {
-    for (const w of warnings[i] ?? []) progress.log(`warning: ${name(t)}: ${w}`);
+  const name = (i: number) => {
+    const label = tasks[i]?.label ?? null;
+    return label === null ? "all rows" : `class ${label}`;
+  };
+  for (const i of tasks.keys()) {
+    for (const w of warnings[i] ?? []) progress.log(`warning: ${name(i)}: ${w}`);
   }
-  const writer: Writer = FitDirWriter.begin(o.out);
+  const writer = FitDirWriter.begin(o.out);
   const onSignal = (sig: NodeJS.Signals) => {
     progress.stop();
     writer.abort();
@@ -126,23 +74,18 @@ export async function runFit(o: FitOptions, log: (s: string) => void = console.l
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
-  const size = Math.max(1, Math.min(o.workers ?? availableParallelism(), tasks.length));
-  let results: FitTaskResult[];
+  let run: Awaited<ReturnType<typeof runTasks<"fit">>>;
   try {
-    results = await runPool<ClassTask, FitTaskResult, { done: number; total: number }>(
-      classWorkerUrl(),
-      tasks.map((t) => ({ kind: "fit" as const, ...t })),
+    // The task's own fields only: the label is the CLI's, and each class's rows go to one
+    // worker (transferred, not copied).
+    run = await runTasks(
+      "fit",
+      tasks.map(({ data, n, d, config }) => ({ data, n, d, config })),
       {
-        size,
-        execArgv: workerExecArgv(),
-        describe: (i) => `${o.data}: fitting ${name(tasks[i] as FitTaskInput)}`,
-        onStart: (i) => {
-          const t = tasks[i] as FitTaskInput;
-          progress.start(String(i), config.sweeps * config.chains, `${name(t)} n=${t.n}`);
-        },
-        onProgress: (i, p) => progress.update(String(i), p.done),
-        // Transfer, not copy: each class's rows go to one worker only.
-        transferList: (t) => [t.data.buffer as ArrayBuffer],
+        workers: o.workers,
+        describe: (i) => `${o.data}: fitting ${name(i)}`,
+        onStart: (i) => progress.start(String(i), config.sweeps * config.chains, `${name(i)} n=${tasks[i]?.n}`),
+        onProgress: (i, done) => progress.update(String(i), done),
       },
     );
   } catch (e) {
@@ -154,18 +97,20 @@ export async function runFit(o: FitOptions, log: (s: string) => void = console.l
     process.off("SIGTERM", onSignal);
   }
   progress.stop();
+  const { outputs: results, seconds, size } = run;
   // The data warnings were printed before sampling; of the model's own warnings only the
   // convergence ones (split-R̂) are news after it (the rest restate n = 1, d > n, the floor).
   results.forEach((r, i) => {
     for (const w of r.warnings) {
-      if (w.includes("R̂")) progress.log(`warning: ${name(tasks[i] as FitTaskInput)}: ${w}`);
+      if (w.includes("R̂")) progress.log(`warning: ${name(i)}: ${w}`);
     }
   });
   const classes = results.map((r, i) => {
-    const t = tasks[i] as FitTaskInput;
+    const t = tasks[i] as (typeof tasks)[number];
     const ref = writer.addClass(t.label, r.modelBytes);
     const ws = [...new Set([...(warnings[i] ?? []), ...r.warnings])];
-    return { label: t.label, n: t.n, d: t.d, meanK: r.meanK, rhat: r.rhat, seconds: r.seconds, warnings: ws, ...ref };
+    const rhat = r.rhatLogJoint;
+    return { label: t.label, n: t.n, d: t.d, meanK: r.meanK, rhat, seconds: seconds[i] ?? 0, warnings: ws, ...ref };
   });
   const manifest: FitManifest = {
     format: FITDIR_FORMAT,

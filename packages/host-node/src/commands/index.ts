@@ -19,7 +19,6 @@ import { register as train } from "./train.js";
 export type Registrar = (program: Command) => void;
 
 export const registrars: Registrar[] = [
-  // [commands]
   study,
   demo,
   memorization,

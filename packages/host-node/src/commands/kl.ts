@@ -1,15 +1,20 @@
 // `classfit kl`: Monte Carlo relative entropy of each class's posterior predictive to the
 // least-assumption Gaussian of its data (METHOD.md §5), with its standard error, as JSON.
-import { availableParallelism } from "node:os";
+import type { KlTask } from "@classfit/pipeline/tasks";
 import type { Command } from "commander";
-import { KL_REFERENCES, type KlReference, type KlTaskResult } from "../engine.js";
+import {
+  classSeed,
+  groupRows,
+  KL_REFERENCES,
+  type KlReference,
+  readClassModel,
+  runTasks,
+  takeRows,
+} from "../compute.js";
 import { readFitDir } from "../fitdir.js";
 import { InputError, readLabels, readMatrix, writeFileAtomic } from "../io.js";
-import { choiceArg, intArg } from "../io-args.js";
+import { choiceArg, intArg } from "../options.js";
 import { createProgress } from "../progress.js";
-import type { ClassTask } from "../workers/class-worker.js";
-import { runPool } from "../workers/pool.js";
-import { classWorkerUrl, groupRows, workerExecArgv } from "./fit.js";
 
 interface KlOptions {
   fit: string;
@@ -53,44 +58,41 @@ export async function runKl(o: KlOptions, log: (s: string) => void = console.log
     labels = l.labels;
   }
   const groups = new Map(groupRows(labels, m.n).map((g) => [g.label, g.rows]));
-  const tasks: ClassTask[] = classes.map((c) => {
-    const idx = groups.get(c.entry.label) ?? [];
-    const x = new Float64Array(idx.length * m.d);
-    idx.forEach((r, i) => {
-      x.set(m.data.subarray(r * m.d, (r + 1) * m.d), i * m.d);
-    });
-    // Per-class seed, as in `fit`: a class's estimate does not depend on the others or on --workers.
+  const tasks: KlTask[] = classes.map((c) => {
+    const name = `${o.fit}/${c.entry.file}`;
+    const rows = groups.get(c.entry.label) ?? [];
+    const model = readClassModel(c.bytes, name);
+    if (m.d !== model.d) throw new InputError(`${name}: class data have ${m.d} dimensions, the model ${model.d}`);
+    if (rows.length !== model.n)
+      throw new InputError(`${name}: class has ${rows.length} rows now but ${model.n} when fitted`);
     return {
-      kind: "kl",
-      label: c.entry.label,
-      name: `${o.fit}/${c.entry.file}`,
       modelBytes: c.bytes,
-      data: x,
-      n: idx.length,
-      d: m.d,
+      classData: takeRows(m.data, m.d, rows),
+      n: rows.length,
       samples: o.samples,
       reference: o.reference,
-      seed: o.seed,
+      variant: model.config.predictive,
+      // Per-class seed, as in `fit`: a class's estimate does not depend on the others or on --workers.
+      seed: classSeed(o.seed, "kl", c.entry.label),
     };
   });
   const progress = createProgress({ force: o.progress });
-  const size = Math.max(1, Math.min(o.workers ?? availableParallelism(), tasks.length));
-  let results: KlTaskResult[];
+  let run: Awaited<ReturnType<typeof runTasks<"kl">>>;
   try {
-    results = await runPool<ClassTask, KlTaskResult>(classWorkerUrl(), tasks, {
-      size,
-      execArgv: workerExecArgv(),
+    run = await runTasks("kl", tasks, {
+      workers: o.workers,
       describe: (i) => `kl of ${classes[i]?.entry.file}`,
       onStart: (i) => progress.start(String(i), 1, `class ${classes[i]?.entry.label ?? "all"}`),
     });
   } finally {
     progress.stop();
   }
+  const { outputs: results, seconds } = run;
   const rows = results.map((r, i) => ({
     label: classes[i]?.entry.label ?? null,
     kl: r.kl,
     standardError: r.standardError,
-    seconds: r.seconds,
+    seconds: seconds[i] ?? 0,
   }));
   const report: KlReport = {
     fit: manifest.data.file,

@@ -4,9 +4,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createCore } from "@classfit/wasm-core/node";
 import type { Command } from "commander";
-import { projectionApply, projectionFit } from "../engine.js";
+import { projectionApply, projectionFit } from "../compute.js";
 import { InputError, readMatrix, writeFileAtomic, writeNpyAtomic } from "../io.js";
-import { intArg } from "../io-args.js";
+import { intArg } from "../options.js";
 
 /** Default sidecar path of the projection written beside Z.npy: Z.projection.bin. */
 export function projectionPathFor(out: string): string {

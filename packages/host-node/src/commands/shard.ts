@@ -6,11 +6,12 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { InputError } from "../io.js";
-import { choiceArg } from "../io-args.js";
-import { runBins } from "./bins.js";
-import { runCertify } from "./certify.js";
-import { runMemorization } from "./memorization.js";
-import { addMergeArgs, runMerge } from "./merge.js";
+import { choiceArg } from "../options.js";
+import { runBins } from "../protocols/bins.js";
+import { runCertify } from "../protocols/certify.js";
+import { runMemorization } from "../protocols/memorization.js";
+import { addMergeArgs } from "../protocols/run.js";
+import { mergeShareFilesTo } from "../unit-store.js";
 
 const PROTOCOLS = ["memorization", "certification", "density-bins"] as const;
 type Protocol = (typeof PROTOCOLS)[number];
@@ -76,7 +77,7 @@ export function register(program: Command): void {
     });
   addMergeArgs(shard.command("merge").description("Merge share files into the artifact (= classfit merge).")).action(
     (shares: string[], opts: { out: string }) => {
-      runMerge(shares, opts.out, (s) => console.log(s));
+      mergeShareFilesTo(shares, opts.out, (s) => console.log(s));
     },
   );
 }

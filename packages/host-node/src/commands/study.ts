@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { configBaseDir, EXIT, exitWith, runStudyCommand } from "../host/run-study.js";
-import { intArg } from "../io-args.js";
+import { intArg } from "../options.js";
 
 const PROFILES = ["paper", "default", "quick", "demo"] as const;
 

@@ -5,69 +5,27 @@ import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import {
   ARCH_NAMES,
-  type ArchConfig,
   type ArchName,
   computeNormalisation,
   countTrainable,
   createModel,
   DEFAULT_TRAIN_CONFIG,
-  defaultArchConfig,
-  defaultAugmentation,
   evaluateModel,
   type ImageDataset,
   type ModelManifest,
-  RESNET_DEPTHS,
   SCHEDULES,
   type ScheduleName,
   serializeModel,
-  type TrainConfig,
+  trainingSetup,
   trainModel,
-  validateArchConfig,
 } from "@classfit/models";
 import { initBackend } from "@classfit/models/backend";
 import { datasetHasSplit, loadDataset, readCheckpoint, writeCheckpoint, writeModelDir } from "@classfit/models/node";
 import { createCore } from "@classfit/wasm-core/node";
 import cliProgress from "cli-progress";
-import { type Command, InvalidArgumentError } from "commander";
-import { choiceArg, intArg } from "../io-args.js";
+import type { Command } from "commander";
+import { choiceArg, commandLine, intArg, intListArg, numArg } from "../options.js";
 import { VERSION } from "../version.js";
-
-/** A finite number option, optionally > 0 or ≥ 0. */
-export function numArg(opts: { min?: number; exclusiveMin?: boolean } = {}): (value: string) => number {
-  return (value) => {
-    const v = Number(value);
-    if (value.trim() === "" || !Number.isFinite(v))
-      throw new InvalidArgumentError(`expected a number, got '${value}'.`);
-    if (opts.min !== undefined && (opts.exclusiveMin ? v <= opts.min : v < opts.min))
-      throw new InvalidArgumentError(`must be ${opts.exclusiveMin ? ">" : "≥"} ${opts.min}, got ${v}.`);
-    return v;
-  };
-}
-
-/** A comma-separated list of positive integers. */
-export function intListArg(value: string): number[] {
-  const parts = value.split(",").map((s) => s.trim());
-  if (parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1))
-    throw new InvalidArgumentError(`expected comma-separated positive integers, got '${value}'.`);
-  return parts.map(Number);
-}
-
-/** A comma-separated list of numbers. */
-export function numListArg(value: string): number[] {
-  const parts = value.split(",").map((s) => Number(s.trim()));
-  if (parts.some((p) => !Number.isFinite(p)))
-    throw new InvalidArgumentError(`expected comma-separated numbers, got '${value}'.`);
-  return parts;
-}
-
-/** The command line as typed, for manifests (arguments with spaces or quotes are quoted). */
-export function commandLine(cmd: Command): string {
-  let root: Command = cmd;
-  while (root.parent) root = root.parent;
-  const args = (root as unknown as { rawArgs?: string[] }).rawArgs ?? [];
-  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-  return ["classfit", ...args.map(quote)].join(" ");
-}
 
 export interface TrainOptions {
   arch: ArchName;
@@ -98,37 +56,6 @@ export interface TrainOptions {
   numClasses?: number;
   checkpointEvery: number;
   resume?: boolean;
-}
-
-function archFromOptions(o: TrainOptions): ArchConfig {
-  const c = defaultArchConfig(o.arch);
-  if ("blocks" in c) {
-    if (o.blocks && o.depth !== undefined) throw new Error("give either --blocks or --depth, not both");
-    if (o.depth !== undefined) {
-      const b = RESNET_DEPTHS[o.depth];
-      if (!b)
-        throw new Error(
-          `--depth for ${o.arch} must be one of ${Object.keys(RESNET_DEPTHS).join(", ")} (or use --blocks)`,
-        );
-      c.blocks = [...b];
-    }
-    if (o.blocks) c.blocks = o.blocks;
-    if (o.width !== undefined) c.widthMultiplier = o.width;
-  } else {
-    if (o.patch !== undefined) c.patch = o.patch;
-    if (o.dim !== undefined) c.dim = o.dim;
-    if (o.depth !== undefined) c.depth = o.depth;
-    if (o.stageGroups !== undefined) c.stages = o.stageGroups;
-    else if (c.depth % c.stages !== 0) c.stages = c.depth;
-    if (c.arch === "mixer") {
-      if (o.tokenHidden !== undefined) c.tokenHidden = o.tokenHidden;
-      if (o.channelHidden !== undefined) c.channelHidden = o.channelHidden;
-    } else {
-      if (o.heads !== undefined) c.heads = o.heads;
-      if (o.mlpHidden !== undefined) c.mlpHidden = o.mlpHidden;
-    }
-  }
-  return validateArchConfig(c);
 }
 
 async function loadTestSplit(o: TrainOptions, numClasses?: number): Promise<ImageDataset | undefined> {
@@ -162,22 +89,36 @@ export async function runTrain(
   const numClasses = Math.max(train.numClasses, test?.numClasses ?? 0);
   train = { ...train, numClasses };
   if (test) test = { ...test, numClasses };
-  const arch = archFromOptions(o);
-  const spec = { height: train.height, width: train.width, channels: train.channels, numClasses };
-  const config: TrainConfig = {
-    epochs: o.epochs,
-    batchSize: o.batchSize,
-    learningRate: o.lr,
-    momentum: o.momentum,
-    weightDecay: o.weightDecay,
-    schedule: { name: o.schedule },
-    augmentation: {
-      ...defaultAugmentation(train),
-      ...(o.cropPadding !== undefined ? { cropPadding: o.cropPadding } : {}),
-      ...(o.flip !== undefined ? { flip: o.flip } : {}),
+  const { arch, train: config } = trainingSetup(
+    {
+      arch: {
+        arch: o.arch,
+        blocks: o.blocks,
+        depth: o.depth,
+        widthMultiplier: o.width,
+        patch: o.patch,
+        dim: o.dim,
+        heads: o.heads,
+        mlpHidden: o.mlpHidden,
+        tokenHidden: o.tokenHidden,
+        channelHidden: o.channelHidden,
+        stages: o.stageGroups,
+      },
+      train: {
+        epochs: o.epochs,
+        batchSize: o.batchSize,
+        learningRate: o.lr,
+        momentum: o.momentum,
+        weightDecay: o.weightDecay,
+        schedule: o.schedule,
+        cropPadding: o.cropPadding,
+        flip: o.flip,
+        seed: o.seed,
+      },
     },
-    seed: o.seed,
-  };
+    train,
+  );
+  const spec = { height: train.height, width: train.width, channels: train.channels, numClasses };
   const normalisation = computeNormalisation(train);
   await initBackend();
   const core = await createCore();

@@ -1,8 +1,9 @@
 // End-to-end tests of reduce / fit / density / kl through the CLI entry point `main(argv)`
 // in-process (fast), and through the built dist/cli.js where the process itself matters (exit
-// status, signals). `fit` always runs its workers from dist/ (`npm test` builds first).
-// Covers outputs, determinism, and every bad input the issue lists, each showing the message,
-// a non-zero exit and that earlier results are intact.
+// status, signals). fit, density and kl always run their workers from dist/ (`npm test` builds
+// first). Covers outputs, determinism, and bad inputs (non-finite values, shape and dtype
+// mismatches, corrupt files, interruption), each showing the message, a non-zero exit and that
+// earlier results are intact.
 import { type SpawnSyncReturns, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

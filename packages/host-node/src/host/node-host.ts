@@ -10,11 +10,10 @@ import { parseModelJson } from "@classfit/models";
 import { loadDataset } from "@classfit/models/node";
 import type { PipelineHost, ProgressReporter, RunStorage, StudyResources, WorkerPool } from "@classfit/pipeline";
 import { type TaskKind, type TaskOutput, transferables } from "@classfit/pipeline/tasks";
-import { workerExecArgv } from "../commands/fit.js";
 import { InputError, writeFileAtomic } from "../io.js";
 import { createProgress } from "../progress.js";
 import { VERSION } from "../version.js";
-import { runPool } from "../workers/pool.js";
+import { runPool, workerExecArgv } from "../workers/pool.js";
 
 /** The built worker script (from TypeScript sources under vitest, the built dist/ copy). */
 export function taskWorkerUrl(): URL {
@@ -101,8 +100,15 @@ export function fileResources(baseDir: string): StudyResources {
   };
 }
 
-/** Study tasks on `size` worker threads; each finished task is handed to onResult at once. */
-export function nodeWorkerPool(size: number, signal?: AbortSignal): WorkerPool {
+/**
+ * Compute tasks on `size` worker threads; each finished task is handed to onResult at once.
+ * `describe(i)` names task i in error messages (default: its kind and index).
+ */
+export function nodeWorkerPool(
+  size: number,
+  o: { signal?: AbortSignal; describe?: (index: number) => string } = {},
+): WorkerPool {
+  const { signal, describe } = o;
   return {
     size,
     async run(kind, inputs, hooks) {
@@ -126,7 +132,7 @@ export function nodeWorkerPool(size: number, signal?: AbortSignal): WorkerPool {
         {
           size,
           execArgv: workerExecArgv(),
-          describe: (i) => `${kind} task ${i}`,
+          describe: describe ?? ((i) => `${kind} task ${i}`),
           onStart: (i) => hooks?.onStart?.(i),
           transferList: (x) => transferables(kind, x.input as never),
           onProgress: (i, p) => {
@@ -198,7 +204,7 @@ export function createNodeHost(o: NodeHostOptions): PipelineHost & { close(): vo
   return {
     storage: directoryStorage(resolve(o.out)),
     resources: fileResources(o.baseDir),
-    pool: nodeWorkerPool(size, controller.signal),
+    pool: nodeWorkerPool(size, { signal: controller.signal }),
     progress,
     clock: { now: () => performance.now(), isoNow: () => new Date().toISOString() },
     signal: controller.signal,

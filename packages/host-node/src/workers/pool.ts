@@ -28,6 +28,21 @@ export interface PoolOptions<I, P> {
   execArgv?: string[];
 }
 
+/**
+ * Node flags for workers that run built JavaScript: the parent's, less its `--conditions` flags
+ * (vitest adds `--conditions source`, which would point the worker's imports of workspace
+ * packages at their TypeScript sources instead of dist/).
+ */
+export function workerExecArgv(argv: readonly string[] = process.execArgv): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === "--conditions" || a === "-C") i++;
+    else if (!a.startsWith("--conditions=")) out.push(a);
+  }
+  return out;
+}
+
 /** Runs every input through a worker at `workerUrl`; results come back in input order. */
 export function runPool<I, R, P = unknown>(workerUrl: URL, inputs: I[], opts: PoolOptions<I, P>): Promise<R[]> {
   const results = new Array<R>(inputs.length);

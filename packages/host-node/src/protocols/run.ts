@@ -1,0 +1,91 @@
+// What the unit protocols (memorization, certification, density bins) share when run from the
+// command line or from `classfit shard run`: spec parsing, the run flags, and running one.
+import { parseShardSpec, type UnitProtocol } from "@classfit/pipeline";
+import type { Command } from "commander";
+import type { z } from "zod";
+import { InputError } from "../io.js";
+import { runProtocol } from "../unit-store.js";
+
+/** Parses a spec (CLI options or a study file's section), naming the bad field. */
+export function parseSpec<T extends z.ZodType>(schema: T, raw: unknown, where: string): z.infer<T> {
+  const r = schema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const path = issue?.path.join(".") ?? "";
+    throw new InputError(`${where}: ${path ? `'${path}': ` : ""}${issue?.message ?? "invalid"}`);
+  }
+  return r.data;
+}
+
+export interface RunCommon {
+  out: string;
+  shard?: string;
+  units?: string;
+  shareFile?: string;
+}
+
+export function shardOf(spec: string | undefined) {
+  if (spec === undefined) return undefined;
+  try {
+    return parseShardSpec(spec);
+  } catch (e) {
+    throw new InputError(`--shard: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Runs the protocol that `build` makes under the run flags shared by `memorization`, `certify`
+ * and `bins` (--out, --shard, --units, share file), then releases what the protocol holds. The
+ * shard spec is parsed before `build`, so a bad --shard fails before any model loads.
+ */
+export async function runBuiltProtocol(
+  build: () => Promise<{ protocol: UnitProtocol; dispose: () => void }>,
+  run: RunCommon,
+  log: (s: string) => void,
+): Promise<string> {
+  const shard = shardOf(run.shard);
+  const { protocol, dispose } = await build();
+  try {
+    return await runProtocol(protocol, {
+      out: run.out,
+      ...(shard ? { shard } : {}),
+      ...(run.units ? { units: run.units } : {}),
+      ...(run.shareFile ? { shareFile: run.shareFile } : {}),
+      log,
+    });
+  } finally {
+    dispose();
+  }
+}
+
+/** Adds --out/--shard/--units. */
+export function addRunOptions(cmd: Command, what: string): Command {
+  return cmd
+    .requiredOption("--out <DIR>", `output directory (${what}.cfa + summary, or shares/ with --shard)`)
+    .option("--shard <k/n>", "run only share k of n (k counts from 0); merge the shares with `classfit merge`")
+    .option("--units <dir>", "where finished units are kept for resume (default: DIR/units)");
+}
+
+/** Splits commander's options into the spec and the run options. */
+export function splitRun<T extends object>(opts: T & RunCommon): { spec: Omit<T, keyof RunCommon>; run: RunCommon } {
+  const { out, shard, units, shareFile, ...spec } = opts;
+  return {
+    spec,
+    run: {
+      out,
+      ...(shard !== undefined ? { shard } : {}),
+      ...(units !== undefined ? { units } : {}),
+      ...(shareFile !== undefined ? { shareFile } : {}),
+    },
+  };
+}
+
+/** Adds the arguments of `merge` (and `shard merge`). */
+export function addMergeArgs(cmd: Command): Command {
+  return cmd
+    .argument("<shares...>", "share files (.cfs) written by --shard k/n runs")
+    .requiredOption(
+      "--out <DIR|FILE.cfa>",
+      "a directory (gets <protocol>.cfa + <protocol>.summary.json) or an artifact path ending in .cfa",
+    );
+}
