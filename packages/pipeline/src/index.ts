@@ -7,6 +7,8 @@ export * from "./analysis/index.js";
 // [section: evaluation protocols — memorization, certification, sharding, work units]
 export * from "./certify/index.js";
 export { type Compactness, type CompactnessOptions, compactness } from "./compactness.js";
+// [section: shared with the hosts — bad-input errors]
+export { InputError, isInputError, readingInput } from "./errors.js";
 // [section: study orchestration — steps, host interface, runStudy]
 export * from "./host/index.js";
 export * from "./memorization/index.js";

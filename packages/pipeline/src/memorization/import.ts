@@ -3,6 +3,7 @@
 // (one score per row; or columns named tr_mem/mem/score and tr_labels/label/labels; or two
 // unnamed columns score,label). Checked against the dataset's labels when given.
 import { type NpyArray, npyToFloat64, npyToInt32, parseNpy, parseNpz } from "@classfit/models";
+import { InputError } from "../errors.js";
 
 export interface ImportedScores {
   /** Per training example, dataset order. */
@@ -12,7 +13,7 @@ export interface ImportedScores {
   format: "npz" | "npy" | "csv";
 }
 
-export class ScoreImportError extends Error {
+export class ScoreImportError extends InputError {
   override name = "ScoreImportError";
 }
 

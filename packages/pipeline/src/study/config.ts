@@ -6,6 +6,7 @@
 //   quick   — tiny sizes for a smoke run and the end-to-end test (seconds)
 //   demo    — what `classfit demo` runs on the embedded default in about two minutes on 2 cores
 import { z } from "zod";
+import { InputError } from "../errors.js";
 
 export const STUDY_PROFILES = ["paper", "default", "quick", "demo"] as const;
 export type StudyProfile = (typeof STUDY_PROFILES)[number];
@@ -277,7 +278,7 @@ export const PROFILE_SETTINGS: Record<StudyProfile, StepSettings> = {
 };
 
 /** Bad study config: the message lists each problem with its path in the file. */
-export class StudyConfigError extends Error {
+export class StudyConfigError extends InputError {
   override name = "StudyConfigError";
 }
 
