@@ -6,6 +6,7 @@ import type { Core } from "@classfit/wasm-core";
 import { type PipelineHost, type ProgressReporter, SILENT_PROGRESS, type WorkerPool } from "../host/index.js";
 import { ArtifactStore, stepKey } from "../steps/store.js";
 import { inThreadPool, type TaskInput, type TaskKind, type TaskOutput } from "../steps/tasks.js";
+import { runUnits, type UnitProtocol } from "../units/units.js";
 import type { StudyConfig } from "./config.js";
 import type { StudyData } from "./data.js";
 import type { Committed, Pending, Step, StepOutput, StepPlan } from "./steps/step.js";
@@ -139,14 +140,34 @@ export class StudyContext {
     });
   }
 
-  /** Unit storage under a step's folder, for protocols that keep each unit (memorization, certify). */
-  unitStore(dir: string): {
-    read(k: string): Promise<Uint8Array | undefined>;
-    write(k: string, b: Uint8Array): Promise<void>;
-  } {
-    return {
-      read: (k: string) => this.host.storage.read(`${dir}/units/${k}`),
-      write: (k: string, b: Uint8Array) => this.host.storage.write(`${dir}/units/${k}`, b),
-    };
+  /**
+   * Runs units 0..count-1 of a protocol (memorization's subset networks, certification's
+   * batches) with one progress bar, keeping each finished unit under `dir`/units/ so an
+   * interrupted step resumes from its last unit.
+   */
+  async runProtocol(
+    protocol: UnitProtocol,
+    count: number,
+    o: { dir: string; net: string; step: string; warnings?: boolean },
+  ): Promise<Uint8Array[]> {
+    const key = `${o.step}:${o.net}`;
+    this.progress.start(key, count, `${o.net} ${o.step}`);
+    const units = await runUnits(
+      protocol,
+      Array.from({ length: count }, (_, i) => i),
+      {
+        store: {
+          read: (k: string) => this.host.storage.read(`${o.dir}/units/${k}`),
+          write: (k: string, b: Uint8Array) => this.host.storage.write(`${o.dir}/units/${k}`, b),
+        },
+        onUnit: (e) => {
+          this.progress.update(key, e.done);
+          this.checkAbort();
+        },
+        ...(o.warnings ? { onWarning: (m: string) => this.progress.log(`warning: ${m}`) } : {}),
+      },
+    );
+    this.progress.finish(key);
+    return units;
   }
 }

@@ -10,7 +10,6 @@ import { type CertifyColumns, certificationProtocol, finalizeCertification } fro
 import { coreStats } from "../../certify/stats.js";
 import { decodeCertification } from "../../certify/summary.js";
 import { hashArray, type Json } from "../../units/container.js";
-import { runUnits } from "../../units/units.js";
 import { deriveSeed } from "../seed.js";
 import type { Step, StepPlan } from "./step.js";
 
@@ -66,20 +65,7 @@ export const certify: Step<CertifyUnit, CertifyPlan, Certified> = {
         examples: u.rows,
         unitSize: 20,
       });
-      const key = `certify:${u.net}`;
-      ctx.progress.start(key, protocol.numUnits, `${u.net} certify`);
-      const units = await runUnits(
-        protocol,
-        Array.from({ length: protocol.numUnits }, (_, i) => i),
-        {
-          store: ctx.unitStore(dir),
-          onUnit: (e) => {
-            ctx.progress.update(key, e.done);
-            ctx.checkAbort();
-          },
-        },
-      );
-      ctx.progress.finish(key);
+      const units = await ctx.runProtocol(protocol, protocol.numUnits, { dir, net: u.net, step: "certify" });
       return { files: { "certification.cfc": finalizeCertification("certification", protocol.config, units) } };
     } finally {
       backend.dispose();

@@ -7,7 +7,6 @@
 import { computeNormalisation, type Normalisation, SubsetTrainer } from "@classfit/models";
 import { decodeMemorization, finalizeMemorization, memorizationProtocol } from "../../memorization/memorization.js";
 import type { Json } from "../../units/container.js";
-import { runUnits } from "../../units/units.js";
 import type { NetworkConfig } from "../config.js";
 import { deriveSeed } from "../seed.js";
 import { archOf, trainSettings } from "../settings.js";
@@ -52,21 +51,12 @@ export const memorization: Step<NetworkConfig, MemorizationPlan, Float64Array> =
         seed: deriveSeed(ctx.config.seed, "memorization", net.name),
       },
     });
-    const key = `memorization:${net.name}`;
-    ctx.progress.start(key, ms.models, `${net.name} memorization`);
-    const units = await runUnits(
-      protocol,
-      Array.from({ length: ms.models }, (_, i) => i),
-      {
-        store: ctx.unitStore(dir),
-        onUnit: (e) => {
-          ctx.progress.update(key, e.done);
-          ctx.checkAbort();
-        },
-        onWarning: (m) => ctx.progress.log(`warning: ${m}`),
-      },
-    );
-    ctx.progress.finish(key);
+    const units = await ctx.runProtocol(protocol, ms.models, {
+      dir,
+      net: net.name,
+      step: "memorization",
+      warnings: true,
+    });
     return { files: { "memorization.cfm": finalizeMemorization(protocol.config, units) } };
   },
   read(_ctx, _net, { dir }, done) {
