@@ -14,7 +14,7 @@ import {
 import type { NetworkConfig } from "./config.js";
 import type { StageData, StudyContext } from "./context.js";
 import { firstPerClass } from "./data.js";
-import { certifiedByClass, classRecords, exampleTable } from "./records.js";
+import { certifiedByClass, classRecords, exampleTable, type StageMeasures } from "./records.js";
 import { type NetworkSource, networkSource } from "./sources.js";
 import { type Certified, certify, type LoadedNet } from "./steps/certify.js";
 import { compactness } from "./steps/compactness.js";
@@ -68,7 +68,6 @@ async function measureNetwork(
     fit,
     stages.flatMap((sd) => Array.from({ length: C }, (_, classIndex) => ({ net: net.name, sd, classIndex }))),
   );
-  const fitsOf = (s: number) => fitted.slice(s * C, (s + 1) * C);
   const mem = await networkMemorization(ctx, net, notes);
   const cert = src.model ? await networkCertification(ctx, net.name, src.model, notes) : null;
   if (!src.model && ctx.config.steps.certify.perClass > 0) notes.push(NOT_CERTIFIED);
@@ -90,35 +89,37 @@ async function measureNetwork(
   };
   const gen = ctx.config.steps.density.generative;
   for (const [s, sd] of stages.entries()) {
-    const fits = fitsOf(s);
-    const models = fits.map((f) => f.model);
-    const fitKeys = fits.map((f) => f.key);
     const generative = gen === "all" || (gen === "last" && s === stages.length - 1);
-    const dens = await ctx.run(density, { net: net.name, sd, models, fitKeys, generative });
-    const kl = await ctx.run(complexity, { net: net.name, sd, models, fitKeys });
-    const comp = await ctx.run(compactness, { net: net.name, sd });
-    const m = {
-      network: net.name,
-      stage: sd.stage,
-      fits: fits as FittedClass[],
-      density: dens,
-      kl,
-      compactness: comp,
-      memorization: mem,
-      certified,
-    };
-    out.classes.push(...classRecords(data, m));
-    out.tables.push(exampleTable(data, m, memAll, cert));
-    if (dens.scores)
+    const m = await measureStage(ctx, net.name, sd, fitted.slice(s * C, (s + 1) * C), generative);
+    const measures: StageMeasures = { ...m, memorization: mem, certified };
+    out.classes.push(...classRecords(data, measures));
+    out.tables.push(exampleTable(data, measures, memAll, cert));
+    if (m.density.scores)
       out.generative.push({
         network: net.name,
         stage: sd.stage,
         numClasses: C,
         labels: data.ds.labels,
-        scores: dens.scores,
+        scores: m.density.scores,
       });
   }
   return out;
+}
+
+/** The per-stage steps that read the stage's class fits: density, complexity, compactness. */
+async function measureStage(
+  ctx: StudyContext,
+  net: string,
+  sd: StageData,
+  fits: FittedClass[],
+  generative: boolean,
+): Promise<Omit<StageMeasures, "memorization" | "certified">> {
+  const models = fits.map((f) => f.model);
+  const fitKeys = fits.map((f) => f.key);
+  const dens = await ctx.run(density, { net, sd, models, fitKeys, generative });
+  const kl = await ctx.run(complexity, { net, sd, models, fitKeys });
+  const comp = await ctx.run(compactness, { net, sd });
+  return { network: net, stage: sd.stage, fits, density: dens, kl, compactness: comp };
 }
 
 /** Imported scores when the config names a file; else scores of subset networks if configured. */
