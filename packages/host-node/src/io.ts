@@ -13,9 +13,10 @@ import {
   npyToInt32,
   parseNpy,
 } from "@classfit/models/npy";
+import { InputError as PipelineInputError } from "@classfit/pipeline/errors";
 
 /** An error in what the user gave us (files, flags) or in writing results: printed as is, non-zero exit. */
-export class InputError extends Error {
+export class InputError extends PipelineInputError {
   override name = "InputError";
 }
 

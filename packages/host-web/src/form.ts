@@ -1,7 +1,9 @@
 // The page's form as a study config (the same JSON `classfit study --config` reads). Dropped
 // files are named by the paths the web host's resources resolve: "data" for the dataset,
 // "models/<network>" for a model directory, "scores/<network>.npz" for memorization scores.
-export const PROFILES = ["quick", "demo", "default", "paper"] as const;
+import { STUDY_PROFILES_BY_COST } from "@classfit/pipeline/profiles";
+
+export const PROFILES = STUDY_PROFILES_BY_COST;
 
 export interface DataChoice {
   kind: "default" | "files";

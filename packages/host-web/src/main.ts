@@ -1,6 +1,8 @@
 // The page: choose data, networks, stages and profile; run the study in a worker with live
 // progress and Cancel; then the report with interactive figures and a download for every
 // artifact. Plain DOM; no inline scripts or styles (the page's CSP forbids them).
+import type { RunManifest, StudyAnalysis } from "@classfit/pipeline";
+import { summarizeStudy } from "@classfit/pipeline/summary";
 import { buildConfig, type DataChoice, type NetworkChoice, PROFILES } from "./form.js";
 import type { RunSummary, StudyEvent, StudyRequest } from "./protocol.js";
 import { enhanceReport } from "./report-view.js";
@@ -560,31 +562,13 @@ async function storedSummary(storage: IndexedDbRunStorage): Promise<RunSummary |
   const dec = new TextDecoder();
   const m = await storage.read("manifest.json");
   if (!m) return undefined;
-  const manifest = JSON.parse(dec.decode(m)) as {
-    name: string;
-    profile: string;
-    seconds: number;
-    stepsComputed: number;
-    stepsReused: number;
-    status: string;
-  };
+  const manifest = JSON.parse(dec.decode(m)) as RunManifest;
   if (manifest.status !== "complete") return undefined;
   const a = await storage.read("report/analysis.json");
   const analysis = a
-    ? (JSON.parse(dec.decode(a)) as {
-        networks: { label: string; splitStage: string; split: { verdict: string } }[];
-        warnings: string[];
-      })
-    : { networks: [], warnings: [] };
-  return {
-    name: manifest.name,
-    profile: manifest.profile,
-    seconds: manifest.seconds,
-    stepsComputed: manifest.stepsComputed,
-    stepsReused: manifest.stepsReused,
-    networks: analysis.networks.map((n) => ({ label: n.label, splitStage: n.splitStage, verdict: n.split.verdict })),
-    warnings: analysis.warnings,
-  };
+    ? (JSON.parse(dec.decode(a)) as StudyAnalysis)
+    : ({ networks: [], warnings: [] } as unknown as StudyAnalysis);
+  return summarizeStudy(manifest, analysis);
 }
 
 async function refreshStoredRuns(): Promise<void> {

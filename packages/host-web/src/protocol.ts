@@ -2,18 +2,11 @@
 // sampler's orchestration, the report) and the task workers (DP-GMM fits, densities, KL).
 // Everything here is structured-cloneable: Blobs for user files, WebAssembly.Module for
 // wasm-core, typed arrays for task inputs and outputs.
+import type { StudySummary } from "@classfit/pipeline/summary";
 import type { TaskInput, TaskKind, TaskOutput } from "@classfit/pipeline/tasks";
 
 /** What the page shows when a run finishes (from the run manifest and the analysis). */
-export interface RunSummary {
-  name: string;
-  profile: string;
-  seconds: number;
-  stepsComputed: number;
-  stepsReused: number;
-  networks: { label: string; splitStage: string; verdict: string }[];
-  warnings: string[];
-}
+export type RunSummary = StudySummary;
 
 /** Page → study worker. */
 export type StudyRequest =

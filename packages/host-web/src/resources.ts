@@ -6,6 +6,7 @@
 // binaries, or <split>_images.npy + <split>_labels.npy; classes.txt names the classes.
 import { datasetFromCifar, datasetFromIdx, datasetFromNpy, type ImageDataset, parseModelJson } from "@classfit/models";
 import type { StudyResources } from "@classfit/pipeline";
+import { InputError } from "@classfit/pipeline/errors";
 import defaultClasses from "../../models/assets/fashion-mnist-default/classes.txt?url";
 import testImages from "../../models/assets/fashion-mnist-default/t10k-images-idx3-ubyte.gz?url";
 import testLabels from "../../models/assets/fashion-mnist-default/t10k-labels-idx1-ubyte.gz?url";
@@ -13,7 +14,7 @@ import trainImages from "../../models/assets/fashion-mnist-default/train-images-
 import trainLabels from "../../models/assets/fashion-mnist-default/train-labels-idx1-ubyte.gz?url";
 
 /** Bad input named by the page (wrong file, missing file, too large): shown as is, no stack. */
-export class WebInputError extends Error {
+export class WebInputError extends InputError {
   override name = "InputError";
 }
 

@@ -2,7 +2,7 @@
 // @classfit/pipeline's runStudy — tfjs (training, extraction, certification), the reduction and
 // the report all happen here, off the page's thread; per-class fits, densities and KL fan out
 // to the task workers. The page only displays progress and results.
-import { resolveStudyConfig, runStudy, StudyInterrupted } from "@classfit/pipeline";
+import { isInputError, resolveStudyConfig, runStudy, StudyInterrupted, summarizeStudy } from "@classfit/pipeline";
 import { Core } from "@classfit/wasm-core";
 import type { StudyEvent, StudyRequest, WorkerScope } from "./protocol.js";
 import { createWebHost, HOST_VERSION, loadCoreModule } from "./web-host.js";
@@ -11,18 +11,13 @@ const scope = self as unknown as WorkerScope;
 const post = (e: StudyEvent) => scope.postMessage(e);
 let controller: AbortController | undefined;
 
-const INPUT_ERRORS = new Set(["InputError", "StudyConfigError", "NpyError", "ScoreImportError", "StudyInputError"]);
-
 function describeError(e: unknown): { kind: "input" | "failed"; message: string } {
   if (e instanceof RangeError && /allocat|memory|Array buffer|Invalid typed array length/i.test(e.message))
     return {
       kind: "input",
       message: `out of memory in this tab (${e.message}): the data or model is too large for the browser; use dataset.perClass or the CLI`,
     };
-  if (e instanceof Error) {
-    const input = INPUT_ERRORS.has(e.name) || /^[^:]+: /.test(e.message);
-    return { kind: input ? "input" : "failed", message: e.message };
-  }
+  if (e instanceof Error) return { kind: isInputError(e) ? "input" : "failed", message: e.message };
   return { kind: "failed", message: String(e) };
 }
 
@@ -52,19 +47,7 @@ async function start(msg: Extract<StudyRequest, { type: "start" }>): Promise<voi
     post({
       type: "done",
       runId,
-      summary: {
-        name: result.manifest.name,
-        profile: result.manifest.profile,
-        seconds: result.manifest.seconds,
-        stepsComputed: result.manifest.stepsComputed,
-        stepsReused: result.manifest.stepsReused,
-        networks: result.analysis.networks.map((n) => ({
-          label: n.label,
-          splitStage: n.splitStage,
-          verdict: n.split.verdict,
-        })),
-        warnings: result.analysis.warnings,
-      },
+      summary: summarizeStudy(result.manifest, result.analysis),
       files: await host.storage.list(),
     });
   } catch (e) {

@@ -3,16 +3,15 @@
 // compactness, memorization, certify, analyse, report — resuming whatever an earlier run of the
 // same config finished.
 import { readFileSync } from "node:fs";
+import { isStudyProfile, STUDY_PROFILES as PROFILES, type StudyProfile } from "@classfit/pipeline/profiles";
 import type { Command } from "commander";
 import { configBaseDir, EXIT, exitWith, runStudyCommand } from "../host/run-study.js";
 import { intArg } from "../options.js";
 
-const PROFILES = ["paper", "default", "quick", "demo"] as const;
-
 interface StudyOpts {
   config: string;
   out: string;
-  profile?: (typeof PROFILES)[number];
+  profile?: StudyProfile;
   workers?: number;
   json?: boolean;
   progress?: boolean;
@@ -50,9 +49,8 @@ export function register(program: Command): void {
       "--profile <name>",
       `step settings: ${PROFILES.join(" | ")} (overrides the config's "profile")`,
       (v: string) => {
-        if (!(PROFILES as readonly string[]).includes(v))
-          exitWith(EXIT.badInput, `--profile must be one of ${PROFILES.join(", ")}, got '${v}'`);
-        return v as (typeof PROFILES)[number];
+        if (!isStudyProfile(v)) exitWith(EXIT.badInput, `--profile must be one of ${PROFILES.join(", ")}, got '${v}'`);
+        return v;
       },
     )
     .option("--workers <n>", "worker threads for the fits (default: CPU count, at most 8)", intArg(1, 256))

@@ -58,14 +58,7 @@ export async function runStudyCommand(config: StudyConfig, o: StudyCommandOption
       if (o.json) process.stdout.write(`${JSON.stringify({ status: "interrupted", runDir: resolve(o.out) })}\n`);
       exitWith(EXIT.interrupted, `interrupted; finished steps are kept in ${o.out} — rerun the same command to resume`);
     }
-    const name = (e as Error).name;
-    const bad =
-      name === "InputError" ||
-      name === "StudyConfigError" ||
-      name === "NpyError" ||
-      name === "ScoreImportError" ||
-      name === "StudyInputError";
-    exitWith(bad ? EXIT.badInput : EXIT.failed, e instanceof Error ? e.message : String(e));
+    exitWith(pipeline.isInputError(e) ? EXIT.badInput : EXIT.failed, e instanceof Error ? e.message : String(e));
   }
   host.close();
   const summary = pipeline.summarizeStudy(result.manifest, result.analysis);

@@ -3,6 +3,9 @@
 // (one score per row; or columns named tr_mem/mem/score and tr_labels/label/labels; or two
 // unnamed columns score,label). Checked against the dataset's labels when given.
 import { type NpyArray, npyToFloat64, npyToInt32, parseNpy, parseNpz } from "@classfit/models";
+import { InputError } from "../errors.js";
+import type { Json } from "../units/container.js";
+import { decodeMemorization } from "./memorization.js";
 
 export interface ImportedScores {
   /** Per training example, dataset order. */
@@ -12,7 +15,7 @@ export interface ImportedScores {
   format: "npz" | "npy" | "csv";
 }
 
-export class ScoreImportError extends Error {
+export class ScoreImportError extends InputError {
   override name = "ScoreImportError";
 }
 
@@ -113,4 +116,26 @@ export function importMemorizationScores(bytes: Uint8Array, name: string, datase
     }
   }
   return out;
+}
+
+/** A score file of any kind the study takes, with the run settings it records (if any). */
+export interface ScoreFile {
+  scores: Float64Array;
+  labels: Int32Array | null;
+  format: ImportedScores["format"] | "classfit-memorization";
+  /** The memorization run's config, for classfit's own artifact; null otherwise. */
+  config: Json;
+}
+
+/**
+ * classfit's own memorization artifact (a CFA container, from `classfit memorization` or a
+ * merged cluster run, told by its magic bytes) or a published score file (importMemorizationScores).
+ */
+export function readScoreFile(bytes: Uint8Array, name: string): ScoreFile {
+  const isArtifact = bytes[0] === 0x43 && bytes[1] === 0x46 && bytes[2] === 0x41 && bytes[3] === 0x31;
+  if (isArtifact) {
+    const a = decodeMemorization(bytes, name);
+    return { scores: a.score, labels: null, format: "classfit-memorization", config: a.config };
+  }
+  return { ...importMemorizationScores(bytes, name), config: null };
 }

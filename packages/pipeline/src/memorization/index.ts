@@ -1,4 +1,10 @@
-export { type ImportedScores, importMemorizationScores, ScoreImportError } from "./import.js";
+export {
+  type ImportedScores,
+  importMemorizationScores,
+  readScoreFile,
+  type ScoreFile,
+  ScoreImportError,
+} from "./import.js";
 export {
   type ClassMemorization,
   decodeMemorization,

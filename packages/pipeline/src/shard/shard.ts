@@ -3,6 +3,7 @@
 // Units go to shares round-robin (unit u → share u mod n) so that units whose cost grows with
 // their index spread evenly. Merged shares give the same unit payloads, hence (through the
 // protocol's deterministic finalizer) the same artifact bytes, as a single run.
+import { InputError } from "../errors.js";
 import { ContainerError, canonicalJson, decodeContainer, encodeContainer, type Json } from "../units/container.js";
 import { configHash, type RunUnitsOptions, runUnits, type UnitProtocol } from "../units/units.js";
 
@@ -140,7 +141,7 @@ export function configDifferences(a: Record<string, Json>, b: Record<string, Jso
     .map((k) => `${k}: ${fa.get(k) ?? "(absent)"} vs ${fb.get(k) ?? "(absent)"}`);
 }
 
-export class MergeError extends Error {
+export class MergeError extends InputError {
   override name = "MergeError";
 }
 

@@ -1,14 +1,12 @@
 // The study configuration (study.json): which data, which networks, and the settings of every
 // step. Validated with zod: unknown keys are refused and each message names the field's path.
-// A profile supplies every step setting; the config overrides any of them field by field.
-//   paper   — the authors' settings (METHOD.md §2–§9): 400 sweeps, k = 16/16/64/64, M = 100 000…
-//   default — the textbook choices (exact predictive, 2 chains for R̂), otherwise as the paper
-//   quick   — tiny sizes for a smoke run and the end-to-end test (seconds)
-//   demo    — what `classfit demo` runs on the embedded default in about two minutes on 2 cores
+// A profile (profiles.ts) supplies every step setting; the config overrides any of them field
+// by field.
 import { z } from "zod";
+import { InputError } from "../errors.js";
+import { STUDY_PROFILES, type StudyProfile } from "../profiles.js";
 
-export const STUDY_PROFILES = ["paper", "default", "quick", "demo"] as const;
-export type StudyProfile = (typeof STUDY_PROFILES)[number];
+export { STUDY_PROFILES, type StudyProfile };
 
 const int = (min: number) => z.number().int().min(min);
 const positive = z.number().positive();
@@ -277,7 +275,7 @@ export const PROFILE_SETTINGS: Record<StudyProfile, StepSettings> = {
 };
 
 /** Bad study config: the message lists each problem with its path in the file. */
-export class StudyConfigError extends Error {
+export class StudyConfigError extends InputError {
   override name = "StudyConfigError";
 }
 

@@ -1,6 +1,8 @@
 // A short machine-readable summary of a finished study (what `classfit study --json` prints and
 // the demo's closing lines say): per network, the density split and its evidence, and the
 // correlations of class density with complexity, compactness, memorization and robustness.
+// Also what the browser app shows for a finished run, live or reopened from storage; it
+// imports only types, so a host's page can take it (`@classfit/pipeline/summary`) on its own.
 import type { StudyAnalysis } from "../analysis/study.js";
 import type { RunManifest } from "./run.js";
 

@@ -9,6 +9,8 @@
 // The same metadata and arrays always give the same bytes (canonical JSON, fixed order, zero
 // padding), which is what lets sharded runs merge into a file identical to a single run.
 
+import { InputError } from "../errors.js";
+
 /** Element types a container stores. */
 export type ArrayDtype = "u8" | "i32" | "u32" | "f64";
 export type StoredArray = Uint8Array | Int32Array | Uint32Array | Float64Array;
@@ -18,8 +20,8 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 const MAGIC = [0x43, 0x46, 0x41, 0x31]; // "CFA1"
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** A malformed or unexpected container. */
-export class ContainerError extends Error {
+/** A malformed or unexpected container: a file that is not what it was named as. */
+export class ContainerError extends InputError {
   override name = "ContainerError";
 }
 

@@ -1,0 +1,78 @@
+// certify — Cohen et al.'s CERTIFY (METHOD.md §9) of the first `perClass` study examples of
+// each class with the network itself under Gaussian noise; for networks given as a model or an
+// architecture, when steps.certify.perClass > 0. Units of 20 examples are kept under units/.
+// Consumes: the model, the study dataset, the certified rows. Config: σ, n0, n, α, batch size,
+// method, a seed per network and the number of examples. Produces: certification.cfc
+// (prediction and radius per certified example).
+import { NoisyClassifier, type Normalisation, normalisedExamples } from "@classfit/models";
+import type { LayersModel } from "@tensorflow/tfjs-layers";
+import { type CertifyColumns, certificationProtocol, finalizeCertification } from "../../certify/protocol.js";
+import { coreStats } from "../../certify/stats.js";
+import { decodeCertification } from "../../certify/summary.js";
+import { hashArray, type Json } from "../../units/container.js";
+import { deriveSeed } from "../seed.js";
+import type { Step, StepPlan } from "./step.js";
+
+/** A network loaded or trained in this run (what certification needs beyond activations). */
+export interface LoadedNet {
+  model: LayersModel;
+  hash: string;
+  normalisation: Normalisation;
+}
+
+export interface CertifyUnit {
+  net: string;
+  loaded: LoadedNet;
+  /** The certified examples: study rows. */
+  rows: Int32Array;
+}
+
+export interface Certified {
+  rows: Int32Array;
+  columns: CertifyColumns;
+}
+
+interface CertifyPlan extends StepPlan {
+  seed: number;
+}
+
+export const certify: Step<CertifyUnit, CertifyPlan, Certified> = {
+  name: "certify",
+  plan(ctx, u) {
+    const { perClass: _p, ...settings } = ctx.config.steps.certify;
+    const seed = deriveSeed(ctx.config.seed, "certify", u.net);
+    return {
+      dir: `${u.net}/certify`,
+      config: { ...settings, seed, examples: u.rows.length } as Json,
+      inputs: { model: u.loaded.hash, dataset: ctx.study.hash, rows: hashArray(u.rows) },
+      seed,
+    };
+  },
+  async compute(ctx, u, { dir, seed }) {
+    const { perClass: _p, ...settings } = ctx.config.steps.certify;
+    const { ds, hash } = ctx.study;
+    await ctx.tfReady();
+    // Its folded weights and heap buffers are freed when the step ends, however it ends.
+    const backend = new NoisyClassifier(u.loaded.model);
+    try {
+      const protocol = certificationProtocol({
+        core: ctx.core,
+        backend,
+        stats: coreStats(ctx.core),
+        dataset: normalisedExamples(ds, u.loaded.normalisation),
+        datasetId: hash,
+        settings: { ...settings, seed },
+        examples: u.rows,
+        unitSize: 20,
+      });
+      const units = await ctx.runProtocol(protocol, protocol.numUnits, { dir, net: u.net, step: "certify" });
+      return { files: { "certification.cfc": finalizeCertification("certification", protocol.config, units) } };
+    } finally {
+      backend.dispose();
+    }
+  },
+  read(_ctx, u, { dir }, done) {
+    const art = decodeCertification(done.files.get("certification.cfc") as Uint8Array, `${dir}/certification.cfc`);
+    return { rows: u.rows, columns: art.columns };
+  },
+};

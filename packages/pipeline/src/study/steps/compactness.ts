@@ -1,0 +1,57 @@
+// compactness — each class's mean pairwise distance in the reduced space, exact or sampled
+// (METHOD.md §7).
+// Consumes: the stage's Z and the rows of every class. Config: method, pairs, zero exclusion
+// and a seed per (network, stage). Produces: compactness.json, [{ value, method, pairs,
+// standardError }] per class.
+import { compactness as measure } from "../../compactness.js";
+import { jsonBytes, parseJsonBytes } from "../../steps/store.js";
+import { hashArray, hashJson } from "../../units/container.js";
+import type { StageData } from "../context.js";
+import { deriveSeed } from "../seed.js";
+import type { Step, StepPlan } from "./step.js";
+
+export interface CompactnessUnit {
+  net: string;
+  sd: StageData;
+}
+
+interface CompactnessPlan extends StepPlan {
+  seed: number;
+}
+
+export const compactness: Step<CompactnessUnit, CompactnessPlan, number[]> = {
+  name: "compactness",
+  plan(ctx, { net, sd }) {
+    const seed = deriveSeed(ctx.config.seed, "compactness", net, sd.stage);
+    return {
+      dir: `${net}/${sd.stage}/compactness`,
+      config: { ...ctx.config.steps.compactness, seed },
+      inputs: { Z: sd.zHash, rows: hashJson(ctx.study.rowsOf.map((r) => hashArray(r))) },
+      seed,
+    };
+  },
+  async compute(ctx, { sd }, { seed }) {
+    const cfg = ctx.config.steps.compactness;
+    const { ds, rowsOf } = ctx.study;
+    const out: { value: number; method: string; pairs: number; standardError: number }[] = [];
+    for (let c = 0; c < ds.numClasses; c++) {
+      const rng = ctx.core.rng(seed, c);
+      try {
+        const x = ctx.classData(sd, c);
+        const v = measure(x, (rowsOf[c] as Int32Array).length, sd.k, {
+          method: cfg.method,
+          pairs: cfg.pairs,
+          excludeZero: cfg.excludeZero,
+          rng,
+        });
+        out.push({ value: v.value, method: v.method, pairs: v.pairs, standardError: v.standardError });
+      } finally {
+        rng.dispose();
+      }
+    }
+    return { files: { "compactness.json": jsonBytes(out) } };
+  },
+  read(_ctx, _u, { dir }, done) {
+    return parseJsonBytes<{ value: number }[]>(done.files.get("compactness.json"), dir).map((x) => x.value);
+  },
+};
