@@ -14,7 +14,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
-import { type KernelVariant, kernelsFor, ptrOf, type WasmBackendLike } from "./module.js";
+import { type ConvGeometry, type KernelVariant, kernelsFor, ptrOf, type WasmBackendLike } from "./module.js";
 import { winogradBackpropFilter, winogradBackpropInput, winogradRoutes } from "./winograd.js";
 
 type Shape4 = [number, number, number, number];
@@ -25,7 +25,7 @@ function checkInfo(info: backend_util.Conv2DInfo, kernel: string): void {
   }
 }
 
-function geometry(info: backend_util.Conv2DInfo): number[] {
+function geometry(info: backend_util.Conv2DInfo): ConvGeometry {
   return [
     info.batchSize,
     info.inHeight,

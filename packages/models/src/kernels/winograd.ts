@@ -24,7 +24,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
-import { type KernelVariant, kernelsFor, ptrOf, type WasmBackendLike } from "./module.js";
+import { type KernelVariant, kernelsFor, ptrOf, type TileGeometry, type WasmBackendLike } from "./module.js";
 import { TFJS_KERNEL, WRAPS_TFJS_KERNEL, type WrappingKernelConfig } from "./norm.js";
 
 let enabled = true;
@@ -76,8 +76,8 @@ export function blockTiles(ci: number, co: number): number {
   return Math.min(32, Math.max(8, tb));
 }
 
-/** n, h, w, ci, oh, ow, co, padT, padL: the geometry arguments every Winograd export takes. */
-export function tileGeometry(info: backend_util.Conv2DInfo): number[] {
+/** The geometry arguments every Winograd export takes, for `info`. */
+export function tileGeometry(info: backend_util.Conv2DInfo): TileGeometry {
   return [
     info.batchSize,
     info.inHeight,
@@ -219,7 +219,7 @@ function winogradTiles(
         v as number,
         m as number,
       ];
-      const geometry = [...tileGeometry(info), relu ? 1 : 0, tb];
+      const geometry = [...tileGeometry(info), relu ? 1 : 0, tb] as const;
       if (four) (variant === "simd" ? k.winograd4Conv : k.winograd4ConvScalar)(...ptrs, tmp as number, ...geometry);
       else (variant === "simd" ? k.winogradConv : k.winogradConvScalar)(...ptrs, ...geometry);
     }),
@@ -332,20 +332,18 @@ export function winogradBackpropFilter(
   const p = four ? 36 : 16;
   const out = backend.makeOutput([3, 3, ci, co], "float32");
   withScratch(backend, [p * tb * ci, p * tb * co, p * ci * co, 160], ([v, z, acc, tmp]) => {
-    const geometry = [...tileGeometry(info), tb];
-    const ptrs = [ptrOf(backend, x), ptrOf(backend, dy), ptrOf(backend, out), v as number, z as number, acc as number];
-    if (four) {
-      (variant === "simd" ? k.winograd4FilterGrad : k.winograd4FilterGradScalar)(
-        ...(ptrs as [number, number, number, number, number, number]),
-        tmp as number,
-        ...geometry,
-      );
-    } else {
-      (variant === "simd" ? k.winogradFilterGrad : k.winogradFilterGradScalar)(
-        ...(ptrs as [number, number, number, number, number, number]),
-        ...geometry,
-      );
-    }
+    const geometry = [...tileGeometry(info), tb] as const;
+    const ptrs = [
+      ptrOf(backend, x),
+      ptrOf(backend, dy),
+      ptrOf(backend, out),
+      v as number,
+      z as number,
+      acc as number,
+    ] as const;
+    if (four)
+      (variant === "simd" ? k.winograd4FilterGrad : k.winograd4FilterGradScalar)(...ptrs, tmp as number, ...geometry);
+    else (variant === "simd" ? k.winogradFilterGrad : k.winogradFilterGradScalar)(...ptrs, ...geometry);
   });
   return out;
 }
