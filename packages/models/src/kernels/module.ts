@@ -22,52 +22,16 @@ export interface WasmBackendLike {
 export type KernelVariant = "simd" | "scalar";
 
 type Ptr = number;
-/** n, h, w, ci, oh, ow, co, kh, kw, sh, sw, dh, dw, padT, padL (assembly/conv.ts). */
-export type ConvGeometry = [
-  n: number,
-  h: number,
-  w: number,
-  ci: number,
-  oh: number,
-  ow: number,
-  co: number,
-  kh: number,
-  kw: number,
-  sh: number,
-  sw: number,
-  dh: number,
-  dw: number,
-  padT: number,
-  padL: number,
-];
-/** n, h, w, ci, oh, ow, co, kh, kw, sh, sw, padT, padL (assembly/direct.ts). */
-export type DirectGeometry = [
-  n: number,
-  h: number,
-  w: number,
-  ci: number,
-  oh: number,
-  ow: number,
-  co: number,
-  kh: number,
-  kw: number,
-  sh: number,
-  sw: number,
-  padT: number,
-  padL: number,
-];
-/** n, h, w, ci, oh, ow, co, padT, padL: the geometry every Winograd export takes. */
-export type TileGeometry = [
-  n: number,
-  h: number,
-  w: number,
-  ci: number,
-  oh: number,
-  ow: number,
-  co: number,
-  padT: number,
-  padL: number,
-];
+/** n, h, w, ci, oh, ow, co: the batch, input and output sizes every convolution export takes. */
+type Sizes = [n: number, h: number, w: number, ci: number, oh: number, ow: number, co: number];
+/** The filter size and strides. */
+type Window = [kh: number, kw: number, sh: number, sw: number];
+/** The assembly/conv.ts kernels' geometry. */
+export type ConvGeometry = [...Sizes, ...Window, dh: number, dw: number, padT: number, padL: number];
+/** The assembly/direct.ts kernels' geometry (no dilation). */
+export type DirectGeometry = [...Sizes, ...Window, padT: number, padL: number];
+/** The geometry every Winograd export takes (3×3, stride 1, no dilation). */
+export type TileGeometry = [...Sizes, padT: number, padL: number];
 /** A geometry without its leading batch size (plans that fix the batch at each call). */
 export type AfterBatch<G extends number[]> = G extends [number, ...infer Rest] ? Rest : never;
 /** `geometry` without its batch size. */
@@ -76,43 +40,14 @@ export function afterBatch<G extends [number, ...number[]]>(geometry: G): AfterB
 }
 /** x, mean, variance, scale, offset, eps, rows, c, y, scratch (see assembly/norm.ts). */
 type BatchNormForwardArgs = [Ptr, Ptr, Ptr, Ptr, Ptr, number, number, number, Ptr, Ptr];
-type WinogradConvArgs = [
-  x: Ptr,
-  u: Ptr,
-  bias: Ptr,
-  res: Ptr,
-  out: Ptr,
-  v: Ptr,
-  m: Ptr,
-  ...TileGeometry,
-  relu: number,
-  tb: number,
-];
-type Winograd4ConvArgs = [
-  x: Ptr,
-  u: Ptr,
-  bias: Ptr,
-  res: Ptr,
-  out: Ptr,
-  v: Ptr,
-  m: Ptr,
-  tmp: Ptr,
-  ...TileGeometry,
-  relu: number,
-  tb: number,
-];
-type WinogradFilterGradArgs = [x: Ptr, dy: Ptr, dw: Ptr, v: Ptr, z: Ptr, acc: Ptr, ...TileGeometry, tb: number];
-type Winograd4FilterGradArgs = [
-  x: Ptr,
-  dy: Ptr,
-  dw: Ptr,
-  v: Ptr,
-  z: Ptr,
-  acc: Ptr,
-  tmp: Ptr,
-  ...TileGeometry,
-  tb: number,
-];
+/** The buffers of a Winograd forward pass (see assembly/winograd.ts). */
+type WinogradConvBuffers = [x: Ptr, u: Ptr, bias: Ptr, res: Ptr, out: Ptr, v: Ptr, m: Ptr];
+type WinogradConvArgs = [...WinogradConvBuffers, ...TileGeometry, relu: number, tb: number];
+type Winograd4ConvArgs = [...WinogradConvBuffers, tmp: Ptr, ...TileGeometry, relu: number, tb: number];
+/** The buffers of a Winograd filter gradient. */
+type FilterGradBuffers = [x: Ptr, dy: Ptr, dw: Ptr, v: Ptr, z: Ptr, acc: Ptr];
+type WinogradFilterGradArgs = [...FilterGradBuffers, ...TileGeometry, tb: number];
+type Winograd4FilterGradArgs = [...FilterGradBuffers, tmp: Ptr, ...TileGeometry, tb: number];
 type DirectConvArgs = [x: Ptr, w: Ptr, bias: Ptr, res: Ptr, out: Ptr, ...DirectGeometry, relu: number];
 
 /** The flat ABI of assembly/index.ts. */
