@@ -1,6 +1,5 @@
 // @classfit/host-web: the browser app's host, for embedding the study in another web app
 // (bundled from source by Vite/esbuild). The page itself is src/main.ts (index.html).
-export const PACKAGE = "@classfit/host-web";
 export { type WorkerFactory, webWorkerPool } from "./pool.js";
 export type { RunSummary, StudyEvent, StudyRequest, TaskEvent, TaskRequest } from "./protocol.js";
 export { classKey, enhanceReport } from "./report-view.js";

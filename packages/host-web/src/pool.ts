@@ -9,7 +9,7 @@ import type { TaskEvent, TaskRequest } from "./protocol.js";
 export type WorkerFactory = () => Worker;
 
 /** The bundled task worker (a module worker next to this file in the build). */
-export const taskWorkerFactory: WorkerFactory = () =>
+const taskWorkerFactory: WorkerFactory = () =>
   new Worker(new URL("./task-worker.ts", import.meta.url), { type: "module", name: "classfit-task" });
 
 export function webWorkerPool(

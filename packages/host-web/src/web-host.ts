@@ -12,7 +12,7 @@ import { IndexedDbRunStorage, openRunDb } from "./storage.js";
 export const HOST_VERSION = "0.1.0";
 
 /** Absolute URL of an emitted asset (workers resolve relative URLs against their own script). */
-export const assetUrl = (u: string): string => new URL(u, import.meta.url).href;
+const assetUrl = (u: string): string => new URL(u, import.meta.url).href;
 
 let coreModule: Promise<WebAssembly.Module> | undefined;
 

@@ -1,17 +1,20 @@
-// Winograd F(4×4, 3×3) forward convolution (Lavin & Gray 2016, §4.2) for inference: 36
-// multiplies per 4×4 output tile and channel pair where F(2×2, 3×3) (winograd.ts) needs 64 and
-// the direct method 144. Its transforms carry larger constants (up to 8 and 1/24), so the result
-// differs more from the direct sum than F(2×2, 3×3)'s: a few f32 ulps of the scale on the
-// networks here (tested against the CPU backend in src/kernels/winograd.test.ts). Used only for
-// forward passes without gradients (src/kernels/winograd.ts decides); training keeps F(2×2, 3×3).
+// Winograd F(4×4, 3×3) convolution (Lavin & Gray 2016, §4.2): the forward pass (with a flipped
+// filter also the input gradient) and the filter gradient, at 36 multiplies per 4×4 output tile
+// and channel pair where F(2×2, 3×3) (winograd.ts) needs 64 and the direct method 144. Its
+// transforms carry larger constants (up to 8 and 1/24), so the result differs more from the direct
+// sum than F(2×2, 3×3)'s: a few f32 ulps of the scale on the networks here (tested against the
+// CPU backend in src/kernels/winograd.test.ts). src/kernels/winograd.ts picks between the two
+// tile sizes by output size (prefersF4), in training as in inference.
 //
 //   Bᵀ = [[4,0,−5,0,1,0],[0,−4,−4,1,1,0],[0,4,−4,−1,1,0],[0,−2,−1,2,1,0],[0,2,−1,−2,1,0],[0,4,0,−5,0,1]]
 //   G  = [[¼,0,0],[−⅙,−⅙,−⅙],[−⅙,⅙,−⅙],[1/24,1/12,⅙],[1/24,−1/12,⅙],[0,0,1]]
 //   Aᵀ = [[1,1,1,1,1,0],[0,1,−1,2,−2,0],[0,1,1,4,4,0],[0,1,−1,8,−8,1]]
 //
 // Layouts as in winograd.ts with 36 positions: U (36, cin, cout), V (36, tb, cin), M (36, tb, cout);
-// tmp: 160 f32 (40 v128) of scratch for the two-pass transforms. The scalar twin (winograd4ConvScalar) does
-// the same operations in the same order one channel at a time, so the two agree bit for bit.
+// for the filter gradient Z (36, tb, cout) and acc (36, cin, cout); tmp: 160 f32 (40 v128) of
+// scratch for the two-pass transforms. The scalar twins (winograd4ConvScalar,
+// winograd4FilterGradScalar) do the same operations in the same order one channel at a time, so
+// they agree with the SIMD kernels bit for bit.
 import { ld, ldf } from "./masked";
 import { blockGemm, gradGemm } from "./winograd";
 

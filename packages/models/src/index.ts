@@ -1,10 +1,7 @@
 // @classfit/models: TensorFlow.js (WASM backend) architectures, datasets, training, stage
-// activations and noisy forward passes. Filled in by the models issue.
-export const PACKAGE = "@classfit/models";
-// [models: arch, data, train, extract, model]
+// activations and noisy forward passes.
 export * from "./arch/index.js";
 export * from "./data/index.js";
-// [models: noisy forward passes and evaluation adapters]
 export * from "./evaluate-adapters.js";
 export * from "./extract/index.js";
 export {

@@ -25,7 +25,6 @@ export interface CoreExports {
   vec_axpy(alpha: number, x: number, y: number, out: number, n: number): void;
   vec_axpy_scalar(alpha: number, x: number, y: number, out: number, n: number): void;
   special_lgamma(x: number): number;
-  // [section: linalg-stats]
   stats_norm_cdf(x: number, upper: number): number;
   stats_norm_ppf(p: number): number;
   stats_ibeta(x: number, a: number, b: number, upper: number): number;
@@ -57,8 +56,6 @@ export interface CoreExports {
     simd: number,
   ): void;
   linalg_sym_eig(a: number, n: number, k: number, vals: number, vecs: number, simd: number): number;
-
-  // [section: dpgmm]
   dpgmm_prior(data: number, n: number, d: number, initClusters: number, mu0: number, s0: number): number;
   gibbs_create(
     data: number,
@@ -121,6 +118,88 @@ export interface CoreExports {
   tri_chol_rank1(l: number, x: number, d: number, sigma: number): number;
   bench_simd_peak(iters: number): number;
 }
+
+type Arity<F> = F extends (...args: infer A) => unknown ? A["length"] : never;
+type CoreFunctions = Omit<CoreExports, "memory">;
+
+/**
+ * Every function export's parameter count. CoreExports is written by hand, so it can drift from
+ * assembly/index.ts: the compiler holds this table to CoreExports (every name, each arity), and
+ * exports.test.ts holds it to the built module's exports.
+ */
+export const CORE_EXPORT_ARITY = {
+  alloc: 1,
+  free: 1,
+  rng_create: 2,
+  rng_free: 1,
+  rng_copy: 2,
+  rng_fill_u64: 3,
+  rng_fill_uniform: 3,
+  rng_fill_int: 4,
+  rng_fill_normal: 3,
+  rng_fill_gamma: 5,
+  vec_dot: 3,
+  vec_dot_scalar: 3,
+  vec_axpy: 5,
+  vec_axpy_scalar: 5,
+  special_lgamma: 1,
+  stats_norm_cdf: 2,
+  stats_norm_ppf: 1,
+  stats_ibeta: 4,
+  stats_beta_quantile: 4,
+  stats_cp_lower: 3,
+  stats_cp_upper: 3,
+  stats_binom_test: 3,
+  stats_binom_logpmf: 3,
+  rng_fill_beta: 5,
+  rng_fill_chisq: 4,
+  rng_fill_categorical: 5,
+  rng_fill_dirichlet: 5,
+  rng_fill_mvt: 7,
+  linalg_gram_create: 3,
+  linalg_gram_free: 1,
+  linalg_gram_write_ptr: 1,
+  linalg_gram_capacity: 1,
+  linalg_gram_commit: 2,
+  linalg_gram_rows: 1,
+  linalg_gram_finish: 6,
+  linalg_project: 8,
+  linalg_sym_eig: 6,
+  dpgmm_prior: 6,
+  gibbs_create: 13,
+  gibbs_sweep: 2,
+  gibbs_k: 1,
+  gibbs_alpha: 1,
+  gibbs_log_joint: 1,
+  gibbs_rebuilds: 1,
+  gibbs_split_merge_accepted: 1,
+  gibbs_split_merge: 2,
+  gibbs_set_split_merge: 2,
+  gibbs_export: 4,
+  gibbs_assignments: 2,
+  gibbs_free: 1,
+  mix_create: 12,
+  mix_logpdf: 4,
+  mix_kl: 7,
+  mix_free: 1,
+  clu_create: 5,
+  clu_free: 1,
+  clu_acquire: 1,
+  clu_add: 3,
+  clu_remove: 6,
+  clu_read: 4,
+  clu_read_inverse: 3,
+  clu_logt: 3,
+  clu_logt_removed: 3,
+  clu_logt0: 2,
+  clu_log_marginal: 2,
+  tri_mahal: 4,
+  tri_prec_rank1: 5,
+  tri_mahal_batch: 5,
+  tri_matvec: 5,
+  tri_chol_rank1: 4,
+  bench_simd_peak: 1,
+} as const satisfies { [K in keyof CoreFunctions]: Arity<CoreFunctions[K]> };
 
 /** An error raised inside the wasm module (an AssemblyScript `throw` or failed assert). */
 export class WasmCoreError extends Error {

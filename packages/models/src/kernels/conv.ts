@@ -10,11 +10,10 @@ import {
   Conv2DBackpropInput,
   type Conv2DBackpropInputAttrs,
   type Conv2DBackpropInputInputs,
-  type KernelConfig,
-  type KernelFunc,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
-import { type KernelVariant, kernelsFor, ptrOf, type WasmBackendLike } from "./module.js";
+import { type ConvGeometry, type KernelVariant, kernelsFor, ptrOf, type WasmBackendLike } from "./module.js";
+import { wasmKernel } from "./registry.js";
 import { winogradBackpropFilter, winogradBackpropInput, winogradRoutes } from "./winograd.js";
 
 type Shape4 = [number, number, number, number];
@@ -25,7 +24,7 @@ function checkInfo(info: backend_util.Conv2DInfo, kernel: string): void {
   }
 }
 
-function geometry(info: backend_util.Conv2DInfo): number[] {
+function geometry(info: backend_util.Conv2DInfo): ConvGeometry {
   return [
     info.batchSize,
     info.inHeight,
@@ -136,14 +135,5 @@ function conv2dBackpropInput(args: {
   return conv2dBackpropInputInfo(args.backend, dy, filter, info);
 }
 
-export const conv2DBackpropFilterConfig: KernelConfig = {
-  kernelName: Conv2DBackpropFilter,
-  backendName: "wasm",
-  kernelFunc: conv2dBackpropFilter as unknown as KernelFunc,
-};
-
-export const conv2DBackpropInputConfig: KernelConfig = {
-  kernelName: Conv2DBackpropInput,
-  backendName: "wasm",
-  kernelFunc: conv2dBackpropInput as unknown as KernelFunc,
-};
+export const conv2DBackpropFilterConfig = wasmKernel(Conv2DBackpropFilter, conv2dBackpropFilter);
+export const conv2DBackpropInputConfig = wasmKernel(Conv2DBackpropInput, conv2dBackpropInput);

@@ -8,7 +8,7 @@
 // Every output is the plain left-to-right sum over (ky, kx, c), so results differ from tfjs's CPU
 // backend only by f32 rounding, and the SIMD kernel equals its scalar twin bit for bit.
 import type { backend_util, TensorInfo } from "@tensorflow/tfjs-core";
-import { type KernelVariant, kernelsFor, ptrOf, type WasmBackendLike } from "./module.js";
+import { type DirectGeometry, type KernelVariant, kernelsFor, ptrOf, type WasmBackendLike } from "./module.js";
 
 /** Whether directConv2d handles the convolution `info` describes: NHWC, dilation 1, non-empty,
  * and (for the SIMD kernel, whose lanes run over output channels) out channels a multiple of 4. */
@@ -34,8 +34,8 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-/** n, h, w, ci, oh, ow, co, kh, kw, sh, sw, padT, padL: directConv's geometry arguments. */
-export function directGeometry(info: backend_util.Conv2DInfo): number[] {
+/** directConv's geometry arguments for `info`. */
+export function directGeometry(info: backend_util.Conv2DInfo): DirectGeometry {
   return [
     info.batchSize,
     info.inHeight,

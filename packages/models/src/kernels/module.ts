@@ -22,17 +22,42 @@ export interface WasmBackendLike {
 export type KernelVariant = "simd" | "scalar";
 
 type Ptr = number;
+/** n, h, w, ci, oh, ow, co: the batch, input and output sizes every convolution export takes. */
+type Sizes = [n: number, h: number, w: number, ci: number, oh: number, ow: number, co: number];
+/** The filter size and strides. */
+type Window = [kh: number, kw: number, sh: number, sw: number];
+/** The assembly/conv.ts kernels' geometry. */
+export type ConvGeometry = [...Sizes, ...Window, dh: number, dw: number, padT: number, padL: number];
+/** The assembly/direct.ts kernels' geometry (no dilation). */
+export type DirectGeometry = [...Sizes, ...Window, padT: number, padL: number];
+/** The geometry every Winograd export takes (3×3, stride 1, no dilation). */
+export type TileGeometry = [...Sizes, padT: number, padL: number];
+/** A geometry without its leading batch size (plans that fix the batch at each call). */
+export type AfterBatch<G extends number[]> = G extends [number, ...infer Rest] ? Rest : never;
+/** `geometry` without its batch size. */
+export function afterBatch<G extends [number, ...number[]]>(geometry: G): AfterBatch<G> {
+  return geometry.slice(1) as AfterBatch<G>;
+}
 /** x, mean, variance, scale, offset, eps, rows, c, y, scratch (see assembly/norm.ts). */
 type BatchNormForwardArgs = [Ptr, Ptr, Ptr, Ptr, Ptr, number, number, number, Ptr, Ptr];
+/** The buffers of a Winograd forward pass (see assembly/winograd.ts). */
+type WinogradConvBuffers = [x: Ptr, u: Ptr, bias: Ptr, res: Ptr, out: Ptr, v: Ptr, m: Ptr];
+type WinogradConvArgs = [...WinogradConvBuffers, ...TileGeometry, relu: number, tb: number];
+type Winograd4ConvArgs = [...WinogradConvBuffers, tmp: Ptr, ...TileGeometry, relu: number, tb: number];
+/** The buffers of a Winograd filter gradient. */
+type FilterGradBuffers = [x: Ptr, dy: Ptr, dw: Ptr, v: Ptr, z: Ptr, acc: Ptr];
+type WinogradFilterGradArgs = [...FilterGradBuffers, ...TileGeometry, tb: number];
+type Winograd4FilterGradArgs = [...FilterGradBuffers, tmp: Ptr, ...TileGeometry, tb: number];
+type DirectConvArgs = [x: Ptr, w: Ptr, bias: Ptr, res: Ptr, out: Ptr, ...DirectGeometry, relu: number];
+
 /** The flat ABI of assembly/index.ts. */
 export interface KernelExports {
-  conv2dBackpropFilterSimd(x: Ptr, dy: Ptr, dw: Ptr, ...geometry: number[]): void;
-  conv2dBackpropFilterScalar(x: Ptr, dy: Ptr, dw: Ptr, ...geometry: number[]): void;
-  conv2dBackpropInputSimd(dy: Ptr, w: Ptr, dx: Ptr, wt: Ptr, ...geometry: number[]): void;
-  conv2dBackpropInputScalar(dy: Ptr, w: Ptr, dx: Ptr, wt: Ptr, ...geometry: number[]): void;
-  /** geometry: n, h, w, ci, oh, ow, co, kh, kw, sh, sw, padT, padL, relu (assembly/direct.ts). */
-  directConv(x: Ptr, w: Ptr, bias: Ptr, res: Ptr, out: Ptr, ...geometry: number[]): void;
-  directConvScalar(x: Ptr, w: Ptr, bias: Ptr, res: Ptr, out: Ptr, ...geometry: number[]): void;
+  conv2dBackpropFilterSimd(x: Ptr, dy: Ptr, dw: Ptr, ...geometry: ConvGeometry): void;
+  conv2dBackpropFilterScalar(x: Ptr, dy: Ptr, dw: Ptr, ...geometry: ConvGeometry): void;
+  conv2dBackpropInputSimd(dy: Ptr, w: Ptr, dx: Ptr, wt: Ptr, ...geometry: ConvGeometry): void;
+  conv2dBackpropInputScalar(dy: Ptr, w: Ptr, dx: Ptr, wt: Ptr, ...geometry: ConvGeometry): void;
+  directConv(...args: DirectConvArgs): void;
+  directConvScalar(...args: DirectConvArgs): void;
   batchNormGrad(
     x: Ptr,
     dy: Ptr,
@@ -52,25 +77,15 @@ export interface KernelExports {
   batchNormForward(...args: BatchNormForwardArgs): void;
   batchNormForwardScalar(...args: BatchNormForwardArgs): void;
   winogradFilter(w: Ptr, u: Ptr, a: number, b: number, flip: number): void;
-  winogradConv(x: Ptr, u: Ptr, bias: Ptr, res: Ptr, out: Ptr, v: Ptr, m: Ptr, ...geometry: number[]): void;
-  winogradConvScalar(x: Ptr, u: Ptr, bias: Ptr, res: Ptr, out: Ptr, v: Ptr, m: Ptr, ...geometry: number[]): void;
+  winogradConv(...args: WinogradConvArgs): void;
+  winogradConvScalar(...args: WinogradConvArgs): void;
   winograd4Filter(w: Ptr, u: Ptr, a: number, b: number, flip: number): void;
-  winograd4Conv(x: Ptr, u: Ptr, bias: Ptr, res: Ptr, out: Ptr, v: Ptr, m: Ptr, tmp: Ptr, ...geometry: number[]): void;
-  winograd4ConvScalar(
-    x: Ptr,
-    u: Ptr,
-    bias: Ptr,
-    res: Ptr,
-    out: Ptr,
-    v: Ptr,
-    m: Ptr,
-    tmp: Ptr,
-    ...geometry: number[]
-  ): void;
-  winograd4FilterGrad(x: Ptr, dy: Ptr, dw: Ptr, v: Ptr, z: Ptr, acc: Ptr, tmp: Ptr, ...geometry: number[]): void;
-  winograd4FilterGradScalar(x: Ptr, dy: Ptr, dw: Ptr, v: Ptr, z: Ptr, acc: Ptr, tmp: Ptr, ...geometry: number[]): void;
-  winogradFilterGrad(x: Ptr, dy: Ptr, dw: Ptr, v: Ptr, z: Ptr, acc: Ptr, ...geometry: number[]): void;
-  winogradFilterGradScalar(x: Ptr, dy: Ptr, dw: Ptr, v: Ptr, z: Ptr, acc: Ptr, ...geometry: number[]): void;
+  winograd4Conv(...args: Winograd4ConvArgs): void;
+  winograd4ConvScalar(...args: Winograd4ConvArgs): void;
+  winograd4FilterGrad(...args: Winograd4FilterGradArgs): void;
+  winograd4FilterGradScalar(...args: Winograd4FilterGradArgs): void;
+  winogradFilterGrad(...args: WinogradFilterGradArgs): void;
+  winogradFilterGradScalar(...args: WinogradFilterGradArgs): void;
   subLastAxis(a: Ptr, b: Ptr, rows: number, c: number, out: Ptr): void;
   /** assembly/head.ts; acc: c f64 of scratch. */
   globalAvgPool(x: Ptr, out: Ptr, n: number, px: number, c: number, acc: Ptr): void;
@@ -78,6 +93,40 @@ export interface KernelExports {
   broadcastMiddle(src: Ptr, out: Ptr, outer: number, mid: number, inner: number, divisor: number): void;
   reduceMiddle(src: Ptr, out: Ptr, outer: number, mid: number, inner: number, divisor: number, scratch: Ptr): void;
 }
+
+type Arity<F> = F extends (...args: infer A) => unknown ? A["length"] : never;
+
+/**
+ * Every export's parameter count. KernelExports is written by hand, so it can drift from
+ * assembly/index.ts: the compiler holds this table to KernelExports (every name, each arity), and
+ * module.test.ts holds it to the built module's exports.
+ */
+export const KERNEL_EXPORT_ARITY = {
+  conv2dBackpropFilterSimd: 18,
+  conv2dBackpropFilterScalar: 18,
+  conv2dBackpropInputSimd: 19,
+  conv2dBackpropInputScalar: 19,
+  directConv: 19,
+  directConvScalar: 19,
+  batchNormGrad: 14,
+  batchNormForward: 10,
+  batchNormForwardScalar: 10,
+  winogradFilter: 5,
+  winogradConv: 18,
+  winogradConvScalar: 18,
+  winograd4Filter: 5,
+  winograd4Conv: 19,
+  winograd4ConvScalar: 19,
+  winograd4FilterGrad: 17,
+  winograd4FilterGradScalar: 17,
+  winogradFilterGrad: 16,
+  winogradFilterGradScalar: 16,
+  subLastAxis: 5,
+  globalAvgPool: 6,
+  denseForward: 7,
+  broadcastMiddle: 6,
+  reduceMiddle: 7,
+} as const satisfies { [K in keyof KernelExports]: Arity<KernelExports[K]> };
 
 let compiled: Promise<WebAssembly.Module> | undefined;
 const instances = new WeakMap<object, KernelExports>();

@@ -51,3 +51,17 @@ export function runOn(
     return out.dataSync() as Float32Array;
   });
 }
+
+/** Gradients of f w.r.t. its inputs on `backend`, read back. */
+export function gradsOn(
+  backend: string,
+  f: (...xs: tf.Tensor[]) => tf.Tensor,
+  inputs: Array<{ data: Float32Array; shape: number[] }>,
+): Float32Array[] {
+  tf.setBackend(backend);
+  const xs = inputs.map((i) => tf.tensor(i.data, i.shape));
+  const gs = tf.grads(f)(xs);
+  const out = gs.map((g) => g.dataSync() as Float32Array);
+  tf.dispose([...xs, ...gs]);
+  return out;
+}

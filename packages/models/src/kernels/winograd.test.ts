@@ -278,7 +278,7 @@ describe("Winograd F(2×2, 3×3) kernels (wasm)", () => {
         info.padInfo.left,
         1,
         tb,
-      ];
+      ] as const;
       const ptrs = [ptrOf(backend, x), u, ptrOf(backend, bias), ptrOf(backend, res), ptrOf(backend, res)] as const;
       if (tile === 4) {
         k.winograd4Filter(ptrOf(backend, filter), u, c.ci, c.co, 0);

@@ -1,10 +1,10 @@
 // Winograd convolution for the 3×3 stride-1 convolutions of the wasm backend
-// (assembly/winograd.ts: F(2×2, 3×3) forward and both gradients; assembly/winograd4.ts:
-// F(4×4, 3×3) forward): the forward pass (Conv2D, FusedConv2D with optional bias and relu) in
+// (assembly/winograd.ts: F(2×2, 3×3); assembly/winograd4.ts: F(4×4, 3×3); each the forward pass
+// and the filter gradient): the forward pass (Conv2D, FusedConv2D with optional bias and relu) in
 // place of XNNPACK's direct convolution, the input gradient (a 3×3 stride-1 convolution itself)
 // and the filter gradient. 16 multiplies per 2×2 output tile and channel pair (F(2×2)) or 36 per
 // 4×4 tile (F(4×4)) instead of 36 or 144: on the benchmark ResNet these convolutions were ~70% of
-// a training step's kernel time (BENCHMARKS.md, issue 4). prefersF4 picks the tile size by the
+// a training step's kernel time (BENCHMARKS.md). prefersF4 picks the tile size by the
 // output size, from measurements.
 //
 // Applies when the filter is 3×3, strides and dilations are 1, the layout is NHWC and both channel
@@ -21,11 +21,10 @@ import {
   type FusedConv2DAttrs,
   type FusedConv2DInputs,
   type KernelConfig,
-  type KernelFunc,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
-import { type KernelVariant, kernelsFor, ptrOf, type WasmBackendLike } from "./module.js";
-import { TFJS_KERNEL, WRAPS_TFJS_KERNEL, type WrappingKernelConfig } from "./norm.js";
+import { type KernelVariant, kernelsFor, ptrOf, type TileGeometry, type WasmBackendLike } from "./module.js";
+import { runOriginal, type TFJS_KERNEL, type WrappingKernelConfig, wrappingKernel } from "./registry.js";
 
 let enabled = true;
 /** Turns the Winograd path of the registered kernels on (the default) or off, for benchmarks
@@ -76,8 +75,8 @@ export function blockTiles(ci: number, co: number): number {
   return Math.min(32, Math.max(8, tb));
 }
 
-/** n, h, w, ci, oh, ow, co, padT, padL: the geometry arguments every Winograd export takes. */
-export function tileGeometry(info: backend_util.Conv2DInfo): number[] {
+/** The geometry arguments every Winograd export takes, for `info`. */
+export function tileGeometry(info: backend_util.Conv2DInfo): TileGeometry {
   return [
     info.batchSize,
     info.inHeight,
@@ -219,7 +218,7 @@ function winogradTiles(
         v as number,
         m as number,
       ];
-      const geometry = [...tileGeometry(info), relu ? 1 : 0, tb];
+      const geometry = [...tileGeometry(info), relu ? 1 : 0, tb] as const;
       if (four) (variant === "simd" ? k.winograd4Conv : k.winograd4ConvScalar)(...ptrs, tmp as number, ...geometry);
       else (variant === "simd" ? k.winogradConv : k.winogradConvScalar)(...ptrs, ...geometry);
     }),
@@ -332,20 +331,18 @@ export function winogradBackpropFilter(
   const p = four ? 36 : 16;
   const out = backend.makeOutput([3, 3, ci, co], "float32");
   withScratch(backend, [p * tb * ci, p * tb * co, p * ci * co, 160], ([v, z, acc, tmp]) => {
-    const geometry = [...tileGeometry(info), tb];
-    const ptrs = [ptrOf(backend, x), ptrOf(backend, dy), ptrOf(backend, out), v as number, z as number, acc as number];
-    if (four) {
-      (variant === "simd" ? k.winograd4FilterGrad : k.winograd4FilterGradScalar)(
-        ...(ptrs as [number, number, number, number, number, number]),
-        tmp as number,
-        ...geometry,
-      );
-    } else {
-      (variant === "simd" ? k.winogradFilterGrad : k.winogradFilterGradScalar)(
-        ...(ptrs as [number, number, number, number, number, number]),
-        ...geometry,
-      );
-    }
+    const geometry = [...tileGeometry(info), tb] as const;
+    const ptrs = [
+      ptrOf(backend, x),
+      ptrOf(backend, dy),
+      ptrOf(backend, out),
+      v as number,
+      z as number,
+      acc as number,
+    ] as const;
+    if (four)
+      (variant === "simd" ? k.winograd4FilterGrad : k.winograd4FilterGradScalar)(...ptrs, tmp as number, ...geometry);
+    else (variant === "simd" ? k.winogradFilterGrad : k.winogradFilterGradScalar)(...ptrs, ...geometry);
   });
   return out;
 }
@@ -357,7 +354,7 @@ function isFloat(...ts: Array<TensorInfo | null | undefined>): boolean {
 type Shape4 = [number, number, number, number];
 
 /** Conv2D by Winograd where it applies, else tfjs's own kernel (`original`). */
-export function conv2dConfig(original: KernelConfig): WrappingKernelConfig & { [TFJS_KERNEL]: KernelConfig } {
+export function conv2dConfig(original: KernelConfig): WrappingKernelConfig & { [TFJS_KERNEL]?: KernelConfig } {
   const kernelFunc = (args: { inputs: Conv2DInputs; backend: WasmBackendLike; attrs: Conv2DAttrs }) => {
     const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
     const { strides, pad, dataFormat, dilations, dimRoundingMode } = args.attrs;
@@ -374,20 +371,14 @@ export function conv2dConfig(original: KernelConfig): WrappingKernelConfig & { [
       );
       if (winogradRoutes(info, "forward")) return winogradForward(args.backend, x, filter, null, false, info);
     }
-    return original.kernelFunc(args as unknown as Parameters<KernelFunc>[0]);
+    return runOriginal(original, args);
   };
-  return {
-    kernelName: Conv2D,
-    backendName: "wasm",
-    kernelFunc: kernelFunc as unknown as KernelFunc,
-    [WRAPS_TFJS_KERNEL]: true,
-    [TFJS_KERNEL]: original,
-  };
+  return wrappingKernel(Conv2D, kernelFunc, original);
 }
 
 /** FusedConv2D (no activation or relu; rank-1 bias of out-channel size or none) by Winograd where
  * it applies, else tfjs's own kernel (`original`). */
-export function fusedConv2dConfig(original: KernelConfig): WrappingKernelConfig & { [TFJS_KERNEL]: KernelConfig } {
+export function fusedConv2dConfig(original: KernelConfig): WrappingKernelConfig & { [TFJS_KERNEL]?: KernelConfig } {
   const kernelFunc = (args: { inputs: FusedConv2DInputs; backend: WasmBackendLike; attrs: FusedConv2DAttrs }) => {
     const { x, filter, bias, preluActivationWeights } = args.inputs as {
       x: TensorInfo;
@@ -418,13 +409,7 @@ export function fusedConv2dConfig(original: KernelConfig): WrappingKernelConfig 
         return winogradForward(args.backend, x, filter, bias ?? null, act === "relu", info);
       }
     }
-    return original.kernelFunc(args as unknown as Parameters<KernelFunc>[0]);
+    return runOriginal(original, args);
   };
-  return {
-    kernelName: FusedConv2D,
-    backendName: "wasm",
-    kernelFunc: kernelFunc as unknown as KernelFunc,
-    [WRAPS_TFJS_KERNEL]: true,
-    [TFJS_KERNEL]: original,
-  };
+  return wrappingKernel(FusedConv2D, kernelFunc, original);
 }

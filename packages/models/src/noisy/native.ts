@@ -23,7 +23,15 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { LayersModel } from "@tensorflow/tfjs-layers";
 import { directGeometry } from "../kernels/direct.js";
-import { type KernelExports, kernelsFor, type WasmBackendLike } from "../kernels/module.js";
+import {
+  type AfterBatch,
+  afterBatch,
+  type DirectGeometry,
+  type KernelExports,
+  kernelsFor,
+  type TileGeometry,
+  type WasmBackendLike,
+} from "../kernels/module.js";
 import { BLOCK_TILES_4, blockTiles, tileGeometry } from "../kernels/winograd.js";
 import { type FoldedConv, type FoldedPlan, planFolded } from "./folded.js";
 
@@ -66,7 +74,7 @@ type Call =
       u: number;
       bias: number;
       /** The kernel's arguments after the batch size (geometry, relu, tiles per block). */
-      args: number[];
+      args: [...AfterBatch<TileGeometry>, relu: number, tb: number];
     }
   | {
       kind: "direct";
@@ -76,7 +84,7 @@ type Call =
       w: number;
       bias: number;
       /** The kernel's arguments after the batch size (geometry, relu). */
-      args: number[];
+      args: [...AfterBatch<DirectGeometry>, relu: number];
       simd: boolean;
     }
   | { kind: "gap"; x: Spatial; out: number }
@@ -224,7 +232,7 @@ export function nativeForward(
             res: inPlace ? out : res,
             u,
             bias,
-            args: [...tileGeometry(info).slice(1), relu ? 1 : 0, tb],
+            args: [...afterBatch(tileGeometry(info)), relu ? 1 : 0, tb],
           });
         } else {
           calls.push({
@@ -234,7 +242,7 @@ export function nativeForward(
             res: inPlace ? out : res,
             w: heap(op.filter),
             bias,
-            args: [...directGeometry(info).slice(1), relu ? 1 : 0],
+            args: [...afterBatch(directGeometry(info)), relu ? 1 : 0],
             simd: co % 4 === 0,
           });
         }
