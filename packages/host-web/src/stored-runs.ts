@@ -42,5 +42,4 @@ export async function storedSummary(storage: {
     ? (JSON.parse(dec.decode(a)) as StudyAnalysis)
     : ({ networks: [], warnings: [] } as unknown as StudyAnalysis);
   return summarizeStudy(manifest, analysis);
-
 }
