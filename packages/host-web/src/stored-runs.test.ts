@@ -13,16 +13,42 @@ const manifest = { name: "s", profile: "quick", seconds: 2.5, stepsComputed: 7, 
 describe("storedSummary", () => {
   it("summarises a complete run from its manifest and analysis", async () => {
     const analysis = {
-      networks: [{ label: "ResNet", splitStage: "stage2", split: { verdict: "split" }, other: 1 }],
+      networks: [
+        {
+          name: "resnet",
+          label: "ResNet",
+          splitStage: "stage2",
+          classes: [
+            { classIndex: 0, className: "cat" },
+            { classIndex: 1, className: "dog" },
+          ],
+          correlations: [],
+          stageSummaries: [],
+          generative: [{ stage: "stage2", accuracy: 0.75 }],
+          split: { verdict: "two-groups", gap: { high: [1], low: [0], gap: 12.5 }, mixture: { deltaBic: 3 }, dip: null },
+        },
+      ],
       warnings: ["w"],
     };
-    expect(await storedSummary(storage({ "manifest.json": manifest, "report/analysis.json": analysis }))).toEqual({
+    expect(await storedSummary(storage({ "manifest.json": manifest, "report/analysis.json": analysis }))).toMatchObject({
       name: "s",
       profile: "quick",
       seconds: 2.5,
       stepsComputed: 7,
       stepsReused: 1,
-      networks: [{ label: "ResNet", splitStage: "stage2", verdict: "split" }],
+      networks: [
+        {
+          label: "ResNet",
+          splitStage: "stage2",
+          verdict: "two-groups",
+          highClasses: ["dog"],
+          lowClasses: ["cat"],
+          gapNats: 12.5,
+          deltaBic: 3,
+          dipPValue: null,
+          generativeAccuracy: 0.75,
+        },
+      ],
       warnings: ["w"],
     });
   });
