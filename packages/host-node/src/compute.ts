@@ -31,7 +31,15 @@ export const KL_REFERENCES: readonly KlReference[] = ["diag", "full"];
 /** The sampler configuration of a profile with the CLI's overrides; bad combinations become InputError. */
 export function fitConfig(
   profile: Profile,
-  o: { sweeps?: number; burnIn?: number; thin?: number; chains?: number; initClusters?: number; seed?: number },
+  o: {
+    sweeps?: number;
+    burnIn?: number;
+    thin?: number;
+    chains?: number;
+    replicates?: number;
+    initClusters?: number;
+    seed?: number;
+  },
 ): DpgmmConfig {
   const overrides: Partial<DpgmmConfig> = { profile };
   for (const [k, v] of Object.entries(o)) if (v !== undefined) (overrides as Record<string, unknown>)[k] = v;

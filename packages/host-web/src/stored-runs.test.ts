@@ -25,32 +25,39 @@ describe("storedSummary", () => {
           correlations: [],
           stageSummaries: [],
           generative: [{ stage: "stage2", accuracy: 0.75 }],
-          split: { verdict: "two-groups", gap: { high: [1], low: [0], gap: 12.5 }, mixture: { deltaBic: 3 }, dip: null },
+          split: {
+            verdict: "two-groups",
+            gap: { high: [1], low: [0], gap: 12.5 },
+            mixture: { deltaBic: 3 },
+            dip: null,
+          },
         },
       ],
       warnings: ["w"],
     };
-    expect(await storedSummary(storage({ "manifest.json": manifest, "report/analysis.json": analysis }))).toMatchObject({
-      name: "s",
-      profile: "quick",
-      seconds: 2.5,
-      stepsComputed: 7,
-      stepsReused: 1,
-      networks: [
-        {
-          label: "ResNet",
-          splitStage: "stage2",
-          verdict: "two-groups",
-          highClasses: ["dog"],
-          lowClasses: ["cat"],
-          gapNats: 12.5,
-          deltaBic: 3,
-          dipPValue: null,
-          generativeAccuracy: 0.75,
-        },
-      ],
-      warnings: ["w"],
-    });
+    expect(await storedSummary(storage({ "manifest.json": manifest, "report/analysis.json": analysis }))).toMatchObject(
+      {
+        name: "s",
+        profile: "quick",
+        seconds: 2.5,
+        stepsComputed: 7,
+        stepsReused: 1,
+        networks: [
+          {
+            label: "ResNet",
+            splitStage: "stage2",
+            verdict: "two-groups",
+            highClasses: ["dog"],
+            lowClasses: ["cat"],
+            gapNats: 12.5,
+            deltaBic: 3,
+            dipPValue: null,
+            generativeAccuracy: 0.75,
+          },
+        ],
+        warnings: ["w"],
+      },
+    );
   });
 
   it("has no networks without an analysis, and no summary for an unfinished or missing run", async () => {

@@ -62,6 +62,12 @@ export class Chain {
   acap: i32 = 0;
   batchR: usize = 0; // f64[BATCH·ld] x − μ of the batch
   batchTot: usize = 0; // 16·BATCH bytes
+  nn: i32 = 0; // neighbours per point for split–merge pair selection (0 = uniform pairs only)
+  nbr: usize = 0; // i32[n·nn] nearest neighbours of each point, nearest first
+  cpoOn: i32 = 0; // whether sweeps accumulate the leave-one-out predictive
+  cpoCount: i32 = 0; // sweeps accumulated
+  cpoMax: usize = 0; // f64[n] running maximum of log p(x_i | z_−i, X_−i) over those sweeps
+  cpoSum: usize = 0; // f64[n] Σ exp(log p − running maximum)
 }
 
 /** Sweeps between rebuilds of every cluster factor from its members. */
@@ -172,6 +178,9 @@ export function chainFree(ch: Chain): void {
   heap.free(ch.listB);
   heap.free(ch.others);
   if (ch.batchA != 0) heap.free(ch.batchA);
+  if (ch.nbr != 0) heap.free(ch.nbr);
+  if (ch.cpoMax != 0) heap.free(ch.cpoMax);
+  if (ch.cpoSum != 0) heap.free(ch.cpoSum);
   heap.free(ch.batchR);
   heap.free(ch.batchTot);
   heap.free(changetype<usize>(ch));
@@ -184,6 +193,41 @@ function takeOut(ch: Chain, from: i32, x: usize): void {
 
 function putIn(ch: Chain, to: i32, x: usize): void {
   if (!addPoint(ch.cl, to, x)) rebuildFromMembers(ch, to);
+}
+
+/** Running log-sum-exp of point i's leave-one-out predictive over the recorded sweeps. */
+function accumulateCpo(ch: Chain, i: i32, l: f64): void {
+  if (ch.cpoCount == 0) {
+    setF64(ch.cpoMax, i, l);
+    setF64(ch.cpoSum, i, 1.0);
+    return;
+  }
+  const cur = f64At(ch.cpoMax, i);
+  if (l > cur) {
+    setF64(ch.cpoSum, i, f64At(ch.cpoSum, i) * Math.exp(cur - l) + 1.0);
+    setF64(ch.cpoMax, i, l);
+  } else {
+    setF64(ch.cpoSum, i, f64At(ch.cpoSum, i) + Math.exp(l - cur));
+  }
+}
+
+/** Turns accumulation of the leave-one-out predictive on (1) or off (0) for the next sweeps. */
+export function chainRecordCpo(ch: Chain, on: i32): void {
+  if (on != 0 && ch.cpoMax == 0) {
+    ch.cpoMax = zalloc(<usize>ch.n << 3);
+    ch.cpoSum = zalloc(<usize>ch.n << 3);
+  }
+  ch.cpoOn = on;
+}
+
+/** Writes log of the mean over the recorded sweeps of p(x_i | z_−i, X_−i) into out f64[n]
+ * (−∞ when no sweep was recorded); returns the number of recorded sweeps. */
+export function chainReadCpo(ch: Chain, out: usize): i32 {
+  const c = ch.cpoCount;
+  for (let i = 0; i < ch.n; i++) {
+    setF64(out, i, c == 0 ? -Infinity : f64At(ch.cpoMax, i) + Math.log(f64At(ch.cpoSum, i) / <f64>c));
+  }
+  return c;
 }
 
 /** One sweep of Algorithm 3 over all points in a random order, then the α step. */
@@ -246,6 +290,9 @@ export function chainSweep(ch: Chain): void {
       setF64(logp, idx, e);
       total += e;
     }
+    // The normaliser of these Gibbs weights is (n − 1 + α) · p(x_i | z_−i, X_−i): the
+    // leave-one-out predictive (conditional predictive ordinate) comes for one log per point.
+    if (ch.cpoOn != 0) accumulateCpo(ch, i, best + Math.log(total) - Math.log(<f64>(n - 1) + ch.alpha));
     // Inverse-CDF draw; the last category absorbs rounding at the top end.
     let u = uniform(rng) * total;
     let pick = K;
@@ -291,6 +338,7 @@ export function chainSweep(ch: Chain): void {
   // Rank-one moves accumulate rounding in the factors; rebuilding every cluster from its
   // points now and then bounds that drift for long runs (about a tenth of a scan's cost).
   if ((ch.sweeps + 1) % REFACTOR_EVERY == 0) refactorAll(ch);
+  if (ch.cpoOn != 0) ch.cpoCount++;
   sampleAlpha(ch);
   ch.sweeps++;
   ch.logJoint = computeLogJoint(ch);
@@ -462,8 +510,17 @@ export function splitMergeStep(ch: Chain): void {
   const cl = ch.cl;
   const rng = ch.rng;
   const i = <i32>uniformInt(rng, <u32>n);
-  let j = <i32>uniformInt(rng, <u32>(n - 1));
-  if (j >= i) j++;
+  let j: i32;
+  // With neighbours, half the pairs are (i, one of i's nearest neighbours): merges of adjacent
+  // clusters, which uniform pairs almost never propose once K is large. The choice of (i, j)
+  // does not depend on the partition, so its probability is the same for a split and for the
+  // merge that reverses it and cancels from the acceptance ratio.
+  if (ch.nn > 0 && uniform(rng) < 0.5) {
+    j = i32At(ch.nbr, i * ch.nn + <i32>uniformInt(rng, <u32>ch.nn));
+  } else {
+    j = <i32>uniformInt(rng, <u32>(n - 1));
+    if (j >= i) j++;
+  }
   const ci = i32At(ch.z, i);
   const cj = i32At(ch.z, j);
   const split = ci == cj;
@@ -543,4 +600,46 @@ export function splitMergeStep(ch: Chain): void {
       release(cl, M);
     }
   }
+}
+
+/** Fills ch.nbr with the nn nearest neighbours (Euclidean, ties to the lower index) of every
+ * point, for split–merge pair selection; nn is capped at n − 1. O(n² d) once per chain. */
+export function chainSetNeighbours(ch: Chain, nn: i32): void {
+  const n = ch.n;
+  if (nn > n - 1) nn = n - 1;
+  if (ch.nbr != 0) {
+    heap.free(ch.nbr);
+    ch.nbr = 0;
+  }
+  ch.nn = nn < 0 ? 0 : nn;
+  if (ch.nn == 0) return;
+  ch.nbr = zalloc((<usize>n * <usize>nn) << 2);
+  const dist = zalloc(<usize>nn << 3);
+  const ldb = <usize>ch.ld << 3;
+  for (let i = 0; i < n; i++) {
+    const xi = rowPtr(ch, i);
+    let m = 0;
+    for (let j = 0; j < n; j++) {
+      if (j == i) continue;
+      const xj = rowPtr(ch, j);
+      let acc = f64x2.splat(0.0);
+      for (let o: usize = 0; o < ldb; o += 16) {
+        const r = f64x2.sub(v128.load(xi + o), v128.load(xj + o));
+        acc = f64x2.add(acc, f64x2.mul(r, r));
+      }
+      const dj = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+      if (m == nn && !(dj < f64At(dist, nn - 1))) continue;
+      // Insertion into the sorted list of the nn nearest so far.
+      let q = m < nn ? m : nn - 1;
+      while (q > 0 && f64At(dist, q - 1) > dj) {
+        setF64(dist, q, f64At(dist, q - 1));
+        setI32(ch.nbr, i * nn + q, i32At(ch.nbr, i * nn + q - 1));
+        q--;
+      }
+      setF64(dist, q, dj);
+      setI32(ch.nbr, i * nn + q, j);
+      if (m < nn) m++;
+    }
+  }
+  heap.free(dist);
 }

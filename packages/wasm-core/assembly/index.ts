@@ -298,7 +298,7 @@ export function linalg_sym_eig(a: usize, n: i32, k: i32, vals: usize, vecs: usiz
 // [section: dpgmm]
 import { Clusters, clustersCreate, clustersFree, acquire as cluAcquire, addPoint, removePoint, rebuild as cluRebuild, strideFor, muPtr, wPtr, exportChol, mahalTo, logWeightedT, logWeightedTRemoved, logPriorT, logMarginal, countOf } from "./niw";
 import { cholRank1, precRank1Simd, precRank1Scalar, mahalSimd, mahalScalar, mahalBatch, lowerMatVec, lowerMatVecSimd } from "./chol";
-import { Chain, chainCreate, chainFree, chainSweep, chainK, chainExport, chainAssignments, splitMergeStep } from "./gibbs";
+import { Chain, chainCreate, chainFree, chainSweep, chainK, chainExport, chainAssignments, chainSetNeighbours, chainRecordCpo, chainReadCpo, splitMergeStep } from "./gibbs";
 import { Mixture, mixtureCreate, mixtureFree, mixtureLogPdf } from "./predictive";
 import { mixtureKl, momentsDiag } from "./kl";
 
@@ -359,6 +359,24 @@ export function gibbs_split_merge(ch: usize, count: i32): void {
 export function gibbs_set_split_merge(ch: usize, count: i32): void {
   changetype<Chain>(ch).splitMerge = count < 0 ? 0 : count;
 }
+/** on = 1: the following sweeps accumulate p(x_i | z_−i, X_−i), the leave-one-out predictive
+ * of every point given the others' current clusters (one trace's conditional predictive
+ * ordinate; the normaliser of the Gibbs weights, so it costs one log per point); on = 0 stops.
+ * Called by src/dpgmm.ts around kept sweeps. Chain-owned buffers; no effect on the draws. */
+export function gibbs_record_cpo(ch: usize, on: i32): void {
+  chainRecordCpo(changetype<Chain>(ch), on);
+}
+/** Writes log mean over the recorded sweeps of the leave-one-out predictive into caller-owned
+ * out f64[n]; returns how many sweeps were recorded. Called by src/dpgmm.ts. */
+export function gibbs_read_cpo(ch: usize, out: usize): i32 {
+  return chainReadCpo(changetype<Chain>(ch), out);
+}
+/** Makes half of the split–merge pairs (i, one of i's nn nearest neighbours) from now on;
+ * 0 = uniform pairs only (the default). Computes the neighbour table once, O(n² d).
+ * Called by src/dpgmm.ts right after gibbs_create. */
+export function gibbs_set_neighbours(ch: usize, nn: i32): void {
+  chainSetNeighbours(changetype<Chain>(ch), nn);
+}
 /** Accepted split–merge proposals so far. */
 export function gibbs_split_merge_accepted(ch: usize): i32 {
   return changetype<Chain>(ch).smAccepted;
@@ -379,6 +397,26 @@ export function gibbs_assignments(ch: usize, out: usize): void {
 /** Releases a chain. */
 export function gibbs_free(ch: usize): void {
   chainFree(changetype<Chain>(ch));
+}
+
+/** out f64[m] = log of the mean over the R rows of exp(v), for v f64[R·m] row-major (each column
+ * a point, each row a replicate), by a running log-sum-exp; −∞ stays −∞. Caller-owned buffers.
+ * Called by src/dpgmm.ts to pool per-chain log-densities. */
+export function vec_log_mean_exp_rows(v: usize, R: i32, m: i32, out: usize): void {
+  for (let i = 0; i < m; i++) {
+    let mx = -Infinity;
+    for (let r = 0; r < R; r++) {
+      const x = load<f64>(v + ((<usize>r * <usize>m + <usize>i) << 3));
+      if (x > mx) mx = x;
+    }
+    if (mx == -Infinity) {
+      store<f64>(out + (<usize>i << 3), -Infinity);
+      continue;
+    }
+    let sum = 0.0;
+    for (let r = 0; r < R; r++) sum += Math.exp(load<f64>(v + ((<usize>r * <usize>m + <usize>i) << 3)) - mx);
+    store<f64>(out + (<usize>i << 3), mx + Math.log(sum / <f64>R));
+  }
 }
 
 /** Builds the predictive mixture of T traces (predictive.ts): ks i32[T], alphas f64[T],

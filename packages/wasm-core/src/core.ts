@@ -80,6 +80,10 @@ export interface CoreExports {
   gibbs_split_merge_accepted(chain: number): number;
   gibbs_split_merge(chain: number, count: number): void;
   gibbs_set_split_merge(chain: number, count: number): void;
+  gibbs_record_cpo(chain: number, on: number): void;
+  gibbs_read_cpo(chain: number, out: number): number;
+  gibbs_set_neighbours(chain: number, nn: number): void;
+  vec_log_mean_exp_rows(v: number, R: number, m: number, out: number): void;
   gibbs_export(chain: number, counts: number, means: number, chol: number): number;
   gibbs_assignments(chain: number, out: number): void;
   gibbs_free(chain: number): void;
@@ -175,6 +179,10 @@ export const CORE_EXPORT_ARITY = {
   gibbs_split_merge_accepted: 1,
   gibbs_split_merge: 2,
   gibbs_set_split_merge: 2,
+  gibbs_record_cpo: 2,
+  gibbs_read_cpo: 2,
+  gibbs_set_neighbours: 2,
+  vec_log_mean_exp_rows: 4,
   gibbs_export: 4,
   gibbs_assignments: 2,
   gibbs_free: 1,

@@ -174,9 +174,13 @@ describe("collapsed Gibbs sampler", () => {
     expect(c.chains[0]?.logJointTrace).not.toEqual(c.chains[1]?.logJointTrace);
   });
 
-  it.each([0, 3])(
-    "samples the exact partition posterior (n = 4, α ≈ 1, 15 partitions; %d split–merge moves/sweep)",
-    (splitMerge) => {
+  it.each([
+    [0, 0],
+    [3, 0],
+    [3, 1],
+  ])(
+    "samples the exact partition posterior and its leave-one-out predictive (n = 4, α ≈ 1, 15 partitions; %d split–merge moves/sweep, %d neighbours)",
+    (splitMerge, neighbours) => {
       const n = 4;
       const d = 2;
       const data = Float64Array.from([0, 0, 0.8, 0.3, 2.5, 2, 3, 2.6]);
@@ -225,6 +229,7 @@ describe("collapsed Gibbs sampler", () => {
       const exact = logw.map((v) => Math.exp(v - mx) / z);
       // The sampler with α ~ Gamma(1e8, 1e8), i.e. α = 1 to ±1e-4.
       const counts = new Map<string, number>();
+      let loo: Float64Array = new Float64Array(0);
       const sweeps = 40_000;
       core.scope((s) => {
         const ch = e.gibbs_create(
@@ -243,6 +248,8 @@ describe("collapsed Gibbs sampler", () => {
           0,
         );
         const sweepsDone = () => e.gibbs_split_merge_accepted(ch);
+        if (neighbours > 0) e.gibbs_set_neighbours(ch, neighbours);
+        e.gibbs_record_cpo(ch, 1);
         const out = s.alloc(4 * n);
         for (let t = 0; t < sweeps; t++) {
           e.gibbs_sweep(ch, 1);
@@ -258,6 +265,9 @@ describe("collapsed Gibbs sampler", () => {
           counts.set(key, (counts.get(key) ?? 0) + 1);
         }
         if (splitMerge > 0) expect(sweepsDone()).toBeGreaterThan(1000);
+        const po = s.f64Out(n);
+        expect(e.gibbs_read_cpo(ch, po)).toBe(sweeps);
+        loo = core.readF64(po, n);
         e.gibbs_free(ch);
       });
       let tv = 0;
@@ -265,6 +275,23 @@ describe("collapsed Gibbs sampler", () => {
         tv += Math.abs((counts.get(p.join("")) ?? 0) / sweeps - (exact[i] as number));
       });
       expect(tv / 2).toBeLessThan(0.02);
+      // What the recorded leave-one-out predictive estimates: the posterior mean over z_−i of
+      // p(x_i | z_−i, X_−i) = Σ_k n_k/(n − 1 + α) t_k(x_i) + α/(n − 1 + α) t0(x_i), with
+      // t_k(x_i) = ML(block ∪ i)/ML(block) and t0 = ML({i}).
+      for (let i = 0; i < n; i++) {
+        let expected = 0;
+        partitions.forEach((p, j) => {
+          const K = Math.max(...p) + 1;
+          let dens = Math.exp(logMl([i])) / n; // α = 1, n − 1 + α = n
+          for (let k = 0; k < K; k++) {
+            const others = p.flatMap((c, q) => (c === k && q !== i ? [q] : []));
+            if (others.length === 0) continue;
+            dens += (others.length / n) * Math.exp(logMl([...others, i]) - logMl(others));
+          }
+          expected += (exact[j] as number) * dens;
+        });
+        expect(Math.abs((loo[i] as number) - Math.log(expected))).toBeLessThan(0.02);
+      }
     },
   );
 

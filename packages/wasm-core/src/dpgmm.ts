@@ -17,6 +17,10 @@ import type { Core } from "./core.js";
 export type Profile = "default" | "paper";
 export type PredictiveVariant = "exact" | "paper";
 export type KlReference = "diag" | "full";
+/** How chains start. `random`: every chain puts each point uniformly in one of K0 clusters
+ * (METHOD.md §3). `dispersed`: chain c starts from K0, 1, 4·K0 and ⌈K0/2⌉ clusters in turn,
+ * so chains that settle in different partitions disagree visibly in R̂. */
+export type InitScheme = "random" | "dispersed";
 
 export interface DpgmmConfig {
   readonly profile: Profile;
@@ -26,8 +30,12 @@ export interface DpgmmConfig {
   readonly burnIn: number;
   /** Keep the state after sweeps burnIn + thin, burnIn + 2·thin, … (authors: 4). */
   readonly thin: number;
-  /** Independent chains; chain c draws from the generator stream (seed, c). */
+  /** Independent chains per replicate; chain c draws from the generator stream (seed, c). */
   readonly chains: number;
+  /** Independent replicate fits, each of `chains` chains (chains r·chains … r·chains + chains − 1
+   * of one run), pooled into one predictive; their spread shows the sampler's share of every
+   * number (METHOD.md §12). */
+  readonly replicates: number;
   /** K0, the number of random initial clusters; also sets S0 = diag(var)/K0^(2/d). */
   readonly initClusters: number;
   /** Split–merge Metropolis–Hastings proposals (Dahl 2003) after each Gibbs scan during
@@ -35,6 +43,15 @@ export interface DpgmmConfig {
    * the authors' plain single-site sampler. Same posterior; it lets a chain escape merged
    * states that single-site Gibbs cannot split in high dimension. */
   readonly splitMerge: number;
+  /** Split–merge proposals after each Gibbs scan once burn-in is over (0: plain Gibbs while
+   * traces are kept). Each proposal touches only the two clusters involved, so it costs a
+   * small fraction of a scan when K is large. */
+  readonly splitMergeKept: number;
+  /** Nearest neighbours per point from which half of the split–merge pairs are drawn (0: all
+   * pairs uniform). Uniform pairs almost never propose merging two adjacent clusters once K is
+   * large; the pair choice ignores the partition, so the acceptance ratio is unchanged. */
+  readonly neighbours: number;
+  readonly init: InitScheme;
   readonly seed: number;
   /** κ0 of the NIW prior (authors: 0.01). */
   readonly kappa0: number;
@@ -63,10 +80,26 @@ const BASE: Omit<DpgmmConfig, "profile" | "chains" | "predictive" | "splitMerge"
   alphaRate: 1,
   klReference: "diag",
   klSamples: 100_000,
+  splitMergeKept: 0,
+  neighbours: 0,
+  init: "random",
+  replicates: 1,
 };
 
 const PROFILES: Record<Profile, DpgmmConfig> = {
-  default: { ...BASE, profile: "default", chains: 2, predictive: "exact", splitMerge: 1 },
+  // Many short chains (bench/seed-stability.mjs): in 64 dimensions every chain settles within
+  // ~50 sweeps in a partition of its own and stays there, so sweeps past that buy nothing, while
+  // each further chain adds a partition to the pooled predictive and to the spread that the
+  // class mean's standard error is read from.
+  default: {
+    ...BASE,
+    profile: "default",
+    sweeps: 80,
+    burnIn: 48,
+    chains: 16,
+    predictive: "exact",
+    splitMerge: 1,
+  },
   paper: { ...BASE, profile: "paper", chains: 1, predictive: "paper", splitMerge: 0 },
 };
 
@@ -98,8 +131,13 @@ export function dpgmmConfig(overrides: Partial<DpgmmConfig> = {}): DpgmmConfig {
     );
   }
   checkInt(c.chains, "chains", 1);
+  checkInt(c.replicates, "replicates", 1);
   checkInt(c.initClusters, "initClusters", 1);
   checkInt(c.splitMerge, "splitMerge", 0);
+  checkInt(c.splitMergeKept, "splitMergeKept", 0);
+  checkInt(c.neighbours, "neighbours", 0);
+  if (c.init !== "random" && c.init !== "dispersed")
+    throw new RangeError(`dpgmm config: init must be 'random' or 'dispersed', got '${String(c.init)}'`);
   checkInt(c.seed, "seed", 0);
   checkPos(c.kappa0, "kappa0");
   if (!(Number.isFinite(c.nu0Offset) && c.nu0Offset > -1))
@@ -146,6 +184,10 @@ export interface ChainState {
   readonly rebuilds: number;
   /** Accepted split–merge proposals. */
   readonly splitMergeAccepted: number;
+  /** Float64Array, shape (n): log of the mean over the kept sweeps of p(x_i | z_−i, X_−i), the
+   * leave-one-out (CPO) predictive of each training point (METHOD.md §12); absent in models
+   * encoded before it was recorded. */
+  readonly looLogDensity?: Float64Array;
 }
 
 export interface NiwPrior {
@@ -234,7 +276,7 @@ export function splitRhat(chains: ArrayLike<number>[]): number {
 
 /**
  * Fits the DP-GMM of one class. data: Float64Array, shape (n, d), row-major (finite).
- * Runs config.chains chains of config.sweeps sweeps; `onSweep(chain, sweep)` is called after
+ * Runs config.chains × config.replicates chains of config.sweeps sweeps; `onSweep(chain, sweep)` is called after
  * each sweep (1-based) for progress. n = 1 and d > n are allowed (with a warning for d > n).
  */
 export function fitClassModel(
@@ -275,7 +317,7 @@ export function fitClassModel(
     );
   }
   const chains: ChainState[] = [];
-  for (let c = 0; c < cfg.chains; c++) {
+  for (let c = 0; c < cfg.chains * cfg.replicates; c++) {
     chains.push(
       core.scope((s) => {
         const pd = s.f64(data);
@@ -291,7 +333,7 @@ export function fitClassModel(
           nu0,
           cfg.alphaShape,
           cfg.alphaRate,
-          cfg.initClusters,
+          initialClusters(cfg, c),
           cfg.splitMerge,
           cfg.seed,
           c,
@@ -324,6 +366,13 @@ export function fitClassModel(
   return { n, d, config: cfg, prior, chains, rhat, meanK: kSum / tCount, warnings };
 }
 
+/** K of chain c's random start (see InitScheme). */
+export function initialClusters(cfg: DpgmmConfig, c: number): number {
+  if (cfg.init === "random") return cfg.initClusters;
+  const k0 = cfg.initClusters;
+  return [k0, 1, 4 * k0, Math.ceil(k0 / 2)][c % 4] as number;
+}
+
 function runChain(
   core: Core,
   ch: number,
@@ -338,21 +387,27 @@ function runChain(
   const kTrace = new Int32Array(cfg.sweeps);
   const alphaTrace = new Float64Array(cfg.sweeps);
   const traces: FitTrace[] = [];
+  if (cfg.neighbours > 0) e.gibbs_set_neighbours(ch, cfg.neighbours);
   for (let sweep = 1; sweep <= cfg.sweeps; sweep++) {
-    if (sweep === cfg.burnIn + 1) e.gibbs_set_split_merge(ch, 0);
+    if (sweep === cfg.burnIn + 1) e.gibbs_set_split_merge(ch, cfg.splitMergeKept);
+    const keep = sweep > cfg.burnIn && (sweep - cfg.burnIn) % cfg.thin === 0;
+    e.gibbs_record_cpo(ch, keep ? 1 : 0);
     e.gibbs_sweep(ch, 1);
     logJointTrace[sweep - 1] = e.gibbs_log_joint(ch);
     kTrace[sweep - 1] = e.gibbs_k(ch);
     alphaTrace[sweep - 1] = e.gibbs_alpha(ch);
-    if (sweep > cfg.burnIn && (sweep - cfg.burnIn) % cfg.thin === 0) {
-      traces.push(exportTrace(core, ch, d, sweep, prior));
-    }
+    if (keep) traces.push(exportTrace(core, ch, d, sweep, prior));
     onSweep(sweep);
   }
   const assignments = core.scope((s) => {
     const p = s.alloc(n * 4);
     e.gibbs_assignments(ch, p);
     return i32Copy(core, p, n);
+  });
+  const looLogDensity = core.scope((s) => {
+    const p = s.f64Out(n);
+    e.gibbs_read_cpo(ch, p);
+    return core.readF64(p, n);
   });
   return {
     assignments,
@@ -362,6 +417,7 @@ function runChain(
     traces,
     rebuilds: e.gibbs_rebuilds(ch),
     splitMergeAccepted: e.gibbs_split_merge_accepted(ch),
+    looLogDensity,
   };
 }
 
@@ -460,6 +516,31 @@ export function logPredictive(
   );
 }
 
+/** The same model with only chains [from, to): a replicate of the pooled fit (METHOD.md §12). */
+export function chainSubset(model: ClassModel, from: number, to: number): ClassModel {
+  if (!(Number.isSafeInteger(from) && Number.isSafeInteger(to) && 0 <= from && from < to && to <= model.chains.length))
+    throw new RangeError(`chainSubset: need 0 <= from < to <= ${model.chains.length}, got [${from}, ${to})`);
+  return { ...model, chains: model.chains.slice(from, to) };
+}
+
+/** The mean over traces of each training point's leave-one-out log-density (shape (n)), the
+ * chains' per-chain values combined as log of the mean (every chain keeps the same number of
+ * traces); undefined when some chain did not record it. */
+export function looLogDensity(core: Core, model: ClassModel): Float64Array | undefined {
+  const per = model.chains.map((c) => c.looLogDensity);
+  if (per.length === 0 || per.some((v) => v === undefined || v.some((x) => Number.isNaN(x)))) return undefined;
+  const n = model.n;
+  const R = per.length;
+  if (R === 1) return (per[0] as Float64Array).slice();
+  return core.scope((s) => {
+    const flat = new Float64Array(R * n);
+    per.forEach((v, r) => flat.set(v as Float64Array, r * n));
+    const out = s.f64Out(n);
+    core.exports.vec_log_mean_exp_rows(s.f64(flat), R, n, out);
+    return core.readF64(out, n);
+  });
+}
+
 export interface RelativeEntropyOptions {
   /** Float64Array, shape (n, d): the class data that defines the reference Gaussian q. */
   readonly classData: Float64Array;
@@ -509,7 +590,11 @@ export function relativeEntropy(
 // κ_n and ν_n are not stored (κ0 + n_k, ν0 + n_k).
 
 const MAGIC = [0x43, 0x46, 0x44, 0x50, 0x47, 0x4d, 0x4d, 0x00]; // "CFDPGMM\0"
-const VERSION = 1;
+// Version 2 added the split–merge/neighbour/init settings to the header and, after each chain's
+// traces, its leave-one-out log-densities (n f64). Version 1 is still read.
+const VERSION = 2;
+/** What a version-1 header leaves out: the sampler as it was before those settings existed. */
+const V1_DEFAULTS: Partial<DpgmmConfig> = { splitMergeKept: 0, neighbours: 0, init: "random", replicates: 1 };
 
 class Writer {
   #buf = new ArrayBuffer(1 << 16);
@@ -615,8 +700,12 @@ const CONFIG_KEYS: (keyof DpgmmConfig)[] = [
   "burnIn",
   "thin",
   "chains",
+  "replicates",
   "initClusters",
   "splitMerge",
+  "splitMergeKept",
+  "neighbours",
+  "init",
   "seed",
   "kappa0",
   "nu0Offset",
@@ -671,6 +760,7 @@ export function encodeClassModel(model: ClassModel): Uint8Array {
         }
       }
     }
+    w.f64s(ch.looLogDensity ?? new Float64Array(n).fill(Number.NaN));
   }
   return w.result();
 }
@@ -681,13 +771,13 @@ export function decodeClassModel(bytes: Uint8Array): ClassModel {
   const magic = r.bytes(MAGIC.length);
   if (!MAGIC.every((b, i) => magic[i] === b)) throw new RangeError("not a classfit DP-GMM class model (bad magic)");
   const version = r.u32();
-  if (version !== VERSION)
-    throw new RangeError(`unsupported class model encoding version ${version} (expected ${VERSION})`);
+  if (version !== VERSION && version !== 1)
+    throw new RangeError(`unsupported class model encoding version ${version} (expected 1 or ${VERSION})`);
   const header = JSON.parse(new TextDecoder().decode(r.bytes(r.u32()))) as {
     config: Partial<DpgmmConfig>;
     warnings: string[];
   };
-  const config = dpgmmConfig(header.config);
+  const config = dpgmmConfig(version === 1 ? { ...V1_DEFAULTS, ...header.config } : header.config);
   const n = r.u32();
   const d = r.u32();
   const mu0 = r.f64s(d);
@@ -733,7 +823,8 @@ export function decodeClassModel(bytes: Uint8Array): ClassModel {
         nu: Float64Array.from(counts, (x) => nu0 + x),
       });
     }
-    chains.push({ assignments, logJointTrace, kTrace, alphaTrace, traces, rebuilds, splitMergeAccepted });
+    const chain: ChainState = { assignments, logJointTrace, kTrace, alphaTrace, traces, rebuilds, splitMergeAccepted };
+    chains.push(version === 1 ? chain : { ...chain, looLogDensity: r.f64s(n) });
   }
   if (!r.done) throw new RangeError("class model encoding has trailing bytes");
   return {

@@ -17,14 +17,18 @@ export {
   allTraces,
   type ChainState,
   type ClassModel,
+  chainSubset,
   type DpgmmConfig,
   decodeClassModel,
   dpgmmConfig,
   encodeClassModel,
   type FitTrace,
   fitClassModel,
+  type InitScheme,
+  initialClusters,
   type KlReference,
   logPredictive,
+  looLogDensity,
   type NiwPrior,
   type PredictiveVariant,
   type Profile,
@@ -34,5 +38,6 @@ export {
   validateMatrix,
 } from "./dpgmm.js";
 export * from "./linalg.js";
+export { type Convergence, ESS_OK, RHAT_OK, type SamplerSummary, samplerSummary } from "./sampler-summary.js";
 export * from "./samplers.js";
 export * from "./stats.js";

@@ -29,6 +29,7 @@ export interface FitOptions {
   burnIn?: number;
   thin?: number;
   chains?: number;
+  replicates?: number;
   initClusters?: number;
   seed: number;
   workers?: number;
@@ -45,6 +46,7 @@ export async function runFit(o: FitOptions, log: (s: string) => void = console.l
     burnIn: o.burnIn,
     thin: o.thin,
     chains: o.chains,
+    replicates: o.replicates,
     initClusters: o.initClusters,
     seed: o.seed,
   });
@@ -84,7 +86,8 @@ export async function runFit(o: FitOptions, log: (s: string) => void = console.l
       {
         workers: o.workers,
         describe: (i) => `${o.data}: fitting ${name(i)}`,
-        onStart: (i) => progress.start(String(i), config.sweeps * config.chains, `${name(i)} n=${tasks[i]?.n}`),
+        onStart: (i) =>
+          progress.start(String(i), config.sweeps * config.chains * config.replicates, `${name(i)} n=${tasks[i]?.n}`),
         onProgress: (i, done) => progress.update(String(i), done),
       },
     );
@@ -156,10 +159,15 @@ export function register(program: Command): void {
     .option("--labels <y.npy>", "integer labels, shape (n,)")
     .requiredOption("--out <FITDIR>", "output directory (replaced atomically when the fit completes)")
     .option("--profile <name>", `hyper-parameter profile: ${PROFILES.join(" | ")}`, choiceArg(PROFILES), "default")
-    .option("--sweeps <n>", "Gibbs sweeps per chain (default 400)", intArg(1))
-    .option("--burn-in <n>", "sweeps discarded before keeping traces (default 320)", intArg(0))
+    .option("--sweeps <n>", "Gibbs sweeps per chain (default 80; 400 with --profile paper)", intArg(1))
+    .option("--burn-in <n>", "sweeps discarded before keeping traces (default 48; 320 with --profile paper)", intArg(0))
     .option("--thin <n>", "keep every n-th sweep after burn-in (default 4)", intArg(1))
-    .option("--chains <n>", "independent chains per class, for R̂ (default 2; 1 with --profile paper)", intArg(1, 64))
+    .option("--chains <n>", "independent chains per class (default 16; 1 with --profile paper)", intArg(1, 256))
+    .option(
+      "--replicates <n>",
+      "independent replicate fits per class, each of --chains chains, pooled; the manifest lists each replicate's class mean (default 1)",
+      intArg(1, 64),
+    )
     .option("--init-clusters <n>", "K0: initial clusters, also scales S0 (default 6)", intArg(1))
     .option("--seed <n>", "random seed", intArg(0), 0)
     .option("--workers <n>", "worker threads (default: CPU count, at most one per class)", intArg(1, 256))

@@ -54,6 +54,40 @@ export interface ClassStageRecord {
   meanK?: number;
   /** Split-R̂ across chains of the log joint density and of K (≈ 1 when chains agree). */
   rhat?: { logJoint: number; k: number };
+  /** How much of meanLogDensity belongs to the sampler (METHOD.md §12); absent for fits made
+   * before it was measured, and then the analysis treats the mean as exact (and says so). */
+  sampler?: ClassSamplerUncertainty;
+}
+
+/** R̂ (rank-normalised, max of bulk and folded) and bulk/tail ESS of one sampled quantity;
+ * null where undefined (too few draws, constant draws). */
+export interface ConvergenceFigures {
+  rhat: number | null;
+  essBulk: number | null;
+  essTail: number | null;
+}
+
+/** The sampler's share of a class's mean log-density (METHOD.md §12). */
+export interface ClassSamplerUncertainty {
+  /** Monte Carlo standard error of meanLogDensity: jackknife over independent chains (nats);
+   * null with a single chain. */
+  mcse: number | null;
+  /** The class mean from each replicate alone (a replicate is an independent group of chains;
+   * one per chain unless replicates were asked for). The bootstrap draws among these. */
+  replicateMeans: number[];
+  /** Leave-one-out (CPO) class mean log-density and its MCSE: the training points scored with
+   * themselves removed from their clusters. Not the paper's quantity. */
+  looMean: number | null;
+  looMcse: number | null;
+  looReplicateMeans: number[];
+  convergence: {
+    logJoint: ConvergenceFigures;
+    k: ConvergenceFigures;
+    alpha: ConvergenceFigures;
+    classMean: ConvergenceFigures;
+  };
+  /** Every R̂ < 1.05 and bulk ESS ≥ 400. */
+  converged: boolean;
 }
 
 /** One training example at one stage of one network (row form; see ExampleTable). */
@@ -118,6 +152,12 @@ export interface StudyInput {
 const finite = z.number();
 const nonNegInt = z.number().int().nonnegative();
 
+const convergenceSchema = z.object({
+  rhat: finite.nullable(),
+  essBulk: finite.nullable(),
+  essTail: finite.nullable(),
+});
+
 export const classStageRecordSchema = z.object({
   network: z.string().min(1),
   stage: z.string().min(1),
@@ -139,6 +179,22 @@ export const classStageRecordSchema = z.object({
     .optional(),
   meanK: z.number().nonnegative().optional(),
   rhat: z.object({ logJoint: finite, k: finite }).optional(),
+  sampler: z
+    .object({
+      mcse: z.number().nonnegative().nullable(),
+      replicateMeans: z.array(finite),
+      looMean: finite.nullable(),
+      looMcse: z.number().nonnegative().nullable(),
+      looReplicateMeans: z.array(finite),
+      convergence: z.object({
+        logJoint: convergenceSchema,
+        k: convergenceSchema,
+        alpha: convergenceSchema,
+        classMean: convergenceSchema,
+      }),
+      converged: z.boolean(),
+    })
+    .optional(),
 });
 
 export const networkInfoSchema = z.object({

@@ -13,6 +13,8 @@ import {
   logPredictive,
   type PredictiveVariant,
   relativeEntropy,
+  type SamplerSummary,
+  samplerSummary,
 } from "@classfit/wasm-core";
 
 export interface FitTask {
@@ -29,7 +31,28 @@ export interface FitOutput {
   /** Split-R̂ of the log joint and of K (NaN → null). */
   rhatLogJoint: number | null;
   rhatK: number | null;
+  /** The sampler's share of the class mean and the convergence diagnostics (NaN → null). */
+  sampler: NullableNumbers<SamplerSummary>;
   warnings: string[];
+}
+
+/** T with every number that may be NaN as number | null (JSON has no NaN). */
+export type NullableNumbers<T> = T extends number
+  ? number | null
+  : T extends readonly (infer U)[]
+    ? NullableNumbers<U>[]
+    : T extends object
+      ? { -readonly [K in keyof T]: NullableNumbers<T[K]> }
+      : T;
+
+/** Replaces every non-finite number in a plain JSON-like value by null. */
+export function nanToNull<T>(v: T): NullableNumbers<T> {
+  if (typeof v === "number") return (Number.isFinite(v) ? v : null) as NullableNumbers<T>;
+  if (Array.isArray(v)) return v.map((x) => nanToNull(x)) as NullableNumbers<T>;
+  if (v !== null && typeof v === "object") {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, nanToNull(x)])) as NullableNumbers<T>;
+  }
+  return v as NullableNumbers<T>;
 }
 
 export interface DensityTask {
@@ -82,7 +105,7 @@ export function executeTask<K extends TaskKind>(
     case "fit": {
       const t = input as FitTask;
       const config = dpgmmConfig(t.config);
-      const total = config.sweeps * config.chains;
+      const total = config.sweeps * config.chains * config.replicates;
       const model = fitClassModel(core, t.data, t.n, t.d, config, (chain, sweep) =>
         onProgress?.(chain * config.sweeps + sweep, total),
       );
@@ -91,6 +114,7 @@ export function executeTask<K extends TaskKind>(
         meanK: model.meanK,
         rhatLogJoint: finiteOrNull(model.rhat.logJoint),
         rhatK: finiteOrNull(model.rhat.k),
+        sampler: nanToNull(samplerSummary(core, model, t.data)),
         warnings: [...model.warnings],
       };
       return out as TaskOutput<K>;

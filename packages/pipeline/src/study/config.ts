@@ -94,6 +94,7 @@ const stepsSchema = z
         burnIn: int(0).optional(),
         thin: int(1).optional(),
         chains: int(1).optional(),
+        replicates: int(1).optional(),
         initClusters: int(1).optional(),
         splitMerge: int(0).optional(),
       })
@@ -196,6 +197,8 @@ export interface StepSettings {
     burnIn: number;
     thin: number;
     chains: number;
+    /** Independent replicate fits of `chains` chains each, pooled (METHOD.md §12). */
+    replicates: number;
     initClusters: number;
     splitMerge: number;
   };
@@ -233,7 +236,16 @@ export interface StudyConfig {
 const PAPER: StepSettings = {
   extract: { pool: "avg", batchSize: 128 },
   reduce: { k: [16, 16, 64], center: false },
-  fit: { profile: "paper", sweeps: 400, burnIn: 320, thin: 4, chains: 1, initClusters: 6, splitMerge: 0 },
+  fit: {
+    profile: "paper",
+    sweeps: 400,
+    burnIn: 320,
+    thin: 4,
+    chains: 1,
+    replicates: 1,
+    initClusters: 6,
+    splitMerge: 0,
+  },
   density: { variant: "paper", generative: "last" },
   complexity: { samples: 100_000, reference: "diag" },
   compactness: { method: "auto", pairs: 1_000_000, excludeZero: true },
@@ -246,14 +258,33 @@ export const PROFILE_SETTINGS: Record<StudyProfile, StepSettings> = {
   paper: PAPER,
   default: {
     ...PAPER,
-    fit: { profile: "default", sweeps: 400, burnIn: 320, thin: 4, chains: 2, initClusters: 6, splitMerge: 1 },
+    // wasm-core's default sampler: 16 chains of 80 sweeps (bench/seed-stability.mjs).
+    fit: {
+      profile: "default",
+      sweeps: 80,
+      burnIn: 48,
+      thin: 4,
+      chains: 16,
+      replicates: 1,
+      initClusters: 6,
+      splitMerge: 1,
+    },
     density: { variant: "exact", generative: "last" },
     complexity: { samples: 20_000, reference: "diag" },
   },
   quick: {
     extract: { pool: "avg", batchSize: 64 },
     reduce: { k: [4, 4, 6], center: false },
-    fit: { profile: "default", sweeps: 16, burnIn: 8, thin: 4, chains: 1, initClusters: 3, splitMerge: 1 },
+    fit: {
+      profile: "default",
+      sweeps: 16,
+      burnIn: 8,
+      thin: 4,
+      chains: 2,
+      replicates: 1,
+      initClusters: 3,
+      splitMerge: 1,
+    },
     density: { variant: "exact", generative: "last" },
     complexity: { samples: 200, reference: "diag" },
     compactness: { method: "auto", pairs: 20_000, excludeZero: true },
@@ -264,7 +295,17 @@ export const PROFILE_SETTINGS: Record<StudyProfile, StepSettings> = {
   demo: {
     extract: { pool: "avg", batchSize: 128 },
     reduce: { k: [16, 16, 32], center: false },
-    fit: { profile: "default", sweeps: 60, burnIn: 40, thin: 4, chains: 1, initClusters: 6, splitMerge: 1 },
+    // Four chains: the fewest that give the class means a standard error and R̂ (METHOD.md §12).
+    fit: {
+      profile: "default",
+      sweeps: 60,
+      burnIn: 40,
+      thin: 4,
+      chains: 4,
+      replicates: 1,
+      initClusters: 6,
+      splitMerge: 1,
+    },
     density: { variant: "exact", generative: "last" },
     complexity: { samples: 2000, reference: "diag" },
     compactness: { method: "auto", pairs: 1_000_000, excludeZero: true },

@@ -88,6 +88,20 @@ export function classRecords(data: StudyData, m: StageMeasures): ClassStageRecor
     const cv = m.compactness[c];
     if (cv !== undefined && Number.isFinite(cv)) rec.compactness = cv;
     if (fi.rhatLogJoint !== null && fi.rhatK !== null) rec.rhat = { logJoint: fi.rhatLogJoint, k: fi.rhatK };
+    // Fits made before the sampler summary existed have none; the analysis then says so.
+    const sp = fi.sampler;
+    if (sp) {
+      const finite = (v: readonly (number | null)[]) => v.filter((x): x is number => x !== null);
+      rec.sampler = {
+        mcse: sp.classMeanMcse,
+        replicateMeans: finite(sp.replicateClassMeans),
+        looMean: sp.looMean,
+        looMcse: sp.looMcse,
+        looReplicateMeans: finite(sp.replicateLooMeans),
+        convergence: sp.convergence,
+        converged: sp.converged ?? false,
+      };
+    }
     if (m.memorization) {
       const mm = finiteMean(m.memorization, rows);
       if (mm !== undefined) rec.meanMemorization = mm;

@@ -1,0 +1,297 @@
+// Benchmark: how much a class's mean log-density moves with the sampler's seed, against CPU time,
+// for every sampler schedule tried, in one run, with the old default (2 chains × 400 sweeps,
+// one split–merge proposal per burn-in sweep) as the baseline.
+//
+// Data: Fashion-MNIST pixels, the first 1 000 training images of each class for the fit and the
+// next 1 000 as held-out, uncentred SVD to 64 dims fitted on the fit rows (bench/stability-data.mjs).
+// Per class and seed, each family fits its largest chain count once; a fit with fewer chains is
+// its first chains (chain c draws from stream (seed, c) whatever the count), so "doubling the
+// chains" compares nested subsets of one fit. Figures per option (R chains):
+//   sd      — per-class SD across seeds of the in-sample class mean (pooled predictive, log of the
+//             mean over all kept traces), mean and max over classes;
+//   dbl     — |class mean with 2R chains − with R chains|, mean and max over classes and seeds;
+//   loo sd  — the same SD for the leave-one-out (CPO) class mean; ho — held-out mean log-density;
+//   cpu     — CPU seconds per class fit with R chains (the family's per-chain time × R).
+//
+//   npm run build && node bench/seed-stability.mjs [--classes 0,2,4,6,8] [--seeds 1,2,3] [--jobs N] [--quick] [--families a,b] [--out results.jsonl]
+import { execFileSync, spawn } from "node:child_process";
+import { appendFileSync, existsSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const { values: a } = parseArgs({
+  options: {
+    classes: { type: "string", default: "0,2,4,6,8" },
+    seeds: { type: "string", default: "1,2,3" },
+    jobs: { type: "string", default: String(availableParallelism()) },
+    quick: { type: "boolean", default: false },
+    families: { type: "string" },
+    out: { type: "string" },
+    data: { type: "string" },
+    job: { type: "string" },
+    summarize: { type: "string" },
+  },
+});
+
+/** Sampler families: each fits `chains` chains; options are its nested chain counts. */
+const FAMILIES = {
+  // The old default profile's sampler; its first 2 chains are exactly the old default fit.
+  today: {
+    sweeps: 400,
+    burnIn: 320,
+    splitMerge: 1,
+    splitMergeKept: 0,
+    neighbours: 0,
+    init: "random",
+    chains: 8,
+    options: [2, 4],
+  },
+  // Split–merge through the whole run, half the pairs from 16 nearest neighbours.
+  smAll: {
+    sweeps: 400,
+    burnIn: 320,
+    splitMerge: 5,
+    splitMergeKept: 5,
+    neighbours: 16,
+    init: "random",
+    chains: 4,
+    options: [1, 2],
+  },
+  // Many short chains: as today's moves, and with split–merge throughout, and from dispersed starts.
+  shortPlain: {
+    sweeps: 100,
+    burnIn: 60,
+    splitMerge: 1,
+    splitMergeKept: 0,
+    neighbours: 0,
+    init: "random",
+    chains: 32,
+    options: [8, 16],
+  },
+  short: {
+    sweeps: 100,
+    burnIn: 60,
+    splitMerge: 5,
+    splitMergeKept: 5,
+    neighbours: 16,
+    init: "random",
+    chains: 32,
+    options: [8, 16],
+  },
+  shortDispersed: {
+    sweeps: 100,
+    burnIn: 60,
+    splitMerge: 5,
+    splitMergeKept: 5,
+    neighbours: 16,
+    init: "dispersed",
+    chains: 32,
+    options: [8, 16],
+  },
+  tiny: {
+    sweeps: 50,
+    burnIn: 30,
+    splitMerge: 5,
+    splitMergeKept: 5,
+    neighbours: 16,
+    init: "random",
+    chains: 64,
+    options: [16, 32],
+  },
+};
+
+if (a.job) {
+  await runJob(JSON.parse(a.job));
+} else if (a.summarize) {
+  const { readFileSync } = await import("node:fs");
+  const results = readFileSync(a.summarize, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+  const families = a.families ? a.families.split(",") : Object.keys(FAMILIES);
+  summarize(results, families, a.classes.split(",").map(Number), a.seeds.split(",").map(Number));
+} else {
+  await main();
+}
+
+async function runJob({ data, cls, seed, family, quick }) {
+  const { readFileSync } = await import("node:fs");
+  const { createCore } = await import("@classfit/wasm-core/node");
+  const { chainSubset, dpgmmConfig, fitClassModel, logPredictive, looLogDensity } = await import("@classfit/wasm-core");
+  const f = FAMILIES[family];
+  const buf = readFileSync(data);
+  const [N, d, nTrain, nHeld] = new Int32Array(buf.buffer, buf.byteOffset, 4);
+  const all = new Float64Array(buf.buffer.slice(buf.byteOffset + 16, buf.byteOffset + 16 + N * d * 8));
+  const labels = new Int32Array(buf.buffer.slice(buf.byteOffset + 16 + N * d * 8));
+  const fitRows = [];
+  const heldRows = [];
+  for (let i = 0; i < N; i++) {
+    if (labels[i] !== cls) continue;
+    if (fitRows.length < nTrain) fitRows.push(i);
+    else if (heldRows.length < nHeld) heldRows.push(i);
+  }
+  const pick = (ix) => {
+    const x = new Float64Array(ix.length * d);
+    ix.forEach((r, j) => x.set(all.subarray(r * d, (r + 1) * d), j * d));
+    return x;
+  };
+  const X = pick(fitRows);
+  const H = pick(heldRows);
+  const scale = quick ? 10 : 1;
+  const config = dpgmmConfig({
+    profile: "default",
+    sweeps: Math.ceil(f.sweeps / scale),
+    burnIn: Math.ceil(f.burnIn / scale),
+    thin: quick ? 1 : 4,
+    chains: f.chains,
+    splitMerge: f.splitMerge,
+    splitMergeKept: f.splitMergeKept,
+    neighbours: f.neighbours,
+    init: f.init,
+    seed,
+  });
+  const core = await createCore();
+  const t0 = process.cpuUsage();
+  const model = fitClassModel(core, X, fitRows.length, d, config);
+  const fitCpu = process.cpuUsage(t0);
+  const mean = (v) => v.reduce((s, x) => s + x, 0) / v.length;
+  const counts = [...new Set([1, ...f.options, ...f.options.map((r) => 2 * r)])].filter((r) => r <= f.chains);
+  const sub = {};
+  for (const r of counts) {
+    const m = chainSubset(model, 0, r);
+    const loo = looLogDensity(core, m);
+    sub[r] = {
+      ins: mean(logPredictive(core, m, X, fitRows.length)),
+      ho: mean(logPredictive(core, m, H, heldRows.length)),
+      loo: loo ? mean(loo) : Number.NaN,
+    };
+  }
+  const res = {
+    family,
+    cls,
+    seed,
+    chains: f.chains,
+    cpuPerChain: (fitCpu.user + fitCpu.system) / 1e6 / f.chains,
+    meanK: model.chains.map((c) => mean(c.traces.map((t) => t.counts.length))),
+    accepted: model.chains.map((c) => c.splitMergeAccepted),
+    finalLogJoint: model.chains.map((c) => Math.round(c.logJointTrace[c.logJointTrace.length - 1])),
+    sub,
+  };
+  process.stdout.write(`${JSON.stringify(res)}\n`);
+}
+
+async function main() {
+  const self = fileURLToPath(import.meta.url);
+  const data = a.data ?? join(tmpdir(), "classfit-stability-Z64.bin");
+  if (!existsSync(data)) {
+    execFileSync(process.execPath, [fileURLToPath(new URL("./stability-data.mjs", import.meta.url)), data], {
+      stdio: "inherit",
+    });
+  }
+  const classes = a.classes.split(",").map(Number);
+  const seeds = a.seeds.split(",").map(Number);
+  const families = a.families ? a.families.split(",") : Object.keys(FAMILIES);
+  // Longest jobs first, so the pool's tail is short.
+  const jobs = [];
+  for (const family of families) {
+    const f = FAMILIES[family];
+    if (!f) throw new Error(`unknown family ${family} (${Object.keys(FAMILIES).join(", ")})`);
+    for (const cls of classes)
+      for (const seed of seeds)
+        jobs.push({ data, cls, seed, family, quick: a.quick, cost: f.chains * f.sweeps * (1 + f.splitMergeKept / 10) });
+  }
+  jobs.sort((x, y) => y.cost - x.cost);
+  const width = Number(a.jobs);
+  console.log(
+    `${jobs.length} fits on ${width} processes (${availableParallelism()} cores); classes ${classes}, seeds ${seeds}${a.quick ? ", QUICK (sweeps/10)" : ""}`,
+  );
+  const t0 = performance.now();
+  if (a.out) writeFileSync(a.out, "");
+  const results = [];
+  let next = 0;
+  async function worker() {
+    while (next < jobs.length) {
+      const job = jobs[next++];
+      const { cost: _c, ...spec } = job;
+      const out = await new Promise((resolve, reject) => {
+        const p = spawn(process.execPath, [self, "--job", JSON.stringify(spec)], {
+          stdio: ["ignore", "pipe", "inherit"],
+        });
+        let s = "";
+        p.stdout.on("data", (b) => (s += b));
+        p.on("close", (code) =>
+          code === 0 ? resolve(s) : reject(new Error(`job ${JSON.stringify(spec)} exited ${code}`)),
+        );
+      });
+      const r = JSON.parse(out);
+      results.push(r);
+      if (a.out) appendFileSync(a.out, out);
+      process.stderr.write(
+        `  ${r.family} class ${r.cls} seed ${r.seed}: ${(r.cpuPerChain * r.chains).toFixed(1)} s CPU\n`,
+      );
+    }
+  }
+  await Promise.all(Array.from({ length: width }, worker));
+  const wall = (performance.now() - t0) / 1000;
+  summarize(results, families, classes, seeds);
+  console.log(`wall ${wall.toFixed(0)} s`);
+}
+
+function summarize(results, families, classes, seeds) {
+  const sd = (v) => {
+    const m = v.reduce((s, x) => s + x, 0) / v.length;
+    return Math.sqrt(v.reduce((s, x) => s + (x - m) ** 2, 0) / (v.length - 1));
+  };
+  const avg = (v) => v.reduce((s, x) => s + x, 0) / v.length;
+  const rows = [];
+  let baseCpu;
+  for (const family of families) {
+    const f = FAMILIES[family];
+    for (const R of [1, ...f.options]) {
+      if (R === 1 && family === "today") continue;
+      const sds = [];
+      const looSds = [];
+      const dbl = [];
+      const ho = [];
+      const cpu = [];
+      for (const cls of classes) {
+        const rs = seeds
+          .map((s) => results.find((r) => r.family === family && r.cls === cls && r.seed === s))
+          .filter(Boolean);
+        if (rs.length < 2 || !rs[0].sub[R]) continue;
+        sds.push(sd(rs.map((r) => r.sub[R].ins)));
+        looSds.push(sd(rs.map((r) => r.sub[R].loo)));
+        for (const r of rs) {
+          if (r.sub[2 * R]) dbl.push(Math.abs(r.sub[2 * R].ins - r.sub[R].ins));
+          ho.push(r.sub[R].ho);
+          cpu.push(r.cpuPerChain * R);
+        }
+      }
+      if (sds.length === 0) continue;
+      const row = {
+        option: `${family} ${R}×${f.sweeps}${f.splitMergeKept ? ` sm${f.splitMergeKept}/nn${f.neighbours}` : ""}${f.init === "dispersed" ? " dispersed" : ""}`,
+        sdMean: avg(sds),
+        sdMax: Math.max(...sds),
+        dblMean: dbl.length ? avg(dbl) : Number.NaN,
+        dblMax: dbl.length ? Math.max(...dbl) : Number.NaN,
+        looSdMax: Math.max(...looSds),
+        ho: avg(ho),
+        cpu: avg(cpu),
+      };
+      if (family === "today" && R === 2) baseCpu = row.cpu;
+      rows.push(row);
+    }
+  }
+  const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : "–");
+  console.log(
+    "\n| option | in-sample SD mean / max | doubling Δ mean / max | LOO SD max | held-out mean | CPU s per class | × old |",
+  );
+  console.log("|---|---|---|---|---|---|---|");
+  for (const r of rows) {
+    console.log(
+      `| ${r.option} | ${f2(r.sdMean)} / ${f2(r.sdMax)} | ${f2(r.dblMean)} / ${f2(r.dblMax)} | ${f2(r.looSdMax)} | ${f2(r.ho)} | ${r.cpu.toFixed(1)} | ${baseCpu ? (r.cpu / baseCpu).toFixed(2) : "–"} |`,
+    );
+  }
+}

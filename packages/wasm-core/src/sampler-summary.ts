@@ -1,0 +1,200 @@
+// How much of a class model's numbers belong to the sampler (METHOD.md §12): the in-sample and
+// leave-one-out class mean log-densities with their Monte Carlo standard errors, one estimate
+// per chain (chains are independent replicates: their own starts and generator streams), and
+// rank-normalised R̂ / ESS of the log joint, K, α and the per-trace in-sample class mean.
+//
+// One scoring pass gives everything: log p_t(x_i) for every kept trace t and training point i.
+// The pooled class mean, each chain's, and the leave-one-chain-out means behind the jackknife
+// standard error are then reductions of that matrix.
+import type { Core } from "./core.js";
+import { type ConvergenceSummary, convergenceSummary } from "./diagnostics.js";
+import { allTraces, type ClassModel, logPredictive } from "./dpgmm.js";
+
+/** R̂ and ESS of one quantity; NaN where there are too few draws or they are constant. */
+export type Convergence = Pick<ConvergenceSummary, "rhat" | "essBulk" | "essTail">;
+
+export interface SamplerSummary {
+  /** Mean over the class's points of the pooled in-sample log predictive (the class mean). */
+  readonly classMean: number;
+  /** Jackknife (leave one chain out) standard error of classMean; NaN with one chain. */
+  readonly classMeanMcse: number;
+  /** Each replicate's own class mean (its traces alone). A replicate is a group of
+   * config.chains chains when config.replicates > 1, otherwise a single chain. */
+  readonly replicateClassMeans: readonly number[];
+  /** The same for the leave-one-out (CPO) predictive; NaN when it was not recorded. */
+  readonly looMean: number;
+  readonly looMcse: number;
+  readonly replicateLooMeans: readonly number[];
+  /** Over the kept sweeps of all chains (classMean: over the kept traces). */
+  readonly convergence: {
+    readonly logJoint: Convergence;
+    readonly k: Convergence;
+    readonly alpha: Convergence;
+    readonly classMean: Convergence;
+  };
+  /** Every R̂ above below `RHAT_OK` and every bulk ESS at least `ESS_OK`. */
+  readonly converged: boolean;
+}
+
+/** Stan's looser rule of thumb (Vehtari et al. 2021 recommend 1.01 with ≥ 4 chains). */
+export const RHAT_OK = 1.05;
+/** Bulk ESS that makes the MCSE itself trustworthy (Vehtari et al. 2021, §4: 100 per chain × 4). */
+export const ESS_OK = 400;
+
+const NAN_CONVERGENCE: Convergence = { rhat: Number.NaN, essBulk: Number.NaN, essTail: Number.NaN };
+
+function converge(core: Core, chains: number[][]): Convergence {
+  if (chains.length === 0 || (chains[0]?.length ?? 0) < 4) return NAN_CONVERGENCE;
+  if (chains.some((c) => c.some((v) => !Number.isFinite(v)))) return NAN_CONVERGENCE;
+  const s = convergenceSummary(core, chains);
+  return { rhat: s.rhat, essBulk: s.essBulk, essTail: s.essTail };
+}
+
+/** Jackknife standard error of a statistic from its R leave-one-out values (Efron 1982, eq. 3.2). */
+function jackknife(loo: number[]): number {
+  const R = loo.length;
+  if (R < 2) return Number.NaN;
+  let m = 0;
+  for (const v of loo) m += v;
+  m /= R;
+  let s = 0;
+  for (const v of loo) s += (v - m) * (v - m);
+  return Math.sqrt(((R - 1) / R) * s);
+}
+
+/** Mean over points of the pooled per-point value of rows [rows] of a (T, n) matrix: log of the
+ * mean of exp (exact predictive) or the mean (paper predictive, a mean of logs). */
+function pooledMean(core: Core, mat: Float64Array, n: number, rows: number[], exact: boolean): number {
+  const sub = new Float64Array(rows.length * n);
+  rows.forEach((t, r) => sub.set(mat.subarray(t * n, (t + 1) * n), r * n));
+  let per: Float64Array;
+  if (exact) {
+    per = core.scope((s) => {
+      const out = s.f64Out(n);
+      core.exports.vec_log_mean_exp_rows(s.f64(sub), rows.length, n, out);
+      return core.readF64(out, n);
+    });
+  } else {
+    per = new Float64Array(n);
+    const acc = new Float64Array(n);
+    for (let r = 0; r < rows.length; r++) {
+      for (let i = 0; i < n; i++) acc[i] = (acc[i] as number) + (sub[r * n + i] as number) / rows.length;
+    }
+    per = acc;
+  }
+  let s = 0;
+  for (let i = 0; i < n; i++) s += per[i] as number;
+  return s / n;
+}
+
+/**
+ * The sampler summary of `model` fitted to `data` (Float64Array, shape (n, d), row-major: the
+ * training points themselves). Costs one scoring of the n points against every kept trace.
+ */
+export function samplerSummary(core: Core, model: ClassModel, data: Float64Array): SamplerSummary {
+  const { n } = model;
+  const exact = model.config.predictive === "exact";
+  const traces = allTraces(model);
+  const T = traces.length;
+  // Row t: log p_t(x_i) of trace t alone (a one-trace model: the exact predictive's log of a
+  // one-term mean is log p_t; the paper variant's mean of one log is log p_t too).
+  const mat = new Float64Array(T * n);
+  let t = 0;
+  model.chains.forEach((ch) => {
+    for (const tr of ch.traces) {
+      const one: ClassModel = { ...model, chains: [{ ...ch, traces: [tr] }] };
+      mat.set(logPredictive(core, one, data, n), t * n);
+      t++;
+    }
+  });
+  const R = model.chains.length;
+  const rowsOf: number[][] = [];
+  let off = 0;
+  for (const ch of model.chains) {
+    rowsOf.push(Array.from({ length: ch.traces.length }, (_, j) => off + j));
+    off += ch.traces.length;
+  }
+  const all = rowsOf.flat();
+  // Replicate g: chains [g·size, (g + 1)·size).
+  const size = model.config.replicates > 1 ? model.config.chains : 1;
+  const groups = Array.from({ length: R / size }, (_, g) => Array.from({ length: size }, (_, j) => g * size + j));
+  const classMean = pooledMean(core, mat, n, all, exact);
+  const replicateClassMeans = groups.map((g) =>
+    pooledMean(
+      core,
+      mat,
+      n,
+      g.flatMap((c) => rowsOf[c] ?? []),
+      exact,
+    ),
+  );
+  const classMeanMcse =
+    R > 1
+      ? jackknife(rowsOf.map((_, r) => pooledMean(core, mat, n, rowsOf.filter((_, q) => q !== r).flat(), exact)))
+      : Number.NaN;
+
+  const loos = model.chains.map((c) => c.looLogDensity);
+  let looMean = Number.NaN;
+  let looMcse = Number.NaN;
+  let replicateLooMeans: number[] = groups.map(() => Number.NaN);
+  if (loos.every((v) => v !== undefined && !v.some((x) => Number.isNaN(x)))) {
+    const lm = new Float64Array(R * n);
+    loos.forEach((v, r) => lm.set(v as Float64Array, r * n));
+    // Every chain keeps the same number of traces, so pooling per-chain logs of means by log
+    // of the mean gives the log of the mean over all traces.
+    const rows = Array.from({ length: R }, (_, r) => r);
+    looMean = pooledMean(core, lm, n, rows, true);
+    replicateLooMeans = groups.map((g) => pooledMean(core, lm, n, g, true));
+    if (R > 1)
+      looMcse = jackknife(
+        rows.map((r) =>
+          pooledMean(
+            core,
+            lm,
+            n,
+            rows.filter((q) => q !== r),
+            true,
+          ),
+        ),
+      );
+  }
+
+  const burn = model.config.burnIn;
+  const post = (f: (c: ClassModel["chains"][number]) => ArrayLike<number>) =>
+    model.chains.map((c) => Array.from(f(c)).slice(burn));
+  const traceMeans = rowsOf.map((rows) =>
+    rows.map((row) => {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += mat[row * n + i] as number;
+      return s / n;
+    }),
+  );
+  const convergence = {
+    logJoint: converge(
+      core,
+      post((c) => c.logJointTrace),
+    ),
+    k: converge(
+      core,
+      post((c) => c.kTrace),
+    ),
+    alpha: converge(
+      core,
+      post((c) => c.alphaTrace),
+    ),
+    classMean: converge(core, traceMeans),
+  };
+  // K is an integer: its tail ESS is undefined whenever one value holds 5% of the draws, so
+  // only R̂ and the bulk ESS decide.
+  const converged = Object.values(convergence).every((c) => c.rhat < RHAT_OK && c.essBulk >= ESS_OK);
+  return {
+    classMean,
+    classMeanMcse,
+    replicateClassMeans,
+    looMean,
+    looMcse,
+    replicateLooMeans,
+    convergence,
+    converged,
+  };
+}
