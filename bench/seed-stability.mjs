@@ -134,7 +134,9 @@ async function runJob({ data, cls, seed, family, quick }) {
   }
   const pick = (ix) => {
     const x = new Float64Array(ix.length * d);
-    ix.forEach((r, j) => x.set(all.subarray(r * d, (r + 1) * d), j * d));
+    ix.forEach((r, j) => {
+      x.set(all.subarray(r * d, (r + 1) * d), j * d);
+    });
     return x;
   };
   const X = pick(fitRows);

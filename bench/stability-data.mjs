@@ -18,7 +18,9 @@ const { x, y, n, d } = fashionSubset({ start: 0, count: 2 * per });
 const fitRows = [];
 for (let i = 0; i < n; i++) if (i % (2 * per) < per) fitRows.push(i);
 const xf = new Float64Array(fitRows.length * d);
-fitRows.forEach((r, j) => xf.set(x.subarray(r * d, (r + 1) * d), j * d));
+fitRows.forEach((r, j) => {
+  xf.set(x.subarray(r * d, (r + 1) * d), j * d);
+});
 const proj = fitProjection(core, xf, fitRows.length, d, { k, center: false });
 const z = project(core, proj, x, n);
 const out = Buffer.alloc(16 + n * k * 8 + n * 4);

@@ -534,7 +534,9 @@ export function looLogDensity(core: Core, model: ClassModel): Float64Array | und
   if (R === 1) return (per[0] as Float64Array).slice();
   return core.scope((s) => {
     const flat = new Float64Array(R * n);
-    per.forEach((v, r) => flat.set(v as Float64Array, r * n));
+    per.forEach((v, r) => {
+      flat.set(v as Float64Array, r * n);
+    });
     const out = s.f64Out(n);
     core.exports.vec_log_mean_exp_rows(s.f64(flat), R, n, out);
     return core.readF64(out, n);

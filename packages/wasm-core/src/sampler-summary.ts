@@ -66,7 +66,9 @@ function jackknife(loo: number[]): number {
  * mean of exp (exact predictive) or the mean (paper predictive, a mean of logs). */
 function pooledMean(core: Core, mat: Float64Array, n: number, rows: number[], exact: boolean): number {
   const sub = new Float64Array(rows.length * n);
-  rows.forEach((t, r) => sub.set(mat.subarray(t * n, (t + 1) * n), r * n));
+  rows.forEach((t, r) => {
+    sub.set(mat.subarray(t * n, (t + 1) * n), r * n);
+  });
   let per: Float64Array;
   if (exact) {
     per = core.scope((s) => {
@@ -139,7 +141,9 @@ export function samplerSummary(core: Core, model: ClassModel, data: Float64Array
   let replicateLooMeans: number[] = groups.map(() => Number.NaN);
   if (loos.every((v) => v !== undefined && !v.some((x) => Number.isNaN(x)))) {
     const lm = new Float64Array(R * n);
-    loos.forEach((v, r) => lm.set(v as Float64Array, r * n));
+    loos.forEach((v, r) => {
+      lm.set(v as Float64Array, r * n);
+    });
     // Every chain keeps the same number of traces, so pooling per-chain logs of means by log
     // of the mean gives the log of the mean over all traces.
     const rows = Array.from({ length: R }, (_, r) => r);
