@@ -90,6 +90,17 @@ const FAMILIES = {
     chains: 32,
     options: [8, 16],
   },
+  // The default profile's sampler (16 chains × 80 sweeps), fitted with 32 chains for the doubling check.
+  default: {
+    sweeps: 80,
+    burnIn: 48,
+    splitMerge: 1,
+    splitMergeKept: 0,
+    neighbours: 0,
+    init: "random",
+    chains: 32,
+    options: [16],
+  },
   tiny: {
     sweeps: 50,
     burnIn: 30,
@@ -251,7 +262,7 @@ function summarize(results, families, classes, seeds) {
   let baseCpu;
   for (const family of families) {
     const f = FAMILIES[family];
-    for (const R of [1, ...f.options]) {
+    for (const R of [...new Set([1, ...f.options])]) {
       if (R === 1 && family === "today") continue;
       const sds = [];
       const looSds = [];

@@ -23,6 +23,7 @@ import {
   sampleCategorical,
   sampleChiSquare,
   sampleDirichlet,
+  samplerSummary,
   sampleStudentT,
 } from "@classfit/wasm-core";
 import { toBase64 } from "../browser/page.js";
@@ -76,6 +77,11 @@ function fitDpgmm(core: Core, a: Record<string, unknown>): { model: ClassModel; 
       thin: num(a, "thin"),
       chains: num(a, "chains"),
       seed: num(a, "seed"),
+      // Optional sampler settings (the fixture of the sampler summary exercises all of them).
+      ...(a.replicates !== undefined ? { replicates: num(a, "replicates") } : {}),
+      ...(a.splitMergeKept !== undefined ? { splitMergeKept: num(a, "splitMergeKept") } : {}),
+      ...(a.neighbours !== undefined ? { neighbours: num(a, "neighbours") } : {}),
+      ...(a.init === "dispersed" ? { init: "dispersed" as const } : {}),
     });
     return { model: fitClassModel(core, data, n, d, config), data };
   });
@@ -194,6 +200,25 @@ export const ops: Record<string, Op> = {
     // Training points and points pushed away from them: the density matrix of both variants.
     const pts = new Float64Array(m * model.d).map((_, i) => (data[i % data.length] ?? 0) + (i % 3) - 1);
     return concatBytes([logPredictive(core, model, pts, m, "exact"), logPredictive(core, model, pts, m, "paper")]);
+  },
+  "dpgmm.sampler": (core, a) => {
+    const { model, data } = fitDpgmm(core, a);
+    const s = samplerSummary(core, model, data);
+    const c = s.convergence;
+    const conv = [c.logJoint, c.k, c.alpha, c.classMean].flatMap((v) => [v.rhat, v.essBulk, v.essTail]);
+    return concatBytes([
+      encodeClassModel(model),
+      new Float64Array([
+        s.classMean,
+        s.classMeanMcse,
+        ...s.replicateClassMeans,
+        s.looMean,
+        s.looMcse,
+        ...s.replicateLooMeans,
+        ...conv,
+        s.converged ? 1 : 0,
+      ]),
+    ]);
   },
   "dpgmm.kl": (core, a) => {
     const { model, data } = fitDpgmm(core, a);

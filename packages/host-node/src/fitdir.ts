@@ -25,6 +25,10 @@ const classEntry = z.object({
   rhat: z.number().nullable(),
   /** Wall time of this class's fit, seconds. */
   seconds: z.number().nonnegative(),
+  /** The sampler's share of the class mean (in-sample and leave-one-out, with their Monte Carlo
+   * standard errors and each replicate's value) and rank-normalised R̂/ESS; NaN written as null.
+   * Absent in FITDIRs written before it was measured. */
+  sampler: z.record(z.string(), z.unknown()).optional(),
   warnings: z.array(z.string()),
   file: z.string(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),

@@ -94,10 +94,19 @@ describe("configuration and input validation", () => {
   it("profiles, overrides and frozen configs", () => {
     const c = dpgmmConfig();
     expect(c.profile).toBe("default");
-    expect([c.sweeps, c.burnIn, c.thin, c.initClusters, c.kappa0, c.nu0Offset]).toEqual([400, 320, 4, 6, 0.01, 2]);
+    expect([c.sweeps, c.burnIn, c.thin, c.chains, c.replicates, c.initClusters, c.kappa0, c.nu0Offset]).toEqual([
+      80, 48, 4, 16, 1, 6, 0.01, 2,
+    ]);
     expect(Object.isFrozen(c)).toBe(true);
+    // The paper profile stays the authors' sampler: one chain of 400 sweeps, plain Gibbs.
     const p = dpgmmConfig({ profile: "paper" });
     expect(p.predictive).toBe("paper");
+    expect([p.sweeps, p.burnIn, p.thin, p.chains, p.replicates, p.splitMerge, p.splitMergeKept, p.neighbours]).toEqual([
+      400, 320, 4, 1, 1, 0, 0, 0,
+    ]);
+    expect(p.init).toBe("random");
+    expect(() => dpgmmConfig({ replicates: 0 })).toThrow(/replicates/);
+    expect(() => dpgmmConfig({ init: "spread" as never })).toThrow(/init/);
     expect(dpgmmConfig({ sweeps: 10, burnIn: 2, thin: 2 }).sweeps).toBe(10);
     expect(() => dpgmmConfig({ sweeps: 10, burnIn: 9, thin: 2 })).toThrow(/burnIn \+ thin/);
     expect(() => dpgmmConfig({ kappa0: 0 })).toThrow(/kappa0/);

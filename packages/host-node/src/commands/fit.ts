@@ -2,7 +2,8 @@
 // worker_threads pool (each worker instantiates wasm-core and fits one class at a time), written
 // as a FITDIR.
 import { basename, resolve } from "node:path";
-import type { FitTask } from "@classfit/pipeline/tasks";
+import type { FitOutput, FitTask } from "@classfit/pipeline/tasks";
+import { ESS_OK, RHAT_OK } from "@classfit/wasm-core";
 import type { Command } from "commander";
 import {
   classSeed,
@@ -101,19 +102,31 @@ export async function runFit(o: FitOptions, log: (s: string) => void = console.l
   }
   progress.stop();
   const { outputs: results, seconds, size } = run;
-  // The data warnings were printed before sampling; of the model's own warnings only the
-  // convergence ones (split-R̂) are news after it (the rest restate n = 1, d > n, the floor).
-  results.forEach((r, i) => {
-    for (const w of r.warnings) {
-      if (w.includes("R̂")) progress.log(`warning: ${name(i)}: ${w}`);
-    }
-  });
+  // The data warnings were printed before sampling; after it, what is news is which fits did
+  // not converge and what that costs their class mean (its MCSE across chains).
+  const unconverged = results.flatMap((r, i) => (r.sampler.converged ? [] : [i]));
+  if (unconverged.length > 0) {
+    progress.log(
+      `warning: ${unconverged.length} of ${results.length} fit(s) did not converge (rank-normalised R̂ ≥ ${RHAT_OK} or bulk ESS < ${ESS_OK} for the log joint, K, α or the class mean): ${unconverged.map(name).join(", ")}; the class means below carry their Monte Carlo standard error`,
+    );
+  }
   const classes = results.map((r, i) => {
     const t = tasks[i] as (typeof tasks)[number];
     const ref = writer.addClass(t.label, r.modelBytes);
     const ws = [...new Set([...(warnings[i] ?? []), ...r.warnings])];
+    if (!r.sampler.converged) ws.push(notConverged(r.sampler));
     const rhat = r.rhatLogJoint;
-    return { label: t.label, n: t.n, d: t.d, meanK: r.meanK, rhat, seconds: seconds[i] ?? 0, warnings: ws, ...ref };
+    return {
+      label: t.label,
+      n: t.n,
+      d: t.d,
+      meanK: r.meanK,
+      rhat,
+      seconds: seconds[i] ?? 0,
+      sampler: r.sampler as unknown as Record<string, unknown>,
+      warnings: ws,
+      ...ref,
+    };
   });
   const manifest: FitManifest = {
     format: FITDIR_FORMAT,
@@ -133,19 +146,36 @@ export async function runFit(o: FitOptions, log: (s: string) => void = console.l
     throw new InputError(`${o.out}: cannot write the FITDIR (${(e as Error).message})`);
   }
   log(`${o.out}: ${classes.length} model(s), ${m.n} rows × ${m.d} dims, profile ${o.profile}, ${size} worker(s)`);
-  log(["class", "n", "K", "R̂", "time"].map((h, j) => (j === 0 ? h.padEnd(8) : h.padStart(8))).join(""));
-  for (const c of classes) {
+  const head = ["class", "n", "K", "mean log p", "± MCSE", "LOO mean", "± MCSE", "R̂ lj", "ESS", "ok", "time"];
+  const widths = [8, 7, 7, 12, 8, 10, 8, 8, 7, 4, 8];
+  const row = (cells: string[]) => cells.map((c, j) => (j === 0 ? c.padEnd(8) : c.padStart(widths[j] ?? 8))).join("");
+  log(row(head));
+  results.forEach((r, i) => {
+    const c = classes[i] as (typeof classes)[number];
+    const sp = r.sampler;
     log(
-      [
-        String(c.label ?? "all").padEnd(8),
-        String(c.n).padStart(8),
-        fmt(c.meanK, 2).padStart(8),
-        fmt(c.rhat, 3).padStart(8),
-        `${c.seconds.toFixed(1)}s`.padStart(8),
-      ].join(""),
+      row([
+        String(c.label ?? "all"),
+        String(c.n),
+        fmt(c.meanK, 1),
+        fmt(sp.classMean, 2),
+        fmt(sp.classMeanMcse, 2),
+        fmt(sp.looMean, 2),
+        fmt(sp.looMcse, 2),
+        fmt(sp.convergence.logJoint.rhat, 2),
+        fmt(sp.convergence.classMean.essBulk, 0),
+        sp.converged ? "yes" : "no",
+        `${c.seconds.toFixed(1)}s`,
+      ]),
     );
-  }
+  });
   return manifest;
+}
+
+/** One fit's convergence failure, as a FITDIR warning. */
+function notConverged(sp: FitOutput["sampler"]): string {
+  const c = sp.convergence;
+  return `not converged: R̂ log joint ${fmt(c.logJoint.rhat, 2)}, K ${fmt(c.k.rhat, 2)}, α ${fmt(c.alpha.rhat, 2)}, class mean ${fmt(c.classMean.rhat, 2)} (bulk ESS ${fmt(c.classMean.essBulk, 0)}); class mean ${fmt(sp.classMean, 2)} ± ${fmt(sp.classMeanMcse, 2)} (MCSE)`;
 }
 
 export function register(program: Command): void {

@@ -109,15 +109,26 @@ describe("fit → density → kl", () => {
       "--workers",
       "2",
     );
-    expect(out).toMatch(/class\s+n\s+K\s+R̂\s+time/);
+    expect(out).toMatch(/class\s+n\s+K\s+mean log p\s+± MCSE\s+LOO mean\s+± MCSE\s+R̂ lj\s+ESS\s+ok\s+time/);
+    const num = "(-?\\d+\\.\\d+|—)";
     for (const c of [0, 1, 2])
-      expect(out).toMatch(new RegExp(`\\n${c}\\s+${N}\\s+\\d+\\.\\d\\d\\s+(\\d+\\.\\d{3}|—)\\s+\\d+\\.\\ds`));
+      expect(out).toMatch(
+        new RegExp(
+          `\\n${c}\\s+${N}\\s+\\d+\\.\\d\\s+${num}\\s+${num}\\s+${num}\\s+${num}\\s+${num}\\s+(\\d+|—)\\s+(yes|no)\\s+\\d+\\.\\ds`,
+        ),
+      );
     const m = JSON.parse(readFileSync(p("fit/manifest.json"), "utf8"));
     expect(m.format).toBe("classfit-fitdir");
     expect(m.classes.map((c: { label: number }) => c.label)).toEqual([0, 1, 2]);
     expect(m.data).toMatchObject({ file: "Z.npy", n: 3 * N, d: D });
     expect(readdirSync(p("fit")).sort()).toEqual(["class-0.bin", "class-1.bin", "class-2.bin", "manifest.json"]);
-    for (const c of m.classes) expect(c.meanK).toBeGreaterThanOrEqual(1);
+    for (const c of m.classes) {
+      expect(c.meanK).toBeGreaterThanOrEqual(1);
+      // Each class records what the sampler contributes to its mean log-density.
+      expect(c.sampler.replicateClassMeans).toHaveLength(m.config.chains);
+      expect(typeof c.sampler.classMean).toBe("number");
+      expect(typeof c.sampler.converged).toBe("boolean");
+    }
   });
 
   it("is deterministic and independent of the worker count", async () => {
@@ -125,6 +136,16 @@ describe("fit → density → kl", () => {
     for (const c of [0, 1, 2]) expect(sha(p(`fit1/class-${c}.bin`))).toBe(sha(p(`fit/class-${c}.bin`)));
     await ok("fit", "--data", p("Z.npy"), "--labels", p("y.npy"), "--out", p("fit3"), ...FAST, "--seed", "5");
     expect(sha(p("fit3/class-0.bin"))).not.toBe(sha(p("fit/class-0.bin")));
+  });
+
+  it("--replicates R pools R independent fits per class and lists each one's class mean", async () => {
+    await ok("fit", "--data", p("Z.npy"), "--labels", p("y.npy"), "--out", p("fitR"), ...FAST, "--replicates", "3");
+    const m = JSON.parse(readFileSync(p("fitR/manifest.json"), "utf8"));
+    expect(m.config.replicates).toBe(3);
+    for (const c of m.classes) {
+      expect(c.sampler.replicateClassMeans).toHaveLength(3);
+      expect(c.sampler.classMeanMcse).toBeGreaterThanOrEqual(0);
+    }
   });
 
   it("density: own-class scores equal the matching column of --all-classes; own class scores highest", async () => {

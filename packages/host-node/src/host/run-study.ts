@@ -69,6 +69,8 @@ export async function runStudyCommand(config: StudyConfig, o: StudyCommandOption
     return;
   }
   for (const line of pipeline.formatSummary(summary)) log(line);
+  // Every warning, on stderr so a piped summary stays clean; --json carries them in "warnings".
+  if (!o.json) for (const w of summary.warnings) process.stderr.write(`warning: ${w}\n`);
   log(
     `done in ${summary.seconds.toFixed(1)} s (${summary.stepsComputed} step(s) computed, ${summary.stepsReused} reused); report: ${resolve(o.out, "report/report.html")}`,
   );

@@ -11,6 +11,7 @@ import {
   fitClassModel,
   type KlReference,
   logPredictive,
+  looLogDensity,
   type PredictiveVariant,
   relativeEntropy,
   type SamplerSummary,
@@ -61,10 +62,15 @@ export interface DensityTask {
   points: Float64Array;
   m: number;
   variant: PredictiveVariant;
+  /** Also return the model's leave-one-out log-densities of its own training points. */
+  loo?: boolean;
 }
 export interface DensityOutput {
   /** Float64Array, shape (m): log predictive density of each point. */
   logDensity: Float64Array;
+  /** Float64Array, shape (n of the model): each training point's leave-one-out (CPO)
+   * log-density, when asked for and recorded by the fit; NaN where it was not. */
+  looLogDensity?: Float64Array;
 }
 
 export interface KlTask {
@@ -123,6 +129,7 @@ export function executeTask<K extends TaskKind>(
       const t = input as DensityTask;
       const model = decodeClassModel(t.modelBytes);
       const out: DensityOutput = { logDensity: logPredictive(core, model, t.points, t.m, t.variant) };
+      if (t.loo) out.looLogDensity = looLogDensity(core, model) ?? new Float64Array(model.n).fill(Number.NaN);
       onProgress?.(1, 1);
       return out as TaskOutput<K>;
     }
@@ -158,10 +165,11 @@ export function transferables(kind: TaskKind, input: TaskInput<TaskKind>): Array
 /** The buffers of a task's output a worker can transfer back rather than copy (its model bytes
  * or log-densities); used by Node's and the browser's task workers alike. */
 export function outputTransferables(out: TaskOutput<TaskKind>): ArrayBuffer[] {
-  const o = out as Partial<{ modelBytes: Uint8Array; logDensity: Float64Array }>;
+  const o = out as Partial<{ modelBytes: Uint8Array; logDensity: Float64Array; looLogDensity: Float64Array }>;
   const b: ArrayBuffer[] = [];
   if (o.modelBytes) b.push(o.modelBytes.buffer as ArrayBuffer);
   if (o.logDensity) b.push(o.logDensity.buffer as ArrayBuffer);
+  if (o.looLogDensity) b.push(o.looLogDensity.buffer as ArrayBuffer);
   return b;
 }
 

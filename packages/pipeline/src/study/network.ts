@@ -32,6 +32,9 @@ export interface NetworkRun {
   classes: ClassStageRecord[];
   tables: ExampleTable[];
   generative: ClassScoreTable[];
+  /** The fits' own warnings (small or degenerate classes), each naming its network, stage and
+   * class; the study's summary and report list them with the analysis's. */
+  warnings: string[];
 }
 
 export async function runNetwork(ctx: StudyContext, net: NetworkConfig): Promise<NetworkRun> {
@@ -86,6 +89,13 @@ async function measureNetwork(
     classes: [],
     tables: [],
     generative: [],
+    warnings: stages.flatMap((sd, s) =>
+      fitted
+        .slice(s * C, (s + 1) * C)
+        .flatMap((f, c) =>
+          f.info.warnings.map((w) => `${net.label ?? net.name} ${sd.stage} ${data.classNames[c]}: ${w}`),
+        ),
+    ),
   };
   const gen = ctx.config.steps.density.generative;
   for (const [s, sd] of stages.entries()) {

@@ -120,7 +120,8 @@ export async function runStudy(
     for (const net of config.networks) networks.push(await runNetwork(ctx, net));
     ctx.checkAbort();
     const input = studyInput(networks);
-    const analysis = analyze(core, config, input);
+    const analyzed = analyze(core, config, input);
+    const analysis = { ...analyzed, warnings: [...networks.flatMap((n) => n.warnings), ...analyzed.warnings] };
     const { ds } = ctx.data;
     const report = await writeReport(host.storage, analysis, input, {
       title: options.title ?? config.name,
