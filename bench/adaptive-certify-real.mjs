@@ -1,4 +1,4 @@
-// Adaptive CERTIFY against Cohen et al.'s fixed-n CERTIFY on a real network (issue 5 target:
+// Adaptive CERTIFY against Cohen et al.'s fixed-n CERTIFY on a real network (target:
 // ≥ 3× fewer noisy passes at a mean certified-radius loss ≤ 0.05·σ; the mean radius counts 0 for
 // abstentions and wrong predictions). The network is the shipped ResNet
 // (packages/models/assets/models/resnet-narrow; --model DIR for another), the inputs are the

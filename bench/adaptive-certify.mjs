@@ -1,4 +1,4 @@
-// Benchmark (issue 5): adaptive CERTIFY vs Cohen et al.'s fixed-n CERTIFY, on a SYNTHETIC
+// Benchmark: adaptive CERTIFY vs Cohen et al.'s fixed-n CERTIFY, on a SYNTHETIC
 // smoothing backend (no network: each input's class distribution under noise is known by
 // construction, so only the certification procedure is measured).
 // Target: ≥ 3× fewer noisy forward passes at a mean certified-radius loss ≤ 0.05·σ.

@@ -1,4 +1,4 @@
-// Benchmark (issue 6, analysis): the per-example Spearman bootstrap and class compactness,
+// Benchmark (analysis): the per-example Spearman bootstrap and class compactness,
 // each against its baseline measured in the same run.
 //
 //   1. Spearman ρ with a percentile bootstrap over N examples: spearmanBootstrap re-ranks each

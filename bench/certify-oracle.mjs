@@ -1,5 +1,5 @@
 // An oracle upper bound on the noisy passes ANY valid certification procedure could save on a
-// measured population, at a given total budget of certified-radius loss (issue 5's adaptive
+// measured population, at a given total budget of certified-radius loss (the adaptive
 // CERTIFY target, bench/adaptive-certify-real.mjs).
 //
 // The fact used. A procedure is valid at level α when, for every input and every true
@@ -18,7 +18,7 @@
 // loss_i(N_i) = r_i − min(ρ(N_i), cap_i) of the fixed run's credited radius r_i (0 when the fixed
 // run abstained or certified a wrong class). Minimise Σ cost_i(N_i) s.t. Σ loss_i(N_i) ≤ B. Three
 // models of what the procedure may know or must pay:
-//   A (the issue's wording, "even one that knows the labels"): each input costs n0 + N_i; inputs the
+//   A (the target's wording, "even one that knows the labels"): each input costs n0 + N_i; inputs the
 //     fixed run did not certify correctly cost only n0 and lose nothing; no input is credited
 //     beyond its fixed radius (cap_i = r_i).
 //   C (procedures that see only the votes, like CERTIFY and adaptive CERTIFY): as A, but every

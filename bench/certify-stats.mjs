@@ -1,4 +1,4 @@
-// Benchmark (issue 3, METHOD.md §9): the certification statistics at the study's n = 1e5.
+// Benchmark (METHOD.md §9): the certification statistics at the study's n = 1e5.
 //   - two-sided exact binomial test (PREDICT): wasm (tails through the incomplete beta,
 //     bisection for the far-side cut) vs the textbook definition summed outcome by outcome
 //     (R's binom.test: every pmf ≤ d·(1 + 1e-7) over all n + 1 outcomes, pmf from lgamma);

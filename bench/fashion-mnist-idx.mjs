@@ -47,12 +47,22 @@ export function fashionSubset({ start, count, split = "train" }) {
   return { x, y, n: picked.length, d };
 }
 
+/** The default profile's sampler before the many-short-chains default: 2 chains × 400 sweeps,
+ * burn-in 320, thin 4 (one split–merge proposal per burn-in sweep, as the profile still has). */
+export const OLD_DEFAULT = ["--sweeps", "400", "--burn-in", "320", "--thin", "4", "--chains", "2"];
+
 /**
- * argv of the benchmarks' `classfit fit` of DIR/Z.npy (labels DIR/y.npy) into DIR/out: burn-in at
- * 80 % of the sweeps, thin 4. `profile` undefined leaves the CLI's default profile (two chains);
- * the paper profile is the authors' single chain.
+ * argv of the benchmarks' `classfit fit` of DIR/Z.npy (labels DIR/y.npy) into DIR/out. `schedule`:
+ * "profile" leaves the profile's own sampler settings; "old" is OLD_DEFAULT; a number n is n sweeps
+ * with burn-in at 80 % and thin 4 (and the profile's chains).
  */
-export function fitArgv({ dir, out, sweeps, workers, profile }) {
+export function fitArgv({ dir, out, workers, profile, schedule = "profile" }) {
+  const sched =
+    schedule === "profile"
+      ? []
+      : schedule === "old"
+        ? OLD_DEFAULT
+        : ["--sweeps", String(schedule), "--burn-in", String(Math.floor(schedule * 0.8)), "--thin", "4"];
   return [
     "fit",
     "--data",
@@ -61,15 +71,8 @@ export function fitArgv({ dir, out, sweeps, workers, profile }) {
     join(dir, "y.npy"),
     "--out",
     join(dir, out),
-    "--sweeps",
-    String(sweeps),
-    "--burn-in",
-    String(Math.floor(sweeps * 0.8)),
-    "--thin",
-    "4",
+    ...sched,
     ...(profile === undefined ? [] : ["--profile", profile]),
-    "--chains",
-    profile === "paper" ? "1" : "2",
     "--workers",
     String(workers),
   ];

@@ -2,7 +2,7 @@
 // inference batches (predict) of bench/train-throughput.mjs's ResNet on the wasm backend with
 // classfit's kernels; kernel wall time per step, summed by kernel name, then the --top kernels by
 // (name, input shapes). Wall time: run it on a quiet machine. Not a benchmark (no baseline); a
-// tool for finding the next hot spot (see BENCHMARKS.md, issue 4).
+// tool for finding the next hot spot (see BENCHMARKS.md).
 //
 // Usage: npm run build && node bench/profile-kernels.mjs [--mode train|infer] [--steps 10] [--top 30]
 import { parseArgs } from "node:util";

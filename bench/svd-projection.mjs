@@ -1,4 +1,4 @@
-// Benchmark (issue 3, SVD projection, METHOD.md §2): the wasm Gram accumulator and the
+// Benchmark (SVD projection, METHOD.md §2): the wasm Gram accumulator and the
 // top-k symmetric eigensolver behind fitProjection, each against a plain-JavaScript baseline
 // measured in the same run.
 //
@@ -8,7 +8,7 @@
 //   2. Top-k eigenvectors at C = 512: wasm (Householder tridiagonalisation + QL eigenvalues +
 //      inverse iteration for k vectors) vs the textbook full eigendecomposition in plain JS
 //      (JAMA's tred2 + tql2, i.e. EISPACK with accumulated transformations). The wasm solver
-//      at C = 2048 (the issue's "a few seconds" target) is timed too.
+//      at C = 2048 (the target's "a few seconds" target) is timed too.
 //
 //   npm run build && node bench/svd-projection.mjs [--rows 20000] [--k 64]
 import { loadavg } from "node:os";

@@ -12,7 +12,7 @@
 //
 //   npm run build && node bench/web-vs-node.mjs     # CLASSFIT_ROUNDS=2 CLASSFIT_PER_CLASS=100 by default
 //
-// Target (issue 7): web / Node wall time ≤ 1.5×.
+// Target: web / Node wall time ≤ 1.5×.
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";

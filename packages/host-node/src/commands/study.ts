@@ -13,6 +13,7 @@ interface StudyOpts {
   out: string;
   profile?: StudyProfile;
   workers?: number;
+  replicates?: number;
   json?: boolean;
   progress?: boolean;
   quiet?: boolean;
@@ -54,6 +55,11 @@ export function register(program: Command): void {
       },
     )
     .option("--workers <n>", "worker threads for the fits (default: CPU count, at most 8)", intArg(1, 256))
+    .option(
+      "--replicates <n>",
+      "independent replicate fits per class, pooled; the report shows each replicate's class mean (default 1)",
+      intArg(1, 64),
+    )
     .option("--json", "print a machine-readable summary on stdout (no progress bars)")
     .option("--progress", "show progress bars even when stderr is not a terminal")
     .option("--quiet", "no progress output")
@@ -83,14 +89,18 @@ ${STUDY_EXAMPLE}`,
       }
       let config: ReturnType<typeof resolveStudyConfig>;
       try {
-        config = resolveStudyConfig(raw, { ...(o.profile ? { profile: o.profile } : {}), where: o.config });
+        config = resolveStudyConfig(raw, {
+          ...(o.profile ? { profile: o.profile } : {}),
+          ...(o.replicates !== undefined ? { replicates: o.replicates } : {}),
+          where: o.config,
+        });
       } catch (e) {
         exitWith(EXIT.badInput, (e as Error).message);
       }
       await runStudyCommand(config, {
         out: o.out,
         baseDir: configBaseDir(o.config),
-        command: `classfit study --config ${o.config} --out ${o.out}${o.profile ? ` --profile ${o.profile}` : ""}`,
+        command: `classfit study --config ${o.config} --out ${o.out}${o.profile ? ` --profile ${o.profile}` : ""}${o.replicates !== undefined ? ` --replicates ${o.replicates}` : ""}`,
         ...(o.workers !== undefined ? { workers: o.workers } : {}),
         ...(o.json ? { json: true } : {}),
         ...(o.progress ? { progress: true } : {}),

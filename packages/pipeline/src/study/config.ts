@@ -270,7 +270,8 @@ export const PROFILE_SETTINGS: Record<StudyProfile, StepSettings> = {
       splitMerge: 1,
     },
     density: { variant: "exact", generative: "last" },
-    complexity: { samples: 20_000, reference: "diag" },
+    // Per kept trace: 128 traces × 6 000 draws, about the 800 000 that two 20-trace chains used.
+    complexity: { samples: 6_000, reference: "diag" },
   },
   quick: {
     extract: { pool: "avg", batchSize: 64 },
@@ -307,7 +308,8 @@ export const PROFILE_SETTINGS: Record<StudyProfile, StepSettings> = {
       splitMerge: 1,
     },
     density: { variant: "exact", generative: "last" },
-    complexity: { samples: 2000, reference: "diag" },
+    // Per kept trace: 4 chains × 5 traces × 500 draws, as many as one chain's 5 × 2 000 before.
+    complexity: { samples: 500, reference: "diag" },
     compactness: { method: "auto", pairs: 1_000_000, excludeZero: true },
     memorization: { models: 0, fraction: 0.7, epochs: 1 },
     certify: { perClass: 0, sigma: 0.5, n0: 20, n: 200, alpha: 0.001, batchSize: 220, method: "cohen" },
@@ -337,7 +339,10 @@ function formatIssues(error: z.ZodError, where: string): string {
 }
 
 /** Validates raw JSON and resolves every setting. `profile` (e.g. from --profile) beats the config's own. */
-export function resolveStudyConfig(raw: unknown, opts: { profile?: StudyProfile; where?: string } = {}): StudyConfig {
+export function resolveStudyConfig(
+  raw: unknown,
+  opts: { profile?: StudyProfile; where?: string; replicates?: number } = {},
+): StudyConfig {
   const where = opts.where ?? "study config";
   const parsed = studyConfigSchema.safeParse(raw);
   if (!parsed.success) throw new StudyConfigError(formatIssues(parsed.error, where));
@@ -357,7 +362,7 @@ export function resolveStudyConfig(raw: unknown, opts: { profile?: StudyProfile;
   const steps: StepSettings = {
     extract: pick(base.extract, o.extract),
     reduce,
-    fit: pick(base.fit, o.fit),
+    fit: pick(base.fit, { ...o.fit, ...(opts.replicates !== undefined ? { replicates: opts.replicates } : {}) }),
     density: pick(base.density, o.density),
     complexity: pick(base.complexity, o.complexity),
     compactness: pick(base.compactness, o.compactness),

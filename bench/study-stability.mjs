@@ -1,0 +1,94 @@
+// Benchmark: seed stability of the study's class mean log-densities on the embedded default.
+// `classfit study` on the embedded Fashion-MNIST subset with the shipped narrow ResNet and plain
+// ConvNet, only their last stage (d = 64 with the default profile's k), certification off and the
+// shipped memorization imported, once per seed. Per network: per-class SD of the class mean
+// log-density across seeds (and the MCSE each fit reports), Kendall τ of the class ranking between
+// seed pairs, and each seed's split verdict.
+//
+//   npm run build && node bench/study-stability.mjs [--seeds 1,2,3] [--profile default] [--workers 2] [--keep DIR]
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const { values: a } = parseArgs({
+  options: {
+    seeds: { type: "string", default: "1,2,3" },
+    profile: { type: "string", default: "default" },
+    workers: { type: "string", default: "2" },
+    keep: { type: "string" },
+  },
+});
+const root = fileURLToPath(new URL("..", import.meta.url));
+const cli = join(root, "packages/host-node/dist/cli.js");
+const models = join(root, "packages/models/assets/models");
+const memo = join(root, "packages/host-node/assets/demo");
+const dir = a.keep ?? mkdtempSync(join(tmpdir(), "classfit-study-stability-"));
+mkdirSync(dir, { recursive: true });
+const seeds = a.seeds.split(",").map(Number);
+
+const runs = [];
+for (const seed of seeds) {
+  const config = {
+    name: `seed stability, seed ${seed}`,
+    seed,
+    dataset: { path: "default" },
+    networks: [
+      { name: "resnet", label: "narrow ResNet", family: "resnet", model: join(models, "resnet-narrow"), stages: ["stage4"], memorizationScores: join(memo, "memorization-resnet.cfa") },
+      { name: "convnet", label: "narrow ConvNet", family: "convnet", model: join(models, "convnet-narrow"), stages: ["stage4"], memorizationScores: join(memo, "memorization-convnet.cfa") },
+    ],
+    // k = 64 for the one stage (the default profile's last-stage k), as in the paper's stages 3–4.
+    steps: { reduce: { k: 64 }, certify: { perClass: 0 } },
+  };
+  const cfgPath = join(dir, `seed-${seed}.json`);
+  writeFileSync(cfgPath, JSON.stringify(config, null, 2));
+  const out = join(dir, `run-${seed}`);
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [cli, "study", "--config", cfgPath, "--out", out, "--profile", a.profile, "--workers", a.workers, "--json"], {
+    encoding: "utf8",
+    maxBuffer: 1 << 26,
+  });
+  const wall = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`study seed ${seed} failed (${r.status}):\n${r.stderr}`);
+  const analysis = JSON.parse(readFileSync(join(out, "report/analysis.json"), "utf8"));
+  runs.push({ seed, wall, analysis });
+  console.log(`seed ${seed}: ${wall.toFixed(0)} s wall`);
+}
+
+const kendall = (x, y) => {
+  let s = 0;
+  let n = 0;
+  for (let i = 0; i < x.length; i++)
+    for (let j = i + 1; j < x.length; j++) {
+      s += Math.sign(x[i] - x[j]) * Math.sign(y[i] - y[j]);
+      n++;
+    }
+  return s / n;
+};
+const sd = (v) => {
+  const m = v.reduce((s, x) => s + x, 0) / v.length;
+  return Math.sqrt(v.reduce((s, x) => s + (x - m) ** 2, 0) / (v.length - 1));
+};
+for (const net of runs[0].analysis.networks) {
+  const rows = runs.map((r) => r.analysis.networks.find((n) => n.name === net.name));
+  const classes = net.classes.filter((c) => c.stage === net.splitStage).map((c) => c.className);
+  const means = rows.map((n) => classes.map((name) => n.classes.find((c) => c.stage === n.splitStage && c.className === name)));
+  console.log(`\n${net.label} @ ${net.splitStage}`);
+  console.log("| class | " + seeds.map((s) => `seed ${s} mean ± MCSE`).join(" | ") + " | SD across seeds |");
+  console.log("|---|" + seeds.map(() => "---|").join("") + "---|");
+  const sds = [];
+  classes.forEach((name, i) => {
+    const v = means.map((m) => m[i].meanLogDensity);
+    sds.push(sd(v));
+    const cells = means.map((m) => `${m[i].meanLogDensity.toFixed(2)} ± ${m[i].sampler?.mcse?.toFixed(2) ?? "–"}`);
+    console.log(`| ${name} | ${cells.join(" | ")} | ${sd(v).toFixed(2)} |`);
+  });
+  const taus = [];
+  for (let p = 0; p < runs.length; p++)
+    for (let q = p + 1; q < runs.length; q++)
+      taus.push(kendall(means[p].map((c) => c.meanLogDensity), means[q].map((c) => c.meanLogDensity)));
+  console.log(`per-class SD: max ${Math.max(...sds).toFixed(2)}, mean ${(sds.reduce((s, x) => s + x, 0) / sds.length).toFixed(2)}; Kendall τ between seeds: ${taus.map((t) => t.toFixed(2)).join(", ")}`);
+  console.log(`verdicts: ${rows.map((n) => n.split.verdict).join(", ")}; largest gap: ${rows.map((n) => n.split.gap.gap.toFixed(2)).join(", ")}`);
+}
