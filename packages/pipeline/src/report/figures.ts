@@ -35,8 +35,7 @@ const colorByGroup = {
     title: "class group (split at the largest gap)",
     titleLimit: 400,
     labelLimit: 300,
-    labelExpr:
-      "datum.label == 'high' ? 'high-density' : datum.label == 'low' ? 'low-density' : 'no split supported (one group, or a gap within sampler noise)'",
+    labelExpr: "datum.label == 'high' ? 'high-density' : datum.label == 'low' ? 'low-density' : 'no split supported'",
   },
 } as const;
 
