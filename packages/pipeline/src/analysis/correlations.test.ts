@@ -57,3 +57,51 @@ describe("classCorrelations", () => {
     expect(memOnly[0]).toEqual(both[1]);
   });
 });
+
+describe("classCorrelations under sampler noise", () => {
+  const noisy = (c: number) => Math.sin(c * 2.3) * 3 + c * 0.4;
+  const rows = (mcse: number | null | undefined) =>
+    Array.from({ length: 12 }, (_, c) =>
+      rec(c, c * 0.8, {
+        kl: { value: noisy(c) + c, se: 0 },
+        compactness: 10 - c + noisy(c + 2),
+        ...(mcse === undefined
+          ? {}
+          : {
+              sampler: {
+                mcse,
+                replicateMeans: [],
+                looMean: null,
+                looMcse: null,
+                looReplicateMeans: [],
+                convergence: {
+                  logJoint: { rhat: 1, essBulk: 1000, essTail: 1000 },
+                  k: { rhat: 1, essBulk: 1000, essTail: 1000 },
+                  alpha: { rhat: 1, essBulk: 1000, essTail: 1000 },
+                  classMean: { rhat: 1, essBulk: 1000, essTail: 1000 },
+                },
+                converged: true,
+              },
+            }),
+      }),
+    );
+  const width = (c: { ci: { lower: number; upper: number } } | undefined) =>
+    (c?.ci.upper ?? Number.NaN) - (c?.ci.lower ?? Number.NaN);
+
+  it("gives today's intervals exactly when every MCSE is 0, null or absent", () => {
+    const today = classCorrelations("s", rows(undefined), streams(), BOOT);
+    expect(classCorrelations("s", rows(0), streams(), BOOT)).toEqual(today);
+    expect(classCorrelations("s", rows(null), streams(), BOOT)).toEqual(today);
+  });
+
+  it("widens the intervals as the MCSE grows and keeps the point estimates", () => {
+    const at = (m: number | undefined) => classCorrelations("s", rows(m), streams(), BOOT).correlations;
+    const [w0, w1, w2] = [at(undefined), at(1), at(4)];
+    for (let v = 0; v < 2; v++) {
+      expect(w1[v]?.ci.estimate).toBe(w0[v]?.ci.estimate);
+      expect(w2[v]?.ci.estimate).toBe(w0[v]?.ci.estimate);
+      expect(width(w1[v])).toBeGreaterThan(width(w0[v]));
+      expect(width(w2[v])).toBeGreaterThan(width(w1[v]));
+    }
+  });
+});

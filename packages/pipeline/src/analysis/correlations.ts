@@ -1,7 +1,8 @@
 // Class-level rank correlations: class mean log-density against each class variable, with a
-// percentile bootstrap over classes.
+// percentile bootstrap over classes that also redraws each class mean within its sampler MCSE.
 
 import type { Rng } from "@classfit/wasm-core";
+import { samplerSe } from "./noise.js";
 import { type BootstrapCI, spearmanBootstrap } from "./stats.js";
 import { type BootstrapSettings, type Purpose, type StageStreams, withStream } from "./streams.js";
 import type { ClassStageRecord } from "./types.js";
@@ -39,12 +40,21 @@ export function classCorrelations(
     const pairs = rows.filter((r) => get(r) !== undefined);
     if (pairs.length < 3) continue;
     if (pairs.length < rows.length) out.partial.push({ variable, missing: rows.length - pairs.length });
+    // The class means carry their sampler MCSE into every replicate (see BootstrapOptions.xError);
+    // the noise has its own stream, so the resamples are today's and, with no MCSE, so is the interval.
     const ci = withStream(streams, "classCorr", vi, (rng) =>
-      spearmanBootstrap(
-        pairs.map((r) => r.meanLogDensity),
-        pairs.map((r) => get(r) as number),
-        rng,
-        { replicates: bootstrap.replicates, level: bootstrap.level, unit: "classes" },
+      withStream(streams, "classCorrNoise", vi, (noise) =>
+        spearmanBootstrap(
+          pairs.map((r) => r.meanLogDensity),
+          pairs.map((r) => get(r) as number),
+          rng,
+          {
+            replicates: bootstrap.replicates,
+            level: bootstrap.level,
+            unit: "classes",
+            xError: { se: pairs.map(samplerSe), rng: noise },
+          },
+        ),
       ),
     );
     out.correlations.push({ stage, level: "class", variable, ci });

@@ -170,6 +170,15 @@ export interface BootstrapOptions {
   replicates: number;
   level?: number;
   unit?: string;
+  /**
+   * Measurement error of x: each replicate also redraws x_i as x_i + se_i·z_i, z_i standard
+   * normal from `rng` (a stream of its own, so the resamples are the same as without it). The
+   * class means are sampler estimates whose Monte Carlo error is known (METHOD.md §12: the
+   * analysis must propagate it rather than read the means as exact); one z per unit per
+   * replicate, so a class drawn twice keeps one value. With every se 0 this is not used at all
+   * and the interval is exactly the plain bootstrap's.
+   */
+  xError?: { se: ArrayLike<number>; rng: Rng };
 }
 
 /** Percentile interval from replicate values (NaNs dropped). */
@@ -213,13 +222,22 @@ export function spearmanBootstrap(
   const counts = new Float64Array(n).fill(1);
   const estimate = n < 2 ? Number.NaN : spearmanCounts(px, py, counts, rx, ry);
   const reps = new Float64Array(options.replicates);
+  const se = options.xError?.se;
+  if (se !== undefined && se.length !== n)
+    throw new RangeError(`spearmanBootstrap: ${se.length} standard errors for ${n} pairs`);
+  const noisy = se !== undefined && Array.from(se).some((v) => v > 0);
+  const xb = new Float64Array(n);
   for (let b = 0; b < options.replicates; b++) {
     if (n < 2) {
       reps[b] = Number.NaN;
       continue;
     }
     resampleCounts(rng, n, counts);
-    reps[b] = spearmanCounts(px, py, counts, rx, ry);
+    if (noisy && options.xError !== undefined) {
+      const z = options.xError.rng.normal(n);
+      for (let i = 0; i < n; i++) xb[i] = (x[i] as number) + (se[i] as number) * (z[i] as number);
+      reps[b] = spearmanCounts(rankPlan(xb), py, counts, rx, ry);
+    } else reps[b] = spearmanCounts(px, py, counts, rx, ry);
   }
   const { lower, upper, valid } = percentileInterval(reps, level);
   return {
@@ -232,4 +250,25 @@ export function spearmanBootstrap(
     validReplicates: valid,
     unit: options.unit ?? "pairs",
   };
+}
+
+/**
+ * Kendall's τ-b of two paired samples (Kendall 1945: ties in either variable shrink the
+ * denominator, so identical orderings give 1 even with ties); NaN when either is constant.
+ * O(n²): meant for class counts, not examples.
+ */
+export function kendallTauB(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  checkPairs(x, y, "kendallTauB");
+  let s = 0;
+  let untiedX = 0;
+  let untiedY = 0;
+  for (let i = 0; i < x.length; i++)
+    for (let j = i + 1; j < x.length; j++) {
+      const dx = (x[i] as number) - (x[j] as number);
+      const dy = (y[i] as number) - (y[j] as number);
+      if (dx !== 0) untiedX++;
+      if (dy !== 0) untiedY++;
+      if (dx !== 0 && dy !== 0) s += dx > 0 === dy > 0 ? 1 : -1;
+    }
+  return untiedX === 0 || untiedY === 0 ? Number.NaN : s / Math.sqrt(untiedX * untiedY);
 }

@@ -4,7 +4,21 @@
 import type { Core, Rng } from "@classfit/wasm-core";
 
 // Fixed stream numbers per purpose, so adding an optional table never shifts another's draws.
-export const STREAM = { dip: 1, classCorr: 2, exampleCorr: 3, binCorr: 4 } as const;
+// New purposes go at the end: a number once given is never reused or moved.
+export const STREAM = {
+  dip: 1,
+  classCorr: 2,
+  exampleCorr: 3,
+  binCorr: 4,
+  /** Draws of the class means under their sampler MCSE for the split's stability (split.ts). */
+  splitNoise: 5,
+  /** The measurement-error draws of the class-level bootstrap, apart from its resamples. */
+  classCorrNoise: 6,
+  /** Resamples of the high − low group difference of class density (summary.ts) … */
+  groupDiff: 7,
+  /** … and its measurement-error draws. */
+  groupDiffNoise: 8,
+} as const;
 export type Purpose = keyof typeof STREAM;
 
 export function streamOf(net: number, stage: number, purpose: number, k: number): number {

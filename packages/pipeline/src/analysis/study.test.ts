@@ -2,7 +2,7 @@ import type { Core } from "@classfit/wasm-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { analyzeStudy } from "./study.js";
 import { testCore } from "./testing/core.js";
-import { SYNTHETIC_HIGH, syntheticStudy } from "./testing/synthetic.js";
+import { SYNTHETIC_HIGH, syntheticStudy, withSyntheticSampler } from "./testing/synthetic.js";
 import { StudyInputError } from "./types.js";
 
 let core: Core;
@@ -93,5 +93,72 @@ describe("analyzeStudy on a synthetic two-network study", () => {
     t.label = Array.from(t.label, (l, i) => (i === 5 ? 12 : l));
     expect(() => analyzeStudy(core, ex, OPTS)).toThrow(/label\[5\] = 12/);
     expect(() => analyzeStudy(core, input, { ...OPTS, splitStage: { resnet: "layer9" } })).toThrow(/layer9/);
+  });
+});
+
+describe("analyzeStudy with the sampler's uncertainty", () => {
+  const base = () => syntheticStudy(core, { seed: 7, perClass: 30, examples: false, generative: false });
+  const QUICK = { seed: 1, bootstrap: 100, dipSimulations: 300, samplerDraws: 200 };
+
+  it("treats means without `sampler` as exact and says so, with no LOO view", () => {
+    const a = analyzeStudy(core, base(), QUICK);
+    for (const net of a.networks) {
+      expect(net.split.noise).toBeNull();
+      expect(net.loo).toBeNull();
+      expect(net.convergence).toEqual({ fits: 40, withSampler: 0, notConverged: 0, notConvergedFits: [] });
+    }
+    expect(a.warnings).toContain(
+      "resnet: 40 of 40 fits carry no sampler uncertainty (made before it was measured): their class means are treated as exact",
+    );
+    expect(a.options.samplerDraws).toBe(200);
+  });
+
+  it("counts and lists the fits that did not converge, and warns once per network", () => {
+    // Records 3 and 45: resnet/layer1 class 3 and convnet/layer1 class 5.
+    const input = withSyntheticSampler(core, base(), { seed: 2, mcse: 0.3, notConverged: [3, 45, 47] });
+    const a = analyzeStudy(core, input, QUICK);
+    const [res, conv] = a.networks;
+    expect(res?.convergence.fits).toBe(40);
+    expect(res?.convergence.withSampler).toBe(40);
+    expect(res?.convergence.notConverged).toBe(1);
+    expect(res?.convergence.notConvergedFits[0]).toMatchObject({
+      stage: "layer1",
+      classIndex: 3,
+      rhatLogJoint: 1.12,
+      rhatClassMean: 1.08,
+      essBulkClassMean: 210,
+      converged: false,
+    });
+    expect(conv?.convergence.notConverged).toBe(2);
+    expect(a.warnings).toContain(
+      "convnet: 2 of 40 fits did not converge (R̂ ≥ 1.05 or bulk ESS < 400): the class means carry the MCSE shown",
+    );
+    expect(a.warnings.some((w) => w.includes("no sampler uncertainty"))).toBe(false);
+    expect(res?.split.noise?.classesWithMcse).toBe(10);
+    expect(res?.stageSummaries.at(-1)?.densityDifference?.lower).toBeLessThan(
+      res?.stageSummaries.at(-1)?.densityDifference?.estimate ?? Number.NaN,
+    );
+  });
+
+  it("adds the leave-one-out split and correlations only when every split-stage class has a LOO mean", () => {
+    const none = analyzeStudy(core, withSyntheticSampler(core, base(), { seed: 2, mcse: 0.3 }), QUICK);
+    expect(none.networks.map((n) => n.loo)).toEqual([null, null]);
+    const input = withSyntheticSampler(core, base(), { seed: 2, mcse: 0.3, looOffset: 5 });
+    const a = analyzeStudy(core, input, QUICK);
+    const res = a.networks[0];
+    const loo = res?.loo;
+    if (res === undefined || loo === null || loo === undefined) throw new Error("LOO view expected");
+    expect(loo.stage).toBe("layer4");
+    expect([...loo.split.gap.high].sort()).toEqual([...res.split.gap.high].sort());
+    expect(loo.correlations.map((c) => c.variable)).toEqual(
+      res.correlations.filter((c) => c.level === "class" && c.stage === "layer4").map((c) => c.variable),
+    );
+    expect(loo.agreement[0]).toMatchObject({ kind: "verdict", density: res.split.verdict });
+    expect(loo.agreement.slice(1).map((x) => x.variable)).toEqual(loo.correlations.map((c) => c.variable));
+    // One class without a LOO mean: no side-by-side at all.
+    const partial = structuredClone(input);
+    const last = partial.classes.find((c) => c.network === "resnet" && c.stage === "layer4");
+    if (last?.sampler) last.sampler.looMean = null;
+    expect(analyzeStudy(core, partial, QUICK).networks[0]?.loo).toBeNull();
   });
 });

@@ -1,18 +1,22 @@
 // The study's analysis (METHOD.md §6, §7, §11): per network and stage, the class table, the
 // high/low-density split with its bimodality evidence, rank correlations with bootstrap
 // intervals (over classes, over examples, across density bins), certified accuracy per density
-// group, and generative classification. Pure and deterministic: (input, seed) → the same bytes.
+// group, and generative classification; with the sampler's Monte Carlo error of each class mean
+// carried into the split and the class-level intervals, the convergence of every fit, and the
+// leave-one-out means side by side (METHOD.md §12). Pure and deterministic: (input, seed) → the same bytes.
 // Each of those is a part in its own module; this one checks the input and composes them.
 
 import type { Core } from "@classfit/wasm-core";
 import { binCorrelations, type DensityBin, densityBins } from "./bins.js";
+import { convergenceWarnings, type NetworkConvergence, networkConvergence } from "./convergence.js";
 import { type Correlation, classCorrelations } from "./correlations.js";
 import { type CertifiedCurve, classCertifiedCurves, exampleCertifiedCurves } from "./curves.js";
 import { type ClassQuantiles, classDensityQuantiles, exampleCorrelations } from "./examples.js";
 import { type GenerativeResult, generativeClassification } from "./generative.js";
+import { conclusionAgreement, type LooAnalysis, looRecords } from "./loo.js";
 import { assignGroups, type ClassRow, type SplitEvidence, splitEvidence } from "./split.js";
-import type { BootstrapSettings, StageStreams } from "./streams.js";
-import { type StageSummary, stageSummary } from "./summary.js";
+import { type BootstrapSettings, type StageStreams, withStream } from "./streams.js";
+import { groupDensityDifference, type StageSummary, stageSummary } from "./summary.js";
 import {
   type ClassStageRecord,
   type ExampleTable,
@@ -26,10 +30,13 @@ import {
 import { certifiedRadiusColumn, exampleVariables } from "./variables.js";
 
 export type { DensityBin } from "./bins.js";
+export type { FitConvergence, NetworkConvergence } from "./convergence.js";
 export type { Correlation, CorrelationLevel } from "./correlations.js";
 export type { CertifiedCurve } from "./curves.js";
 export type { GenerativeResult } from "./generative.js";
-export type { ClassRow, Group, SplitEvidence } from "./split.js";
+export type { ConclusionAgreement, LooAnalysis } from "./loo.js";
+export type { SplitNoise } from "./noise.js";
+export type { ClassRow, Group, SplitEvidence, TestVerdict, Verdict } from "./split.js";
 export type { GroupMeans, StageSummary } from "./summary.js";
 export { VARIABLES } from "./variables.js";
 
@@ -44,6 +51,8 @@ export interface AnalysisOptions {
   bins?: number;
   /** Simulated uniform samples for the dip test's p-value. Default 10 000. */
   dipSimulations?: number;
+  /** Draws of the class means within their sampler MCSE for the split's stability. Default 1000. */
+  samplerDraws?: number;
   /** Stage whose class means define the high/low split, per network. Default: the last stage. */
   splitStage?: Record<string, string>;
   /** Stages with per-example correlations and density bins: "split" (default) or "all". */
@@ -67,6 +76,11 @@ export interface NetworkAnalysis {
   generative: GenerativeResult[];
   /** Per example log-density quantiles per class (for distribution plots), at each stage with examples. */
   densityQuantiles: ClassQuantiles[];
+  /** Every fit's convergence: counts, and the fits that did not converge. */
+  convergence: NetworkConvergence;
+  /** The split stage's split and class-level correlations on the leave-one-out class means,
+   * when every class there has one (not the paper's quantity); else null. */
+  loo: LooAnalysis | null;
 }
 
 export interface StudyAnalysis {
@@ -95,6 +109,7 @@ interface Settings {
   bootstrap: BootstrapSettings;
   bins: number;
   dipSimulations: number;
+  samplerDraws: number;
   exampleStages: "split" | "all";
   radii: number[] | undefined;
 }
@@ -111,12 +126,15 @@ export function analyzeStudy(core: Core, input: StudyInput, options: AnalysisOpt
     bootstrap: { replicates: options.bootstrap ?? 1000, level: options.level ?? 0.95 },
     bins: options.bins ?? 10,
     dipSimulations: options.dipSimulations ?? 10000,
+    samplerDraws: options.samplerDraws ?? 1000,
     exampleStages: options.exampleStages ?? "split",
     radii: options.radii,
   };
   const { bins } = settings;
   if (!Number.isInteger(bins) || bins < 2)
     throw new RangeError(`analyzeStudy: bins must be an integer ≥ 2, got ${bins}`);
+  if (!Number.isInteger(settings.samplerDraws) || settings.samplerDraws < 1)
+    throw new RangeError(`analyzeStudy: samplerDraws must be a positive integer, got ${settings.samplerDraws}`);
   validateClassRecords(input);
   const networks = input.networks ?? inferNetworks(input.classes);
   const tables = [...(input.exampleTables ?? []), ...examplesToTables(input.examples ?? [])];
@@ -139,6 +157,7 @@ export function analyzeStudy(core: Core, input: StudyInput, options: AnalysisOpt
       level: settings.bootstrap.level,
       bins,
       dipSimulations: settings.dipSimulations,
+      samplerDraws: settings.samplerDraws,
       exampleStages: settings.exampleStages,
       splitStage: splitStages,
     },
@@ -200,16 +219,21 @@ function analyzeNetwork(
 
   // Every stage gets its own evidence; the split stage's groups label the classes of all stages.
   const stageEvidence = net.stages.map((stage, si) =>
-    records(si).length >= 2 ? splitEvidence(stage, records(si), streams(si), s.dipSimulations) : null,
+    records(si).length >= 2 ? splitEvidence(stage, records(si), streams(si), s.dipSimulations, s.samplerDraws) : null,
   );
-  const split = stageEvidence[net.stages.indexOf(splitStage)] as SplitEvidence;
+  const splitIndex = net.stages.indexOf(splitStage);
+  const split = stageEvidence[splitIndex] as SplitEvidence;
   const high = new Set(split.gap.high);
   const classes: ClassRow[] = byStage.flatMap((recs) => assignGroups(recs, high));
   const stageRows = (stage: string) => classes.filter((c) => c.stage === stage);
   const stageSummaries: StageSummary[] = net.stages.flatMap((stage, si) => {
     const rows = stageRows(stage);
     const ev = stageEvidence[si];
-    return rows.length === 0 || ev === null || ev === undefined ? [] : [stageSummary(stage, rows, ev)];
+    if (rows.length === 0 || ev === null || ev === undefined) return [];
+    const difference = withStream(streams(si), "groupDiff", 0, (rng) =>
+      withStream(streams(si), "groupDiffNoise", 0, (noise) => groupDensityDifference(rows, rng, noise, s.bootstrap)),
+    );
+    return [stageSummary(stage, rows, ev, difference)];
   });
 
   const correlations: Correlation[] = [];
@@ -251,6 +275,24 @@ function analyzeNetwork(
     else certifiedCurves.push(...curves);
   }
 
+  const convergence = networkConvergence(byStage.flat());
+  warnings.push(...convergenceWarnings(net.name, convergence));
+
+  // The same split and class-level correlations on the leave-one-out means, on the same streams
+  // (common random numbers, so a difference comes from the means and not from the draws).
+  const looRecs = looRecords(records(splitIndex));
+  let loo: LooAnalysis | null = null;
+  if (looRecs !== null) {
+    const looSplit = splitEvidence(splitStage, looRecs, streams(splitIndex), s.dipSimulations, s.samplerDraws);
+    const looCorr = classCorrelations(splitStage, looRecs, streams(splitIndex), s.bootstrap).correlations;
+    loo = {
+      stage: splitStage,
+      split: looSplit,
+      correlations: looCorr,
+      agreement: conclusionAgreement(split, correlations, looSplit, looCorr),
+    };
+  }
+
   const generative = (input.generative ?? [])
     .filter((t) => t.network === net.name)
     .map((t, k) => generativeClassification(t, `generative[${k}] (${t.network}/${t.stage})`));
@@ -270,6 +312,8 @@ function analyzeNetwork(
       certifiedCurves,
       generative,
       densityQuantiles,
+      convergence,
+      loo,
     },
     warnings,
   };

@@ -1,6 +1,9 @@
-import { describe, expect, it } from "vitest";
+import type { Core } from "@classfit/wasm-core";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { ClassRow, SplitEvidence } from "./split.js";
-import { groupMeans, stageSummary } from "./summary.js";
+import { withStream } from "./streams.js";
+import { groupDensityDifference, groupMeans, stageSummary } from "./summary.js";
+import { testCore } from "./testing/core.js";
 import { CLASS_VARIABLES } from "./variables.js";
 
 function row(
@@ -68,5 +71,37 @@ describe("stageSummary", () => {
     expect([s.gap, s.gapRatio, s.deltaBic, s.dipPValue]).toEqual([8, 4, 7.5, null]);
     expect(s.groups.high.meanLogDensity).toBe(10);
     expect(s.groups.low).toEqual({ classes: 2, meanLogDensity: 1 });
+  });
+});
+
+describe("groupDensityDifference", () => {
+  let core: Core;
+  beforeAll(async () => {
+    core = await testCore();
+  });
+  const streams = () => ({ core, seed: 2, network: 0, stage: 1 });
+  const BOOT = { replicates: 300, level: 0.95 };
+  const rows = (mcse: number | undefined) =>
+    [0, 1.5, 0.7, 2.1, 9, 11, 10.2].map((m, c) =>
+      row(c, c >= 4 ? "high" : "low", m, mcse === undefined ? {} : ({ sampler: { mcse } } as Partial<ClassRow>)),
+    );
+  const diff = (mcse: number | undefined) =>
+    withStream(streams(), "groupDiff", 0, (rng) =>
+      withStream(streams(), "groupDiffNoise", 0, (noise) => groupDensityDifference(rows(mcse), rng, noise, BOOT)),
+    );
+
+  it("is the high − low difference, its interval unchanged by a zero MCSE and wider with a larger one", () => {
+    const exact = diff(undefined);
+    expect(exact?.estimate).toBeCloseTo((9 + 11 + 10.2) / 3 - (0 + 1.5 + 0.7 + 2.1) / 4, 12);
+    expect(diff(0)).toEqual(exact);
+    const w = (d: ReturnType<typeof diff>) => (d?.upper ?? 0) - (d?.lower ?? 0);
+    expect(diff(2)?.estimate).toBe(exact?.estimate);
+    expect(w(diff(2))).toBeGreaterThan(w(exact));
+    expect(w(diff(6))).toBeGreaterThan(w(diff(2)));
+  });
+
+  it("is null when a group is empty", () => {
+    const one = rows(undefined).map((r) => ({ ...r, group: "low" as const }));
+    expect(withStream(streams(), "groupDiff", 0, (rng) => groupDensityDifference(one, rng, rng, BOOT))).toBeNull();
   });
 });

@@ -1,8 +1,11 @@
 // Per-stage summary of the class means: their spread, the split evidence in numbers, and the
 // means of every class variable within each density group.
 
-import type { ClassRow, Group, SplitEvidence } from "./split.js";
-import { mean } from "./stats.js";
+import type { Rng } from "@classfit/wasm-core";
+import { samplerSe } from "./noise.js";
+import type { ClassRow, Group, SplitEvidence, Verdict } from "./split.js";
+import { type BootstrapCI, mean, percentileInterval } from "./stats.js";
+import type { BootstrapSettings } from "./streams.js";
 import type { ClassStageRecord } from "./types.js";
 import { CLASS_VARIABLES, type ClassVariable } from "./variables.js";
 
@@ -20,8 +23,17 @@ export interface StageSummary {
   gapRatio: number;
   deltaBic: number | null;
   dipPValue: number | null;
+  /** The stage's own verdict (see SplitEvidence.verdict). */
+  verdict: Verdict;
+  /** The largest gap's z under the sampler MCSE and the share of draws whose high group
+   * differs; null where no class carries `sampler` (or z where both bordering MCSEs are 0). */
+  gapZ: number | null;
+  highGroupChanged: number | null;
   /** Per-group means over classes (groups from the split stage). */
   groups: Record<Group, GroupMeans>;
+  /** High − low group mean of the class mean log-density, with a bootstrap over the classes of
+   * each group that also redraws each class mean within its MCSE; null when a group is empty. */
+  densityDifference: BootstrapCI | null;
 }
 
 // The correlated variables, then the mean cluster count, which is summarised but not correlated.
@@ -43,8 +55,58 @@ export function groupMeans(rows: readonly ClassStageRecord[]): GroupMeans {
   return g;
 }
 
+/**
+ * High − low difference of the groups' mean class density, with a percentile bootstrap that
+ * resamples classes within each group (the groups are fixed by the split stage) and, in the same
+ * replicate, draws each class mean as m_c + mcse_c·z_c (METHOD.md §12's "propagate them"; z from
+ * `noise`, a stream apart from the resamples', not drawn at all when no class has an MCSE).
+ */
+export function groupDensityDifference(
+  rows: readonly ClassRow[],
+  rng: Rng,
+  noise: Rng,
+  bootstrap: BootstrapSettings,
+): BootstrapCI | null {
+  const hi = rows.filter((r) => r.group === "high");
+  const lo = rows.filter((r) => r.group === "low");
+  if (hi.length === 0 || lo.length === 0) return null;
+  const m = (rs: readonly ClassRow[]) => rs.map((r) => r.meanLogDensity);
+  const se = (rs: readonly ClassRow[]) => rs.map(samplerSe);
+  const [mh, ml, sh, sl] = [m(hi), m(lo), se(hi), se(lo)];
+  const noisy = [...sh, ...sl].some((v) => v > 0);
+  const resampledMean = (x: number[], sd: number[]): number => {
+    const draws = rng.int(x.length, x.length);
+    const z = noisy ? noise.normal(x.length) : undefined;
+    let t = 0;
+    for (let k = 0; k < x.length; k++) {
+      const i = draws[k] as number;
+      // One z per class per replicate, so a class drawn twice keeps one value.
+      t += (x[i] as number) + (z === undefined ? 0 : (sd[i] as number) * (z[i] as number));
+    }
+    return t / x.length;
+  };
+  const reps = new Float64Array(bootstrap.replicates);
+  for (let b = 0; b < bootstrap.replicates; b++) reps[b] = resampledMean(mh, sh) - resampledMean(ml, sl);
+  const { lower, upper, valid } = percentileInterval(reps, bootstrap.level);
+  return {
+    estimate: mean(mh) - mean(ml),
+    lower,
+    upper,
+    level: bootstrap.level,
+    n: rows.length,
+    replicates: bootstrap.replicates,
+    validReplicates: valid,
+    unit: "classes",
+  };
+}
+
 /** Summary of one stage's class rows (grouped by the split stage) with that stage's own split evidence. */
-export function stageSummary(stage: string, rows: readonly ClassRow[], evidence: SplitEvidence): StageSummary {
+export function stageSummary(
+  stage: string,
+  rows: readonly ClassRow[],
+  evidence: SplitEvidence,
+  densityDifference: BootstrapCI | null = null,
+): StageSummary {
   const means = rows.map((r) => r.meanLogDensity);
   return {
     stage,
@@ -54,9 +116,13 @@ export function stageSummary(stage: string, rows: readonly ClassRow[], evidence:
     gapRatio: evidence.gap.gapRatio,
     deltaBic: evidence.mixture?.deltaBic ?? null,
     dipPValue: evidence.dip?.pValue ?? null,
+    verdict: evidence.verdict,
+    gapZ: evidence.noise?.gapZ ?? null,
+    highGroupChanged: evidence.noise?.highGroupChanged ?? null,
     groups: {
       high: groupMeans(rows.filter((r) => r.group === "high")),
       low: groupMeans(rows.filter((r) => r.group === "low")),
     },
+    densityDifference,
   };
 }

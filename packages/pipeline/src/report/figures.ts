@@ -35,8 +35,7 @@ const colorByGroup = {
     title: "class group (split at the largest gap)",
     titleLimit: 400,
     labelLimit: 300,
-    labelExpr:
-      "datum.label == 'high' ? 'high-density' : datum.label == 'low' ? 'low-density' : 'no split supported (one group)'",
+    labelExpr: "datum.label == 'high' ? 'high-density' : datum.label == 'low' ? 'low-density' : 'no split supported'",
   },
 } as const;
 
@@ -49,10 +48,24 @@ export interface FigureSpec {
 
 type Row = Record<string, string | number | null>;
 
-/** Colour group of a class: its density group, or "none" where neither test supports a split. */
+/** Colour group of a class: its density group, or "none" where neither test supports a split
+ * or the gap is within the sampler noise of the class means. */
 function shown(net: NetworkAnalysis, group: string): string {
-  return net.split.verdict === "one-group" ? "none" : group;
+  return net.split.verdict === "one-group" || net.split.verdict === "within-noise" ? "none" : group;
 }
+
+/** A class mean's ± 2 MCSE bar ends, where the MCSE was measured. */
+function mcseBar(c: ClassRow): { lo: number; hi: number; mcse: number } | undefined {
+  const m = c.sampler?.mcse;
+  return m === null || m === undefined
+    ? undefined
+    : { lo: c.meanLogDensity - 2 * m, hi: c.meanLogDensity + 2 * m, mcse: m };
+}
+
+const mcseText = (c: ClassRow) => {
+  const b = mcseBar(c);
+  return b === undefined ? "" : ` ± ${fmt(b.mcse, 2)} (MCSE)`;
+};
 
 function splitRows(net: NetworkAnalysis): ClassRow[] {
   return net.classes.filter((c) => c.stage === net.splitStage);
@@ -86,7 +99,7 @@ const X_DENSITY = {
 } as const;
 
 function tipFor(c: ClassRow, extra: string): string {
-  return `${c.className} (${c.group === "high" ? "above" : "below"} the largest gap) · mean log-density ${fmt(c.meanLogDensity)} nats${extra}`;
+  return `${c.className} (${c.group === "high" ? "above" : "below"} the largest gap) · mean log-density ${fmt(c.meanLogDensity)}${mcseText(c)} nats${extra}`;
 }
 
 function classMeansByStage(a: StudyAnalysis): FigureSpec | null {
@@ -96,8 +109,42 @@ function classMeansByStage(a: StudyAnalysis): FigureSpec | null {
       cls: c.className,
       group: shown(net, c.group),
       y: c.meanLogDensity,
-      tip: `${c.className} · ${c.stage}: mean log-density ${fmt(c.meanLogDensity)} nats`,
+      lo: mcseBar(c)?.lo ?? c.meanLogDensity,
+      hi: mcseBar(c)?.hi ?? c.meanLogDensity,
+      tip: `${c.className} · ${c.stage}: mean log-density ${fmt(c.meanLogDensity)}${mcseText(c)} nats`,
     }));
+    // The sampler's share (METHOD.md §12): ± 2 MCSE bars and each replicate's own class mean,
+    // drawn only where the fits measured them.
+    const replicates: Row[] = net.classes.flatMap((c) =>
+      (c.sampler?.replicateMeans ?? []).map((y, k) => ({
+        stage: c.stage,
+        group: shown(net, c.group),
+        y,
+        tip: `${c.className} · ${c.stage}: replicate ${k + 1}'s class mean ${fmt(y)} nats`,
+      })),
+    );
+    const uncertainty: unknown[] = [];
+    if (net.classes.some((c) => mcseBar(c) !== undefined))
+      uncertainty.push({
+        mark: { type: "rule", strokeWidth: 1.5, opacity: 0.8 },
+        encoding: {
+          x: { field: "stage", type: "ordinal", sort: net.stages },
+          y: { field: "lo", type: "quantitative", title: "class mean log-density (nats)" },
+          y2: { field: "hi" },
+          color: colorByGroup,
+        },
+      });
+    if (replicates.length > 0)
+      uncertainty.push({
+        data: { values: replicates },
+        mark: { type: "point", filled: true, size: 9, opacity: 0.35 },
+        encoding: {
+          x: { field: "stage", type: "ordinal", sort: net.stages },
+          y: { field: "y", type: "quantitative", title: "class mean log-density (nats)" },
+          color: colorByGroup,
+          description: { field: "tip" },
+        },
+      });
     return {
       title: `${net.label}`,
       data: { values },
@@ -111,6 +158,7 @@ function classMeansByStage(a: StudyAnalysis): FigureSpec | null {
             color: colorByGroup,
           },
         },
+        ...uncertainty,
         {
           mark: { type: "point", filled: true, size: 45 },
           encoding: {
@@ -128,8 +176,9 @@ function classMeansByStage(a: StudyAnalysis): FigureSpec | null {
     : {
         name: "class-means-by-stage",
         title: "Class mean log-density across stages",
-        caption:
-          "Each line is one class: its examples' mean log-density under its own class model at each stage. Colours give the density group found at the split stage (last stage unless set).",
+        caption: a.networks.some((n) => n.classes.some((c) => c.sampler !== undefined))
+          ? "Each line is one class: its examples' mean log-density under its own class model at each stage. Bars: ± 2 Monte Carlo standard errors of the class mean (the sampler's share, jackknife over chains); small dots: each replicate's own class mean. Colours give the density group found at the split stage (last stage unless set)."
+          : "Each line is one class: its examples' mean log-density under its own class model at each stage. Colours give the density group found at the split stage (last stage unless set).",
         spec,
       };
 }
@@ -228,6 +277,8 @@ function scatterVsDensity(
       return [
         {
           x: c.meanLogDensity,
+          xlo: mcseBar(c)?.lo ?? c.meanLogDensity,
+          xhi: mcseBar(c)?.hi ?? c.meanLogDensity,
           y: v.y,
           lo: v.lo ?? v.y,
           hi: v.hi ?? v.y,
@@ -237,6 +288,20 @@ function scatterVsDensity(
       ];
     });
     if (values.length === 0) return null;
+    // ± 2 MCSE of the class mean along the density axis, where the fits measured it.
+    const xBars = splitRows(net).some((c) => mcseBar(c) !== undefined)
+      ? [
+          {
+            mark: { type: "rule", strokeWidth: 1.5 },
+            encoding: {
+              x: { ...X_DENSITY, field: "xlo" },
+              x2: { field: "xhi" },
+              y: { field: "y", type: "quantitative", title: yTitle },
+              color: colorByGroup,
+            },
+          },
+        ]
+      : [];
     return {
       data: { values },
       layer: [
@@ -249,6 +314,7 @@ function scatterVsDensity(
             color: colorByGroup,
           },
         },
+        ...xBars,
         {
           mark: { type: "point", filled: true, size: 60, opacity: 0.9 },
           encoding: {
@@ -261,7 +327,11 @@ function scatterVsDensity(
       ],
     };
   });
-  return spec === null ? null : { name, title, caption, spec };
+  const measured = a.networks.some((net) => splitRows(net).some((c) => mcseBar(c) !== undefined));
+  const full = measured
+    ? `${caption} Horizontal bars: ± 2 Monte Carlo standard errors of the class mean log-density (the sampler's share).`
+    : caption;
+  return spec === null ? null : { name, title, caption: full, spec };
 }
 
 function memorizationVsDensity(a: StudyAnalysis): FigureSpec | null {

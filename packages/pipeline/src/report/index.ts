@@ -54,7 +54,58 @@ function findCorr(net: NetworkAnalysis, level: string, variable: string): Correl
 }
 
 function verdictText(v: string): string {
-  return v === "two-groups" ? "two groups of classes" : v === "mixed" ? "mixed evidence for two groups" : "no split";
+  return v === "two-groups"
+    ? "two groups of classes"
+    : v === "mixed"
+      ? "mixed evidence for two groups"
+      : v === "within-noise"
+        ? "gap within sampler noise"
+        : "no split";
+}
+
+const pct = (p: number) => `${fmt(100 * p, 3)}%`;
+
+/**
+ * The sampler's share of the split (METHOD.md §12): each class mean with its MCSE, the gap's z,
+ * and how stable the ranking and the groups are when the means move within their MCSE.
+ */
+function samplerParagraph(net: NetworkAnalysis, a: StudyAnalysis): string {
+  const s = net.split;
+  const z = s.noise ?? null;
+  const conv = net.convergence;
+  const convText =
+    conv !== undefined && conv.notConverged > 0
+      ? ` <span class="warn">${conv.notConverged} of ${conv.withSampler} fits did not converge (R̂ ≥ 1.05 or bulk ESS &lt; 400; see the convergence table); their class means carry the MCSE shown.</span>`
+      : "";
+  if (z === null)
+    return `<p class="small">The class means carry no sampler uncertainty (fits made before it was measured) and are read as exact.${convText}</p>`;
+  const names = new Map(net.classes.map((c) => [c.classIndex, c.className]));
+  const name = (i: number) => e(names.get(i) ?? String(i));
+  const rows = net.classes
+    .filter((c) => c.stage === net.splitStage)
+    .sort((x, y) => y.meanLogDensity - x.meanLogDensity || x.classIndex - y.classIndex);
+  const means = rows
+    .map(
+      (c) =>
+        `<span class="${c.group === "high" ? "hi" : "lo"}">${e(c.className)}</span> ${fmt(c.meanLogDensity)} ± ${fmt(c.sampler?.mcse ?? null, 2)}`,
+    )
+    .join(", ");
+  const zText =
+    z.gapZ === null
+      ? "both have MCSE 0, so no z"
+      : `z = gap ÷ √(${fmt(z.border.lowMcse, 2)}² + ${fmt(z.border.highMcse, 2)}²) = <b>${fmt(z.gapZ, 3)}</b>`;
+  const words =
+    s.verdict === "within-noise"
+      ? ` <b>The gap is within sampler noise</b>: the tests alone say “${e(verdictText(s.testVerdict))}”, but |z| &lt; 1.96 or the high group changes in more than 5% of draws, so another sampler seed could well draw the line elsewhere.`
+      : z.withinNoise
+        ? " The gap is within sampler noise (and the tests do not support two groups either)."
+        : " The gap stands clear of the sampler noise.";
+  return (
+    `<p>Sampler noise at ${e(net.splitStage)} (METHOD §12): class mean log-density ± MCSE (nats): ${means}. ` +
+    `The largest gap lies between ${name(z.border.low)} and ${name(z.border.high)}: ${zText}. ` +
+    `Over ${z.draws} draws of every class mean within its MCSE, the class ranking is unchanged in <b>${pct(z.rankingUnchanged)}</b> (mean Kendall τ ${fmt(Number.isFinite(z.meanKendallTau) ? z.meanKendallTau : null, 3)}) and the high group changes in <b>${pct(z.highGroupChanged)}</b>.` +
+    `${words}${convText}${z.classesWithMcse > 0 ? ` The correlation intervals below (${a.options.bootstrap} replicates) redraw each class mean within its MCSE in every replicate.` : ""}</p>`
+  );
 }
 
 function networkSummary(net: NetworkAnalysis, a: StudyAnalysis): string {
@@ -77,6 +128,11 @@ function networkSummary(net: NetworkAnalysis, a: StudyAnalysis): string {
         : "") +
       "</p>",
   );
+  parts.push(samplerParagraph(net, a));
+  if (net.loo)
+    parts.push(
+      `<p class="small">On the leave-one-out density (not the paper's quantity): ${e(verdictText(net.loo.split.verdict))}; ${net.loo.agreement.filter((x) => x.holds).length} of ${net.loo.agreement.length} conclusions hold under both (table “Leave-one-out density”).</p>`,
+    );
   const rows: string[] = [];
   const klC = findCorr(net, "class", "kl");
   const g = net.stageSummaries.find((x) => x.stage === net.splitStage)?.groups;
@@ -110,12 +166,15 @@ function headline(a: StudyAnalysis): string {
   const two = by("two-groups");
   const mixed = by("mixed");
   const one = by("one-group");
+  const noise = by("within-noise");
   const parts: string[] = [];
   if (two.length > 0) parts.push(`Class mean log-densities fall into two groups in ${two.join(", ")}`);
   if (mixed.length > 0) parts.push(`the evidence is mixed in ${mixed.join(", ")}`);
+  if (noise.length > 0) parts.push(`the largest gap is within sampler noise in ${noise.join(", ")}`);
   if (one.length > 0)
     parts.push(`${parts.length > 0 ? "but not" : "No split of the class means"} in ${one.join(", ")}`);
-  return `<p class="lead">${parts.join("; ").replace("; but not", ", but not")} (both tests at each network's split stage; details below).</p>`;
+  const text = parts.join("; ").replace("; but not", ", but not");
+  return `<p class="lead">${text.charAt(0).toUpperCase()}${text.slice(1)} (both tests at each network's split stage; details below).</p>`;
 }
 
 function comparisonTable(a: StudyAnalysis): string {
@@ -131,6 +190,13 @@ function comparisonTable(a: StudyAnalysis): string {
     row("gap ÷ next gap", (n) => fmt(n.split.gap.gapRatio, 2)),
     row("ΔBIC (1 − 2 Gaussians)", (n) => fmt(n.split.mixture?.deltaBic)),
     row("dip (p)", (n) => (n.split.dip ? `${fmt(n.split.dip.dip)} (${fmtP(n.split.dip.pValue)})` : "–")),
+    row("gap z (sampler MCSE)", (n) => fmt(n.split.noise?.gapZ ?? null, 3)),
+    row("ranking unchanged / high group changes", (n) =>
+      n.split.noise ? `${pct(n.split.noise.rankingUnchanged)} / ${pct(n.split.noise.highGroupChanged)}` : "–",
+    ),
+    row("fits not converged", (n) =>
+      n.convergence ? `${n.convergence.notConverged} of ${n.convergence.withSampler}` : "–",
+    ),
     row("ρ density–KL", (n) => corrText(findCorr(n, "class", "kl"))),
     row("ρ density–compactness", (n) => corrText(findCorr(n, "class", "compactness"))),
     row("ρ density–memorization (examples)", (n) => corrText(findCorr(n, "example", "memorization"))),
@@ -152,6 +218,12 @@ const HTML_TABLES: { name: string; title: string; caption: string; omit?: string
       "Largest gap between sorted class mean log-densities, its ratio to the next gap, ΔBIC = BIC(1 Gaussian) − BIC(2 Gaussians, shared variance), and the dip test's simulated p-value.",
   },
   {
+    name: "split-stability",
+    title: "Class means and the sampler's noise at the split stage",
+    caption:
+      "Each class mean log-density with its Monte Carlo standard error (jackknife over chains) and pHigh, the share of draws (every class mean drawn as mean + MCSE·z) in which the class lands above the largest gap.",
+  },
+  {
     name: "correlations",
     title: "Rank correlations with density",
     caption:
@@ -171,6 +243,18 @@ const HTML_TABLES: { name: string; title: string; caption: string; omit?: string
     name: "density-bins",
     title: "Density bins",
     caption: "Examples sorted by log-density and cut into equal bins (split stage).",
+  },
+  {
+    name: "convergence",
+    title: "Convergence of every fit",
+    caption:
+      "Rank-normalised R̂ of the log joint, of K, of α and of the class mean, and the class mean's bulk and tail ESS, per class fit; converged = every R̂ < 1.05 and bulk ESS ≥ 400. Fits that did not converge stay in the analysis with their MCSE.",
+  },
+  {
+    name: "loo-agreement",
+    title: "Leave-one-out density (not the paper's quantity)",
+    caption:
+      "The split and the class-level correlations at the split stage once more on each class's leave-one-out (CPO) mean log-density, which scores every training point with itself removed from its cluster. Which conclusions hold under both: the verdict, and each correlation's sign and whether its interval excludes 0.",
   },
   {
     name: "generative",
@@ -221,7 +305,7 @@ h3{font-size:16px;margin:18px 0 6px}
 .banner{background:#fff4d6;border:1px solid #e6c260;padding:8px 12px;border-radius:6px;margin:12px 0;font-weight:600}
 .hi{color:var(--hi);font-weight:600}.lo{color:var(--lo);font-weight:600}
 .badge{display:inline-block;font-size:12px;font-weight:600;padding:1px 8px;border-radius:10px;margin-right:6px;vertical-align:2px;border:1px solid}
-.badge.two-groups{color:#8a3b00;background:#fde8dc;border-color:#f0b899}.badge.mixed{color:#6b5800;background:#fff6cc;border-color:#e8d77a}.badge.one-group{color:#2f4f6f;background:#e3eef8;border-color:#a9c6e2}
+.badge.two-groups{color:#8a3b00;background:#fde8dc;border-color:#f0b899}.badge.mixed{color:#6b5800;background:#fff6cc;border-color:#e8d77a}.badge.one-group{color:#2f4f6f;background:#e3eef8;border-color:#a9c6e2}.badge.within-noise{color:#5a4a6f;background:#efe8f6;border-color:#c7b6dd}
 .net{border-left:3px solid var(--rule);padding-left:14px;margin:10px 0 18px}
 ul{margin:4px 0 8px;padding-left:22px}li{margin:2px 0}
 .small{font-size:13px;color:var(--mut)}
@@ -287,7 +371,7 @@ export async function renderReport(analysis: StudyAnalysis, meta: ReportMeta = {
   }
 
   sections.push(
-    `<h2 id="method">Method</h2><p class="small">Class density: mean log-density of a class's training examples under its own DP-GMM (METHOD §4). Split: class means sorted at the split stage (${analysis.networks.map((n) => `${e(n.label)}: ${e(n.splitStage)}`).join("; ")}), cut at the midpoint of the largest gap (METHOD §7). Bimodality: 1- vs 2-component Gaussian mixture with a shared variance by BIC (ΔBIC &gt; 6 = strong, Kass &amp; Raftery 1995) and Hartigan's dip test with p from ${o.dipSimulations} seeded uniform samples; "two groups" requires both. Correlations: Spearman ρ (mid-ranks for ties) with ${Math.round(100 * o.level)}% percentile bootstrap intervals, ${o.bootstrap} replicates, resampling classes or examples. Density bins: ${o.bins} equal bins of examples sorted by log-density. Seed ${o.seed}; all randomness from wasm-core's xoshiro256** streams, so the page is reproducible byte for byte.${meta.generated ? ` Generated ${e(meta.generated)}.` : ""}</p>`,
+    `<h2 id="method">Method</h2><p class="small">Class density: mean log-density of a class's training examples under its own DP-GMM (METHOD §4). Split: class means sorted at the split stage (${analysis.networks.map((n) => `${e(n.label)}: ${e(n.splitStage)}`).join("; ")}), cut at the midpoint of the largest gap (METHOD §7). Bimodality: 1- vs 2-component Gaussian mixture with a shared variance by BIC (ΔBIC &gt; 6 = strong, Kass &amp; Raftery 1995) and Hartigan's dip test with p from ${o.dipSimulations} seeded uniform samples; "two groups" requires both. Correlations: Spearman ρ (mid-ranks for ties) with ${Math.round(100 * o.level)}% percentile bootstrap intervals, ${o.bootstrap} replicates, resampling classes or examples. Sampler noise (METHOD §12): each class mean is an MCMC estimate with a Monte Carlo standard error (jackknife over chains); every class-level bootstrap replicate also draws each class mean as mean + MCSE·z, and the split's stability comes from ${o.samplerDraws ?? 1000} such draws; "gap within sampler noise" means the tests see two groups (or mixed evidence) but the gap's |z| &lt; 1.96 or the high group changes in more than 5% of draws. Density bins: ${o.bins} equal bins of examples sorted by log-density. Seed ${o.seed}; all randomness from wasm-core's xoshiro256** streams, so the page is reproducible byte for byte.${meta.generated ? ` Generated ${e(meta.generated)}.` : ""}</p>`,
   );
 
   const html = `<!doctype html>

@@ -2,7 +2,7 @@ import type { Core } from "@classfit/wasm-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { analyzeStudy, type StudyAnalysis } from "../analysis/study.js";
 import { testCore } from "../analysis/testing/core.js";
-import { syntheticStudy } from "../analysis/testing/synthetic.js";
+import { syntheticStudy, withSyntheticSampler } from "../analysis/testing/synthetic.js";
 import { fmt } from "./format.js";
 import { postProcessSvg, renderReport } from "./index.js";
 
@@ -108,5 +108,47 @@ describe("renderReport", () => {
     const a = await renderReport(analysis, { generated: "fixed" });
     const b = await renderReport(analysis, { generated: "fixed" });
     expect(a.html).toBe(b.html);
+  });
+});
+
+describe("renderReport with the sampler's uncertainty", () => {
+  it("shows MCSE bars, the gap's z, 'within sampler noise', the convergence table and the LOO table", async () => {
+    const base = syntheticStudy(core, { seed: 4, perClass: 30, examples: false, generative: false });
+    // MCSE 20 nats against a ~35-nat gap: the tests see two groups, the sampler does not.
+    const input = withSyntheticSampler(core, base, { seed: 3, mcse: 20, looOffset: 4, notConverged: [3, 5] });
+    const a = analyzeStudy(core, input, { seed: 5, bootstrap: 50, dipSimulations: 200, samplerDraws: 200 });
+    const res = a.networks[0];
+    expect(res?.split.testVerdict).toBe("two-groups");
+    expect(res?.split.verdict).toBe("within-noise");
+    const r = await renderReport(a);
+    expect(r.html).toContain("within sampler noise");
+    expect(r.html).toContain(`<b>${fmt(res?.split.noise?.gapZ, 3)}</b>`);
+    expect(r.html).toContain("2 of 40 fits did not converge");
+    expect(r.html).toContain("Convergence of every fit");
+    expect(r.html).toContain("Leave-one-out density (not the paper&#39;s quantity)");
+    const conv = r.tables.convergence?.json ?? [];
+    expect(conv.length).toBe(80); // every fit, both networks
+    expect(conv.filter((row) => row.converged === "no").map((row) => [row.network, row.stage, row.classIndex])).toEqual(
+      [
+        ["resnet", "layer1", 3],
+        ["resnet", "layer1", 5],
+      ],
+    );
+    expect(r.tables.convergence?.csv.split("\r\n")[0]).toBe(
+      "network,stage,classIndex,className,rhatLogJoint,rhatK,rhatAlpha,rhatClassMean,essBulkClassMean,essTailClassMean,mcse,converged",
+    );
+    const loo = r.tables["loo-agreement"]?.json ?? [];
+    expect(loo[0]).toMatchObject({ network: "resnet", conclusion: "verdict", density: "within-noise" });
+    expect(r.tables["split-stability"]?.json.length).toBe(20);
+    // Bars and replicate dots on the class-mean figure; the caption says what they are.
+    expect(r.html).toContain("± 2 Monte Carlo standard errors of the class mean");
+    expect(r.figures["class-means-by-stage"]).toContain("replicate 1");
+  });
+
+  it("says the means are read as exact where the fits carry no sampler block", async () => {
+    const r = await renderReport(analysis);
+    expect(r.html).toContain("carry no sampler uncertainty");
+    expect(r.html).not.toContain("Convergence of every fit");
+    expect(r.html).not.toContain("Leave-one-out density");
   });
 });

@@ -1,6 +1,7 @@
 // The report's tables, each as CSV (full precision) and JSON (plain objects), built from a
 // StudyAnalysis. Column names are stable: downstream notebooks may read them.
 
+import { fitConvergence } from "../analysis/convergence.js";
 import type { StudyAnalysis } from "../analysis/study.js";
 import { toCsv } from "./format.js";
 
@@ -37,6 +38,11 @@ export function buildTables(a: StudyAnalysis): Record<string, Table> {
       "meanK",
       "rhatLogJoint",
       "rhatK",
+      "mcse",
+      "replicates",
+      "looMean",
+      "looMcse",
+      "converged",
     ],
     rows: a.networks.flatMap((net) =>
       net.classes.map((c) => [
@@ -58,6 +64,11 @@ export function buildTables(a: StudyAnalysis): Record<string, Table> {
         n(c.meanK),
         n(c.rhat?.logJoint),
         n(c.rhat?.k),
+        n(c.sampler?.mcse),
+        c.sampler === undefined ? null : c.sampler.replicateMeans.length,
+        n(c.sampler?.looMean),
+        n(c.sampler?.looMcse),
+        c.sampler === undefined ? null : c.sampler.converged,
       ]),
     ),
   };
@@ -72,6 +83,12 @@ export function buildTables(a: StudyAnalysis): Record<string, Table> {
       "gapRatio",
       "deltaBic",
       "dipPValue",
+      "verdict",
+      "gapZ",
+      "highGroupChanged",
+      "densityDifference",
+      "densityDifferenceLower",
+      "densityDifferenceUpper",
     ],
     rows: a.networks.flatMap((net) =>
       net.stageSummaries.map((s) => [
@@ -84,6 +101,12 @@ export function buildTables(a: StudyAnalysis): Record<string, Table> {
         Number.isFinite(s.gapRatio) ? s.gapRatio : null,
         s.deltaBic,
         s.dipPValue,
+        s.verdict,
+        s.gapZ,
+        s.highGroupChanged,
+        n(s.densityDifference?.estimate),
+        n(s.densityDifference?.lower),
+        n(s.densityDifference?.upper),
       ]),
     ),
   };
@@ -106,9 +129,18 @@ export function buildTables(a: StudyAnalysis): Record<string, Table> {
       "dipPValue",
       "dipSimulations",
       "verdict",
+      "testVerdict",
+      "gapZ",
+      "gapBorderLow",
+      "gapBorderHigh",
+      "rankingUnchanged",
+      "meanKendallTau",
+      "highGroupChanged",
+      "samplerDraws",
     ],
     rows: a.networks.map((net) => {
       const s = net.split;
+      const z = s.noise;
       return [
         net.name,
         s.stage,
@@ -127,6 +159,14 @@ export function buildTables(a: StudyAnalysis): Record<string, Table> {
         n(s.dip?.pValue),
         n(s.dip?.simulations),
         s.verdict,
+        s.testVerdict,
+        n(z?.gapZ),
+        z ? z.border.low : null,
+        z ? z.border.high : null,
+        n(z?.rankingUnchanged),
+        z && Number.isFinite(z.meanKendallTau) ? z.meanKendallTau : null,
+        n(z?.highGroupChanged),
+        n(z?.draws),
       ];
     }),
   };
@@ -247,6 +287,103 @@ export function buildTables(a: StudyAnalysis): Record<string, Table> {
       net.generative.map((g) => [net.name, g.stage, g.n, g.accuracy, g.recall.join(" ")]),
     ),
   };
+  // The sampler's share at the split stage: each class mean with its MCSE and how often it lands
+  // above the largest gap when the means move within their MCSE.
+  const stability: Table = {
+    columns: ["network", "stage", "classIndex", "className", "group", "meanLogDensity", "mcse", "pHigh"],
+    rows: a.networks.flatMap((net) => {
+      const p = new Map((net.split.noise?.pHigh ?? []).map((x) => [x.classIndex, x.p]));
+      return net.classes
+        .filter((c) => c.stage === net.splitStage && c.sampler !== undefined)
+        .map((c) => [
+          net.name,
+          c.stage,
+          c.classIndex,
+          c.className,
+          c.group,
+          c.meanLogDensity,
+          n(c.sampler?.mcse),
+          n(p.get(c.classIndex)),
+        ]);
+    }),
+  };
+  const convergence: Table = {
+    columns: [
+      "network",
+      "stage",
+      "classIndex",
+      "className",
+      "rhatLogJoint",
+      "rhatK",
+      "rhatAlpha",
+      "rhatClassMean",
+      "essBulkClassMean",
+      "essTailClassMean",
+      "mcse",
+      "converged",
+    ],
+    rows: a.networks.flatMap((net) =>
+      net.classes.flatMap((c) => {
+        const f = fitConvergence(c);
+        return f === undefined
+          ? []
+          : [
+              [
+                net.name,
+                f.stage,
+                f.classIndex,
+                f.className,
+                f.rhatLogJoint,
+                f.rhatK,
+                f.rhatAlpha,
+                f.rhatClassMean,
+                f.essBulkClassMean,
+                f.essTailClassMean,
+                f.mcse,
+                f.converged ? "yes" : "no",
+              ],
+            ];
+      }),
+    ),
+  };
+  const loo: Table = {
+    columns: [
+      "network",
+      "stage",
+      "conclusion",
+      "density",
+      "looDensity",
+      "holdsUnderBoth",
+      "rho",
+      "lower",
+      "upper",
+      "looRho",
+      "looLower",
+      "looUpper",
+    ],
+    rows: a.networks.flatMap((net) => {
+      const l = net.loo;
+      if (l === null || l === undefined) return [];
+      return l.agreement.map((x) => {
+        const c = net.correlations.find((k) => k.level === "class" && k.stage === l.stage && k.variable === x.variable);
+        const lc = l.correlations.find((k) => k.variable === x.variable);
+        return [
+          net.name,
+          l.stage,
+          x.kind === "verdict" ? "verdict" : `ρ density–${x.variable}`,
+          x.density,
+          x.loo,
+          x.holds ? "yes" : "no",
+          n(c?.ci.estimate),
+          n(c?.ci.lower),
+          n(c?.ci.upper),
+          n(lc?.ci.estimate),
+          n(lc?.ci.lower),
+          n(lc?.ci.upper),
+        ];
+      });
+    }),
+  };
   return {
     "class-stage": classStage,
     "split-evidence": split,
@@ -256,6 +393,9 @@ export function buildTables(a: StudyAnalysis): Record<string, Table> {
     "density-bins": bins,
     "certified-curves": curves,
     generative,
+    "split-stability": stability,
+    convergence,
+    "loo-agreement": loo,
   };
 }
 

@@ -1,6 +1,7 @@
 // A short machine-readable summary of a finished study (what `classfit study --json` prints and
 // the demo's closing lines say): per network, the density split and its evidence, and the
-// correlations of class density with complexity, compactness, memorization and robustness.
+// correlations of class density with complexity, compactness, memorization and robustness, and
+// how much of the split the sampler's Monte Carlo error leaves standing (METHOD.md §12).
 // Also what the browser app shows for a finished run, live or reopened from storage; it
 // imports only types, so a host's page can take it (`@classfit/pipeline/summary`) on its own.
 import type { StudyAnalysis } from "../analysis/study.js";
@@ -10,7 +11,26 @@ export interface NetworkSummary {
   name: string;
   label: string;
   splitStage: string;
-  verdict: "two-groups" | "one-group" | "mixed";
+  /** "within-noise": the tests see two groups (or mixed evidence) but the gap is within the
+   * sampler noise of the class means. */
+  verdict: "two-groups" | "one-group" | "mixed" | "within-noise";
+  // The fields below are optional: summaries of runs stored before they existed lack them.
+  /** What the two bimodality tests say before the sampler noise is considered. */
+  testVerdict?: "two-groups" | "one-group" | "mixed";
+  /** Class means at the split stage with their MCSE (nats), highest first. */
+  classMeans?: { name: string; mean: number; mcse: number | null }[];
+  /** The split under the sampler MCSE; null where the fits carry none. */
+  samplerNoise?: {
+    gapZ: number | null;
+    rankingUnchanged: number;
+    meanKendallTau: number | null;
+    highGroupChanged: number;
+    withinNoise: boolean;
+  } | null;
+  /** Fits (all stages) that did not converge, of those with diagnostics. */
+  convergence?: { fits: number; withSampler: number; notConverged: number };
+  /** The verdict on the leave-one-out means and how many conclusions hold under both. */
+  loo?: { verdict: string; holds: number; of: number } | null;
   highClasses: string[];
   lowClasses: string[];
   gapNats: number;
@@ -65,11 +85,41 @@ export function summarizeStudy(manifest: RunManifest, analysis: StudyAnalysis): 
         if (hi !== undefined || lo !== undefined) groups[k] = { high: hi ?? null, low: lo ?? null };
       }
       const gen = n.generative.find((x) => x.stage === n.splitStage) ?? n.generative[n.generative.length - 1];
+      // Optional chaining on the newer fields: a stored run's analysis may predate them.
+      const noise = n.split.noise ?? null;
+      const conv = n.convergence;
       return {
         name: n.name,
         label: n.label,
         splitStage: n.splitStage,
         verdict: n.split.verdict,
+        testVerdict: n.split.testVerdict ?? (n.split.verdict === "within-noise" ? undefined : n.split.verdict),
+        classMeans: n.classes
+          .filter((c) => c.stage === n.splitStage)
+          .sort((a, b) => b.meanLogDensity - a.meanLogDensity || a.classIndex - b.classIndex)
+          .map((c) => ({ name: c.className, mean: c.meanLogDensity, mcse: c.sampler?.mcse ?? null })),
+        samplerNoise:
+          noise === null
+            ? null
+            : {
+                gapZ: noise.gapZ,
+                rankingUnchanged: noise.rankingUnchanged,
+                meanKendallTau: Number.isFinite(noise.meanKendallTau) ? noise.meanKendallTau : null,
+                highGroupChanged: noise.highGroupChanged,
+                withinNoise: noise.withinNoise,
+              },
+        convergence:
+          conv === undefined
+            ? undefined
+            : { fits: conv.fits, withSampler: conv.withSampler, notConverged: conv.notConverged },
+        loo:
+          n.loo === null || n.loo === undefined
+            ? null
+            : {
+                verdict: n.loo.split.verdict,
+                holds: n.loo.agreement.filter((x) => x.holds).length,
+                of: n.loo.agreement.length,
+              },
         highClasses: n.split.gap.high.map((i) => names.get(i) ?? String(i)),
         lowClasses: n.split.gap.low.map((i) => names.get(i) ?? String(i)),
         gapNats: n.split.gap.gap,
@@ -90,15 +140,33 @@ const f = (v: number | null | undefined, d = 2) =>
 export function formatSummary(s: StudySummary): string[] {
   const lines: string[] = [];
   for (const n of s.networks) {
+    const words = (v: string) =>
+      v === "two-groups" ? "TWO groups of classes" : v === "mixed" ? "mixed evidence for two groups" : "no split";
     const verdict =
-      n.verdict === "two-groups"
-        ? "TWO groups of classes"
-        : n.verdict === "mixed"
-          ? "mixed evidence for two groups"
-          : "no split";
+      n.verdict === "within-noise"
+        ? `gap within sampler noise (the tests alone: ${n.testVerdict === undefined ? "two groups or mixed" : words(n.testVerdict)})`
+        : words(n.verdict);
     lines.push(
       `${n.label} @ ${n.splitStage}: ${verdict} (largest gap ${f(n.gapNats)} nats, ΔBIC ${f(n.deltaBic, 1)}, dip p = ${f(n.dipPValue, 3)})`,
     );
+    const sn = n.samplerNoise;
+    if (sn) {
+      lines.push(
+        `  sampler noise: gap z = ${f(sn.gapZ)}${sn.gapZ === null ? " (MCSE 0 either side)" : ""}; ranking unchanged in ${f(100 * sn.rankingUnchanged, 1)}% of draws (mean Kendall τ ${f(sn.meanKendallTau)}); high group changes in ${f(100 * sn.highGroupChanged, 1)}%${sn.withinNoise ? " — within sampler noise" : ""}`,
+      );
+      if (n.classMeans)
+        lines.push(
+          `  class means ± MCSE (nats): ${n.classMeans.map((c) => `${c.name} ${f(c.mean)} ± ${f(c.mcse)}`).join(", ")}`,
+        );
+    }
+    if (n.convergence && n.convergence.notConverged > 0)
+      lines.push(
+        `  ${n.convergence.notConverged} of ${n.convergence.withSampler} fits did not converge (R̂ ≥ 1.05 or bulk ESS < 400)`,
+      );
+    if (n.loo)
+      lines.push(
+        `  leave-one-out density (not the paper's quantity): ${n.loo.verdict}; ${n.loo.holds} of ${n.loo.of} conclusions hold under both`,
+      );
     lines.push(`  high-density: ${n.highClasses.join(", ") || "–"}`);
     lines.push(`  low-density:  ${n.lowClasses.join(", ") || "–"}`);
     const rho = (k: string, label: string) => {

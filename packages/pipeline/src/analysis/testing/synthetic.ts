@@ -178,3 +178,51 @@ export function syntheticStudy(core: Core, o: SyntheticOptions): StudyInput {
   rng.dispose();
   return { networks, classes, exampleTables, generative };
 }
+
+export interface SyntheticSamplerOptions {
+  seed: number;
+  /** MCSE of every class mean (nats). */
+  mcse: number;
+  /** Replicate means per class, drawn around the class mean with sd mcse·√replicates. */
+  replicates?: number;
+  /** Give each class a leave-one-out mean this far below its in-sample mean (plus noise); none when undefined. */
+  looOffset?: number;
+  /** Classes (by index into `classes`) whose fit did not converge. */
+  notConverged?: number[];
+}
+
+/**
+ * The input with a synthetic `sampler` block on every class record, drawn from a stream of its
+ * own so the rest of the synthetic study is unchanged. For tests and previews only.
+ */
+export function withSyntheticSampler(core: Core, input: StudyInput, o: SyntheticSamplerOptions): StudyInput {
+  const rng = core.rng(o.seed, 1);
+  const z = draw(rng);
+  const reps = o.replicates ?? 4;
+  const fig = (rhat: number, ess: number) => ({ rhat, essBulk: ess, essTail: ess });
+  const classes = input.classes.map((c, i) => {
+    const bad = o.notConverged?.includes(i) ?? false;
+    const spread = o.mcse * Math.sqrt(reps);
+    const replicateMeans = Array.from({ length: reps }, () => c.meanLogDensity + spread * z());
+    const looMean = o.looOffset === undefined ? null : c.meanLogDensity - o.looOffset + 0.2 * z();
+    return {
+      ...c,
+      sampler: {
+        mcse: o.mcse,
+        replicateMeans,
+        looMean,
+        looMcse: looMean === null ? null : o.mcse,
+        looReplicateMeans: looMean === null ? [] : replicateMeans.map((m) => m - (c.meanLogDensity - looMean)),
+        convergence: {
+          logJoint: fig(bad ? 1.12 : 1.01, bad ? 150 : 900),
+          k: fig(1.01, 800),
+          alpha: fig(1.0, 1000),
+          classMean: fig(bad ? 1.08 : 1.0, bad ? 210 : 1200),
+        },
+        converged: !bad,
+      },
+    };
+  });
+  rng.dispose();
+  return { ...input, classes };
+}

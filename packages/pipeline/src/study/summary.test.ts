@@ -1,0 +1,65 @@
+import type { Core } from "@classfit/wasm-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { analyzeStudy } from "../analysis/study.js";
+import { testCore } from "../analysis/testing/core.js";
+import { syntheticStudy, withSyntheticSampler } from "../analysis/testing/synthetic.js";
+import type { RunManifest } from "./run.js";
+import { formatSummary, summarizeStudy } from "./summary.js";
+
+let core: Core;
+beforeAll(async () => {
+  core = await testCore();
+});
+
+const manifest = {
+  status: "complete",
+  name: "s",
+  profile: "quick",
+  seconds: 1,
+  stepsComputed: 1,
+  stepsReused: 0,
+} as unknown as RunManifest;
+const OPTS = { seed: 5, bootstrap: 50, dipSimulations: 200, samplerDraws: 200 };
+
+describe("summarizeStudy / formatSummary with the sampler's uncertainty", () => {
+  it("names a gap within sampler noise, the MCSE of each class mean, convergence and the LOO view", () => {
+    const base = syntheticStudy(core, { seed: 4, perClass: 30, examples: false, generative: false });
+    const input = withSyntheticSampler(core, base, { seed: 3, mcse: 20, looOffset: 4, notConverged: [3] });
+    const s = summarizeStudy(manifest, analyzeStudy(core, input, OPTS));
+    const res = s.networks[0];
+    expect(res?.verdict).toBe("within-noise");
+    expect(res?.testVerdict).toBe("two-groups");
+    expect(res?.classMeans?.length).toBe(10);
+    expect(res?.classMeans?.[0]?.mcse).toBe(20);
+    expect(res?.convergence).toEqual({ fits: 40, withSampler: 40, notConverged: 1 });
+    expect(res?.loo?.of).toBeGreaterThan(1);
+    const text = formatSummary(s).join("\n");
+    expect(text).toContain("gap within sampler noise (the tests alone: TWO groups of classes)");
+    expect(text).toContain("— within sampler noise");
+    expect(text).toContain("± 20.00");
+    expect(text).toContain("1 of 40 fits did not converge");
+    expect(text).toContain("leave-one-out density (not the paper's quantity)");
+  });
+
+  it("keeps the old lines for fits without sampler blocks and reads a stored analysis that predates them", () => {
+    const base = syntheticStudy(core, { seed: 4, perClass: 30, examples: false, generative: false });
+    const a = analyzeStudy(core, base, OPTS);
+    const s = summarizeStudy(manifest, a);
+    expect(s.networks[0]?.samplerNoise).toBeNull();
+    expect(formatSummary(s).join("\n")).not.toContain("sampler noise");
+    // An analysis stored before the sampler fields existed.
+    const old = structuredClone(a);
+    for (const n of old.networks) {
+      const legacy = n as unknown as Record<string, unknown>;
+      delete legacy.convergence;
+      delete legacy.loo;
+      const split = n.split as unknown as Record<string, unknown>;
+      delete split.noise;
+      delete split.testVerdict;
+    }
+    const t = summarizeStudy(manifest, old);
+    expect(t.networks[0]?.verdict).toBe(a.networks[0]?.split.verdict);
+    expect(t.networks[0]?.samplerNoise).toBeNull();
+    expect(formatSummary(t).length).toBe(formatSummary(s).length);
+  });
+});
