@@ -1,12 +1,11 @@
 // Tiny reader for the gzipped Fashion-MNIST IDX files, and the pieces of the `reduce` → `fit` run
 // shared by the CLI benchmarks (fit-fashion-mnist.mjs, density-quality.mjs). Bench-only: the CLI
-// never reads IDX.
+// never reads IDX. The files come from the folder named by $CLASSFIT_FASHION_MNIST.
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "fflate";
-
-export const FASHION_DIR = new URL("../../shared/datasets/fashion-mnist/", import.meta.url);
+import { fashionMnistDir } from "../scripts/fashion-mnist-dir.mjs";
 
 /** Parses an IDX file (ubyte only): { dims, data: Uint8Array }. */
 export function readIdx(path) {
@@ -27,8 +26,9 @@ export function readIdx(path) {
  * of that class in file order. Returns pixels/255 as float64 rows (784) and int32 labels.
  */
 export function fashionSubset({ start, count, split = "train" }) {
-  const img = readIdx(new URL(`${split}-images-idx3-ubyte.gz`, FASHION_DIR));
-  const lab = readIdx(new URL(`${split}-labels-idx1-ubyte.gz`, FASHION_DIR));
+  const dir = fashionMnistDir();
+  const img = readIdx(join(dir, `${split}-images-idx3-ubyte.gz`));
+  const lab = readIdx(join(dir, `${split}-labels-idx1-ubyte.gz`));
   const d = img.dims[1] * img.dims[2];
   const seen = new Array(10).fill(0);
   const picked = [];

@@ -3,8 +3,11 @@
 // (Xiao, Rasul & Vollgraf 2017, MIT licence) — 1 000 training and 200 test images per class —
 // written as gzipped IDX under packages/models/assets/fashion-mnist-default/.
 //
-//   node scripts/make-default-dataset.mjs [--src ../shared/datasets/fashion-mnist] [--seed 0]
+//   node scripts/make-default-dataset.mjs [--src DIR] [--seed 0]
 //        [--train-per-class 1000] [--test-per-class 200]
+//
+// DIR holds the four gzipped IDX files of the full Fashion-MNIST; without --src it is the folder
+// named by the environment variable CLASSFIT_FASHION_MNIST.
 //
 // Needs the built wasm-core (npm run build): the selection draws from its seeded Rng, so the
 // subset is a pure function of (source files, seed, counts). Output is byte-reproducible
@@ -16,11 +19,12 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createCore } from "@classfit/wasm-core/node";
 import { gunzipSync, gzipSync } from "fflate";
+import { fashionMnistDir } from "./fashion-mnist-dir.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
   options: {
-    src: { type: "string", default: resolve(root, "../shared/datasets/fashion-mnist") },
+    src: { type: "string" },
     out: { type: "string", default: join(root, "packages/models/assets/fashion-mnist-default") },
     seed: { type: "string", default: "0" },
     "train-per-class": { type: "string", default: "1000" },
@@ -28,6 +32,13 @@ const { values } = parseArgs({
   },
 });
 const seed = Number(values.seed);
+let src;
+try {
+  src = fashionMnistDir(values.src, "--src");
+} catch (e) {
+  console.error(`make-default-dataset: ${e.message}`);
+  process.exit(2);
+}
 const CLASSES = [
   "T-shirt/top",
   "Trouser",
@@ -92,8 +103,8 @@ for (const [split, prefix, perClass, stream] of [
   ["train", "train", Number(values["train-per-class"]), 1],
   ["test", "t10k", Number(values["test-per-class"]), 2],
 ]) {
-  const images = readIdx(join(values.src, `${prefix}-images-idx3-ubyte.gz`), 3);
-  const labels = readIdx(join(values.src, `${prefix}-labels-idx1-ubyte.gz`), 1);
+  const images = readIdx(join(src, `${prefix}-images-idx3-ubyte.gz`), 3);
+  const labels = readIdx(join(src, `${prefix}-labels-idx1-ubyte.gz`), 1);
   const sel = stratified(labels.data, perClass, stream);
   const [, h, w] = images.dims;
   const px = h * w;
@@ -111,7 +122,7 @@ for (const [split, prefix, perClass, stream] of [
     sums[name] = { bytes: gz.length, sha256: createHash("sha256").update(gz).digest("hex") };
   }
   sums[`${split}-source-indices`] = createHash("sha256").update(sel.join(",")).digest("hex");
-  console.log(`${split}: ${sel.length} images (${perClass} per class) from ${prefix} in ${values.src}`);
+  console.log(`${split}: ${sel.length} images (${perClass} per class) from ${prefix} in ${src}`);
 }
 writeFileSync(join(values.out, "classes.txt"), `${CLASSES.join("\n")}\n`);
 writeFileSync(

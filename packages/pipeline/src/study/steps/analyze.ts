@@ -1,4 +1,4 @@
-// analyze — the study's analysis (METHOD.md §10–§11) over every network's class records and
+// analyze — the study's analysis (METHOD.md §6, §7, §11) over every network's class records and
 // example tables. Not keyed or cached: it is cheap next to the steps before it, and always
 // reflects the records as they are.
 // Consumes: each network's records (network.ts). Config: steps.analysis and a seed.

@@ -1,5 +1,5 @@
 // compactness — each class's mean pairwise distance in the reduced space, exact or sampled
-// (METHOD.md §7).
+// (METHOD.md §6).
 // Consumes: the stage's Z and the rows of every class. Config: method, pairs, zero exclusion
 // and a seed per (network, stage). Produces: compactness.json, [{ value, method, pairs,
 // standardError }] per class.

@@ -1,5 +1,5 @@
 // complexity — each class's KL divergence from its DP-GMM to a Gaussian reference, by Monte
-// Carlo (METHOD.md §6).
+// Carlo (METHOD.md §5).
 // Consumes: the stage's Z and the stage's class fits. Config: samples M, the reference, the
 // predictive variant and a seed per (network, stage). Produces: kl.json, [{ kl, se }] per class.
 import { jsonBytes, parseJsonBytes } from "../../steps/store.js";

@@ -1,4 +1,4 @@
-// density — each example's log predictive density under its own class's DP-GMM (METHOD.md §5),
+// density — each example's log predictive density under its own class's DP-GMM (METHOD.md §4),
 // and, for generative classification, under every class's.
 // Consumes: the stage's Z and the stage's class fits. Config: the predictive variant and whether
 // to score every class. Produces: log_density.npy, float64 (n); loo_log_density.npy, float64 (n):

@@ -1,4 +1,4 @@
-// fit — one DP-GMM per (stage, class) on the class's reduced rows (METHOD.md §4). A network's
+// fit — one DP-GMM per (stage, class) on the class's reduced rows (METHOD.md §3). A network's
 // fits of every stage go to the worker pool together, and each is committed as it finishes,
 // so an interrupted run keeps every finished fit.
 // Consumes: the stage's Z and the class's rows. Config: the sampler settings and a seed per

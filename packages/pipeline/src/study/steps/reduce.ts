@@ -1,4 +1,4 @@
-// reduce — a linear projection of one stage's activations to k components (SVD; METHOD.md §3).
+// reduce — a linear projection of one stage's activations to k components (SVD; METHOD.md §2).
 // Consumes: the stage's activations. Config: k (from the per-stage list, capped by the stage's
 // width and the number of examples) and centring. Produces: Z.npy, float64 (n, k), and
 // projection.bin (the fitted projection, with its retained energy).
