@@ -2,7 +2,7 @@
 // writes (temp file beside the target + rename, so a crash never leaves a half-written artifact
 // under the final name) and sha256 digests for provenance.
 import { createHash, randomBytes } from "node:crypto";
-import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import {
   encodeNpy,
@@ -13,12 +13,11 @@ import {
   npyToInt32,
   parseNpy,
 } from "@classfit/models/npy";
-import { InputError as PipelineInputError } from "@classfit/pipeline/errors";
+import { InputError } from "@classfit/pipeline/errors";
 
-/** An error in what the user gave us (files, flags) or in writing results: printed as is, non-zero exit. */
-export class InputError extends PipelineInputError {
-  override name = "InputError";
-}
+// The pipeline's bad-input error, re-exported so the CLI's modules import their I/O helpers and
+// the error from one place: printed as is, exit code 2.
+export { InputError };
 
 /** A row-major matrix: `data` is Float64Array, shape (n, d). */
 export interface Matrix {
@@ -31,10 +30,13 @@ export function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
-function readBytes(path: string): Uint8Array {
+/** Reads a file that must exist, as InputError naming it otherwise. */
+export function readInputFile(path: string): Uint8Array {
   try {
+    if (!statSync(path).isFile()) throw new InputError(`${path}: not a file`);
     return new Uint8Array(readFileSync(path));
   } catch (e) {
+    if (e instanceof InputError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(`${path}: cannot read (${code === "ENOENT" ? "no such file" : String(code ?? e)})`);
   }
@@ -42,7 +44,7 @@ function readBytes(path: string): Uint8Array {
 
 /** Reads and parses a .npy file; format problems become InputError naming the path. */
 export function readNpyFile(path: string): { array: NpyArray; sha256: string } {
-  const bytes = readBytes(path);
+  const bytes = readInputFile(path);
   try {
     return { array: parseNpy(bytes, { name: path }), sha256: sha256(bytes) };
   } catch (e) {

@@ -1,7 +1,7 @@
 // Files for the sharded evaluation protocols (memorization, certification, density bins): a
 // directory unit store with atomic writes (resume), share files and artifacts, and the one
 // runner the protocol commands and `classfit shard run` share.
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import {
   type CertificationArtifact,
@@ -21,7 +21,7 @@ import {
   type UnitProtocol,
   type UnitStore,
 } from "@classfit/pipeline";
-import { InputError, writeFileAtomic, writeNpyAtomic } from "./io.js";
+import { InputError, readInputFile, writeFileAtomic, writeNpyAtomic } from "./io.js";
 
 /** A UnitStore over `dir` (`<dir>/<kind>/<configHash>/unit-NNNNNN.cfu`); every unit file is
  * written to a temp file and renamed, so a killed run leaves whole units or none. */
@@ -39,18 +39,6 @@ export function nodeUnitStore(dir: string): UnitStore {
     },
     resolve(dir),
   );
-}
-
-/** Reads a file that must exist, as InputError naming it otherwise. */
-export function readInputFile(path: string): Uint8Array {
-  try {
-    if (!statSync(path).isFile()) throw new InputError(`${path}: not a file`);
-    return new Uint8Array(readFileSync(path));
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(`${path}: cannot read (${code === "ENOENT" ? "no such file" : String(code ?? e)})`);
-  }
 }
 
 /** Wraps a protocol so its identity (hence unit keys and merge checks) also covers `extra`:

@@ -4,19 +4,14 @@
 // model directory, "scores/<network>.npz" for memorization scores. Datasets are recognised by
 // file names as in the CLI: IDX (train-/t10k-images-idx3-ubyte[.gz] + labels), CIFAR-10/100
 // binaries, or <split>_images.npy + <split>_labels.npy; classes.txt names the classes.
-import { datasetFromCifar, datasetFromIdx, datasetFromNpy, type ImageDataset, parseModelJson } from "@classfit/models";
-import type { StudyResources } from "@classfit/pipeline";
+import { datasetFromCifar, datasetFromIdx, datasetFromNpy, type ImageDataset } from "@classfit/models";
+import { readModelWeights, type StudyResources } from "@classfit/pipeline";
 import { InputError } from "@classfit/pipeline/errors";
 import defaultClasses from "../../models/assets/fashion-mnist-default/classes.txt?url";
 import testImages from "../../models/assets/fashion-mnist-default/t10k-images-idx3-ubyte.gz?url";
 import testLabels from "../../models/assets/fashion-mnist-default/t10k-labels-idx1-ubyte.gz?url";
 import trainImages from "../../models/assets/fashion-mnist-default/train-images-idx3-ubyte.gz?url";
 import trainLabels from "../../models/assets/fashion-mnist-default/train-labels-idx1-ubyte.gz?url";
-
-/** Bad input named by the page (wrong file, missing file, too large): shown as is, no stack. */
-export class WebInputError extends InputError {
-  override name = "InputError";
-}
 
 const DEFAULT_FILES = {
   train: { images: trainImages, labels: trainLabels },
@@ -25,7 +20,7 @@ const DEFAULT_FILES = {
 
 async function fetchBytes(url: string, what: string): Promise<Uint8Array> {
   const res = await fetch(url);
-  if (!res.ok) throw new WebInputError(`${what}: the app could not load ${url} (HTTP ${res.status})`);
+  if (!res.ok) throw new InputError(`${what}: the app could not load ${url} (HTTP ${res.status})`);
   return new Uint8Array(await res.arrayBuffer());
 }
 
@@ -51,7 +46,7 @@ export async function checkDatasetFits(files: [string, Blob][], budget = dataset
   let total = 0;
   for (const [name, blob] of files) total += await expandedSize(blob, name);
   if (total > budget)
-    throw new WebInputError(
+    throw new InputError(
       `the dataset is too large for this tab's memory: its files expand to ${(total / 2 ** 20).toFixed(0)} MiB, ` +
         `this tab can hold about ${(budget / 2 ** 20).toFixed(0)} MiB of data. Use dataset.perClass on a smaller file, ` +
         "or the CLI (classfit study) for the full set.",
@@ -89,7 +84,7 @@ export async function datasetFromFiles(
 ): Promise<ImageDataset> {
   const f = byName(files, dir);
   if (f.size === 0)
-    throw new WebInputError(`no dataset files were given (drop them on "Data", or pick the embedded default)`);
+    throw new InputError(`no dataset files were given (drop them on "Data", or pick the embedded default)`);
   await checkDatasetFits([...f]);
   const classes = f.get(first(f, ["classes.txt", "batches.meta.txt", "fine_label_names.txt"]) ?? "");
   const name = `${dir}/${split}`;
@@ -134,7 +129,7 @@ export async function datasetFromFiles(
     });
     return withNames(ds, await classNamesFrom(classes));
   }
-  throw new WebInputError(
+  throw new InputError(
     `the dropped files (${[...f.keys()].join(", ")}) hold no ${split} split: expected IDX ${prefixes[0]}-images-idx3-ubyte[.gz] + ` +
       `${prefixes[0]}-labels-idx1-ubyte[.gz], CIFAR-10 data_batch_*.bin / test_batch.bin, CIFAR-100 ${split}.bin + ` +
       `fine_label_names.txt, or ${split}_images.npy + ${split}_labels.npy`,
@@ -172,26 +167,14 @@ export async function modelFromFiles(
   const f = byName(files, dir);
   const json = f.get("model.json");
   if (!json)
-    throw new WebInputError(
-      `${dir}: no model.json was given (drop a tfjs layers model: model.json + its weight files)`,
-    );
+    throw new InputError(`${dir}: no model.json was given (drop a tfjs layers model: model.json + its weight files)`);
   const modelJson = await json.text();
-  let weightPaths: string[];
-  try {
-    weightPaths = parseModelJson(modelJson, `${dir}/model.json`).weightPaths;
-  } catch (e) {
-    throw new WebInputError((e as Error).message);
-  }
-  const missing = weightPaths.filter((w) => !f.has(w.split("/").pop() as string));
-  if (missing.length > 0)
-    throw new WebInputError(`${dir}/model.json names weight file(s) that were not given: ${missing.join(", ")}`);
-  const parts = await Promise.all(weightPaths.map((w) => bytesOf(f.get(w.split("/").pop() as string) as Blob)));
-  const weights = new Uint8Array(parts.reduce((s, x) => s + x.length, 0));
-  let off = 0;
-  for (const x of parts) {
-    weights.set(x, off);
-    off += x.length;
-  }
+  const weights = await readModelWeights(modelJson, `${dir}/model.json`, (paths) => {
+    const missing = paths.filter((w) => !f.has(w.split("/").pop() as string));
+    if (missing.length > 0)
+      throw new InputError(`${dir}/model.json names weight file(s) that were not given: ${missing.join(", ")}`);
+    return Promise.all(paths.map((w) => bytesOf(f.get(w.split("/").pop() as string) as Blob)));
+  });
   const manifest = f.get("manifest.json");
   return manifest ? { modelJson, weights, manifestJson: await manifest.text() } : { modelJson, weights };
 }
@@ -202,7 +185,7 @@ export function webResources(files: Map<string, Blob>): StudyResources {
     loadDataset: (path, split) => (path === "default" ? defaultDataset(split) : datasetFromFiles(files, path, split)),
     async readFile(path) {
       const b = files.get(path);
-      if (!b) throw new WebInputError(`the config names '${path}', but no such file was given in the page`);
+      if (!b) throw new InputError(`the config names '${path}', but no such file was given in the page`);
       return bytesOf(b);
     },
     readModel: (path) => modelFromFiles(files, path),

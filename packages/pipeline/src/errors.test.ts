@@ -21,6 +21,11 @@ describe("input errors", () => {
     ])
       expect(isInputError(e), e.name).toBe(true);
   });
+  it("keeps the analysis's error name while it extends InputError", () => {
+    const e = new StudyInputError("classes[0]: bad");
+    expect(e).toBeInstanceOf(InputError);
+    expect(e.name).toBe("StudyInputError");
+  });
   it("does not guess from the message", () => {
     for (const e of [new Error("path: looks like input"), new StudyInterrupted("x"), new RangeError("x: y"), "x: y"])
       expect(isInputError(e)).toBe(false);

@@ -3,7 +3,6 @@
 // code 2, the browser's "input" error). Every such error of the pipeline extends InputError so
 // hosts ask one question, `isInputError(e)`, instead of matching error names or messages.
 import { NpyError } from "@classfit/models/npy";
-import { StudyInputError } from "./analysis/types.js";
 
 /** Bad input: the message names the file or field and what is wrong with it. */
 export class InputError extends Error {
@@ -11,11 +10,11 @@ export class InputError extends Error {
 }
 
 /**
- * Whether `e` is bad input. NpyError lives upstream in models, so it cannot extend InputError,
- * and the analysis's StudyInputError predates InputError: both are counted here.
+ * Whether `e` is bad input. NpyError lives upstream in models, so it cannot extend InputError
+ * and is counted here on its own.
  */
 export function isInputError(e: unknown): e is Error {
-  return e instanceof InputError || e instanceof NpyError || e instanceof StudyInputError;
+  return e instanceof InputError || e instanceof NpyError;
 }
 
 /**

@@ -1,7 +1,7 @@
 // classfit-core: the flat WebAssembly ABI.
 //
 // Every export is a plain function over numbers and linear-memory pointers (byte offsets).
-// The internal modules (rng.ts, simd/…, and the math that later lands beside them) stay
+// The internal modules (rng.ts, simd/…, stats.ts, linalg.ts, niw.ts, gibbs.ts, …) stay
 // private: only this file decides what the host can call. The one hand-written host wrapper
 // is ../src/core.ts; nothing else should call these exports directly.
 //
@@ -126,7 +126,7 @@ export function special_lgamma(x: f64): f64 {
 
 // ---------------------------------------------------------------------------------------
 // Statistics and extra samplers (stats.ts, rng.ts additions), SVD projection (linalg.ts).
-// [section: linalg-stats]
+// Each group imports what it uses beside its exports, so it reads on its own.
 import { normCdf, normPpf, ibetaTail, betaQuantile, clopperPearsonLower, clopperPearsonUpper, binomTestTwoSided, logBinomRaw } from "./stats";
 import { betaDraw, chiSquareDraw, logWeightsCumulative, categoricalFromCumulative, dirichletDraw, studentTDraw } from "./rng";
 import { gramCreate, gramFree, gramWritePtr, gramCapacity, gramRows, gramCommit, gramFinish, projectRows, symEigTop } from "./linalg";
@@ -295,7 +295,7 @@ export function linalg_sym_eig(a: usize, n: i32, k: i32, vals: usize, vecs: usiz
 // ---------------------------------------------------------------------------------------
 // NIW algebra, Cholesky up/downdates, Student-t densities, the DP-GMM collapsed Gibbs
 // sampler, predictive densities and KL (niw.ts, chol.ts, gibbs.ts, predictive.ts, kl.ts).
-// [section: dpgmm]
+// As above: the group's imports first, then the exports that wrap them.
 import { Clusters, clustersCreate, clustersFree, acquire as cluAcquire, addPoint, removePoint, rebuild as cluRebuild, strideFor, muPtr, wPtr, exportChol, mahalTo, logWeightedT, logWeightedTRemoved, logPriorT, logMarginal, countOf } from "./niw";
 import { cholRank1, precRank1Simd, precRank1Scalar, mahalSimd, mahalScalar, mahalBatch, lowerMatVec, lowerMatVecSimd } from "./chol";
 import { Chain, chainCreate, chainFree, chainSweep, chainK, chainExport, chainAssignments, chainSetNeighbours, chainRecordCpo, chainReadCpo, splitMergeStep } from "./gibbs";

@@ -5,16 +5,12 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { EXIT, exitWith, runStudyCommand } from "../host/run-study.js";
+import { EXIT, exitWith, runStudyCommand, type StudyCommandOptions } from "../host/run-study.js";
 import { intArg } from "../options.js";
 
-interface DemoOpts {
-  out: string;
-  workers?: number;
+// The run flags are the study's (out, workers, json, progress, quiet); the rest are the demo's own.
+interface DemoOpts extends Pick<StudyCommandOptions, "out" | "workers" | "json" | "progress" | "quiet"> {
   replicates?: number;
-  json?: boolean;
-  progress?: boolean;
-  quiet?: boolean;
   resnet?: string;
   convnet?: string;
   certify?: number;

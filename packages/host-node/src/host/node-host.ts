@@ -6,9 +6,15 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { parseModelJson } from "@classfit/models";
 import { loadDataset } from "@classfit/models/node";
-import type { PipelineHost, ProgressReporter, RunStorage, StudyResources, WorkerPool } from "@classfit/pipeline";
+import {
+  type PipelineHost,
+  type ProgressReporter,
+  type RunStorage,
+  readModelWeights,
+  type StudyResources,
+  type WorkerPool,
+} from "@classfit/pipeline";
 import { type TaskKind, type TaskOutput, transferables } from "@classfit/pipeline/tasks";
 import { InputError, writeFileAtomic } from "../io.js";
 import { createProgress } from "../progress.js";
@@ -74,20 +80,11 @@ export function fileResources(baseDir: string): StudyResources {
       const root = dirname(jsonPath);
       if (!existsSync(jsonPath)) throw new InputError(`${dir}: no model.json (expected a tfjs layers model directory)`);
       const modelJson = new TextDecoder().decode(await read(jsonPath, "model.json"));
-      let weightPaths: string[];
-      try {
-        weightPaths = parseModelJson(modelJson, jsonPath).weightPaths;
-      } catch (e) {
-        throw new InputError((e as Error).message);
-      }
-      const parts: Uint8Array[] = [];
-      for (const w of weightPaths) parts.push(await read(join(root, w), `weight file ${w} named by ${jsonPath}`));
-      const weights = new Uint8Array(parts.reduce((s, x) => s + x.length, 0));
-      let off = 0;
-      for (const x of parts) {
-        weights.set(x, off);
-        off += x.length;
-      }
+      const weights = await readModelWeights(modelJson, jsonPath, async (paths) => {
+        const parts: Uint8Array[] = [];
+        for (const w of paths) parts.push(await read(join(root, w), `weight file ${w} named by ${jsonPath}`));
+        return parts;
+      });
       const m = join(root, "manifest.json");
       if (!existsSync(m)) return { modelJson, weights };
       return { modelJson, weights, manifestJson: new TextDecoder().decode(await read(m, "manifest.json")) };

@@ -6,6 +6,7 @@
 // the reduced representation space and of the network's normalised input space respectively.
 
 import { z } from "zod";
+import { InputError } from "../errors.js";
 
 /** One network of the study and the order of its stages (first = shallowest). */
 export interface NetworkInfo {
@@ -205,7 +206,7 @@ export const networkInfoSchema = z.object({
 });
 
 /** Bad analysis input: the message names the table, the row and the field. */
-export class StudyInputError extends Error {
+export class StudyInputError extends InputError {
   override name = "StudyInputError";
 }
 

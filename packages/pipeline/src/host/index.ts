@@ -99,3 +99,5 @@ export class MemoryRunStorage implements RunStorage {
     this.files.delete(path);
   }
 }
+
+export { readModelWeights } from "./model-files.js";

@@ -1,23 +1,14 @@
-// A network's architecture and training settings from its config entry: models' defaults,
-// overridden by whatever the config sets.
-import {
-  type ArchConfig,
-  DEFAULT_TRAIN_CONFIG,
-  defaultArchConfig,
-  defaultAugmentation,
-  type ImageDataset,
-  type TrainConfig,
-  validateArchConfig,
-} from "@classfit/models";
+// A network's architecture and training settings from its config entry. models' builders
+// (archConfigOf, trainConfigOf) apply the defaults, so the study, `classfit train` and the
+// protocols' trainer agree on every one of them.
+import { type ArchConfig, archConfigOf, type ImageDataset, type TrainConfig, trainConfigOf } from "@classfit/models";
 import { InputError } from "../errors.js";
 import type { NetworkConfig } from "./config.js";
 import { deriveSeed } from "./seed.js";
 
 export function archOf(net: NetworkConfig): ArchConfig {
-  const base = defaultArchConfig(net.arch?.arch ?? "resnet") as unknown as Record<string, unknown>;
-  const arch = { ...base, ...Object.fromEntries(Object.entries(net.arch ?? {}).filter(([, v]) => v !== undefined)) };
   try {
-    return validateArchConfig(arch);
+    return archConfigOf({ ...net.arch, arch: net.arch?.arch ?? "resnet" });
   } catch (e) {
     // The architecture comes from the study config, so a refusal is the user's to fix.
     throw e instanceof Error && !(e instanceof RangeError) ? new InputError(e.message, { cause: e }) : e;
@@ -25,17 +16,11 @@ export function archOf(net: NetworkConfig): ArchConfig {
 }
 
 export function trainSettings(net: NetworkConfig, ds: ImageDataset, studySeed: number): TrainConfig {
-  const t = net.train ?? {};
-  const aug = defaultAugmentation(ds);
-  return {
-    ...DEFAULT_TRAIN_CONFIG,
-    epochs: t.epochs ?? DEFAULT_TRAIN_CONFIG.epochs,
-    batchSize: t.batchSize ?? DEFAULT_TRAIN_CONFIG.batchSize,
-    learningRate: t.learningRate ?? DEFAULT_TRAIN_CONFIG.learningRate,
-    momentum: t.momentum ?? DEFAULT_TRAIN_CONFIG.momentum,
-    weightDecay: t.weightDecay ?? DEFAULT_TRAIN_CONFIG.weightDecay,
-    schedule: { name: t.schedule ?? "onecycle" },
-    augmentation: { cropPadding: t.cropPadding ?? aug.cropPadding, flip: t.flip ?? aug.flip },
-    seed: t.seed ?? deriveSeed(studySeed, "train", net.name),
-  };
+  const { seed, augmentation, ...rest } = trainConfigOf(
+    { ...net.train, seed: net.train?.seed ?? deriveSeed(studySeed, "train", net.name) },
+    ds,
+  );
+  // The study has always written the seed before the augmentation (step.json, the trained
+  // model's manifest.json); keeping that order keeps earlier runs' files byte-identical.
+  return { ...rest, seed, augmentation };
 }
