@@ -1,7 +1,7 @@
 // The study profiles, in one place for the config schema, the CLI's --profile and the page's
 // menu. Kept free of imports so a host's page can take it without the pipeline's weight.
 //   paper   — the authors' settings (METHOD.md §2–§9): 400 sweeps, k = 16/16/64/64, M = 100 000…
-//   default — the textbook choices (exact predictive, 2 chains for R̂), otherwise as the paper
+//   default — the textbook predictive and 16 short chains (class means with their MCSE, METHOD.md §12)
 //   quick   — tiny sizes for a smoke run and the end-to-end test (seconds)
 //   demo    — what `classfit demo` runs on the embedded default in about two minutes on 2 cores
 

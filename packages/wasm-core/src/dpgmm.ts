@@ -8,8 +8,8 @@
 import type { Core } from "./core.js";
 
 /** `default`: the textbook Bayesian predictive (exact mixture with the new-cluster term,
- * log of the mean over traces), 2 chains for R̂, and one split–merge proposal per burn-in
- * sweep. `paper`: Jamroż & Kurdziel's choices (weights ∝ α + n_k, mean of log p_t over
+ * log of the mean over traces), 16 chains of 80 sweeps whose spread gives each class mean its
+ * Monte Carlo error (METHOD.md §12), and one split–merge proposal per burn-in sweep. `paper`: Jamroż & Kurdziel's choices (weights ∝ α + n_k, mean of log p_t over
  * traces, one chain, plain single-site Gibbs). Both use the authors' hyper-parameters
  * (METHOD.md §3: μ0 = mean, κ0 = 0.01, ν0 = d + 2, S0 = diag(var)/K0^(2/d), K0 = 6,
  * α ~ Gamma(1, 1)); they are a reasonable empirical-Bayes choice and keep the two profiles'
