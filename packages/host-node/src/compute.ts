@@ -28,19 +28,13 @@ export const PROFILES: readonly Profile[] = ["default", "paper"];
 export const DENSITY_VARIANTS: readonly PredictiveVariant[] = ["exact", "paper"];
 export const KL_REFERENCES: readonly KlReference[] = ["diag", "full"];
 
+/** The sampler settings the CLI lets a user override (undefined: the profile's). */
+export type FitOverrides = Partial<
+  Pick<DpgmmConfig, "sweeps" | "burnIn" | "thin" | "chains" | "replicates" | "initClusters" | "seed">
+>;
+
 /** The sampler configuration of a profile with the CLI's overrides; bad combinations become InputError. */
-export function fitConfig(
-  profile: Profile,
-  o: {
-    sweeps?: number;
-    burnIn?: number;
-    thin?: number;
-    chains?: number;
-    replicates?: number;
-    initClusters?: number;
-    seed?: number;
-  },
-): DpgmmConfig {
+export function fitConfig(profile: Profile, o: FitOverrides): DpgmmConfig {
   const overrides: Partial<DpgmmConfig> = { profile };
   for (const [k, v] of Object.entries(o)) if (v !== undefined) (overrides as Record<string, unknown>)[k] = v;
   try {

@@ -1,7 +1,7 @@
 // Web Worker entry for the study's compute tasks: instantiates wasm-core from the module the
 // study worker compiled, and runs @classfit/pipeline's executeTask — the same function Node's
 // worker_threads and the in-thread pool run, so a task's bytes never depend on where it ran.
-import { executeTask, outputTransferables } from "@classfit/pipeline/tasks";
+import { executeTask, outputTransferables, throttledProgress } from "@classfit/pipeline/tasks";
 import { Core } from "@classfit/wasm-core";
 import type { TaskEvent, TaskRequest, WorkerScope } from "./protocol.js";
 
@@ -20,14 +20,12 @@ scope.addEventListener("message", async (ev: MessageEvent) => {
   try {
     if (!core) throw new Error("task worker: no wasm-core module (init was not sent)");
     const c = await core;
-    let last = 0;
-    const output = executeTask(c, msg.kind, msg.input, (done, total) => {
-      const now = performance.now();
-      if (now - last > 200 || done === total) {
-        last = now;
-        post({ type: "progress", id, done, total });
-      }
-    });
+    const output = executeTask(
+      c,
+      msg.kind,
+      msg.input,
+      throttledProgress((done, total) => post({ type: "progress", id, done, total })),
+    );
     post({ type: "result", id, output }, outputTransferables(output));
   } catch (e) {
     post({ type: "error", id, message: e instanceof Error ? e.message : String(e) });

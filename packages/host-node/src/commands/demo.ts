@@ -5,7 +5,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { EXIT, exitWith, runStudyCommand, type StudyCommandOptions } from "../host/run-study.js";
+import { addRunOptions, EXIT, exitWith, runStudyCommand, type StudyCommandOptions } from "../host/run-study.js";
 import { intArg } from "../options.js";
 
 // The run flags are the study's (out, workers, json, progress, quiet); the rest are the demo's own.
@@ -32,7 +32,7 @@ export function shippedMemorizationDir(): string {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("demo")
     .description(
       "Run the study on the embedded default: the shipped narrow ResNet and plain ConvNet on the shipped " +
@@ -40,18 +40,10 @@ export function register(program: Command): void {
         "DP-GMM fits, densities, KL, compactness, certification and the report; writes RUNDIR/report/report.html.",
     )
     .option("--out <RUNDIR>", "run directory", "runs/demo")
-    .option("--workers <n>", "worker threads for the fits (default: CPU count, at most 8)", intArg(1, 256))
-    .option(
-      "--replicates <n>",
-      "independent replicate fits per class, pooled; the report shows each replicate's class mean (default 1)",
-      intArg(1, 64),
-    )
     .option("--certify <perClass>", "training examples certified per class (0 = skip certification)", intArg(0), 10)
     .option("--resnet <MODELDIR>", "use this model instead of the shipped narrow ResNet")
-    .option("--convnet <MODELDIR>", "use this model instead of the shipped narrow ConvNet")
-    .option("--json", "print a machine-readable summary on stdout (no progress bars)")
-    .option("--progress", "show progress bars even when stderr is not a terminal")
-    .option("--quiet", "no progress output")
+    .option("--convnet <MODELDIR>", "use this model instead of the shipped narrow ConvNet");
+  addRunOptions(cmd)
     .addHelpText(
       "after",
       `

@@ -8,6 +8,7 @@ import type { Command } from "commander";
 import {
   classSeed,
   dataWarnings,
+  type FitOverrides,
   fitConfig,
   groupRows,
   PROFILES,
@@ -21,17 +22,11 @@ import { choiceArg, intArg } from "../options.js";
 import { createProgress } from "../progress.js";
 import { VERSION } from "../version.js";
 
-export interface FitOptions {
+export interface FitOptions extends FitOverrides {
   data: string;
   labels?: string;
   out: string;
   profile: Profile;
-  sweeps?: number;
-  burnIn?: number;
-  thin?: number;
-  chains?: number;
-  replicates?: number;
-  initClusters?: number;
   seed: number;
   workers?: number;
   progress?: boolean;

@@ -5,8 +5,7 @@
 import { readFileSync } from "node:fs";
 import { isStudyProfile, STUDY_PROFILES as PROFILES, type StudyProfile } from "@classfit/pipeline/profiles";
 import type { Command } from "commander";
-import { configBaseDir, EXIT, exitWith, runStudyCommand } from "../host/run-study.js";
-import { intArg } from "../options.js";
+import { addRunOptions, configBaseDir, EXIT, exitWith, runStudyCommand } from "../host/run-study.js";
 
 interface StudyOpts {
   config: string;
@@ -35,7 +34,7 @@ export const STUDY_EXAMPLE = `{
 }`;
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("study")
     .description(
       "Run the whole study (METHOD.md) from a config: for each network, train or load it (or read exported " +
@@ -53,21 +52,13 @@ export function register(program: Command): void {
         if (!isStudyProfile(v)) exitWith(EXIT.badInput, `--profile must be one of ${PROFILES.join(", ")}, got '${v}'`);
         return v;
       },
-    )
-    .option("--workers <n>", "worker threads for the fits (default: CPU count, at most 8)", intArg(1, 256))
-    .option(
-      "--replicates <n>",
-      "independent replicate fits per class, pooled; the report shows each replicate's class mean (default 1)",
-      intArg(1, 64),
-    )
-    .option("--json", "print a machine-readable summary on stdout (no progress bars)")
-    .option("--progress", "show progress bars even when stderr is not a terminal")
-    .option("--quiet", "no progress output")
+    );
+  addRunOptions(cmd)
     .addHelpText(
       "after",
       `
 Profiles: paper = the authors' settings (400 sweeps, k = 16/16/64/64, M = 100 000, CERTIFY n = 100 000);
-default = textbook predictive, 2 chains; quick = tiny sizes for a smoke run; demo = what \`classfit demo\` runs.
+default = textbook predictive, 16 chains × 80 sweeps (class means with their MCSE); quick = tiny sizes for a smoke run; demo = what \`classfit demo\` runs.
 
 Exit codes: 0 done · 1 failed · 2 bad config or input · 130 interrupted (rerun to resume).
 

@@ -3,7 +3,8 @@
 import { dirname, resolve } from "node:path";
 import type { StudyConfig } from "@classfit/pipeline";
 import { createCore } from "@classfit/wasm-core/node";
-import { CommanderError } from "commander";
+import { type Command, CommanderError } from "commander";
+import { intArg } from "../options.js";
 import { VERSION } from "../version.js";
 import { createNodeHost } from "./node-host.js";
 
@@ -74,6 +75,20 @@ export async function runStudyCommand(config: StudyConfig, o: StudyCommandOption
   log(
     `done in ${summary.seconds.toFixed(1)} s (${summary.stepsComputed} step(s) computed, ${summary.stepsReused} reused); report: ${resolve(o.out, "report/report.html")}`,
   );
+}
+
+/** The run flags `study` and `demo` share: workers, replicates, and how the run reports. */
+export function addRunOptions(cmd: Command): Command {
+  return cmd
+    .option("--workers <n>", "worker threads for the fits (default: CPU count, at most 8)", intArg(1, 256))
+    .option(
+      "--replicates <n>",
+      "independent replicate fits per class, pooled; the report shows each replicate's class mean (default 1)",
+      intArg(1, 64),
+    )
+    .option("--json", "print a machine-readable summary on stdout (no progress bars)")
+    .option("--progress", "show progress bars even when stderr is not a terminal")
+    .option("--quiet", "no progress output");
 }
 
 export function configBaseDir(configPath: string): string {

@@ -4,7 +4,13 @@
 // a finished task's output goes out as a progress message { result } (so the study can commit
 // it at once), then "done" with null.
 import { parentPort } from "node:worker_threads";
-import { executeTask, outputTransferables, type TaskInput, type TaskKind } from "@classfit/pipeline/tasks";
+import {
+  executeTask,
+  outputTransferables,
+  type TaskInput,
+  type TaskKind,
+  throttledProgress,
+} from "@classfit/pipeline/tasks";
 import { createCore } from "@classfit/wasm-core/node";
 
 if (!parentPort) throw new Error("task-worker must run as a worker thread");
@@ -15,14 +21,12 @@ port.on("message", async (msg: { type: "task"; id: number; input: { kind: TaskKi
   const { id, input } = msg;
   try {
     const core = await corePromise;
-    let last = 0;
-    const out = executeTask(core, input.kind, input.input, (done, total) => {
-      const now = performance.now();
-      if (now - last > 200 || done === total) {
-        last = now;
-        port.postMessage({ type: "progress", id, data: { done, total } });
-      }
-    });
+    const out = executeTask(
+      core,
+      input.kind,
+      input.input,
+      throttledProgress((done, total) => port.postMessage({ type: "progress", id, data: { done, total } })),
+    );
     port.postMessage({ type: "progress", id, data: { result: out } }, outputTransferables(out));
     port.postMessage({ type: "done", id, result: null });
   } catch (e) {

@@ -152,6 +152,23 @@ export function executeTask<K extends TaskKind>(
   }
 }
 
+/** Wraps a worker's progress message so it goes out at most every `everyMs` milliseconds and
+ * always on completion: a fit reports every sweep, far more often than a display can use, and
+ * each message crosses threads. Used by Node's and the browser's task workers alike. */
+export function throttledProgress(
+  post: (done: number, total: number) => void,
+  everyMs = 200,
+): (done: number, total: number) => void {
+  let last = 0;
+  return (done, total) => {
+    const now = performance.now();
+    if (now - last > everyMs || done === total) {
+      last = now;
+      post(done, total);
+    }
+  };
+}
+
 /** Buffers a task input can hand over to a worker instead of copying. */
 export function transferables(kind: TaskKind, input: TaskInput<TaskKind>): ArrayBuffer[] {
   const bufs: ArrayBuffer[] = [];
