@@ -113,7 +113,9 @@ try {
     console.log(
       classfit("reduce", "--data", join(dir, "R.npy"), "--k", "64", "--out", join(dir, "Z.npy")).stdout.trim(),
     );
-    const fit = classfit(...fitArgv({ dir, out: "fit", workers: args.workers, schedule: args.sweeps ? Number(args.sweeps) : "profile" }));
+    const fit = classfit(
+      ...fitArgv({ dir, out: "fit", workers: args.workers, schedule: args.sweeps ? Number(args.sweeps) : "profile" }),
+    );
     console.log(fit.stdout.trimEnd());
     console.log(`fit: ${fit.wall.toFixed(1)} s`);
   }
@@ -224,7 +226,9 @@ try {
     `${"mean".padEnd(6)}${f(avg("bayes"))}${f(avg("paper"))}${f(avg("old"))}${f(avg("gauss"))}${f(avg("sk"))}${f(avg("bayes") - avg("old"))}${f(avg("bayes") - avg("gauss"))}${f(avg("bayes") - avg("sk"))}`,
   );
   console.log(`\nno worse than the old default sampler: ${notWorse}/10 classes`);
-  console.log(`target (classfit ≥ old default, Gaussian${sk ? " and sklearn" : ""}, per class): met in ${wins}/10 classes`);
+  console.log(
+    `target (classfit ≥ old default, Gaussian${sk ? " and sklearn" : ""}, per class): met in ${wins}/10 classes`,
+  );
   if (sk)
     console.log(
       `sklearn BayesianGaussianMixture (20 components max, DP prior, full): ${sk.wall.toFixed(1)} s; effective K (weight > 0.01) ${rows.map((r) => r.skK).join(" ")}`,

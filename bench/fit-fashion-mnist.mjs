@@ -88,7 +88,9 @@ try {
     const m2 = JSON.parse(readFileSync(join(dir, "fit", "manifest.json"), "utf8"));
     const m1 = JSON.parse(readFileSync(join(dir, "fit1", "manifest.json"), "utf8"));
     const same = m2.classes.every((c, i) => c.sha256 === m1.classes[i].sha256);
-    console.log(`fit, 1 worker: ${one.wall.toFixed(1)} s wall; models identical with 1 and ${workers} workers: ${same}`);
+    console.log(
+      `fit, 1 worker: ${one.wall.toFixed(1)} s wall; models identical with 1 and ${workers} workers: ${same}`,
+    );
   }
   console.log("\n== summary ==");
   console.log(`${perClass}/class, 10 classes, d = 64, ${workers} workers, profile ${args.profile}`);
@@ -97,7 +99,9 @@ try {
       `fit wall time: ${fit.wall.toFixed(1)} s vs old default ${old.wall.toFixed(1)} s → ${(fit.wall / old.wall).toFixed(2)}× (target ≤ ${TARGET_RATIO}×: ${fit.wall / old.wall <= TARGET_RATIO ? "met" : "NOT met"}); CPU ${(fit.cpu / old.cpu).toFixed(2)}×`,
     );
   if (one) console.log(`speed-up ${workers} workers vs 1: ${(one.wall / fit.wall).toFixed(2)}× wall`);
-  console.log(`peak RSS: reduce ${red.rssMiB.toFixed(0)} MiB, fit ${fit.rssMiB.toFixed(0)} MiB${old ? `, old ${old.rssMiB.toFixed(0)} MiB` : ""}`);
+  console.log(
+    `peak RSS: reduce ${red.rssMiB.toFixed(0)} MiB, fit ${fit.rssMiB.toFixed(0)} MiB${old ? `, old ${old.rssMiB.toFixed(0)} MiB` : ""}`,
+  );
   console.log(`load average at end: ${loadAverage()}`);
 } finally {
   if (!args.keep) rmSync(dir, { recursive: true, force: true });

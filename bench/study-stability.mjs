@@ -36,8 +36,22 @@ for (const seed of seeds) {
     seed,
     dataset: { path: "default" },
     networks: [
-      { name: "resnet", label: "narrow ResNet", family: "resnet", model: join(models, "resnet-narrow"), stages: ["stage4"], memorizationScores: join(memo, "memorization-resnet.cfa") },
-      { name: "convnet", label: "narrow ConvNet", family: "convnet", model: join(models, "convnet-narrow"), stages: ["stage4"], memorizationScores: join(memo, "memorization-convnet.cfa") },
+      {
+        name: "resnet",
+        label: "narrow ResNet",
+        family: "resnet",
+        model: join(models, "resnet-narrow"),
+        stages: ["stage4"],
+        memorizationScores: join(memo, "memorization-resnet.cfa"),
+      },
+      {
+        name: "convnet",
+        label: "narrow ConvNet",
+        family: "convnet",
+        model: join(models, "convnet-narrow"),
+        stages: ["stage4"],
+        memorizationScores: join(memo, "memorization-convnet.cfa"),
+      },
     ],
     // k = 64 for the one stage (the default profile's last-stage k), as in the paper's stages 3–4.
     steps: { reduce: { k: 64 }, certify: { perClass: 0 } },
@@ -46,10 +60,14 @@ for (const seed of seeds) {
   writeFileSync(cfgPath, JSON.stringify(config, null, 2));
   const out = join(dir, `run-${seed}`);
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [cli, "study", "--config", cfgPath, "--out", out, "--profile", a.profile, "--workers", a.workers, "--json"], {
-    encoding: "utf8",
-    maxBuffer: 1 << 26,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [cli, "study", "--config", cfgPath, "--out", out, "--profile", a.profile, "--workers", a.workers, "--json"],
+    {
+      encoding: "utf8",
+      maxBuffer: 1 << 26,
+    },
+  );
   const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`study seed ${seed} failed (${r.status}):\n${r.stderr}`);
   const analysis = JSON.parse(readFileSync(join(out, "report/analysis.json"), "utf8"));
@@ -74,7 +92,9 @@ const sd = (v) => {
 for (const net of runs[0].analysis.networks) {
   const rows = runs.map((r) => r.analysis.networks.find((n) => n.name === net.name));
   const classes = net.classes.filter((c) => c.stage === net.splitStage).map((c) => c.className);
-  const means = rows.map((n) => classes.map((name) => n.classes.find((c) => c.stage === n.splitStage && c.className === name)));
+  const means = rows.map((n) =>
+    classes.map((name) => n.classes.find((c) => c.stage === n.splitStage && c.className === name)),
+  );
   console.log(`\n${net.label} @ ${net.splitStage}`);
   console.log("| class | " + seeds.map((s) => `seed ${s} mean ± MCSE`).join(" | ") + " | SD across seeds |");
   console.log("|---|" + seeds.map(() => "---|").join("") + "---|");
@@ -88,7 +108,16 @@ for (const net of runs[0].analysis.networks) {
   const taus = [];
   for (let p = 0; p < runs.length; p++)
     for (let q = p + 1; q < runs.length; q++)
-      taus.push(kendall(means[p].map((c) => c.meanLogDensity), means[q].map((c) => c.meanLogDensity)));
-  console.log(`per-class SD: max ${Math.max(...sds).toFixed(2)}, mean ${(sds.reduce((s, x) => s + x, 0) / sds.length).toFixed(2)}; Kendall τ between seeds: ${taus.map((t) => t.toFixed(2)).join(", ")}`);
-  console.log(`verdicts: ${rows.map((n) => n.split.verdict).join(", ")}; largest gap: ${rows.map((n) => n.split.gap.gap.toFixed(2)).join(", ")}`);
+      taus.push(
+        kendall(
+          means[p].map((c) => c.meanLogDensity),
+          means[q].map((c) => c.meanLogDensity),
+        ),
+      );
+  console.log(
+    `per-class SD: max ${Math.max(...sds).toFixed(2)}, mean ${(sds.reduce((s, x) => s + x, 0) / sds.length).toFixed(2)}; Kendall τ between seeds: ${taus.map((t) => t.toFixed(2)).join(", ")}`,
+  );
+  console.log(
+    `verdicts: ${rows.map((n) => n.split.verdict).join(", ")}; largest gap: ${rows.map((n) => n.split.gap.gap.toFixed(2)).join(", ")}`,
+  );
 }
