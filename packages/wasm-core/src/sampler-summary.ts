@@ -32,7 +32,7 @@ export interface SamplerSummary {
     readonly alpha: Convergence;
     readonly classMean: Convergence;
   };
-  /** Every R̂ above below `RHAT_OK` and every bulk ESS at least `ESS_OK`. */
+  /** Every R̂ that can be computed below `RHAT_OK` and every bulk ESS at least `ESS_OK`. */
   readonly converged: boolean;
 }
 
@@ -189,8 +189,12 @@ export function samplerSummary(core: Core, model: ClassModel, data: Float64Array
     classMean: converge(core, traceMeans),
   };
   // K is an integer: its tail ESS is undefined whenever one value holds 5% of the draws, so
-  // only R̂ and the bulk ESS decide.
-  const converged = Object.values(convergence).every((c) => c.rhat < RHAT_OK && c.essBulk >= ESS_OK);
+  // only R̂ and the bulk ESS decide. A figure that cannot be computed (the per-trace class mean
+  // with fewer than 4 kept traces per chain, or fewer than 6 for its ESS) does not vote; the log
+  // joint's always does.
+  const ok = (c: Convergence) =>
+    (Number.isNaN(c.rhat) || c.rhat < RHAT_OK) && (Number.isNaN(c.essBulk) || c.essBulk >= ESS_OK);
+  const converged = !Number.isNaN(convergence.logJoint.rhat) && Object.values(convergence).every(ok);
   return {
     classMean,
     classMeanMcse,

@@ -263,15 +263,15 @@ export const PROFILE_SETTINGS: Record<StudyProfile, StepSettings> = {
       profile: "default",
       sweeps: 80,
       burnIn: 48,
-      thin: 4,
+      thin: 8,
       chains: 16,
       replicates: 1,
       initClusters: 6,
       splitMerge: 1,
     },
     density: { variant: "exact", generative: "last" },
-    // Per kept trace: 128 traces × 6 000 draws, about the 800 000 that two 20-trace chains used.
-    complexity: { samples: 6_000, reference: "diag" },
+    // Per kept trace: 64 traces × 12 000 draws, about the 800 000 that two 20-trace chains used.
+    complexity: { samples: 12_000, reference: "diag" },
   },
   quick: {
     extract: { pool: "avg", batchSize: 64 },
