@@ -269,20 +269,21 @@ describe.skipIf(!availability.available || !distBuilt)("host-web: the quick stud
       expect(s.h, s.n).toBeGreaterThan(50);
       expect(s.marks, s.n).toBeGreaterThan(0);
     }
-    // Hover: the tooltip shows the mark's class and value.
+    // Hover: the tooltip shows the mark's class and value. A class-mean point (the top layer), not
+    // a line or an error bar, whose box centre may lie over another class's mark.
     const mark = page
-      .locator('#report figure#class-means-by-stage svg [aria-roledescription$=" mark"][aria-label]')
+      .locator(
+        '#report figure#class-means-by-stage svg [aria-roledescription="point"][aria-label*=": mean log-density"]',
+      )
       .first();
     const label = (await mark.getAttribute("aria-label")) as string;
     await mark.hover({ force: true });
     await expect.poll(() => page.locator("#report .cf-tip").textContent()).toBe(label);
     // Linked selection: clicking a class's mark lights that class's marks in other figures too.
-    const classMark = page
-      .locator('#report figure#class-means-by-stage svg [aria-roledescription$=" mark"][aria-label*="cls: "]')
-      .first();
-    const cls = /cls: ([^;]+)/.exec((await classMark.getAttribute("aria-label")) as string)?.[1] as string;
+    // Clicking the same point (its centre is the point itself: points are the top layer).
+    const cls = label.split(" · ")[0] as string;
     expect(cls.length).toBeGreaterThan(0);
-    await classMark.click({ force: true });
+    await mark.click({ force: true });
     expect(await page.getAttribute("#report", "data-selected")).toBe(cls);
     const lit = await page.evaluate(() => {
       const root = document.getElementById("report")?.shadowRoot;

@@ -5,6 +5,10 @@
 // figure and its marks stay lit in every figure while the others fade. Escape or a click on
 // empty space clears it.
 
+/** Vega items that carry an aria-label but are not marks. */
+const NOT_MARKS =
+  ':not([aria-roledescription="axis"]):not([aria-roledescription="legend"]):not([aria-roledescription="title"])';
+
 /**
  * The class a mark's label is about, or undefined. Labels are either the figure's own tips
  * ("Coat · stage2: …", "Coat: median …", "true Coat → assigned Shirt: …") or Vega-Lite's
@@ -36,7 +40,7 @@ export function classesIn(labels: Iterable<string>): Set<string> {
 const EXTRA_CSS = `
 .cf-tip{position:fixed;pointer-events:none;background:#222;color:#fff;font:12px/1.35 system-ui,sans-serif;padding:4px 7px;border-radius:4px;max-width:420px;z-index:10}
 .cf-tip[hidden]{display:none}
-svg [aria-roledescription$=" mark"][aria-label]{cursor:pointer}
+svg [aria-roledescription][aria-label]:not([aria-roledescription="axis"]):not([aria-roledescription="legend"]):not([aria-roledescription="title"]){cursor:pointer}
 svg .cf-dim{opacity:.15}
 svg .cf-lit{stroke:#000;stroke-width:1.5px}
 .cf-selection{font:13px system-ui,sans-serif;margin:6px 0;color:#333}
@@ -77,8 +81,10 @@ export function enhanceReport(container: HTMLElement, html: string): { select(ke
   if (figures) figures.after(selInfo);
   root.replaceChildren(body, tip);
 
-  // Vega mark items are described as "<type> mark"; axes, legends and containers carry aria-labels too, but no class.
-  const MARK = 'svg [aria-roledescription$=" mark"][aria-label]';
+  // Vega describes a mark item as "<type> mark", or as "<type>" when the spec gives it a
+  // description (the report's points with their own tip text); axes, legends and titles carry
+  // aria-labels too, but are not marks.
+  const MARK = `svg [aria-roledescription][aria-label]${NOT_MARKS}`;
   const marks = [...body.querySelectorAll<SVGElement>(MARK)];
   const classes = classesIn(marks.map((m) => m.getAttribute("aria-label") ?? ""));
   const keyOf = (m: Element) => classKey(m.getAttribute("aria-label") ?? "", classes);
