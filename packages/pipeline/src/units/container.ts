@@ -9,6 +9,10 @@
 // The same metadata and arrays always give the same bytes (canonical JSON, fixed order, zero
 // padding), which is what lets sharded runs merge into a file identical to a single run.
 
+import { fnv1a64 } from "../hash.js";
+
+export { fnv1a64 };
+
 import { InputError } from "../errors.js";
 
 /** Element types a container stores. */
@@ -51,16 +55,6 @@ export function canonicalJson(value: unknown, path = "$"): string {
     default:
       throw new ContainerError(`${path}: a ${typeof value} cannot be stored as JSON`);
   }
-}
-
-/** FNV-1a, 64-bit, over bytes; 16 lowercase hex digits. Identifies configs and label vectors
- * (not a cryptographic hash: it guards against mix-ups, not against forgery). */
-export function fnv1a64(bytes: Uint8Array): string {
-  let h = 0xcbf29ce484222325n;
-  const prime = 0x100000001b3n;
-  const mask = 0xffffffffffffffffn;
-  for (const b of bytes) h = ((h ^ BigInt(b)) * prime) & mask;
-  return h.toString(16).padStart(16, "0");
 }
 
 /** FNV-1a 64 of a value's canonical JSON. */
