@@ -54,7 +54,13 @@ for (const seed of seeds) {
       },
     ],
     // k = 64 for the one stage (the default profile's last-stage k), as in the paper's stages 3–4.
-    steps: { reduce: { k: 64 }, certify: { perClass: 0 } },
+    // KL and generative scoring enter neither the class means nor the split verdict: kept small.
+    steps: {
+      reduce: { k: 64 },
+      certify: { perClass: 0 },
+      density: { generative: "none" },
+      complexity: { samples: 200 },
+    },
   };
   const cfgPath = join(dir, `seed-${seed}.json`);
   writeFileSync(cfgPath, JSON.stringify(config, null, 2));
