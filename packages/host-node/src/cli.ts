@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The `classfit` command line. Thin: parsing, file I/O and display; the work lives in
 // @classfit/wasm-core, @classfit/models and @classfit/pipeline.
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { registrars } from "./commands/index.js";
 import { VERSION } from "./version.js";
@@ -36,7 +38,18 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const isEntry = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+// Run when this file is the entry script, also when it is reached through a symlink (argv[1] is the
+// link's path, import.meta.url the real file's). The `classfit` bin is bin/classfit.js, which calls
+// main() itself.
+const isEntry = process.argv[1] !== undefined && sameFile(process.argv[1], fileURLToPath(import.meta.url));
 if (isEntry) {
   process.exitCode = await main(process.argv.slice(2));
+}
+
+function sameFile(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
+  }
 }
