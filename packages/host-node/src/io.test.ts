@@ -41,13 +41,21 @@ describe("readMatrix", () => {
 });
 
 describe("readLabels", () => {
-  it("accepts any integer dtype, shape (n,) or (n, 1)", () => {
+  it("accepts any integer dtype of shape (n,)", () => {
     expect(Array.from(readLabels(put("y.npy", encodeNpy(new BigInt64Array([3n, 1n]), [2])), 2, "Z").labels)).toEqual([
       3, 1,
     ]);
-    expect(Array.from(readLabels(put("y8.npy", encodeNpy(new Uint8Array([0, 9]), [2, 1])), 2, "Z").labels)).toEqual([
+    expect(Array.from(readLabels(put("y8.npy", encodeNpy(new Uint8Array([0, 9]), [2])), 2, "Z").labels)).toEqual([
       0, 9,
     ]);
+  });
+  it("rejects an (n, 1) column and negative labels, naming the file and the row", () => {
+    expect(() => readLabels(put("yc.npy", encodeNpy(new Uint8Array([0, 9]), [2, 1])), 2, "Z")).toThrow(
+      /yc\.npy: labels must be a 1-D array of shape \(2,\), got shape \(2, 1\)/,
+    );
+    expect(() => readLabels(put("yn.npy", encodeNpy(new Int32Array([0, -1, 2]), [3])), 3, "Z")).toThrow(
+      /yn\.npy: label -1 at row 1 is negative/,
+    );
   });
   it("rejects a count that does not match the data, and float labels", () => {
     const p = put("y.npy", encodeNpy(new Int32Array([0, 1, 2]), [3]));

@@ -91,17 +91,24 @@ export function checkFinite(data: Float64Array, n: number, d: number, what: stri
 export function readLabels(path: string, n: number, dataPath: string): { labels: Int32Array; sha256: string } {
   const { array, sha256: digest } = readNpyFile(path);
   const s = array.shape;
-  if (!(s.length === 1 || (s.length === 2 && s[1] === 1))) {
-    throw new InputError(`${path}: labels must be a 1-D array, got shape (${s.join(", ")})`);
+  // One dimension only: an (N, 1) column is usually a transposition mistake upstream, and a
+  // silently flattened one hides it.
+  if (s.length !== 1) {
+    throw new InputError(`${path}: labels must be a 1-D array of shape (${n},), got shape (${s.join(", ")})`);
   }
   if (s[0] !== n) {
     throw new InputError(`${path}: holds ${s[0]} labels but ${dataPath} has ${n} rows; they must match row for row`);
   }
+  let labels: Int32Array;
   try {
-    return { labels: npyToInt32(array, path), sha256: digest };
+    labels = npyToInt32(array, path);
   } catch (e) {
     throw new InputError((e as Error).message);
   }
+  const bad = labels.findIndex((y) => y < 0);
+  if (bad >= 0)
+    throw new InputError(`${path}: label ${labels[bad]} at row ${bad} is negative; labels are class indices ≥ 0`);
+  return { labels, sha256: digest };
 }
 
 /**
