@@ -136,9 +136,14 @@ function networkSummary(net: NetworkAnalysis, a: StudyAnalysis): string {
   const rows: string[] = [];
   const klC = findCorr(net, "class", "kl");
   const g = net.stageSummaries.find((x) => x.stage === net.splitStage)?.groups;
+  // Without a supported split there are no groups: the two sides of the largest gap are shown
+  // uncoloured, as what a split there would have compared.
+  const split = net.split.verdict === "two-groups";
   const grp = (k: "kl" | "compactness" | "meanMemorization" | "certifiedMeanRadius", unit: string) =>
     g && g.high[k] !== undefined && g.low[k] !== undefined
-      ? ` — group means <span class="hi">${fmt(g.high[k])}</span> vs <span class="lo">${fmt(g.low[k])}</span>${unit}`
+      ? split
+        ? ` — group means <span class="hi">${fmt(g.high[k])}</span> vs <span class="lo">${fmt(g.low[k])}</span>${unit}`
+        : ` — above vs below the largest gap (no split supported): ${fmt(g.high[k])} vs ${fmt(g.low[k])}${unit}`
       : "";
   if (klC) rows.push(`<li>Complexity (KL to the max-entropy Gaussian): ${corrText(klC)}${grp("kl", " nats")}</li>`);
   const comp = findCorr(net, "class", "compactness");
@@ -185,7 +190,11 @@ function comparisonTable(a: StudyAnalysis): string {
   const body = [
     row("split stage", (n) => e(n.splitStage)),
     row("verdict", (n) => e(verdictText(n.split.verdict))),
-    row("high / low classes", (n) => `${n.split.gap.high.length} / ${n.split.gap.low.length}`),
+    row("high / low classes", (n) =>
+      n.split.verdict === "two-groups"
+        ? `${n.split.gap.high.length} / ${n.split.gap.low.length}`
+        : `none (largest gap: ${n.split.gap.high.length} above / ${n.split.gap.low.length} below)`,
+    ),
     row("largest gap (nats)", (n) => fmt(n.split.gap.gap)),
     row("gap ÷ next gap", (n) => fmt(n.split.gap.gapRatio, 2)),
     row("ΔBIC (1 − 2 Gaussians)", (n) => fmt(n.split.mixture?.deltaBic)),

@@ -104,6 +104,15 @@ describe("renderReport", () => {
     expect(r.tables.correlations?.json).toEqual([]);
   });
 
+  it("shows no groups in the side-by-side table or the group means when no split is supported", async () => {
+    const one = structuredClone(analysis);
+    for (const n of one.networks) n.split.verdict = "one-group";
+    const r = await renderReport(one);
+    expect(r.html).toContain("none (largest gap: ");
+    expect(r.html).toContain("above vs below the largest gap (no split supported)");
+    expect(r.html).not.toContain("group means <span");
+  });
+
   it("is deterministic", async () => {
     const a = await renderReport(analysis, { generated: "fixed" });
     const b = await renderReport(analysis, { generated: "fixed" });

@@ -62,4 +62,15 @@ describe("summarizeStudy / formatSummary with the sampler's uncertainty", () => 
     expect(t.networks[0]?.samplerNoise).toBeNull();
     expect(formatSummary(t).length).toBe(formatSummary(s).length);
   });
+
+  it("names no high- and low-density groups when no split is supported, only what the largest gap separates", () => {
+    const base = syntheticStudy(core, { seed: 4, perClass: 30, examples: false, generative: false });
+    const s = summarizeStudy(manifest, analyzeStudy(core, base, OPTS));
+    const two = s.networks.find((n) => n.verdict === "two-groups");
+    const one = { ...(two ?? (s.networks[0] as (typeof s.networks)[number])), verdict: "one-group" as const };
+    const text = formatSummary({ ...s, networks: [one] }).join("\n");
+    expect(text).toContain(`above the largest gap: ${one.highClasses.join(", ")} (no split supported)`);
+    expect(text).not.toContain("high-density:");
+    if (two) expect(formatSummary({ ...s, networks: [two] }).join("\n")).toContain("high-density:");
+  });
 });

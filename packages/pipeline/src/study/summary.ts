@@ -167,8 +167,13 @@ export function formatSummary(s: StudySummary): string[] {
       lines.push(
         `  leave-one-out density (not the paper's quantity): ${n.loo.verdict}; ${n.loo.holds} of ${n.loo.of} conclusions hold under both`,
       );
-    lines.push(`  high-density: ${n.highClasses.join(", ") || "–"}`);
-    lines.push(`  low-density:  ${n.lowClasses.join(", ") || "–"}`);
+    if (n.verdict === "two-groups") {
+      lines.push(`  high-density: ${n.highClasses.join(", ") || "–"}`);
+      lines.push(`  low-density:  ${n.lowClasses.join(", ") || "–"}`);
+    } else {
+      // No groups to name: only which classes the largest gap would separate.
+      lines.push(`  above the largest gap: ${n.highClasses.join(", ") || "–"} (no split supported)`);
+    }
     const rho = (k: string, label: string) => {
       const c = n.correlations[k];
       if (c) lines.push(`  ρ(density, ${label}) = ${f(c.rho)} [${f(c.lower)}, ${f(c.upper)}] over ${c.n}`);
