@@ -133,8 +133,8 @@ describe("NoisyClassifier", () => {
     for (let i = 0; i < a.length; i++)
       expect(Math.abs((a[i] as number) - (b[i] as number))).toBeLessThan(1e-4 * scale + 1e-6);
     // And the NoisyClassifier runs it (the linear model with its Flatten layer falls back):
-    // folded passes run no batch-norm kernel, unfolded ones do. (Session 1 built the folded
-    // executor but predictNoisy never called it; the getter alone could not tell.)
+    // folded passes run no batch-norm kernel, unfolded ones do. (The folded executor once
+    // existed while predictNoisy never called it; the getter alone could not tell.)
     expect(new NoisyClassifier(model).folded).toBe(true);
     expect(new NoisyClassifier(model, { native: false }).executor).toBe("folded");
     expect(new NoisyClassifier(model, { fold: false }).folded).toBe(false);
