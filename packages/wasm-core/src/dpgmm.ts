@@ -535,14 +535,20 @@ export function looLogDensity(core: Core, model: ClassModel): Float64Array | und
   const n = model.n;
   const R = per.length;
   if (R === 1) return (per[0] as Float64Array).slice();
+  const flat = new Float64Array(R * n);
+  per.forEach((v, r) => {
+    flat.set(v as Float64Array, r * n);
+  });
+  return logMeanExpRows(core, flat, R, n);
+}
+
+/** Per column of v (Float64Array, shape (R, m), row-major): log of the mean over the R rows of
+ * exp(v), in wasm (exp and log must agree bit for bit across engines). Float64Array, shape (m). */
+export function logMeanExpRows(core: Core, v: Float64Array, R: number, m: number): Float64Array {
   return core.scope((s) => {
-    const flat = new Float64Array(R * n);
-    per.forEach((v, r) => {
-      flat.set(v as Float64Array, r * n);
-    });
-    const out = s.f64Out(n);
-    core.exports.vec_log_mean_exp_rows(s.f64(flat), R, n, out);
-    return core.readF64(out, n);
+    const out = s.f64Out(m);
+    core.exports.vec_log_mean_exp_rows(s.f64(v), R, m, out);
+    return core.readF64(out, m);
   });
 }
 

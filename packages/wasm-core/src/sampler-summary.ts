@@ -8,7 +8,7 @@
 // standard error are then reductions of that matrix.
 import type { Core } from "./core.js";
 import { type ConvergenceSummary, convergenceSummary } from "./diagnostics.js";
-import { allTraces, type ClassModel, logPredictive } from "./dpgmm.js";
+import { allTraces, type ClassModel, logMeanExpRows, logPredictive } from "./dpgmm.js";
 
 /** R̂ and ESS of one quantity; NaN where there are too few draws or they are constant. */
 export type Convergence = Pick<ConvergenceSummary, "rhat" | "essBulk" | "essTail">;
@@ -71,18 +71,12 @@ function pooledMean(core: Core, mat: Float64Array, n: number, rows: number[], ex
   });
   let per: Float64Array;
   if (exact) {
-    per = core.scope((s) => {
-      const out = s.f64Out(n);
-      core.exports.vec_log_mean_exp_rows(s.f64(sub), rows.length, n, out);
-      return core.readF64(out, n);
-    });
+    per = logMeanExpRows(core, sub, rows.length, n);
   } else {
     per = new Float64Array(n);
-    const acc = new Float64Array(n);
     for (let r = 0; r < rows.length; r++) {
-      for (let i = 0; i < n; i++) acc[i] = (acc[i] as number) + (sub[r * n + i] as number) / rows.length;
+      for (let i = 0; i < n; i++) per[i] = (per[i] as number) + (sub[r * n + i] as number) / rows.length;
     }
-    per = acc;
   }
   let s = 0;
   for (let i = 0; i < n; i++) s += per[i] as number;
