@@ -138,6 +138,42 @@ describe("fit → density → kl", () => {
     expect(sha(p("fit3/class-0.bin"))).not.toBe(sha(p("fit/class-0.bin")));
   });
 
+  it("refuses negative or (N, 1) labels, naming the file and row, and keeps an earlier FITDIR", async () => {
+    const before = readFileSync(p("fit/manifest.json"));
+    const neg = Int32Array.from({ length: 3 * N }, (_, i) => (i === 5 ? -1 : i % 3));
+    writeFileSync(p("yneg.npy"), encodeNpy(neg, [3 * N]));
+    await fails(
+      /yneg\.npy: label -1 at row 5 is negative/,
+      "fit",
+      "--data",
+      p("Z.npy"),
+      "--labels",
+      p("yneg.npy"),
+      "--out",
+      p("fit"),
+      ...FAST,
+    );
+    writeFileSync(
+      p("ycol.npy"),
+      encodeNpy(
+        Int32Array.from({ length: 3 * N }, (_, i) => i % 3),
+        [3 * N, 1],
+      ),
+    );
+    await fails(
+      /ycol\.npy: labels must be a 1-D array/,
+      "fit",
+      "--data",
+      p("Z.npy"),
+      "--labels",
+      p("ycol.npy"),
+      "--out",
+      p("fit"),
+      ...FAST,
+    );
+    expect(readFileSync(p("fit/manifest.json")).equals(before)).toBe(true);
+  });
+
   it("--replicates R pools R independent fits per class and lists each one's class mean", async () => {
     await ok("fit", "--data", p("Z.npy"), "--labels", p("y.npy"), "--out", p("fitR"), ...FAST, "--replicates", "3");
     const m = JSON.parse(readFileSync(p("fitR/manifest.json"), "utf8"));
