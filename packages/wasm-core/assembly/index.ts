@@ -421,7 +421,8 @@ export function vec_log_mean_exp_rows(v: usize, R: i32, m: i32, out: usize): voi
 
 /** Builds the predictive mixture of T traces (predictive.ts): ks i32[T], alphas f64[T],
  * counts i32[ΣK], means f64[ΣK·d], chol f64[ΣK·d·d], prior μ0/s0 f64[d], κ0, ν0; variant
- * 0 = exact, 1 = paper. Inputs are copied; the caller owns the mixture (mix_free). */
+ * 0 = exact, 1 = paper, 2 = mean-log (exact weights, mean of logs). Inputs are copied; the
+ * caller owns the mixture (mix_free). */
 export function mix_create(
   d: i32, T: i32, ks: usize, alphas: usize, counts: usize, means: usize, chol: usize,
   mu0: usize, s0: usize, kappa0: f64, nu0: f64, variant: i32,

@@ -5,6 +5,8 @@
 //   exact: p_t(x) = Σ_k n_k/(n+α) t_k(x) + α/(n+α) t_0(x)       (Neal 2000, eq. 3.7)
 //   paper: p_t(x) = Σ_k (α+n_k)/(Kα+n) t_k(x)                   (the authors' variant)
 // and across traces exact = log((1/T) Σ_t p_t(x)), paper = (1/T) Σ_t log p_t(x).
+// mean-log: the exact p_t pooled as paper pools, (1/T) Σ_t log p_t(x): the posterior mean of
+// each trace's log predictive, whose estimate does not rise with the number of traces pooled.
 // Components live in a cluster pool (niw.ts) so the density kernel is the sampler's.
 
 import { Clusters, clustersCreate, clustersFree, acquire, refresh, wPtr, muPtr, mahalTo, logPriorT } from "./niw";
@@ -19,7 +21,7 @@ export class Mixture {
   d: i32 = 0;
   ld: i32 = 0;
   T: i32 = 0;
-  variant: i32 = 0; // 0 exact, 1 paper
+  variant: i32 = 0; // 0 exact, 1 paper, 2 mean-log
   nComp: i32 = 0;
   cl: Clusters = changetype<Clusters>(0);
   start: usize = 0; // i32[T+1] first component of each trace
@@ -51,7 +53,7 @@ function zalloc(bytes: usize): usize {
 
 /** Builds a mixture from T traces. ks i32[T] clusters per trace; alphas f64[T];
  * counts i32[ΣK]; means f64[ΣK·d]; chol f64[ΣK·d·d] (lower, row-major); prior μ0 f64[d],
- * s0 f64[d] (diagonal of S0), κ0, ν0; variant 0 = exact, 1 = paper. Inputs are copied. */
+ * s0 f64[d] (diagonal of S0), κ0, ν0; variant 0 = exact, 1 = paper, 2 = mean-log. Inputs are copied. */
 export function mixtureCreate(
   d: i32,
   T: i32,
@@ -122,12 +124,12 @@ export function mixtureCreate(
       memory.copy(muPtr(cl, s), means + ((<usize>(c + k) * <usize>d) << 3), <usize>d << 3);
       store<i32>(cl.cnt + (<usize>s << 2), nk);
       refresh(cl, s);
-      const lw = variant == 0 ? Math.log(<f64>nk / (fn + alpha)) : Math.log((alpha + <f64>nk) / (<f64>K * alpha + fn));
+      const lw = variant != 1 ? Math.log(<f64>nk / (fn + alpha)) : Math.log((alpha + <f64>nk) / (<f64>K * alpha + fn));
       setF64(mx.logw, c + k, lw);
       // refresh() stored log n_k + constant; swap log n_k for the mixture weight.
       setF64(mx.lc, c + k, f64At(cl.lw, s) - (nk > 0 ? Math.log(<f64>nk) : 0.0) + lw);
     }
-    setF64(mx.logNew, t, variant == 0 ? Math.log(alpha / (fn + alpha)) : -Infinity);
+    setF64(mx.logNew, t, variant != 1 ? Math.log(alpha / (fn + alpha)) : -Infinity);
     c += K;
   }
   setI32(mx.start, T, c);

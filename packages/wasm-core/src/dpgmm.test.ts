@@ -390,6 +390,30 @@ describe("posterior predictive", () => {
     expect(integrate1d(one, "paper", 0, 2)).toBeCloseTo(1, 3);
   });
 
+  it("mean-log pools each trace's exact predictive by the mean of its logs, never above the exact pool", () => {
+    const { data } = mixture(13, 50, 2, 3, 3);
+    const model = fitClassModel(core, data, 50, 2, dpgmmConfig({ sweeps: 24, burnIn: 8, thin: 4, chains: 3 }));
+    const traces = model.chains.flatMap((c, ci) => c.traces.map((_, ti) => ({ ci, ti })));
+    expect(traces.length).toBe(12);
+    const perTrace = traces.map(({ ci, ti }) => {
+      const ch = model.chains[ci] as (typeof model.chains)[number];
+      const one = { ...model, chains: [{ ...ch, traces: [ch.traces[ti] as (typeof ch.traces)[number]] }] };
+      return logPredictive(core, one, data, 50, "exact");
+    });
+    const ml = logPredictive(core, model, data, 50, "mean-log");
+    const ex = logPredictive(core, model, data, 50, "exact");
+    for (let i = 0; i < 50; i++) {
+      const direct = perTrace.reduce((s, v) => s + (v[i] as number), 0) / perTrace.length;
+      expect(ml[i] as number).toBeCloseTo(direct, 10);
+      // Jensen: the mean of logs is at most the log of the mean.
+      expect(ml[i] as number).toBeLessThanOrEqual((ex[i] as number) + 1e-12);
+    }
+    // One trace: both poolings are log p_t.
+    const ch0 = model.chains[0] as (typeof model.chains)[number];
+    const single = { ...model, chains: [{ ...ch0, traces: ch0.traces.slice(0, 1) }] };
+    expect(logPredictive(core, single, data, 50, "mean-log")).toEqual(logPredictive(core, single, data, 50, "exact"));
+  });
+
   it("integrates to 1 in 2-D (importance sampling from a wide Student-t)", () => {
     const { data } = mixture(12, 80, 2, 3, 3);
     const model = fitClassModel(core, data, 80, 2, dpgmmConfig({ sweeps: 20, burnIn: 10, thin: 5, chains: 1 }));
@@ -605,5 +629,29 @@ describe("binary encoding", () => {
     const bad = bytes.slice();
     bad[0] = 0;
     expect(() => decodeClassModel(bad)).toThrow(/bad magic/);
+  });
+
+  it("reads a version-2 model (no classScore) as scoring training points with its predictive", () => {
+    const { data } = mixture(42, 30, 3, 2, 4);
+    const m = fitClassModel(core, data, 30, 3, dpgmmConfig({ sweeps: 8, burnIn: 2, thin: 3, chains: 2 }));
+    const bytes = encodeClassModel(m);
+    // Rewrite the header as version 2 wrote it: no classScore key.
+    const view = new DataView(bytes.buffer, bytes.byteOffset);
+    const len = view.getUint32(12, true);
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + len)));
+    delete header.config.classScore;
+    const h2 = new TextEncoder().encode(JSON.stringify(header));
+    const old = new Uint8Array(16 + h2.length + bytes.length - 16 - len);
+    old.set(bytes.subarray(0, 16));
+    old.set(h2, 16);
+    old.set(bytes.subarray(16 + len), 16 + h2.length);
+    const ov = new DataView(old.buffer);
+    ov.setUint32(8, 2, true);
+    ov.setUint32(12, h2.length, true);
+    const back = decodeClassModel(old);
+    expect(back.config.classScore).toBe("exact");
+    expect(back.chains[1]?.traces[0]?.means).toEqual(m.chains[1]?.traces[0]?.means);
+    ov.setUint32(8, 4, true);
+    expect(() => decodeClassModel(old)).toThrow(/version 4/);
   });
 });

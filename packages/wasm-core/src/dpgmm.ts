@@ -15,7 +15,9 @@ import type { Core } from "./core.js";
  * α ~ Gamma(1, 1)); they are a reasonable empirical-Bayes choice and keep the two profiles'
  * posteriors identical, so only the predictive summary and the sampler's mixing differ. */
 export type Profile = "default" | "paper";
-export type PredictiveVariant = "exact" | "paper";
+export type PredictiveVariant = "exact" | "paper" | "mean-log";
+/** The wasm mixture's variant codes (predictive.ts). */
+const VARIANT_CODE: Record<PredictiveVariant, number> = { exact: 0, paper: 1, "mean-log": 2 };
 export type KlReference = "diag" | "full";
 /** How chains start. `random`: every chain puts each point uniformly in one of K0 clusters
  * (METHOD.md §3). `dispersed`: chain c starts from K0, 1, 4·K0 and ⌈K0/2⌉ clusters in turn,
@@ -60,15 +62,23 @@ export interface DpgmmConfig {
   /** α ~ Gamma(alphaShape, alphaRate) (rate parametrisation; authors: 1, 1). */
   readonly alphaShape: number;
   readonly alphaRate: number;
-  /** Which predictive logPredictive and relativeEntropy use unless told otherwise. */
+  /** Which predictive logPredictive and relativeEntropy use unless told otherwise: the density
+   * of new points. */
   readonly predictive: PredictiveVariant;
+  /** How a training point is scored under its own class's model, which is what the class mean
+   * log-density and its standard error in the sampler summary are (METHOD.md §4, §12). A
+   * training point sits in one of each trace's clusters, so its p_t swings with the sampled
+   * partition; `mean-log` averages log p_t, a posterior expectation whose estimate does not
+   * climb with the number of traces pooled as the log of their mean does
+   * (bench/seed-stability.mjs). */
+  readonly classScore: PredictiveVariant;
   /** The reference Gaussian of relativeEntropy. */
   readonly klReference: KlReference;
   /** Monte Carlo samples per trace for relativeEntropy (authors: 100 000). */
   readonly klSamples: number;
 }
 
-const BASE: Omit<DpgmmConfig, "profile" | "chains" | "predictive" | "splitMerge"> = {
+const BASE: Omit<DpgmmConfig, "profile" | "chains" | "predictive" | "classScore" | "splitMerge"> = {
   sweeps: 400,
   burnIn: 320,
   thin: 4,
@@ -102,9 +112,10 @@ const PROFILES: Record<Profile, DpgmmConfig> = {
     thin: 8,
     chains: 16,
     predictive: "exact",
+    classScore: "mean-log",
     splitMerge: 1,
   },
-  paper: { ...BASE, profile: "paper", chains: 1, predictive: "paper", splitMerge: 0 },
+  paper: { ...BASE, profile: "paper", chains: 1, predictive: "paper", classScore: "paper", splitMerge: 0 },
 };
 
 function checkInt(v: number, name: string, min: number): void {
@@ -148,8 +159,10 @@ export function dpgmmConfig(overrides: Partial<DpgmmConfig> = {}): DpgmmConfig {
     throw new RangeError(`dpgmm config: nu0Offset must be > -1 (nu0 > d - 1), got ${c.nu0Offset}`);
   checkPos(c.alphaShape, "alphaShape");
   checkPos(c.alphaRate, "alphaRate");
-  if (c.predictive !== "exact" && c.predictive !== "paper")
-    throw new RangeError(`dpgmm config: predictive must be 'exact' or 'paper', got '${String(c.predictive)}'`);
+  for (const key of ["predictive", "classScore"] as const) {
+    if (!Object.hasOwn(VARIANT_CODE, c[key]))
+      throw new RangeError(`dpgmm config: ${key} must be 'exact', 'paper' or 'mean-log', got '${String(c[key])}'`);
+  }
   if (c.klReference !== "diag" && c.klReference !== "full")
     throw new RangeError(`dpgmm config: klReference must be 'diag' or 'full', got '${String(c.klReference)}'`);
   checkInt(c.klSamples, "klSamples", 1);
@@ -484,7 +497,7 @@ function withMixture<T>(core: Core, model: ClassModel, variant: PredictiveVarian
       s.f64(model.prior.s0),
       model.prior.kappa0,
       model.prior.nu0,
-      variant === "exact" ? 0 : 1,
+      VARIANT_CODE[variant],
     );
   });
   try {
@@ -602,8 +615,9 @@ export function relativeEntropy(
 
 const MAGIC = [0x43, 0x46, 0x44, 0x50, 0x47, 0x4d, 0x4d, 0x00]; // "CFDPGMM\0"
 // Version 2 added the split–merge/neighbour/init settings to the header and, after each chain's
-// traces, its leave-one-out log-densities (n f64). Version 1 is still read.
-const VERSION = 2;
+// traces, its leave-one-out log-densities (n f64). Version 3 added classScore to the header
+// (older models scored training points with their predictive). Versions 1 and 2 are still read.
+const VERSION = 3;
 /** What a version-1 header leaves out: the sampler as it was before those settings existed. */
 const V1_DEFAULTS: Partial<DpgmmConfig> = { splitMergeKept: 0, neighbours: 0, init: "random", replicates: 1 };
 
@@ -723,6 +737,7 @@ const CONFIG_KEYS: (keyof DpgmmConfig)[] = [
   "alphaShape",
   "alphaRate",
   "predictive",
+  "classScore",
   "klReference",
   "klSamples",
 ];
@@ -782,13 +797,17 @@ export function decodeClassModel(bytes: Uint8Array): ClassModel {
   const magic = r.bytes(MAGIC.length);
   if (!MAGIC.every((b, i) => magic[i] === b)) throw new RangeError("not a classfit DP-GMM class model (bad magic)");
   const version = r.u32();
-  if (version !== VERSION && version !== 1)
-    throw new RangeError(`unsupported class model encoding version ${version} (expected 1 or ${VERSION})`);
+  if (version < 1 || version > VERSION)
+    throw new RangeError(`unsupported class model encoding version ${version} (expected 1 to ${VERSION})`);
   const header = JSON.parse(new TextDecoder().decode(r.bytes(r.u32()))) as {
     config: Partial<DpgmmConfig>;
     warnings: string[];
   };
-  const config = dpgmmConfig(version === 1 ? { ...V1_DEFAULTS, ...header.config } : header.config);
+  // Before version 3 a training point was scored with the predictive of new points.
+  const legacy: Partial<DpgmmConfig> = version < 3 ? { classScore: header.config.predictive ?? "exact" } : {};
+  const config = dpgmmConfig(
+    version === 1 ? { ...V1_DEFAULTS, ...legacy, ...header.config } : { ...legacy, ...header.config },
+  );
   const n = r.u32();
   const d = r.u32();
   const mu0 = r.f64s(d);

@@ -32,11 +32,19 @@ describe("samplerSummary", () => {
     const model = fitClassModel(core, x, n, d, cfg);
     expect(model.chains).toHaveLength(4);
     const s = samplerSummary(core, model, x);
-    // The pooled class mean is the density step's number (log of the mean over every trace).
-    expect(s.classMean).toBeCloseTo(mean(logPredictive(core, model, x, n)), 9);
+    // The pooled class mean is the density step's number: training points scored as classScore
+    // says (the default: the mean over every trace of log p_t), not as new points are.
+    expect(cfg.classScore).toBe("mean-log");
+    expect(s.classMean).toBeCloseTo(mean(logPredictive(core, model, x, n, "mean-log")), 9);
+    expect(s.classMean).toBeLessThan(mean(logPredictive(core, model, x, n, "exact")));
+    const exactScore = samplerSummary(core, { ...model, config: { ...model.config, classScore: "exact" } }, x);
+    expect(exactScore.classMean).toBeCloseTo(mean(logPredictive(core, model, x, n, "exact")), 9);
     // Two replicates of two chains each: chains 0–1 and 2–3.
     expect(s.replicateClassMeans).toHaveLength(2);
-    expect(s.replicateClassMeans[1]).toBeCloseTo(mean(logPredictive(core, chainSubset(model, 2, 4), x, n)), 9);
+    expect(s.replicateClassMeans[1]).toBeCloseTo(
+      mean(logPredictive(core, chainSubset(model, 2, 4), x, n, "mean-log")),
+      9,
+    );
     expect(s.replicateLooMeans).toHaveLength(2);
     const loo = looLogDensity(core, model) as Float64Array;
     expect(s.looMean).toBeCloseTo(mean(loo), 9);

@@ -14,7 +14,8 @@ import { allTraces, type ClassModel, logMeanExpRows, logPredictive } from "./dpg
 export type Convergence = Pick<ConvergenceSummary, "rhat" | "essBulk" | "essTail">;
 
 export interface SamplerSummary {
-  /** Mean over the class's points of the pooled in-sample log predictive (the class mean). */
+  /** Mean over the class's points of their in-sample score, pooled over all kept traces as
+   * config.classScore says (the class mean). */
   readonly classMean: number;
   /** Jackknife (leave one chain out) standard error of classMean; NaN with one chain. */
   readonly classMeanMcse: number;
@@ -63,7 +64,7 @@ function jackknife(loo: number[]): number {
 }
 
 /** Mean over points of the pooled per-point value of rows [rows] of a (T, n) matrix: log of the
- * mean of exp (exact predictive) or the mean (paper predictive, a mean of logs). */
+ * mean of exp (exact predictive) or the mean (paper and mean-log, means of logs). */
 function pooledMean(core: Core, mat: Float64Array, n: number, rows: number[], exact: boolean): number {
   const sub = new Float64Array(rows.length * n);
   rows.forEach((t, r) => {
@@ -89,7 +90,9 @@ function pooledMean(core: Core, mat: Float64Array, n: number, rows: number[], ex
  */
 export function samplerSummary(core: Core, model: ClassModel, data: Float64Array): SamplerSummary {
   const { n } = model;
-  const exact = model.config.predictive === "exact";
+  // Training points are scored as config.classScore says: the density step's per-example score.
+  const variant = model.config.classScore;
+  const exact = variant === "exact";
   const traces = allTraces(model);
   const T = traces.length;
   // Row t: log p_t(x_i) of trace t alone (a one-trace model: the exact predictive's log of a
@@ -99,7 +102,7 @@ export function samplerSummary(core: Core, model: ClassModel, data: Float64Array
   model.chains.forEach((ch) => {
     for (const tr of ch.traces) {
       const one: ClassModel = { ...model, chains: [{ ...ch, traces: [tr] }] };
-      mat.set(logPredictive(core, one, data, n), t * n);
+      mat.set(logPredictive(core, one, data, n, variant), t * n);
       t++;
     }
   });
