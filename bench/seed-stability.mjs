@@ -177,7 +177,9 @@ async function runJob({ data, cls, seed, family, quick }) {
     const loo = looLogDensity(core, m);
     sub[r] = {
       ins: mean(logPredictive(core, m, X, fitRows.length)),
+      insML: mean(logPredictive(core, m, X, fitRows.length, "mean-log")),
       ho: mean(logPredictive(core, m, H, heldRows.length)),
+      hoML: mean(logPredictive(core, m, H, heldRows.length, "mean-log")),
       loo: loo ? mean(loo) : Number.NaN,
     };
   }

@@ -25,7 +25,7 @@ import { InputError } from "./io.js";
 
 export type { ClassModel, DpgmmConfig, KlReference, PredictiveVariant, Profile };
 export const PROFILES: readonly Profile[] = ["default", "paper"];
-export const DENSITY_VARIANTS: readonly PredictiveVariant[] = ["exact", "paper"];
+export const DENSITY_VARIANTS: readonly PredictiveVariant[] = ["exact", "mean-log", "paper"];
 export const KL_REFERENCES: readonly KlReference[] = ["diag", "full"];
 
 /** The sampler settings the CLI lets a user override (undefined: the profile's). */

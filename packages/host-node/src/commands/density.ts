@@ -1,10 +1,12 @@
 // `classfit density`: class-conditional log-density of each row (METHOD.md §4) under a FITDIR's
 // models: under its own class's model (needs --labels unless the fit has a single model), or
 // under every class's model (--all-classes → an (n × classes) matrix, columns in manifest order).
+
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { DENSITY_VARIANTS, type PredictiveVariant, readClassModel, runTasks, takeRows } from "../compute.js";
 import { readFitDir } from "../fitdir.js";
-import { InputError, readLabels, readMatrix, writeNpyAtomic } from "../io.js";
+import { InputError, readLabels, readMatrix, sha256, writeNpyAtomic } from "../io.js";
 import { choiceArg } from "../options.js";
 
 interface DensityOptions {
@@ -25,13 +27,18 @@ export async function runDensity(o: DensityOptions, log: (s: string) => void = c
       `${o.data}: has ${m.d} columns but ${o.fit} was fitted on ${manifest.data.d}-dimensional data`,
     );
   }
-  const variant: PredictiveVariant = o.variant ?? (manifest.profile === "paper" ? "paper" : "exact");
   // Each model is read here first, so a bad file is reported by name before any work starts.
-  for (const c of classes) {
+  const models = classes.map((c) => {
     const name = `${o.fit}/${c.entry.file}`;
     const model = readClassModel(c.bytes, name);
     if (model.d !== m.d) throw new InputError(`${name}: points have ${m.d} dimensions, the model ${model.d}`);
-  }
+    return model;
+  });
+  // The fit's own rows are training points, scored as the fit scores them (its class score, the
+  // sampler summary's class mean); any other rows are new points, scored by the predictive.
+  const own = sha256(readFileSync(o.data)) === manifest.data.sha256;
+  const first = models[0]?.config;
+  const variant: PredictiveVariant = o.variant ?? (first ? (own ? first.classScore : first.predictive) : "exact");
   const C = classes.length;
   // Scores of the rows `points` under class model j (one task each), in task order.
   const score = async (tasks: { j: number; points: Float64Array; m: number }[]) => {
@@ -121,7 +128,7 @@ export function register(program: Command): void {
     .option("--all-classes", "score every row under every class's model")
     .option(
       "--variant <v>",
-      `predictive: exact (log of the trace-averaged mixture, with the new-cluster term) | paper (mean over traces of log p_t, weights ∝ α + n_k); default from the fit's profile`,
+      `exact (log of the trace-averaged mixture, with the new-cluster term) | mean-log (the same mixture per trace, mean over traces of log p_t) | paper (mean over traces of log p_t, weights ∝ α + n_k); default: the fit's class score for the rows it was fitted on, its predictive for other rows`,
       choiceArg(DENSITY_VARIANTS),
     )
     .action(async (opts: DensityOptions) => {

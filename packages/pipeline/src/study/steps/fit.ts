@@ -35,7 +35,9 @@ export const fit: Step<FitUnit, FitPlan, FittedClass> = {
     const seed = deriveSeed(ctx.config.seed, "fit", net, sd.stage, c);
     return {
       dir: `${net}/${sd.stage}/fit/class-${pad2(c)}`,
-      config: { ...ctx.config.steps.fit, seed } as unknown as Json,
+      // The sampler summary's class mean is the density step's score, so the fit is told how
+      // training points are scored.
+      config: { ...ctx.config.steps.fit, classScore: ctx.config.steps.density.variant, seed } as unknown as Json,
       inputs: { Z: sd.zHash, rows: hashArray(ctx.study.rowsOf[c] as Int32Array) },
       seed,
     };
@@ -46,7 +48,11 @@ export const fit: Step<FitUnit, FitPlan, FittedClass> = {
       data: ctx.classData(unit.sd, unit.classIndex),
       n: (rowsOf[unit.classIndex] as Int32Array).length,
       d: unit.sd.k,
-      config: { ...ctx.config.steps.fit, seed: plan.seed } as TaskInput<"fit">["config"],
+      config: {
+        ...ctx.config.steps.fit,
+        classScore: ctx.config.steps.density.variant,
+        seed: plan.seed,
+      } as TaskInput<"fit">["config"],
     }));
     await ctx.runPool(
       "fit",
