@@ -4,9 +4,9 @@
 // Marsaglia & Tsang (2000), "The ziggurat method for generating random variables", J. Stat.
 // Softw. 5(8): 256 layers of equal area V under f(x) = exp(−x²/2), base strip with the tail past
 // R. Each draw takes one 64-bit output of the xoshiro256** state (rng.ts) for both the layer
-// (low 8 bits) and a 52-bit uniform in [−1, 1) (top 52 bits), as Doornik (2005, "An improved
-// ziggurat method to generate normal random samples") advises: Marsaglia & Tsang's 32-bit
-// version reused the same bits for both and failed tests of independence. About 98.8% of draws
+// (low 8 bits) and a 52-bit uniform in [−1, 1) (top 52 bits), disjoint bits as Doornik (2005,
+// "An improved ziggurat method to generate normal random samples") advises: Marsaglia & Tsang's
+// 32-bit version took the layer from bits of the uniform itself, which he showed fails tests. About 98.8% of draws
 // cost one table lookup, one multiply and one compare; the rest take the wedge test (one exp)
 // or the tail (Marsaglia 1964, two logs).
 //
