@@ -101,6 +101,7 @@ export const ops: Record<string, Op> = {
   "rng.u64": (core, a) => withRng(core, a, (r) => bytes(r.u64(num(a, "n")))),
   "rng.uniform": (core, a) => withRng(core, a, (r) => bytes(r.uniform(num(a, "n")))),
   "rng.normal": (core, a) => withRng(core, a, (r) => bytes(r.normal(num(a, "n")))),
+  "rng.ziggurat": (core, a) => withRng(core, a, (r) => bytes(r.zigguratNormal(num(a, "n")))),
   "rng.gamma": (core, a) => withRng(core, a, (r) => bytes(r.gamma(num(a, "n"), num(a, "shape"), num(a, "rate")))),
   "rng.int": (core, a) => withRng(core, a, (r) => bytes(r.int(num(a, "n"), num(a, "bound")))),
   "vec.dot": (core, a) =>

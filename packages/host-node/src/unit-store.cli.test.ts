@@ -9,10 +9,19 @@ import { computeNormalisation, createModel, serializeModel, stageNames } from "@
 import { initBackend } from "@classfit/models/backend";
 import { loadDataset, writeModelDir } from "@classfit/models/node";
 import { encodeNpy, npyToFloat64, parseNpy } from "@classfit/models/npy";
-import { decodeCertification, decodeMemorization } from "@classfit/pipeline";
+import {
+  configHash,
+  decodeCertification,
+  decodeContainer,
+  decodeMemorization,
+  encodeContainer,
+  isInputError,
+  type Json,
+} from "@classfit/pipeline";
 import { createCore } from "@classfit/wasm-core/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fails, ok } from "./test-helpers.js";
+import { mergeShareFilesTo } from "./unit-store.js";
 
 let dir: string;
 const p = (...f: string[]) => join(dir, ...f);
@@ -223,6 +232,75 @@ describe("classfit certify / merge / shard", () => {
     // A missing share is refused too.
     await fails(/merge refused: cannot merge: 1 of 3 units missing/, "merge", "--out", p("nothing"), ...mixed.slice(1));
     expect(existsSync(p("nothing"))).toBe(false);
+  }, 60_000);
+});
+
+describe("code versions of units and shares", () => {
+  /** The share file as a build before the noise moved to the ziggurat wrote it: no codeVersion
+   * in its header nor in its config (hence another config hash). */
+  function asEarlierBuild(file: string, out: string): string {
+    const c = decodeContainer(bytes(file), file);
+    const { codeVersion: _v, config, ...meta } = c.meta as Record<string, Json> & { config: Record<string, Json> };
+    const { codeVersion: _cv, ...earlier } = config;
+    writeFileSync(
+      out,
+      encodeContainer({ ...meta, config: earlier, configHash: configHash("certification", earlier) }, [...c.arrays] as [
+        string,
+        Uint8Array,
+      ][]),
+    );
+    return out;
+  }
+
+  it("`merge` and `shard merge` refuse shares of another certification code version; nothing written", async () => {
+    const shares = [0, 1, 2].map((k) => p("certsh", "shares", `certification-${k}-of-3.cfs`));
+    for (const f of shares) expect(decodeContainer(bytes(f), f).meta.codeVersion).toBe(2);
+    const old = asEarlierBuild(shares[0] as string, p("old-certification-0-of-3.cfs"));
+    const mixed = [old, ...shares.slice(1)];
+    for (const cmd of [["merge"], ["shard", "merge"]]) {
+      await fails(
+        /merge refused: cannot merge .*certification-1-of-3\.cfs with .*old-certification-0-of-3\.cfs: they were made by different versions of the certification code \(2 vs 1\)/,
+        ...cmd,
+        "--out",
+        p("mixed-versions"),
+        ...mixed,
+      );
+      expect(existsSync(p("mixed-versions"))).toBe(false);
+    }
+    // Bad input, which the hosts report as such (not a failure of classfit).
+    let caught: unknown;
+    try {
+      mergeShareFilesTo(mixed, p("mixed-versions"), () => {});
+    } catch (e) {
+      caught = e;
+    }
+    expect(isInputError(caught)).toBe(true);
+  });
+
+  it("a resumed run refuses a stored unit another code version made, and leaves the store as it was", async () => {
+    const units = p("cert", "units", "certification");
+    const hashDir = readdirSync(units)[0] as string;
+    const file = join(units, hashDir, "unit-000001.cfu");
+    const c = decodeContainer(bytes(file), file);
+    expect(c.meta.codeVersion).toBe(2);
+    const older = encodeContainer({ ...c.meta, codeVersion: 1 }, [...c.arrays] as [string, Uint8Array][]);
+    writeFileSync(file, older);
+    const before = bytes(p("cert", "certification.cfa"));
+    await fails(
+      /unit-000001\.cfu: this stored unit was made by version 1 of the certification code, this build makes version 2/,
+      "certify",
+      "--model",
+      p("model"),
+      "--examples",
+      "0:5",
+      "--unit-size",
+      "2",
+      ...CERT_SETTINGS,
+      "--out",
+      p("cert"),
+    );
+    expect(bytes(file)).toEqual(older);
+    expect(bytes(p("cert", "certification.cfa"))).toEqual(before);
   }, 60_000);
 });
 

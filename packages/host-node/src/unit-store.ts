@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import {
   type CertificationArtifact,
+  CodeVersionError,
   ContainerError,
   configHash,
   decodeCertification,
@@ -48,6 +49,7 @@ export function withIdentity(p: UnitProtocol, extra: Record<string, Json>): Unit
     kind: p.kind,
     config: { ...p.config, ...extra },
     numUnits: p.numUnits,
+    ...(p.codeVersion === undefined ? {} : { codeVersion: p.codeVersion }),
     runUnit: (u) => p.runUnit(u),
   };
 }
@@ -187,8 +189,8 @@ export function summarizeArtifact(bytes: Uint8Array): ArtifactSummary {
   };
 }
 
-/** Merges share files into `<out>/<kind>.cfa` (+ summary); refuses mixed configs, conflicting or
- * missing units, naming the files. Nothing is written when it refuses. */
+/** Merges share files into `<out>/<kind>.cfa` (+ summary); refuses shares of different code
+ * versions or configs, conflicting or missing units, naming the files. Nothing is written when it refuses. */
 export function mergeShareFilesTo(files: readonly string[], out: string, log: (s: string) => void): string {
   if (files.length === 0) throw new InputError("merge: no share files given");
   const bytes = files.map(readInputFile);
@@ -196,7 +198,12 @@ export function mergeShareFilesTo(files: readonly string[], out: string, log: (s
   try {
     artifact = mergeShareFiles(bytes, files);
   } catch (e) {
-    if (e instanceof MergeError || e instanceof ContainerError || e instanceof RangeError)
+    if (
+      e instanceof MergeError ||
+      e instanceof CodeVersionError ||
+      e instanceof ContainerError ||
+      e instanceof RangeError
+    )
       throw new InputError(`merge refused: ${e.message}`);
     throw e;
   }

@@ -16,6 +16,7 @@
 
 import { RNG_BYTES, rngSeed, nextU64, uniform, uniformInt, normal, gamma } from "./rng";
 import { dotSimd, dotScalar, axpySimd, axpyScalar } from "./simd/vec";
+import { zigguratFill, zigguratNormal } from "./ziggurat";
 import { lgamma } from "./special";
 
 // ---------------------------------------------------------------------------------------
@@ -81,6 +82,19 @@ export function rng_fill_int(s: usize, bound: u32, out: usize, n: i32): void {
 /** Fills out[0..n) (f64, caller-owned) with standard normals. */
 export function rng_fill_normal(s: usize, out: usize, n: i32): void {
   for (let i = 0; i < n; i++) store<f64>(out + (<usize>i << 3), normal(s));
+}
+
+/** Fills out[0..n) (f64, caller-owned) with standard normals by the ziggurat (ziggurat.ts): the
+ * stream of the noise of noisy forward passes (models' NoisyClassifier). A different stream
+ * from rng_fill_normal's polar method on the same generator. */
+export function rng_fill_ziggurat(s: usize, out: usize, n: i32): void {
+  zigguratFill(s, out, n);
+}
+
+/** rng_fill_ziggurat one draw at a time through the plain reference (state in memory): the
+ * same bits, for the tests that hold the fast kernel to it. */
+export function rng_fill_ziggurat_ref(s: usize, out: usize, n: i32): void {
+  for (let i = 0; i < n; i++) store<f64>(out + (<usize>i << 3), zigguratNormal(s));
 }
 
 /** Fills out[0..n) (f64, caller-owned) with Gamma(shape, rate) draws (mean shape/rate). */

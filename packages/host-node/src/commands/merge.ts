@@ -1,7 +1,7 @@
 // `classfit merge`: combines the share files of a sharded memorization / certification /
-// density-bin run into the artifact a single run gives, byte for byte. Refuses shares of different
-// configs (naming the differing fields), a unit given twice with different bytes, and missing
-// units; nothing is written when it refuses.
+// density-bin run into the artifact a single run gives, byte for byte. Refuses shares made by
+// different versions of the code, shares of different configs (naming the differing fields), a
+// unit given twice with different bytes, and missing units; nothing is written when it refuses.
 import type { Command } from "commander";
 import { addMergeArgs } from "../protocols/run.js";
 import { mergeShareFilesTo } from "../unit-store.js";
@@ -12,7 +12,7 @@ export function register(program: Command): void {
       .command("merge")
       .description(
         "Merge the share files of a sharded `memorization`, `certify` or `bins` run into its artifact (the same\n" +
-          "bytes a single run writes). Refuses shares of another config, conflicting and missing units.",
+          "bytes a single run writes). Refuses shares of another config or code version, conflicting and missing units.",
       ),
   ).action((shares: string[], opts: { out: string }) => {
     mergeShareFilesTo(shares, opts.out, (s) => console.log(s));

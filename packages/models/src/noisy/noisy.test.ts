@@ -48,7 +48,7 @@ describe("NoisyClassifier", () => {
     const pred = await nc.predictNoisy(x, sigma, samples, rng, 8);
     rng.dispose();
     const twin = core.rng(42, 9);
-    const eps = twin.normal(samples * px);
+    const eps = twin.zigguratNormal(samples * px);
     twin.dispose();
     let margins = 0;
     for (let j = 0; j < samples; j++) {

@@ -25,6 +25,7 @@ export {
 export { type ClassF1, DEFAULT_RADII, type GroupMeasures, groupMeasures } from "./measures.js";
 export {
   type BinTrainer,
+  CERTIFY_CODE_VERSION,
   type CertificationOptions,
   type CertifyColumns,
   type CertifyDataset,

@@ -4,8 +4,18 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { mergeShareFiles, runSingle } from "../shard/finalize.js";
 import { encodeShare, runShard } from "../shard/shard.js";
 import { decodeContainer } from "../units/container.js";
+import {
+  CodeVersionError,
+  configHash,
+  decodeUnitFile,
+  encodeUnitFile,
+  MemoryUnitStore,
+  runUnits,
+  unitKey,
+} from "../units/units.js";
 import { groupMeasures } from "./measures.js";
 import {
+  CERTIFY_CODE_VERSION,
   type CertifyDataset,
   certificationProtocol,
   decodeColumns,
@@ -82,6 +92,47 @@ describe("certification protocol", () => {
     );
     const meta = decodeContainer(single, "single").meta;
     expect(meta.format).toBe("classfit-certification");
+  });
+
+  it("keys and records its code version: units of the polar-method noise are never resumed from", async () => {
+    const p = certificationProtocol({
+      core,
+      stats,
+      backend: categoricalBackend(3),
+      dataset: dataset(),
+      datasetId: "toy",
+      settings,
+      unitSize: 10,
+    });
+    expect(CERTIFY_CODE_VERSION).toBe(2);
+    expect(p.codeVersion).toBe(2);
+    // In the config too, so that a config of the earlier version has another hash (unit key).
+    expect(p.config.codeVersion).toBe(2);
+    const { codeVersion: _v, ...earlier } = p.config;
+    expect(configHash(p.kind, earlier)).not.toBe(configHash(p.kind, p.config));
+    const store = new MemoryUnitStore();
+    await runUnits(p, [0, 1, 2], { store });
+    const hash = configHash(p.kind, p.config);
+    const key = unitKey(p.kind, hash, 1);
+    const stored = store.entries.get(key) as Uint8Array;
+    expect(decodeContainer(stored, key).meta.codeVersion).toBe(2);
+    // A unit under the same key from code of another version (say, one that forgot to change the
+    // config) is refused, not mixed with the others.
+    const payload = decodeUnitFile(stored, p.kind, hash, 1, 2) as Uint8Array;
+    store.entries.set(key, encodeUnitFile(p.kind, hash, 1, payload, 1));
+    await expect(runUnits(p, [0, 1, 2], { store })).rejects.toThrow(CodeVersionError);
+    const bins = densityBinProtocol({
+      core,
+      stats,
+      dataset: dataset(),
+      datasetId: "toy",
+      logDensity: new Float64Array(23),
+      bins: 2,
+      settings,
+      trainer: { trainExcluding: async () => categoricalBackend(3) },
+    });
+    expect(bins.codeVersion).toBe(2);
+    expect(bins.config.codeVersion).toBe(2);
   });
 
   it("refuses an empty subset and out-of-range examples", () => {

@@ -15,6 +15,14 @@ import {
 } from "./cohen.js";
 import type { CertifyStats } from "./stats.js";
 
+/**
+ * Version of the code behind certification and density-bin units (UnitProtocol.codeVersion),
+ * also written into their configs so that units and artifacts of another version never share a
+ * key. 2: the noise of the noisy passes comes from wasm-core's ziggurat (Rng.zigguratNormal),
+ * no longer from the polar method, so every example's counts changed once.
+ */
+export const CERTIFY_CODE_VERSION = 2;
+
 /** The examples to certify: normalised inputs and their labels. */
 export interface CertifyDataset {
   readonly size: number;
@@ -214,7 +222,9 @@ export function certificationProtocol(o: CertificationOptions): UnitProtocol {
   const indexAt = (k: number) => (examples ? (examples[k] as number) : k);
   return {
     kind: "certification",
+    codeVersion: CERTIFY_CODE_VERSION,
     config: {
+      codeVersion: CERTIFY_CODE_VERSION,
       ...identity,
       settings: toJson(settings),
       examples: examples ? Array.from(examples) : null,
@@ -326,7 +336,14 @@ export function densityBinProtocol(o: DensityBinOptions): UnitProtocol {
   const bins = densityBins(o.logDensity, o.bins);
   return {
     kind: "density-bins",
-    config: { ...identity, densityHash: hashArray(o.logDensity), bins: o.bins, settings: toJson(settings) },
+    codeVersion: CERTIFY_CODE_VERSION,
+    config: {
+      codeVersion: CERTIFY_CODE_VERSION,
+      ...identity,
+      densityHash: hashArray(o.logDensity),
+      bins: o.bins,
+      settings: toJson(settings),
+    },
     numUnits: o.bins,
     async runUnit(b: number): Promise<Uint8Array> {
       const plan = densityBinUnitPlan(bins, b);

@@ -5,7 +5,15 @@
 // protocol's deterministic finalizer) the same artifact bytes, as a single run.
 import { InputError } from "../errors.js";
 import { ContainerError, canonicalJson, decodeContainer, encodeContainer, type Json } from "../units/container.js";
-import { configHash, type RunUnitsOptions, runUnits, type UnitProtocol } from "../units/units.js";
+import {
+  CodeVersionError,
+  codeVersionOf,
+  configHash,
+  type RunUnitsOptions,
+  recordedCodeVersion,
+  runUnits,
+  type UnitProtocol,
+} from "../units/units.js";
 
 export interface ShardSpec {
   /** 0-based share index, 0 ≤ index < count. */
@@ -45,6 +53,8 @@ export interface Share {
   config: Record<string, Json>;
   configHash: string;
   numUnits: number;
+  /** Version of the code that made the units (UnitProtocol.codeVersion). */
+  codeVersion: number;
   shard: ShardSpec;
   units: Map<number, Uint8Array>;
 }
@@ -58,6 +68,7 @@ export function encodeShare(share: Share): Uint8Array {
       config: share.config,
       configHash: share.configHash,
       numUnits: share.numUnits,
+      codeVersion: share.codeVersion,
       shard: { index: share.shard.index, count: share.shard.count },
       units: indices,
     },
@@ -97,6 +108,7 @@ export function decodeShare(bytes: Uint8Array, what: string): Share {
     config: m.config,
     configHash: m.configHash,
     numUnits: m.numUnits,
+    codeVersion: recordedCodeVersion(m, what),
     shard: { index: shard.index, count: shard.count },
     units,
   };
@@ -115,6 +127,7 @@ export async function runShard(
     config: protocol.config,
     configHash: configHash(protocol.kind, protocol.config),
     numUnits: protocol.numUnits,
+    codeVersion: codeVersionOf(protocol),
     shard,
     units: new Map(indices.map((u, i) => [u, payloads[i] as Uint8Array])),
   };
@@ -154,8 +167,9 @@ export interface MergedUnits {
 }
 
 /**
- * Combines shares of one run. Refuses shares of different runs (naming the config fields that
- * differ), a unit given twice with different bytes, and missing units.
+ * Combines shares of one run. Refuses shares made by different versions of the code
+ * (CodeVersionError), shares of different runs (naming the config fields that differ), a unit
+ * given twice with different bytes, and missing units.
  * `names` label the shares in errors (file paths).
  */
 export function mergeShares(shares: readonly Share[], names?: readonly string[]): MergedUnits {
@@ -166,6 +180,12 @@ export function mergeShares(shares: readonly Share[], names?: readonly string[])
     if (s.kind !== first.kind)
       throw new MergeError(
         `cannot merge ${name(i)} with ${name(0)}: protocol kind differs (${s.kind} vs ${first.kind})`,
+      );
+    // Before the configs: a new version may also have changed the config (certification's
+    // did), and "made by another version" is what the user has to act on.
+    if (s.codeVersion !== first.codeVersion)
+      throw new CodeVersionError(
+        `cannot merge ${name(i)} with ${name(0)}: they were made by different versions of the ${s.kind} code (${s.codeVersion} vs ${first.codeVersion}); rerun the older share(s) with the same classfit build as the others`,
       );
     if (s.configHash !== first.configHash || s.numUnits !== first.numUnits) {
       const diff = configDifferences(s.config, first.config);

@@ -8,9 +8,12 @@ import { npyToFloat64, parseNpy } from "@classfit/models";
 import type { Core } from "@classfit/wasm-core";
 import { createCore } from "@classfit/wasm-core/node";
 import { beforeAll, describe, expect, it } from "vitest";
+import { isInputError } from "../errors.js";
 import type { WorkerPool } from "../host/index.js";
+import { MemoryRunStorage } from "../host/index.js";
 import { inThreadPool } from "../steps/tasks.js";
-import { fnv1a64 } from "../units/container.js";
+import { decodeContainer, encodeContainer, fnv1a64 } from "../units/container.js";
+import { CodeVersionError } from "../units/units.js";
 import { resolveStudyConfig, StudyConfigError } from "./config.js";
 import { type RunManifest, runStudy, StudyInterrupted } from "./run.js";
 import { memoryHost } from "./testing.js";
@@ -144,6 +147,27 @@ describe("quick study end to end", () => {
     expect(r.manifest.stepsComputed).toBe(0);
     for (const [k, v] of first)
       if (k !== "manifest.json") expect(fnv1a64(host.storage.files.get(k) as Uint8Array), k).toBe(fnv1a64(v));
+  }, 60_000);
+
+  it("refuses to finish a certify step from stored units another code version made", async () => {
+    const storage = new MemoryRunStorage();
+    for (const [k, v] of first) storage.files.set(k, v.slice());
+    const unit = [...storage.files.keys()].find((k) =>
+      /^resnet\/certify\/units\/certification\/[0-9a-f]{16}\/unit-000000\.cfu$/.test(k),
+    ) as string;
+    expect(unit).toBeDefined();
+    const c = decodeContainer(storage.files.get(unit) as Uint8Array, unit);
+    expect(c.meta.codeVersion).toBe(2);
+    const older = encodeContainer({ ...c.meta, codeVersion: 1 }, [...c.arrays] as [string, Uint8Array][]);
+    storage.files.set(unit, older);
+    // The step must recompute (its artifact is gone), so it reads its stored units.
+    storage.files.delete("resnet/certify/certification.cfc");
+    const err = await runStudy(memoryHost({ storage }), core, config).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CodeVersionError);
+    expect(isInputError(err)).toBe(true);
+    expect((err as Error).message).toMatch(/unit-000000\.cfu: this stored unit was made by version 1/);
+    expect(storage.files.get(unit)).toEqual(older);
+    expect(json<RunManifest>(storage.files.get("manifest.json")).status).toBe("failed");
   }, 60_000);
 
   it("resumes a run interrupted mid-fit to the bytes of an uninterrupted one", async () => {

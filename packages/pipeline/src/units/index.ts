@@ -14,12 +14,15 @@ export {
 } from "./container.js";
 export { STREAM_TAG, streamOf } from "./streams.js";
 export {
+  CodeVersionError,
+  codeVersionOf,
   configHash,
   decodeUnitFile,
   directoryUnitStore,
   encodeUnitFile,
   MemoryUnitStore,
   type RunUnitsOptions,
+  recordedCodeVersion,
   runUnits,
   type UnitFileSystem,
   type UnitProtocol,

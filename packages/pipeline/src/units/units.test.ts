@@ -1,7 +1,18 @@
 import { describe, expect, it } from "vitest";
+import { isInputError } from "../errors.js";
 import { checkShard, configDifferences, parseShardSpec, unitsOfShard } from "../shard/shard.js";
 import { ContainerError, canonicalJson, decodeContainer, encodeContainer, hashJson } from "./container.js";
-import { directoryUnitStore, MemoryUnitStore, runUnits, type UnitProtocol, unitKey } from "./units.js";
+import {
+  CodeVersionError,
+  configHash,
+  decodeUnitFile,
+  directoryUnitStore,
+  encodeUnitFile,
+  MemoryUnitStore,
+  runUnits,
+  type UnitProtocol,
+  unitKey,
+} from "./units.js";
 
 describe("container", () => {
   it("round-trips arrays and gives the same bytes whatever the key order", () => {
@@ -87,6 +98,69 @@ describe("runUnits", () => {
     expect(warnings[0]).toMatch(/unit-000002\.cfu: unreadable/);
     expect(second.map((u) => Array.from(u))).toEqual(first.map((u) => Array.from(u)));
     await expect(runUnits(p, [4])).rejects.toThrow(/unit index 4 out of range/);
+  });
+});
+
+describe("code versions of stored units", () => {
+  const toy = (codeVersion?: number): UnitProtocol => ({
+    kind: "toy",
+    config: { x: 3 },
+    numUnits: 3,
+    ...(codeVersion === undefined ? {} : { codeVersion }),
+    runUnit: async (i) => Uint8Array.from([i, codeVersion ?? 1]),
+  });
+
+  it("records the version in every unit file and reuses units of the same version", async () => {
+    const store = new MemoryUnitStore();
+    await runUnits(toy(2), [0, 1, 2], { store });
+    for (const bytes of store.entries.values()) expect(decodeContainer(bytes, "u").meta.codeVersion).toBe(2);
+    let ran = 0;
+    const counting = async (i: number) => {
+      ran++;
+      return Uint8Array.from([i]);
+    };
+    await runUnits({ ...toy(2), runUnit: counting }, [0, 1, 2], { store });
+    expect(ran).toBe(0);
+  });
+
+  it("refuses to resume from units another version made, as bad input that names the unit", async () => {
+    const store = new MemoryUnitStore();
+    await runUnits(toy(), [0, 1], { store });
+    let ran = 0;
+    const newer = {
+      ...toy(2),
+      runUnit: async (i: number) => {
+        ran++;
+        return Uint8Array.from([i]);
+      },
+    };
+    const err = await runUnits(newer, [0, 1, 2], { store }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CodeVersionError);
+    expect(isInputError(err)).toBe(true);
+    expect((err as Error).message).toMatch(
+      /toy\/[0-9a-f]{16}\/unit-000000\.cfu: this stored unit was made by version 1 of the toy code, this build makes version 2; units of different versions are never mixed/,
+    );
+    // Nothing was computed or overwritten.
+    expect(ran).toBe(0);
+    expect(store.entries.size).toBe(2);
+  });
+
+  it("counts a unit file without a version (written before versions were recorded) as version 1", () => {
+    const hash = configHash("toy", { x: 3 });
+    const old = encodeContainer({ format: "classfit-unit", kind: "toy", configHash: hash, index: 0 }, [
+      ["payload", Uint8Array.from([5])],
+    ]);
+    expect(Array.from(decodeUnitFile(old, "toy", hash, 0, 1) ?? [])).toEqual([5]);
+    expect(() => decodeUnitFile(old, "toy", hash, 0, 2)).toThrow(CodeVersionError);
+    const odd = encodeContainer(
+      { format: "classfit-unit", kind: "toy", configHash: hash, index: 0, codeVersion: "2" },
+      [["payload", Uint8Array.from([5])]],
+    );
+    expect(() => decodeUnitFile(odd, "toy", hash, 0, 2)).toThrow(ContainerError);
+    // Another run's file is still just not this run's (recomputed), whatever its version.
+    expect(decodeUnitFile(encodeUnitFile("toy", "0".repeat(16), 0, Uint8Array.from([1]), 9), "toy", hash, 0, 2)).toBe(
+      undefined,
+    );
   });
 });
 

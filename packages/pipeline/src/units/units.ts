@@ -1,6 +1,7 @@
 // Work units: every long computation (one memorization model, one chunk of certified
 // examples, one density bin) is a unit whose result depends only on (config, unit index), so
 // units can run anywhere, in any order, be resumed after a crash, and be merged.
+import { InputError } from "../errors.js";
 import { ContainerError, decodeContainer, encodeContainer, hashJson, type Json, requireArray } from "./container.js";
 
 /**
@@ -12,7 +13,36 @@ export interface UnitProtocol {
   readonly kind: string;
   readonly config: Record<string, Json>;
   readonly numUnits: number;
+  /**
+   * Version of the code that computes this kind's units (default 1): bumped whenever the same
+   * (config, index) would give other bytes, e.g. certification's when its noise moved to the
+   * ziggurat. Every unit and share file records it, and units or shares of different versions
+   * are never combined (CodeVersionError). Files written before versions were recorded count as
+   * version 1.
+   */
+  readonly codeVersion?: number;
   runUnit(index: number): Promise<Uint8Array>;
+}
+
+/** The code version of a protocol's units (1 when it names none). */
+export function codeVersionOf(p: Pick<UnitProtocol, "codeVersion">): number {
+  return p.codeVersion ?? 1;
+}
+
+/** Results made by different versions of the code would be combined: bad input (the user's
+ * stored units or share files), refused rather than mixed. */
+export class CodeVersionError extends InputError {
+  override name = "CodeVersionError";
+}
+
+/** The code version recorded in a unit or share header: 1 when absent (files written before
+ * versions were recorded); anything but a positive integer makes the file unreadable. */
+export function recordedCodeVersion(meta: Record<string, Json>, what: string): number {
+  const v = meta.codeVersion;
+  if (v === undefined) return 1;
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1)
+    throw new ContainerError(`${what}: codeVersion must be a positive integer, got ${JSON.stringify(v)}`);
+  return v;
 }
 
 /** Where finished unit results live. Hosts supply durable ones (files written atomically:
@@ -42,17 +72,41 @@ export function unitKey(kind: string, hash: string, index: number): string {
   return `${kind}/${hash}/unit-${String(index).padStart(6, "0")}.cfu`;
 }
 
-/** Wraps a unit payload with the identity it belongs to, so a stray file is recognised. */
-export function encodeUnitFile(kind: string, hash: string, index: number, payload: Uint8Array): Uint8Array {
-  return encodeContainer({ format: "classfit-unit", kind, configHash: hash, index }, [["payload", payload]]);
+/** Wraps a unit payload with the identity it belongs to, so a stray file is recognised, and
+ * the version of the code that made it. */
+export function encodeUnitFile(
+  kind: string,
+  hash: string,
+  index: number,
+  payload: Uint8Array,
+  codeVersion = 1,
+): Uint8Array {
+  return encodeContainer({ format: "classfit-unit", kind, configHash: hash, index, codeVersion }, [
+    ["payload", payload],
+  ]);
 }
 
-/** The payload of a unit file, or undefined when it belongs to another run or unit. */
-export function decodeUnitFile(bytes: Uint8Array, kind: string, hash: string, index: number): Uint8Array | undefined {
+/**
+ * The payload of a unit file, or undefined when it belongs to another run or unit. A unit of
+ * this very run made by another version of the code throws CodeVersionError: recomputing it
+ * would silently leave the other stored units of that version beside it.
+ */
+export function decodeUnitFile(
+  bytes: Uint8Array,
+  kind: string,
+  hash: string,
+  index: number,
+  codeVersion = 1,
+): Uint8Array | undefined {
   const what = unitKey(kind, hash, index);
   const c = decodeContainer(bytes, what);
   if (c.meta.format !== "classfit-unit" || c.meta.kind !== kind || c.meta.configHash !== hash || c.meta.index !== index)
     return undefined;
+  const made = recordedCodeVersion(c.meta, what);
+  if (made !== codeVersion)
+    throw new CodeVersionError(
+      `${what}: this stored unit was made by version ${made} of the ${kind} code, this build makes version ${codeVersion}; units of different versions are never mixed: remove the stored units ${kind}/${hash}/ (or use another unit directory) and run again`,
+    );
   return requireArray(c, "payload", Uint8Array, what);
 }
 
@@ -75,6 +129,7 @@ export async function runUnits(
   options: RunUnitsOptions = {},
 ): Promise<Uint8Array[]> {
   const hash = configHash(protocol.kind, protocol.config);
+  const version = codeVersionOf(protocol);
   const out: Uint8Array[] = [];
   let done = 0;
   for (const index of indices) {
@@ -85,7 +140,7 @@ export async function runUnits(
     const stored = await options.store?.read(key);
     if (stored !== undefined) {
       try {
-        payload = decodeUnitFile(stored, protocol.kind, hash, index);
+        payload = decodeUnitFile(stored, protocol.kind, hash, index, version);
         if (payload === undefined) options.onWarning?.(`${key}: belongs to another run; recomputing`);
       } catch (e) {
         if (!(e instanceof ContainerError)) throw e;
@@ -95,7 +150,7 @@ export async function runUnits(
     const skipped = payload !== undefined;
     if (payload === undefined) {
       payload = await protocol.runUnit(index);
-      await options.store?.write(key, encodeUnitFile(protocol.kind, hash, index, payload));
+      await options.store?.write(key, encodeUnitFile(protocol.kind, hash, index, payload, version));
     }
     out.push(payload);
     done++;

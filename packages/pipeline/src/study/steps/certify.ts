@@ -6,7 +6,12 @@
 // (prediction and radius per certified example).
 import { NoisyClassifier, type Normalisation, normalisedExamples } from "@classfit/models";
 import type { LayersModel } from "@tensorflow/tfjs-layers";
-import { type CertifyColumns, certificationProtocol, finalizeCertification } from "../../certify/protocol.js";
+import {
+  CERTIFY_CODE_VERSION,
+  type CertifyColumns,
+  certificationProtocol,
+  finalizeCertification,
+} from "../../certify/protocol.js";
 import { coreStats } from "../../certify/stats.js";
 import { decodeCertification } from "../../certify/summary.js";
 import { hashArray, type Json } from "../../units/container.js";
@@ -43,7 +48,8 @@ export const certify: Step<CertifyUnit, CertifyPlan, Certified> = {
     const seed = deriveSeed(ctx.config.seed, "certify", u.net);
     return {
       dir: `${u.net}/certify`,
-      config: { ...settings, seed, examples: u.rows.length } as Json,
+      // The code version keys the step too: a RUNDIR certified by an earlier version recomputes.
+      config: { ...settings, seed, examples: u.rows.length, codeVersion: CERTIFY_CODE_VERSION } as Json,
       inputs: { model: u.loaded.hash, dataset: ctx.study.hash, rows: hashArray(u.rows) },
       seed,
     };
