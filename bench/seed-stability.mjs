@@ -13,7 +13,7 @@
 //   loo sd  — the same SD for the leave-one-out (CPO) class mean; ho — held-out mean log-density;
 //   cpu     — CPU seconds per class fit with R chains (the family's per-chain time × R).
 //
-//   npm run build && node bench/seed-stability.mjs [--classes 0,2,4,6,8] [--seeds 1,2,3] [--jobs N] [--quick] [--families a,b] [--out results.jsonl]
+//   npm run build && node bench/seed-stability.mjs [--classes 0,2,4,6,8] [--seeds 1,2,3] [--jobs N] [--quick] [--families a,b] [--out results.jsonl [--resume]]
 import { execFileSync, spawn } from "node:child_process";
 import { appendFileSync, existsSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
@@ -29,6 +29,7 @@ const { values: a } = parseArgs({
     quick: { type: "boolean", default: false },
     families: { type: "string" },
     out: { type: "string" },
+    resume: { type: "boolean", default: false },
     data: { type: "string" },
     job: { type: "string" },
     summarize: { type: "string" },
@@ -218,13 +219,23 @@ async function main() {
         jobs.push({ data, cls, seed, family, quick: a.quick, cost: f.chains * f.sweeps * (1 + f.splitMergeKept / 10) });
   }
   jobs.sort((x, y) => y.cost - x.cost);
+  // --resume: keep the fits already in --out and run only the missing ones.
+  const results = [];
+  if (a.resume && a.out && existsSync(a.out)) {
+    const { readFileSync } = await import("node:fs");
+    for (const l of readFileSync(a.out, "utf8").trim().split("\n").filter(Boolean)) results.push(JSON.parse(l));
+    const done = new Set(results.map((r) => `${r.family}/${r.cls}/${r.seed}`));
+    for (let i = jobs.length - 1; i >= 0; i--) {
+      const j = jobs[i];
+      if (done.has(`${j.family}/${j.cls}/${j.seed}`)) jobs.splice(i, 1);
+    }
+  }
   const width = Number(a.jobs);
   console.log(
     `${jobs.length} fits on ${width} processes (${availableParallelism()} cores); classes ${classes}, seeds ${seeds}${a.quick ? ", QUICK (sweeps/10)" : ""}`,
   );
   const t0 = performance.now();
-  if (a.out) writeFileSync(a.out, "");
-  const results = [];
+  if (a.out && !a.resume) writeFileSync(a.out, "");
   let next = 0;
   async function worker() {
     while (next < jobs.length) {
@@ -267,6 +278,8 @@ function summarize(results, families, classes, seeds) {
     for (const R of [...new Set([1, ...f.options])]) {
       if (R === 1 && family === "today") continue;
       const sds = [];
+      const mlSds = [];
+      const mlDbl = [];
       const looSds = [];
       const dbl = [];
       const ho = [];
@@ -277,9 +290,11 @@ function summarize(results, families, classes, seeds) {
           .filter(Boolean);
         if (rs.length < 2 || !rs[0].sub[R]) continue;
         sds.push(sd(rs.map((r) => r.sub[R].ins)));
+        if (rs.every((r) => r.sub[R].insML !== undefined)) mlSds.push(sd(rs.map((r) => r.sub[R].insML)));
         looSds.push(sd(rs.map((r) => r.sub[R].loo)));
         for (const r of rs) {
           if (r.sub[2 * R]) dbl.push(Math.abs(r.sub[2 * R].ins - r.sub[R].ins));
+          if (r.sub[2 * R]?.insML !== undefined) mlDbl.push(Math.abs(r.sub[2 * R].insML - r.sub[R].insML));
           ho.push(r.sub[R].ho);
           cpu.push(r.cpuPerChain * R);
         }
@@ -291,6 +306,10 @@ function summarize(results, families, classes, seeds) {
         sdMax: Math.max(...sds),
         dblMean: dbl.length ? avg(dbl) : Number.NaN,
         dblMax: dbl.length ? Math.max(...dbl) : Number.NaN,
+        mlSdMean: mlSds.length ? avg(mlSds) : Number.NaN,
+        mlSdMax: mlSds.length ? Math.max(...mlSds) : Number.NaN,
+        mlDblMean: mlDbl.length ? avg(mlDbl) : Number.NaN,
+        mlDblMax: mlDbl.length ? Math.max(...mlDbl) : Number.NaN,
         looSdMax: Math.max(...looSds),
         ho: avg(ho),
         cpu: avg(cpu),
@@ -301,12 +320,12 @@ function summarize(results, families, classes, seeds) {
   }
   const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : "–");
   console.log(
-    "\n| option | in-sample SD mean / max | doubling Δ mean / max | LOO SD max | held-out mean | CPU s per class | × old |",
+    "\n| option | in-sample SD mean / max | doubling Δ mean / max | mean-log SD mean / max | mean-log doubling Δ mean / max | LOO SD max | held-out mean | CPU s per class | × old |",
   );
-  console.log("|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|---|");
   for (const r of rows) {
     console.log(
-      `| ${r.option} | ${f2(r.sdMean)} / ${f2(r.sdMax)} | ${f2(r.dblMean)} / ${f2(r.dblMax)} | ${f2(r.looSdMax)} | ${f2(r.ho)} | ${r.cpu.toFixed(1)} | ${baseCpu ? (r.cpu / baseCpu).toFixed(2) : "–"} |`,
+      `| ${r.option} | ${f2(r.sdMean)} / ${f2(r.sdMax)} | ${f2(r.dblMean)} / ${f2(r.dblMax)} | ${f2(r.mlSdMean)} / ${f2(r.mlSdMax)} | ${f2(r.mlDblMean)} / ${f2(r.mlDblMax)} | ${f2(r.looSdMax)} | ${f2(r.ho)} | ${r.cpu.toFixed(1)} | ${baseCpu ? (r.cpu / baseCpu).toFixed(2) : "–"} |`,
     );
   }
 }

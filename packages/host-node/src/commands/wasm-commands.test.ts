@@ -202,6 +202,47 @@ describe("fit → density → kl", () => {
     expect(ownBest).toBeGreaterThan(0.95 * 3 * N); // well-separated classes
   });
 
+  it("density: the fit's own rows get its class score (the sampler summary's class mean), other rows its predictive", async () => {
+    const out = await ok(
+      "density",
+      "--fit",
+      p("fit"),
+      "--data",
+      p("Z.npy"),
+      "--labels",
+      p("y.npy"),
+      "--out",
+      p("S.npy"),
+    );
+    expect(out).toMatch(/\(mean-log\)/);
+    const s = readArr("S.npy").data as Float64Array;
+    const m = JSON.parse(readFileSync(p("fit/manifest.json"), "utf8"));
+    for (const c of m.classes as { label: number; sampler: { classMean: number } }[]) {
+      let sum = 0;
+      for (let i = c.label * N; i < (c.label + 1) * N; i++) sum += s[i] as number;
+      expect(sum / N).toBeCloseTo(c.sampler.classMean, 9);
+    }
+    // Other data (here: the last value's lowest bit flipped) are new points to the fit, scored by
+    // the exact predictive, which is never below the mean of the logs.
+    const z2 = readFileSync(p("Z.npy"));
+    z2[z2.length - 1] = (z2[z2.length - 1] as number) ^ 1;
+    writeFileSync(p("Znew.npy"), z2);
+    const out2 = await ok(
+      "density",
+      "--fit",
+      p("fit"),
+      "--data",
+      p("Znew.npy"),
+      "--labels",
+      p("y.npy"),
+      "--out",
+      p("Snew.npy"),
+    );
+    expect(out2).toMatch(/\(exact\)/);
+    const sn = readArr("Snew.npy").data as Float64Array;
+    for (let i = 0; i < 3 * N - 1; i++) expect(sn[i] as number).toBeGreaterThanOrEqual((s[i] as number) - 1e-9);
+  });
+
   it("kl: finite estimates with standard errors, as JSON", async () => {
     await ok("kl", "--fit", p("fit"), "--out", p("kl.json"), "--samples", "2000");
     const k = JSON.parse(readFileSync(p("kl.json"), "utf8"));
