@@ -5,6 +5,7 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { registrars } from "./commands/index.js";
+import { exitCodeOf } from "./exit.js";
 import { VERSION } from "./version.js";
 
 export function buildProgram(): Command {
@@ -23,18 +24,19 @@ export function buildProgram(): Command {
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+/**
+ * Runs the CLI on `argv` and returns its exit code (see exit.ts): 2 for bad input from any
+ * command, 1 for a failure of classfit itself. `program` is for tests that add a command.
+ */
+export async function main(argv: string[], program: Command = buildProgram()): Promise<number> {
   try {
     await program.parseAsync(argv, { from: "user" });
     return 0;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      // --help and --version end through here with exit code 0.
-      return e.exitCode;
-    }
-    process.stderr.write(`classfit: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 1;
+    // Commander has printed its own message (and --help its text) already.
+    if (!(e instanceof CommanderError))
+      process.stderr.write(`classfit: ${e instanceof Error ? e.message : String(e)}\n`);
+    return exitCodeOf(e);
   }
 }
 

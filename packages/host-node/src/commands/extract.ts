@@ -1,8 +1,9 @@
 // `classfit extract`: pooled stage activations (METHOD.md §1) of a model over a dataset, one
 // float32 .npy (N × C) per stage plus labels.npy and manifest.json in ACTDIR.
-import { extractActivations } from "@classfit/models";
+import { extractActivations, resolveStageLayers } from "@classfit/models";
 import { NpyDirSink } from "@classfit/models/node";
 import type { Command } from "commander";
+import { checkingInput, InputError } from "../io.js";
 import { addModelDataOptions, loadModelAndData, type ModelDataOptions } from "../model-data.js";
 import { choiceArg, commandLine } from "../options.js";
 import { VERSION } from "../version.js";
@@ -27,7 +28,9 @@ export async function runExtract(
           .filter((s) => s.length > 0)
       : manifest?.stages;
     if (!stages || stages.length === 0)
-      throw new Error(`${o.model}: no manifest.json naming its stages; name the stage layers with --stages a,b,c`);
+      throw new InputError(`${o.model}: no manifest.json naming its stages; name the stage layers with --stages a,b,c`);
+    // Unknown --stages names are the user's mistake: refused before any forward pass.
+    checkingInput(() => resolveStageLayers(loaded.model, stages, o.model));
     const sink = new NpyDirSink(
       o.out,
       {

@@ -93,7 +93,7 @@ describe("classfit train / evaluate / extract", () => {
     mkdirSync(plain);
     for (const f of ["model.json", "weights.bin"]) writeFileSync(join(plain, f), readFileSync(join(model, f)));
     let r = await run(["extract", "--model", plain, "--data", data, "--out", join(tmp, "act-plain")]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.err).toMatch(/no manifest\.json naming its stages; name the stage layers with --stages/);
     r = await run([
       "extract",
@@ -115,7 +115,7 @@ describe("classfit train / evaluate / extract", () => {
   it("bad input: unknown stage, wrong channels, corrupt data, unknown arch — clear errors, earlier results intact", async () => {
     const before = readFileSync(join(act, "stage1.npy"));
     let r = await run(["extract", "--model", model, "--data", data, "--out", act, "--stages", "stage1,layer9"]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.err).toMatch(/no layer named 'layer9' \(layers: image, stem_conv/);
     expect(readFileSync(join(act, "stage1.npy")).equals(before)).toBe(true);
 
@@ -123,7 +123,7 @@ describe("classfit train / evaluate / extract", () => {
     mkdirSync(rgb);
     writeSplit(rgb, "test", 3, 0, 3);
     r = await run(["evaluate", "--model", model, "--data", rgb]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.err).toMatch(/rgb\/test: images have 3 channel\(s\), the model expects 1/);
 
     const bad = join(tmp, "bad");
@@ -131,15 +131,15 @@ describe("classfit train / evaluate / extract", () => {
     writeFileSync(join(bad, "test_images.npy"), "not an npy file");
     writeFileSync(join(bad, "test_labels.npy"), encodeNpy(Int32Array.of(0), [1]));
     r = await run(["evaluate", "--model", model, "--data", bad]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.err).toMatch(/test_images\.npy/);
 
     r = await run(["train", "--arch", "lenet", "--data", data, "--out", join(tmp, "x")]);
-    expect(r.code).not.toBe(0);
+    expect(r.code).toBe(2);
     expect(r.err).toMatch(/expected one of resnet, convnet, mixer, vit, got 'lenet'/);
 
     r = await run(["extract", "--model", join(tmp, "nomodel"), "--data", data, "--out", join(tmp, "y")]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.err).toMatch(/nomodel: no model\.json/);
   });
 });

@@ -21,9 +21,11 @@ import {
 } from "@classfit/models";
 import { initBackend } from "@classfit/models/backend";
 import { datasetHasSplit, loadDataset, readCheckpoint, writeCheckpoint, writeModelDir } from "@classfit/models/node";
+import { readingInput } from "@classfit/pipeline/errors";
 import { createCore } from "@classfit/wasm-core/node";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
+import { checkingInput, InputError } from "../io.js";
 import { choiceArg, commandLine, intArg, intListArg, numArg } from "../options.js";
 import { VERSION } from "../version.js";
 
@@ -84,39 +86,44 @@ export async function runTrain(
   log: (s: string) => void = console.log,
 ): Promise<void> {
   const extra = o.numClasses === undefined ? {} : { numClasses: o.numClasses };
-  let train = await loadDataset({ path: o.data, split: "train", ...(o.labels ? { labels: o.labels } : {}), ...extra });
-  let test = await loadTestSplit(o, o.numClasses);
+  // What the loaders and trainingSetup refuse is the user's data or flags: InputError (exit 2).
+  let train = await readingInput(() =>
+    loadDataset({ path: o.data, split: "train", ...(o.labels ? { labels: o.labels } : {}), ...extra }),
+  );
+  let test = await readingInput(() => loadTestSplit(o, o.numClasses));
   const numClasses = Math.max(train.numClasses, test?.numClasses ?? 0);
   train = { ...train, numClasses };
   if (test) test = { ...test, numClasses };
-  const { arch, train: config } = trainingSetup(
-    {
-      arch: {
-        arch: o.arch,
-        blocks: o.blocks,
-        depth: o.depth,
-        widthMultiplier: o.width,
-        patch: o.patch,
-        dim: o.dim,
-        heads: o.heads,
-        mlpHidden: o.mlpHidden,
-        tokenHidden: o.tokenHidden,
-        channelHidden: o.channelHidden,
-        stages: o.stageGroups,
+  const { arch, train: config } = checkingInput(() =>
+    trainingSetup(
+      {
+        arch: {
+          arch: o.arch,
+          blocks: o.blocks,
+          depth: o.depth,
+          widthMultiplier: o.width,
+          patch: o.patch,
+          dim: o.dim,
+          heads: o.heads,
+          mlpHidden: o.mlpHidden,
+          tokenHidden: o.tokenHidden,
+          channelHidden: o.channelHidden,
+          stages: o.stageGroups,
+        },
+        train: {
+          epochs: o.epochs,
+          batchSize: o.batchSize,
+          learningRate: o.lr,
+          momentum: o.momentum,
+          weightDecay: o.weightDecay,
+          schedule: o.schedule,
+          cropPadding: o.cropPadding,
+          flip: o.flip,
+          seed: o.seed,
+        },
       },
-      train: {
-        epochs: o.epochs,
-        batchSize: o.batchSize,
-        learningRate: o.lr,
-        momentum: o.momentum,
-        weightDecay: o.weightDecay,
-        schedule: o.schedule,
-        cropPadding: o.cropPadding,
-        flip: o.flip,
-        seed: o.seed,
-      },
-    },
-    train,
+      train,
+    ),
   );
   const spec = { height: train.height, width: train.width, channels: train.channels, numClasses };
   const normalisation = computeNormalisation(train);
@@ -138,7 +145,7 @@ export async function runTrain(
   let stages: string[];
   let resume: Awaited<ReturnType<typeof readCheckpoint>>["state"] | undefined;
   if (o.resume && existsSync(checkpointDir)) {
-    const ck = await readCheckpoint(checkpointDir);
+    const ck = await readingInput(() => readCheckpoint(checkpointDir));
     const m = ck.manifest;
     if (
       !m ||
@@ -148,7 +155,7 @@ export async function runTrain(
       m.dataset.n !== train.n
     ) {
       ck.model.dispose();
-      throw new Error(
+      throw new InputError(
         `${checkpointDir}: the checkpoint was made with other settings (architecture, training or data); remove it or drop --resume`,
       );
     }

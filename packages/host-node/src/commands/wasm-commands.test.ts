@@ -251,9 +251,9 @@ describe("bad input: clear message, non-zero exit, earlier results intact", () =
     x[7 * D + 2] = Number.POSITIVE_INFINITY;
     writeFileSync(p("inf.npy"), encodeNpy(x, [10, D]));
     await fails(/inf\.npy: row 7, column 2 is \+Inf/, ...fitArgs("inf.npy", null));
-    // The same through the real binary: message on stderr, exit status 1.
+    // The same through the real binary: message on stderr, exit status 2 (bad input).
     const r = classfitProcess(...fitArgs("inf.npy", null));
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^classfit: .*inf\.npy: row 7, column 2 is \+Inf/);
     check();
     expect(readdirSync(dir).filter((f) => f.includes(".partial"))).toEqual([]);

@@ -4,12 +4,12 @@ import { dirname, resolve } from "node:path";
 import type { StudyConfig } from "@classfit/pipeline";
 import { createCore } from "@classfit/wasm-core/node";
 import { type Command, CommanderError } from "commander";
+import { EXIT } from "../exit.js";
 import { intArg } from "../options.js";
 import { VERSION } from "../version.js";
 import { createNodeHost } from "./node-host.js";
 
-/** Exit codes: 0 done, 1 failed while running, 2 bad config or input, 130 interrupted (resumable). */
-export const EXIT = { ok: 0, failed: 1, badInput: 2, interrupted: 130 } as const;
+export { EXIT };
 
 export interface StudyCommandOptions {
   out: string;
