@@ -4,9 +4,13 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encodeNpy, parseNpy, syntheticDataset } from "@classfit/models";
+import { archConfigOf, encodeNpy, parseNpy, syntheticDataset } from "@classfit/models";
+import { DEFAULT_MODELS_DIR } from "@classfit/models/node";
+import type { Command } from "commander";
 import { afterAll, describe, expect, it } from "vitest";
+import { buildProgram } from "../cli.js";
 import { classfit } from "../test-helpers.js";
+import { archSettings, type TrainOptions } from "./train.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "classfit-models-cli-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -67,6 +71,29 @@ describe("classfit train / evaluate / extract", () => {
     expect(m.metrics.testAccuracy).toBeGreaterThanOrEqual(0);
     expect(existsSync(join(model, "model.json")) && existsSync(join(model, "weights.bin"))).toBe(true);
     expect(existsSync(`${model}.checkpoint`)).toBe(false);
+  });
+
+  it("without architecture flags trains the shipped narrow ResNet and says how to get the full-width ResNet-18", async () => {
+    const out = join(tmp, "narrow");
+    const r = await run(["train", "--data", data, "--out", out, "--epochs", "1", "--batch-size", "6"]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(
+      /narrow resnet by default .*for the full-width ResNet-18 pass --arch resnet --depth 18 --width 1/,
+    );
+    const m = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"));
+    expect(m.architecture).toEqual({ arch: "resnet", blocks: [1, 1, 1, 1], widthMultiplier: 0.125 });
+    // An explicit width is full control: no hint, and --depth picks the blocks.
+    const full = await run([
+      ...["train", "--data", data, "--out", join(tmp, "deep"), "--epochs", "1", "--batch-size", "6"],
+      ...["--depth", "10", "--width", "0.0625"],
+    ]);
+    expect(full.code, full.err).toBe(0);
+    expect(full.out).not.toMatch(/narrow resnet by default/);
+    expect(JSON.parse(readFileSync(join(tmp, "deep", "manifest.json"), "utf8")).architecture).toEqual({
+      arch: "resnet",
+      blocks: [1, 1, 1, 1],
+      widthMultiplier: 0.0625,
+    });
   });
 
   it("evaluate reproduces the recorded test accuracy", async () => {
@@ -141,5 +168,32 @@ describe("classfit train / evaluate / extract", () => {
     r = await run(["extract", "--model", join(tmp, "nomodel"), "--data", data, "--out", join(tmp, "y")]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/nomodel: no model\.json/);
+  });
+});
+
+describe("classfit train defaults", () => {
+  it("are the shipped narrow ResNet's settings on the embedded data, so `train --out M` retrains it", async () => {
+    const program = buildProgram();
+    const train = program.commands.find((c) => c.name() === "train") as Command;
+    let opts: TrainOptions | undefined;
+    train.action((o: TrainOptions) => {
+      opts = o;
+    });
+    await program.parseAsync(["train", "--out", "m"], { from: "user" });
+    const o = opts as TrainOptions;
+    const shipped = JSON.parse(readFileSync(join(DEFAULT_MODELS_DIR, "resnet-narrow", "manifest.json"), "utf8"));
+    expect(o.data).toBe("default");
+    expect(archConfigOf(archSettings(o))).toEqual(shipped.architecture);
+    const t = shipped.training;
+    expect([o.epochs, o.batchSize, o.lr, o.momentum, o.weightDecay, o.schedule, o.seed]).toEqual([
+      t.epochs,
+      t.batchSize,
+      t.learningRate,
+      t.momentum,
+      t.weightDecay,
+      t.schedule,
+      t.seed,
+    ]);
+    expect(train.helpInformation()).toContain("--depth 18 --width 1");
   });
 });

@@ -6,6 +6,7 @@ import { rm } from "node:fs/promises";
 import {
   ARCH_NAMES,
   type ArchName,
+  type ArchSettings,
   computeNormalisation,
   countTrainable,
   createModel,
@@ -60,6 +61,34 @@ export interface TrainOptions {
   resume?: boolean;
 }
 
+/**
+ * What `classfit train` trains without --blocks/--depth/--width/--epochs: the settings of the
+ * shipped narrow models (packages/models/assets/models; their manifests record the command), so
+ * that the default finishes in minutes on the embedded data. Full width is opt-in (--width 1).
+ */
+export const NARROW_DEFAULTS = { blocks: [1, 1, 1, 1], widthMultiplier: 0.125, epochs: 15 } as const;
+
+/** The full-width ResNet-18 flags, named in --help and in the line printed under the narrow default. */
+export const FULL_RESNET18 = "--depth 18 --width 1";
+
+/** The architecture settings of `o`, with the narrow defaults for resnet/convnet where a flag is unset. */
+export function archSettings(o: TrainOptions): ArchSettings {
+  const narrow = o.arch === "resnet" || o.arch === "convnet";
+  return {
+    arch: o.arch,
+    blocks: o.blocks ?? (narrow && o.depth === undefined ? [...NARROW_DEFAULTS.blocks] : undefined),
+    depth: o.depth,
+    widthMultiplier: o.width ?? (narrow ? NARROW_DEFAULTS.widthMultiplier : undefined),
+    patch: o.patch,
+    dim: o.dim,
+    heads: o.heads,
+    mlpHidden: o.mlpHidden,
+    tokenHidden: o.tokenHidden,
+    channelHidden: o.channelHidden,
+    stages: o.stageGroups,
+  };
+}
+
 async function loadTestSplit(o: TrainOptions, numClasses?: number): Promise<ImageDataset | undefined> {
   const extra = numClasses === undefined ? {} : { numClasses };
   if (o.testData !== undefined) {
@@ -97,19 +126,7 @@ export async function runTrain(
   const { arch, train: config } = checkingInput(() =>
     trainingSetup(
       {
-        arch: {
-          arch: o.arch,
-          blocks: o.blocks,
-          depth: o.depth,
-          widthMultiplier: o.width,
-          patch: o.patch,
-          dim: o.dim,
-          heads: o.heads,
-          mlpHidden: o.mlpHidden,
-          tokenHidden: o.tokenHidden,
-          channelHidden: o.channelHidden,
-          stages: o.stageGroups,
-        },
+        arch: archSettings(o),
         train: {
           epochs: o.epochs,
           batchSize: o.batchSize,
@@ -169,6 +186,11 @@ export async function runTrain(
     stages = built.stages;
   }
   const parameters = countTrainable(model);
+  if ((o.arch === "resnet" || o.arch === "convnet") && o.width === undefined)
+    log(
+      `narrow ${o.arch} by default (width ×${NARROW_DEFAULTS.widthMultiplier}, the shipped models' settings); ` +
+        `for the full-width ResNet-18 pass --arch resnet ${FULL_RESNET18}`,
+    );
   const manifestFor = (epochs: number, metrics: ModelManifest["metrics"]): ModelManifest => ({
     format: "classfit-model",
     version: 1,
@@ -254,23 +276,33 @@ export function register(program: Command): void {
         "and write MODELDIR: tfjs model.json + weights.bin + manifest.json (architecture, data, normalisation, " +
         "seed, accuracy, this command). --data takes a directory (IDX, CIFAR-10/100 binary, or " +
         "{train,test}_{images,labels}.npy), an images .npy with --labels, or 'default' (the embedded " +
-        "Fashion-MNIST subset). A checkpoint is kept in MODELDIR.checkpoint until training ends.",
+        "Fashion-MNIST subset). By default it trains the shipped narrow ResNet (blocks 1,1,1,1, width ×0.125, " +
+        `15 epochs: minutes on the embedded data); the full-width ResNet-18 is ${FULL_RESNET18}. ` +
+        "A checkpoint is kept in MODELDIR.checkpoint until training ends.",
     )
-    .requiredOption("--arch <name>", `architecture: ${ARCH_NAMES.join(", ")}`, choiceArg(ARCH_NAMES))
-    .requiredOption("--data <path>", "training data (directory, images .npy, or 'default')")
+    .option("--arch <name>", `architecture: ${ARCH_NAMES.join(", ")}`, choiceArg(ARCH_NAMES), "resnet")
+    .option("--data <path>", "training data (directory, images .npy, or 'default')", "default")
     .option("--labels <y.npy>", "labels for an images .npy")
     .option("--test-data <path>", "test data (default: the test split of --data when it has one)")
     .option("--test-labels <y.npy>", "labels for a test images .npy")
     .requiredOption("--out <MODELDIR>", "output model directory")
-    .option("--epochs <n>", "epochs", intArg(1), DEFAULT_TRAIN_CONFIG.epochs)
+    .option("--epochs <n>", "epochs", intArg(1), NARROW_DEFAULTS.epochs)
     .option("--batch-size <n>", "mini-batch size", intArg(1), DEFAULT_TRAIN_CONFIG.batchSize)
     .option("--lr <x>", "peak learning rate", numArg({ min: 0, exclusiveMin: true }), DEFAULT_TRAIN_CONFIG.learningRate)
     .option("--momentum <x>", "SGD momentum", numArg({ min: 0 }), DEFAULT_TRAIN_CONFIG.momentum)
     .option("--weight-decay <x>", "L2 weight decay on kernels", numArg({ min: 0 }), DEFAULT_TRAIN_CONFIG.weightDecay)
     .option("--schedule <name>", `learning-rate schedule: ${SCHEDULES.join(", ")}`, choiceArg(SCHEDULES), "onecycle")
     .option("--seed <n>", "seed of weight init, shuffling and augmentation", intArg(0), 0)
-    .option("--width <x>", "resnet/convnet: width multiplier of 64/128/256/512", numArg({ min: 0, exclusiveMin: true }))
-    .option("--blocks <list>", "resnet/convnet: basic blocks per stage, e.g. 2,2,2,2", intListArg)
+    .option(
+      "--width <x>",
+      `resnet/convnet: width multiplier of 64/128/256/512 (default ${NARROW_DEFAULTS.widthMultiplier}; 1 = full width)`,
+      numArg({ min: 0, exclusiveMin: true }),
+    )
+    .option(
+      "--blocks <list>",
+      `resnet/convnet: basic blocks per stage, e.g. 2,2,2,2 (default ${NARROW_DEFAULTS.blocks.join(",")} unless --depth)`,
+      intListArg,
+    )
     .option("--depth <n>", "resnet/convnet: 10, 18 or 34; mixer/vit: number of blocks", intArg(1))
     .option("--patch <n>", "mixer/vit: patch size", intArg(1))
     .option("--dim <n>", "mixer/vit: token dimension", intArg(1))
