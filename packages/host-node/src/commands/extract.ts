@@ -6,12 +6,14 @@ import type { Command } from "commander";
 import { checkingInput, InputError } from "../io.js";
 import { addModelDataOptions, loadModelAndData, type ModelDataOptions } from "../model-data.js";
 import { choiceArg, commandLine } from "../options.js";
+import { createProgress, PROGRESS_HELP } from "../progress.js";
 import { VERSION } from "../version.js";
 
 interface ExtractOptions extends ModelDataOptions {
   out: string;
   pool: "avg" | "max";
   stages?: string;
+  progress?: boolean;
 }
 
 export async function runExtract(
@@ -48,6 +50,8 @@ export async function runExtract(
       ds.labels,
     );
     let channels: number[];
+    const progress = createProgress({ force: o.progress, unit: "images" });
+    progress.start("extract", ds.n, `extracting ${ds.name}`);
     try {
       ({ channels } = await extractActivations({
         model: loaded.model,
@@ -58,10 +62,14 @@ export async function runExtract(
         batchSize: o.batchSize,
         sink,
         where: `${o.model}`,
+        onProgress: (done) => progress.update("extract", done),
       }));
+      progress.finish("extract");
     } catch (e) {
       await sink.abort();
       throw e;
+    } finally {
+      progress.stop();
     }
     log(
       `${o.out}: ${ds.n} examples of ${ds.name}, ${o.pool}-pooled: ${stages.map((s, i) => `${s} (${channels[i]})`).join(", ")}`,
@@ -85,6 +93,7 @@ export function register(program: Command): void {
     .requiredOption("--out <ACTDIR>", "output directory")
     .option("--pool <kind>", "avg or max", choiceArg(["avg", "max"] as const), "avg")
     .option("--stages <list>", "comma-separated stage layer names (default: the manifest's stages)")
+    .option("--progress", PROGRESS_HELP)
     .action(async (opts: ExtractOptions, cmd: Command) => {
       await runExtract(opts, commandLine(cmd));
     });

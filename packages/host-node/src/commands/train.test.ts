@@ -139,6 +139,23 @@ describe("classfit train / evaluate / extract", () => {
     expect(parseNpy(readFileSync(join(tmp, "act-plain", "stage2.npy"))).shape).toEqual([12, 8]);
   });
 
+  it("--progress off a terminal: train, extract and evaluate print plain progress lines on stderr", async () => {
+    let r = await run([
+      ...["train", "--arch", "resnet", "--blocks", "1,1", "--width", "0.0625", "--data", data],
+      ...["--out", join(tmp, "progress-model"), "--epochs", "2", "--batch-size", "6", "--progress"],
+    ]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/^epoch 1\/2: done, 2 steps in [\d.]+ s$/m);
+    expect(r.err).toMatch(/^epoch 2\/2: done, 2 steps in [\d.]+ s$/m);
+    r = await run(["extract", "--model", model, "--data", data, "--out", join(tmp, "act-progress"), "--progress"]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/^extracting .*train: done, 12 images in [\d.]+ s$/m);
+    r = await run(["evaluate", "--model", model, "--data", data, "--progress"]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/^evaluating on .*test: done, 6 images in [\d.]+ s$/m);
+    expect(r.err).not.toContain("\u001b");
+  });
+
   it("bad input: unknown stage, wrong channels, corrupt data, unknown arch — clear errors, earlier results intact", async () => {
     const before = readFileSync(join(act, "stage1.npy"));
     let r = await run(["extract", "--model", model, "--data", data, "--out", act, "--stages", "stage1,layer9"]);

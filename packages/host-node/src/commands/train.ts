@@ -24,10 +24,10 @@ import { initBackend } from "@classfit/models/backend";
 import { datasetHasSplit, loadDataset, readCheckpoint, writeCheckpoint, writeModelDir } from "@classfit/models/node";
 import { readingInput } from "@classfit/pipeline/errors";
 import { createCore } from "@classfit/wasm-core/node";
-import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import { checkingInput, InputError } from "../io.js";
 import { choiceArg, commandLine, intArg, intListArg, numArg } from "../options.js";
+import { createProgress, PROGRESS_HELP } from "../progress.js";
 import { VERSION } from "../version.js";
 
 export interface TrainOptions {
@@ -59,6 +59,7 @@ export interface TrainOptions {
   numClasses?: number;
   checkpointEvery: number;
   resume?: boolean;
+  progress?: boolean;
 }
 
 /**
@@ -210,17 +211,8 @@ export async function runTrain(
     `training ${arch.arch} (${parameters} parameters) on ${train.name} (${train.n} images ${train.height}×${train.width}×${train.channels}, ${numClasses} classes)` +
       `${test ? `, testing on ${test.name} (${test.n})` : ""}; ${config.epochs} epochs, batch ${config.batchSize}, lr ${config.learningRate} (${config.schedule.name}), seed ${config.seed}`,
   );
-  const bar = process.stderr.isTTY
-    ? new cliProgress.SingleBar(
-        {
-          stream: process.stderr,
-          format: " epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | ETA {eta_formatted}",
-          hideCursor: true,
-          fps: 5,
-        },
-        cliProgress.Presets.shades_classic,
-      )
-    : undefined;
+  // One task per epoch, removed when the epoch ends so the epoch's summary line follows it.
+  const progress = createProgress({ force: o.progress, unit: "steps", removeFinished: true });
   try {
     const result = await trainModel({
       core,
@@ -232,10 +224,10 @@ export async function runTrain(
       checkpointEvery: o.checkpointEvery,
       ...(resume ? { resume } : {}),
       onStep: (p) => {
-        if (!bar) return;
-        if (p.step === 1) bar.start(p.stepsPerEpoch, 0, { epoch: p.epoch, loss: p.loss.toFixed(3) });
-        bar.update(p.step, { epoch: p.epoch, loss: p.loss.toFixed(3) });
-        if (p.step === p.stepsPerEpoch) bar.stop();
+        const key = String(p.epoch);
+        if (p.step === 1) progress.start(key, p.stepsPerEpoch, `epoch ${p.epoch}/${config.epochs}`);
+        progress.update(key, p.step, `loss ${p.loss.toFixed(3)}`);
+        if (p.step === p.stepsPerEpoch) progress.finish(key);
       },
       onEpoch: (s) => {
         log(
@@ -263,7 +255,7 @@ export async function runTrain(
       `${o.out}: ${arch.arch}, ${parameters} parameters${evalTest ? `, test accuracy ${(100 * evalTest.accuracy).toFixed(2)}% on ${evalTest.n} images` : ""}`,
     );
   } finally {
-    bar?.stop();
+    progress.stop();
     model.dispose();
   }
 }
@@ -317,6 +309,7 @@ export function register(program: Command): void {
     .option("--num-classes <n>", "number of classes (default: max label + 1)", intArg(2))
     .option("--checkpoint-every <n>", "epochs between checkpoints", intArg(1), 1)
     .option("--resume", "continue from MODELDIR.checkpoint if it exists")
+    .option("--progress", PROGRESS_HELP)
     .action(async (opts: TrainOptions, cmd: Command) => {
       await runTrain(opts, commandLine(cmd));
     });

@@ -131,6 +131,15 @@ describe("fit → density → kl", () => {
     }
   });
 
+  it("--progress off a terminal prints one plain line per class when its fit finishes", async () => {
+    const r = await classfit(
+      ...["fit", "--data", p("Z.npy"), "--labels", p("y.npy"), "--out", p("fit-progress"), ...FAST, "--progress"],
+    );
+    expect(r.status, r.stderr).toBe(0);
+    for (const c of [0, 1, 2])
+      expect(r.stderr).toMatch(new RegExp(`^class ${c} n=${N}: done, 48 sweeps in [\\d.]+ s$`, "m"));
+  });
+
   it("is deterministic and independent of the worker count", async () => {
     await ok("fit", "--data", p("Z.npy"), "--labels", p("y.npy"), "--out", p("fit1"), ...FAST, "--workers", "1");
     for (const c of [0, 1, 2]) expect(sha(p(`fit1/class-${c}.bin`))).toBe(sha(p(`fit/class-${c}.bin`)));

@@ -6,6 +6,7 @@ import { createCore } from "@classfit/wasm-core/node";
 import { type Command, CommanderError } from "commander";
 import { EXIT } from "../exit.js";
 import { intArg } from "../options.js";
+import { PROGRESS_HELP } from "../progress.js";
 import { VERSION } from "../version.js";
 import { createNodeHost } from "./node-host.js";
 
@@ -87,7 +88,7 @@ export function addRunOptions(cmd: Command): Command {
       intArg(1, 64),
     )
     .option("--json", "print a machine-readable summary on stdout (no progress bars)")
-    .option("--progress", "show progress bars even when stderr is not a terminal")
+    .option("--progress", PROGRESS_HELP)
     .option("--quiet", "no progress output");
 }
 
