@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { registrars } from "./commands/index.js";
 import { exitCodeOf } from "./exit.js";
+import { addExamples } from "./help.js";
 import { VERSION } from "./version.js";
 
 export function buildProgram(): Command {
@@ -13,7 +14,7 @@ export function buildProgram(): Command {
   program
     .name("classfit")
     .description(
-      "How a neural network fits each class: Dirichlet-process Gaussian mixtures of its pooled activations,\n" +
+      "How a neural network fits each class: Dirichlet-process Gaussian mixtures of its pooled activations, " +
         "related to memorization and certified robustness (Jamroż & Kurdziel, AAAI 2023).",
     )
     .version(VERSION)
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (str, write) => write(`classfit: ${str}`) })
     .exitOverride();
   for (const register of registrars) register(program);
+  addExamples(program);
   return program;
 }
 

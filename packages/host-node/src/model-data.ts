@@ -75,7 +75,7 @@ export function addModelDataOptions(c: Command, defaultSplit: "train" | "test"):
       "--model <MODELDIR>",
       "model directory (classfit's, or any tfjs layers model.json with its weights)",
     )
-    .requiredOption("--data <path>", "data (directory, images .npy with --labels, or 'default')")
+    .option("--data <path>", "data (directory, images .npy with --labels, or 'default')", "default")
     .option("--labels <y.npy>", "labels for an images .npy")
     .option(
       "--split <name>",

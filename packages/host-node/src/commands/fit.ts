@@ -178,7 +178,7 @@ export function register(program: Command): void {
   program
     .command("fit")
     .description(
-      "Fit one Dirichlet-process Gaussian mixture per label value (collapsed Gibbs, METHOD.md §3),\n" +
+      "Fit one Dirichlet-process Gaussian mixture per label value (collapsed Gibbs, METHOD.md §3), " +
         "or one for all rows without --labels, and write FITDIR (manifest.json + one model file per class).",
     )
     .requiredOption("--data <Z.npy>", "reduced data, float32/float64, shape (n, d)")

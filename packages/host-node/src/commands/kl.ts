@@ -117,7 +117,7 @@ export function register(program: Command): void {
   program
     .command("kl")
     .description(
-      "Relative entropy D_KL(p‖q) of each class's posterior predictive p to the Gaussian q with the class data's\n" +
+      "Relative entropy D_KL(p‖q) of each class's posterior predictive p to the Gaussian q with the class data's " +
         "mean and variances (diag) or covariance (full), by Monte Carlo (METHOD.md §5).",
     )
     .requiredOption("--fit <FITDIR>", "a directory written by `classfit fit`")
