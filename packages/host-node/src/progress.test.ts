@@ -48,6 +48,14 @@ describe("createProgress off a terminal", () => {
     expect(text()).not.toContain("\u001b");
   });
 
+  it("without a unit, a finished task's line gives only its time", () => {
+    const { stream, text } = pipe();
+    const p = createProgress({ stream, force: true, unit: "" });
+    p.start("k", 32, "resnet stage1 fit class 3");
+    p.finish("k");
+    expect(text()).toMatch(/^resnet stage1 fit class 3: done in \d+\.\d s\n$/);
+  });
+
   it("--quiet wins over --progress", () => {
     const { stream, text } = pipe();
     const p = createProgress({ stream, force: true, quiet: true, intervalMs: 0 });

@@ -111,7 +111,8 @@ function clock(seconds: number): string {
 
 /**
  * Progress as plain lines: "<label>: <done>/<total> <unit> (<p>%)[, detail], ETA m:ss" at most
- * every `intervalMs` per task, and "<label>: done, <total> <unit> in <s> s" when it finishes.
+ * every `intervalMs` per task, and "<label>: done, <total> <unit> in <s> s" when it finishes
+ * ("<label>: done in <s> s" without a unit).
  */
 function plainProgress(write: (line: string) => void, unit: string, intervalMs: number): Progress {
   const tasks = new Map<string, { label: string; total: number; done: number; t0: number; shown: number }>();
@@ -141,7 +142,9 @@ function plainProgress(write: (line: string) => void, unit: string, intervalMs: 
       const t = tasks.get(key);
       if (!t) return;
       tasks.delete(key);
-      write(`${t.label}: done, ${t.total}${units} in ${((performance.now() - t.t0) / 1000).toFixed(1)} s`);
+      // Without a unit the count says nothing (the study's tasks mix kinds of work): only the time.
+      const count = unit ? `, ${t.total}${units}` : "";
+      write(`${t.label}: done${count} in ${((performance.now() - t.t0) / 1000).toFixed(1)} s`);
     },
     log: write,
     stop() {
