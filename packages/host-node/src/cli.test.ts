@@ -31,9 +31,9 @@ describe("classfit CLI (built)", () => {
     if (existsSync(bin)) expect(execFileSync(bin, ["--help"], { encoding: "utf8" })).toMatch(/Usage: classfit/);
   });
 
-  it("rejects an unknown flag with a clear message and a non-zero exit", () => {
+  it("rejects an unknown flag with a clear message and exit code 2 (bad input)", () => {
     const r = spawnSync(process.execPath, [cli, "--no-such-flag"], { encoding: "utf8" });
-    expect(r.status).not.toBe(0);
+    expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/unknown option '--no-such-flag'/);
   });
 });

@@ -5,6 +5,8 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { registrars } from "./commands/index.js";
+import { exitCodeOf } from "./exit.js";
+import { addExamples } from "./help.js";
 import { VERSION } from "./version.js";
 
 export function buildProgram(): Command {
@@ -12,7 +14,7 @@ export function buildProgram(): Command {
   program
     .name("classfit")
     .description(
-      "How a neural network fits each class: Dirichlet-process Gaussian mixtures of its pooled activations,\n" +
+      "How a neural network fits each class: Dirichlet-process Gaussian mixtures of its pooled activations, " +
         "related to memorization and certified robustness (Jamroż & Kurdziel, AAAI 2023).",
     )
     .version(VERSION)
@@ -20,21 +22,23 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (str, write) => write(`classfit: ${str}`) })
     .exitOverride();
   for (const register of registrars) register(program);
+  addExamples(program);
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+/**
+ * Runs the CLI on `argv` and returns its exit code (see exit.ts): 2 for bad input from any
+ * command, 1 for a failure of classfit itself. `program` is for tests that add a command.
+ */
+export async function main(argv: string[], program: Command = buildProgram()): Promise<number> {
   try {
     await program.parseAsync(argv, { from: "user" });
     return 0;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      // --help and --version end through here with exit code 0.
-      return e.exitCode;
-    }
-    process.stderr.write(`classfit: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 1;
+    // Commander has printed its own message (and --help its text) already.
+    if (!(e instanceof CommanderError))
+      process.stderr.write(`classfit: ${e instanceof Error ? e.message : String(e)}\n`);
+    return exitCodeOf(e);
   }
 }
 

@@ -64,6 +64,7 @@ export async function runTasks<K extends TaskKind>(
     describe: (index: number) => string;
     onStart?: (index: number) => void;
     onProgress?: (index: number, done: number, total: number) => void;
+    onDone?: (index: number) => void;
   },
 ): Promise<{ outputs: TaskOutput<K>[]; seconds: number[]; size: number }> {
   const size = Math.max(1, Math.min(o.workers ?? availableParallelism(), inputs.length));
@@ -77,6 +78,7 @@ export async function runTasks<K extends TaskKind>(
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
     onResult: (i) => {
       seconds[i] = (performance.now() - (started[i] as number)) / 1000;
+      o.onDone?.(i);
     },
   });
   return { outputs, seconds, size };

@@ -19,6 +19,20 @@ import { InputError } from "@classfit/pipeline/errors";
 // the error from one place: printed as is, exit code 2.
 export { InputError };
 
+/**
+ * Runs `check`, which validates something the user gave (a model, a flag combination), and
+ * turns a plain Error it throws into InputError with the same message: the synchronous twin of
+ * the pipeline's readingInput. RangeError passes unchanged, as there.
+ */
+export function checkingInput<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (e instanceof InputError || e instanceof NpyError || !(e instanceof Error) || e instanceof RangeError) throw e;
+    throw new InputError(e.message, { cause: e });
+  }
+}
+
 /** A row-major matrix: `data` is Float64Array, shape (n, d). */
 export interface Matrix {
   data: Float64Array;

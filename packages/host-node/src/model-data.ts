@@ -1,6 +1,7 @@
 // A model directory and a dataset loaded together, with the normalisation settled: what
 // `extract`, `evaluate` and `certify` start from.
 import {
+  checkDatasetFitsModel,
   computeNormalisation,
   type ImageDataset,
   inputSpecOf,
@@ -9,7 +10,9 @@ import {
 } from "@classfit/models";
 import { initBackend } from "@classfit/models/backend";
 import { type LoadedModel, loadDataset, readModelDir } from "@classfit/models/node";
+import { readingInput } from "@classfit/pipeline/errors";
 import type { Command } from "commander";
+import { checkingInput, InputError } from "./io.js";
 import { choiceArg, intArg, numListArg } from "./options.js";
 
 export interface ModelDataOptions {
@@ -25,29 +28,33 @@ export interface ModelDataOptions {
 /**
  * Loads MODELDIR and the data, and settles the normalisation: the manifest's for classfit
  * models; for a plain tfjs model --mean/--std, or else statistics of the data itself (said so).
+ * What the loaders and the fit check refuse is the user's model or data: InputError (exit 2).
  */
 export async function loadModelAndData(
   o: ModelDataOptions,
   log: (s: string) => void,
 ): Promise<{ loaded: LoadedModel; ds: ImageDataset; normalisation: Normalisation; manifest: ModelManifest | null }> {
   await initBackend();
-  const loaded = await readModelDir(o.model);
+  const loaded = await readingInput(() => readModelDir(o.model));
   try {
-    const spec = inputSpecOf(loaded.model, o.model);
-    const ds = await loadDataset({
-      path: o.data,
-      split: o.split,
-      ...(o.labels ? { labels: o.labels } : {}),
-      ...(spec.numClasses > 1 ? { numClasses: spec.numClasses } : {}),
-    });
+    const spec = checkingInput(() => inputSpecOf(loaded.model, o.model));
+    const ds = await readingInput(() =>
+      loadDataset({
+        path: o.data,
+        split: o.split,
+        ...(o.labels ? { labels: o.labels } : {}),
+        ...(spec.numClasses > 1 ? { numClasses: spec.numClasses } : {}),
+      }),
+    );
+    checkingInput(() => checkDatasetFitsModel(loaded.model, ds));
     let normalisation: Normalisation;
     if (loaded.manifest && o.mean === undefined && o.std === undefined) {
       normalisation = loaded.manifest.normalisation;
     } else if (o.mean !== undefined || o.std !== undefined) {
-      if (!o.mean || !o.std) throw new Error("give both --mean and --std");
+      if (!o.mean || !o.std) throw new InputError("give both --mean and --std");
       if (o.mean.length !== ds.channels || o.std.length !== ds.channels)
-        throw new Error(`--mean/--std need ${ds.channels} value(s) each (one per channel of ${ds.name})`);
-      if (o.std.some((s) => !(s > 0))) throw new Error("--std values must be positive");
+        throw new InputError(`--mean/--std need ${ds.channels} value(s) each (one per channel of ${ds.name})`);
+      if (o.std.some((s) => !(s > 0))) throw new InputError("--std values must be positive");
       normalisation = { pixelScale: ds.images instanceof Uint8Array ? 1 / 255 : 1, mean: o.mean, std: o.std };
     } else {
       normalisation = computeNormalisation(ds);
@@ -68,7 +75,7 @@ export function addModelDataOptions(c: Command, defaultSplit: "train" | "test"):
       "--model <MODELDIR>",
       "model directory (classfit's, or any tfjs layers model.json with its weights)",
     )
-    .requiredOption("--data <path>", "data (directory, images .npy with --labels, or 'default')")
+    .option("--data <path>", "data (directory, images .npy with --labels, or 'default')", "default")
     .option("--labels <y.npy>", "labels for an images .npy")
     .option(
       "--split <name>",

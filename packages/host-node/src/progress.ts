@@ -1,14 +1,20 @@
-// Progress display for long commands: cli-progress bars with ETA on a terminal, nothing at all
-// when stderr is not a TTY (logs and pipes stay clean; the final summary goes to stdout).
-// Used by `fit`/`kl` (one bar per class, in sweeps) and by the study host (one bar per task).
+// Progress display for long commands: cli-progress bars with ETA on a terminal; off a terminal
+// nothing by default (logs and pipes stay clean; the final summary goes to stdout), or with
+// `--progress` plain lines: one per running task every `intervalMs` and one when it finishes,
+// which a log file or CI keeps readably where redrawn bars would be a mess of control codes.
+// Used by `fit`/`kl` (one task per class, in sweeps), `train` (one per epoch, in steps),
+// `extract`/`evaluate` (one, in images) and by the study host (one per step).
 import cliProgress from "cli-progress";
+
+/** The help of every command's --progress flag. */
+export const PROGRESS_HELP = "show progress even when stderr is not a terminal (plain lines, for logs)";
 
 export interface Progress {
   /** A task of `total` steps has started (e.g. one class: sweeps × chains). Starting a key that
    * is already shown only updates its total. */
   start(key: string, total: number, label: string): void;
-  /** Sets a task's completed steps. */
-  update(key: string, done: number): void;
+  /** Sets a task's completed steps; `detail` (e.g. "loss 0.412") is shown after the count. */
+  update(key: string, done: number, detail?: string): void;
   /** A task finished; its bar stays, filled (or leaves the screen with `removeFinished`). */
   finish(key: string): void;
   /** A message that must not be garbled by the bars (warnings). */
@@ -17,8 +23,10 @@ export interface Progress {
 }
 
 export interface ProgressOptions {
-  /** Bars even when the stream is not a TTY (`--progress`). */
+  /** Progress even when the stream is not a TTY (`--progress`): plain lines there. */
   force?: boolean;
+  /** Off a terminal, the least time between two lines about one task (default 10 000 ms). */
+  intervalMs?: number;
   /** No output at all, not even log lines. */
   quiet?: boolean;
   stream?: NodeJS.WriteStream;
@@ -31,33 +39,29 @@ export interface ProgressOptions {
   removeFinished?: boolean;
 }
 
-/** Bars on stderr when it is a TTY (or `force`), otherwise a silent progress whose log writes plain lines. */
+/**
+ * Bars on stderr when it is a TTY; off a terminal plain progress lines with `force`, otherwise a
+ * silent progress whose log still writes its messages.
+ */
 export function createProgress(opts: ProgressOptions = {}): Progress {
   const stream = opts.stream ?? process.stderr;
   if (opts.quiet) return { start() {}, update() {}, finish() {}, log() {}, stop() {} };
-  if (!(opts.force || stream.isTTY)) {
-    return {
-      start() {},
-      update() {},
-      finish() {},
-      log(message) {
-        stream.write(message.endsWith("\n") ? message : `${message}\n`);
-      },
-      stop() {},
-    };
+  const write = (message: string) => stream.write(message.endsWith("\n") ? message : `${message}\n`);
+  if (!stream.isTTY) {
+    if (opts.force) return plainProgress(write, opts.unit ?? "sweeps", opts.intervalMs ?? 10_000);
+    return { start() {}, update() {}, finish() {}, log: write, stop() {} };
   }
   const unit = opts.unit ?? "sweeps";
   const width = opts.labelWidth ?? 12;
   const multi = new cliProgress.MultiBar(
     {
       stream,
-      format: ` {label} |{bar}| {percentage}% | {value}/{total}${unit ? ` ${unit}` : ""} | ETA {eta_formatted}`,
+      format: ` {label} |{bar}| {percentage}% | {value}/{total}${unit ? ` ${unit}` : ""}{detail} | ETA {eta_formatted}`,
       hideCursor: true,
       clearOnComplete: false,
       etaBuffer: 50,
       fps: 5,
-      // Forced bars on a pipe/file (--progress) must still render; signals are the command's job.
-      noTTYOutput: opts.force === true && !stream.isTTY,
+      // Signals are the command's job.
       gracefulExit: false,
     },
     cliProgress.Presets.shades_classic,
@@ -74,10 +78,10 @@ export function createProgress(opts: ProgressOptions = {}): Progress {
         return;
       }
       const shown = (opts.cutLabels ? label.slice(0, width) : label).padEnd(width);
-      bars.set(key, { bar: multi.create(total, 0, { label: shown }), total });
+      bars.set(key, { bar: multi.create(total, 0, { label: shown, detail: "" }), total });
     },
-    update(key, done) {
-      bars.get(key)?.bar.update(done);
+    update(key, done, detail) {
+      bars.get(key)?.bar.update(done, { detail: detail ? ` | ${detail}` : "" });
     },
     finish(key) {
       const b = bars.get(key);
@@ -92,6 +96,59 @@ export function createProgress(opts: ProgressOptions = {}): Progress {
     },
     stop() {
       multi.stop();
+    },
+  };
+}
+
+/** m:ss or h:mm:ss. */
+function clock(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const hms = [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60];
+  const [h, m, sec] = hms as [number, number, number];
+  const two = (x: number) => String(x).padStart(2, "0");
+  return h > 0 ? `${h}:${two(m)}:${two(sec)}` : `${m}:${two(sec)}`;
+}
+
+/**
+ * Progress as plain lines: "<label>: <done>/<total> <unit> (<p>%)[, detail], ETA m:ss" at most
+ * every `intervalMs` per task, and "<label>: done, <total> <unit> in <s> s" when it finishes
+ * ("<label>: done in <s> s" without a unit).
+ */
+function plainProgress(write: (line: string) => void, unit: string, intervalMs: number): Progress {
+  const tasks = new Map<string, { label: string; total: number; done: number; t0: number; shown: number }>();
+  const units = unit ? ` ${unit}` : "";
+  return {
+    start(key, total, label) {
+      const t = tasks.get(key);
+      if (t) t.total = total;
+      else {
+        const now = performance.now();
+        tasks.set(key, { label: label.trim(), total, done: 0, t0: now, shown: now });
+      }
+    },
+    update(key, done, detail) {
+      const t = tasks.get(key);
+      if (!t) return;
+      t.done = done;
+      const now = performance.now();
+      if (now - t.shown < intervalMs || done >= t.total) return;
+      t.shown = now;
+      const elapsed = (now - t.t0) / 1000;
+      const eta = done > 0 ? `, ETA ${clock((elapsed * (t.total - done)) / done)}` : "";
+      const pct = t.total > 0 ? Math.floor((100 * done) / t.total) : 0;
+      write(`${t.label}: ${done}/${t.total}${units} (${pct}%)${detail ? `, ${detail}` : ""}${eta}`);
+    },
+    finish(key) {
+      const t = tasks.get(key);
+      if (!t) return;
+      tasks.delete(key);
+      // Without a unit the count says nothing (the study's tasks mix kinds of work): only the time.
+      const count = unit ? `, ${t.total}${units}` : "";
+      write(`${t.label}: done${count} in ${((performance.now() - t.t0) / 1000).toFixed(1)} s`);
+    },
+    log: write,
+    stop() {
+      tasks.clear();
     },
   };
 }

@@ -36,10 +36,10 @@ export async function ok(...argv: string[]): Promise<string> {
   return r.stdout;
 }
 
-/** Runs the CLI and expects a non-zero exit with stderr matching `re`. */
+/** Runs the CLI on bad input: expects exit code 2 (bad input) with stderr matching `re`. */
 export async function fails(re: RegExp, ...argv: string[]): Promise<Run> {
   const r = await classfit(...argv);
-  expect(r.status, r.stdout + r.stderr).not.toBe(0);
+  expect(r.status, r.stdout + r.stderr).toBe(2);
   expect(r.stderr).toMatch(re);
   return r;
 }

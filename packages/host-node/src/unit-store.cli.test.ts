@@ -227,7 +227,7 @@ describe("classfit certify / merge / shard", () => {
       p("certmerged.cfa"),
       ...mixed,
     );
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(bytes(p("certmerged.cfa"))).toEqual(mergedBefore);
     // A missing share is refused too.
     await fails(/merge refused: cannot merge: 1 of 3 units missing/, "merge", "--out", p("nothing"), ...mixed.slice(1));

@@ -47,14 +47,18 @@ export function register(program: Command): void {
     .addHelpText(
       "after",
       `
-Rerunning reuses every finished step (delete RUNDIR to start over); Ctrl-C leaves a resumable run.
-Exit codes: 0 done · 1 failed · 2 missing or bad input · 130 interrupted (rerun to resume).
+Rerunning reuses every finished step (delete RUNDIR to start over); Ctrl-C
+leaves a resumable run.
+Exit codes: 0 done · 1 failed · 2 missing or bad input · 130 interrupted (rerun
+to resume).
 
 Examples:
   $ npm start                      # = build, then classfit demo --out runs/demo
   $ classfit demo --out /tmp/demo --workers 2
   $ classfit demo --certify 0 --json
-  $ classfit demo --replicates 3 --out runs/demo-r3   # 3 independent fits per class: the report shows their spread`,
+  $ classfit demo --replicates 3 --out runs/demo-r3
+                                   # 3 independent fits per class: the report
+                                   # shows their spread`,
     )
     .action(async (o: DemoOpts) => {
       const { resolveStudyConfig } = await import("@classfit/pipeline");

@@ -1,16 +1,19 @@
 // `classfit extract`: pooled stage activations (METHOD.md §1) of a model over a dataset, one
 // float32 .npy (N × C) per stage plus labels.npy and manifest.json in ACTDIR.
-import { extractActivations } from "@classfit/models";
+import { extractActivations, resolveStageLayers } from "@classfit/models";
 import { NpyDirSink } from "@classfit/models/node";
 import type { Command } from "commander";
+import { checkingInput, InputError } from "../io.js";
 import { addModelDataOptions, loadModelAndData, type ModelDataOptions } from "../model-data.js";
 import { choiceArg, commandLine } from "../options.js";
+import { createProgress, PROGRESS_HELP } from "../progress.js";
 import { VERSION } from "../version.js";
 
 interface ExtractOptions extends ModelDataOptions {
   out: string;
   pool: "avg" | "max";
   stages?: string;
+  progress?: boolean;
 }
 
 export async function runExtract(
@@ -27,7 +30,9 @@ export async function runExtract(
           .filter((s) => s.length > 0)
       : manifest?.stages;
     if (!stages || stages.length === 0)
-      throw new Error(`${o.model}: no manifest.json naming its stages; name the stage layers with --stages a,b,c`);
+      throw new InputError(`${o.model}: no manifest.json naming its stages; name the stage layers with --stages a,b,c`);
+    // Unknown --stages names are the user's mistake: refused before any forward pass.
+    checkingInput(() => resolveStageLayers(loaded.model, stages, o.model));
     const sink = new NpyDirSink(
       o.out,
       {
@@ -45,6 +50,8 @@ export async function runExtract(
       ds.labels,
     );
     let channels: number[];
+    const progress = createProgress({ force: o.progress, unit: "images" });
+    progress.start("extract", ds.n, `extracting ${ds.name}`);
     try {
       ({ channels } = await extractActivations({
         model: loaded.model,
@@ -55,10 +62,14 @@ export async function runExtract(
         batchSize: o.batchSize,
         sink,
         where: `${o.model}`,
+        onProgress: (done) => progress.update("extract", done),
       }));
+      progress.finish("extract");
     } catch (e) {
       await sink.abort();
       throw e;
+    } finally {
+      progress.stop();
     }
     log(
       `${o.out}: ${ds.n} examples of ${ds.name}, ${o.pool}-pooled: ${stages.map((s, i) => `${s} (${channels[i]})`).join(", ")}`,
@@ -82,6 +93,7 @@ export function register(program: Command): void {
     .requiredOption("--out <ACTDIR>", "output directory")
     .option("--pool <kind>", "avg or max", choiceArg(["avg", "max"] as const), "avg")
     .option("--stages <list>", "comma-separated stage layer names (default: the manifest's stages)")
+    .option("--progress", PROGRESS_HELP)
     .action(async (opts: ExtractOptions, cmd: Command) => {
       await runExtract(opts, commandLine(cmd));
     });

@@ -19,7 +19,7 @@ import {
 import { FITDIR_FORMAT, FITDIR_FORMAT_VERSION, FitDirWriter, type FitManifest } from "../fitdir.js";
 import { InputError, readLabels, readMatrix } from "../io.js";
 import { choiceArg, intArg } from "../options.js";
-import { createProgress } from "../progress.js";
+import { createProgress, PROGRESS_HELP } from "../progress.js";
 import { VERSION } from "../version.js";
 
 export interface FitOptions extends FitOverrides {
@@ -85,6 +85,7 @@ export async function runFit(o: FitOptions, log: (s: string) => void = console.l
         onStart: (i) =>
           progress.start(String(i), config.sweeps * config.chains * config.replicates, `${name(i)} n=${tasks[i]?.n}`),
         onProgress: (i, done) => progress.update(String(i), done),
+        onDone: (i) => progress.finish(String(i)),
       },
     );
   } catch (e) {
@@ -177,7 +178,7 @@ export function register(program: Command): void {
   program
     .command("fit")
     .description(
-      "Fit one Dirichlet-process Gaussian mixture per label value (collapsed Gibbs, METHOD.md §3),\n" +
+      "Fit one Dirichlet-process Gaussian mixture per label value (collapsed Gibbs, METHOD.md §3), " +
         "or one for all rows without --labels, and write FITDIR (manifest.json + one model file per class).",
     )
     .requiredOption("--data <Z.npy>", "reduced data, float32/float64, shape (n, d)")
@@ -196,7 +197,7 @@ export function register(program: Command): void {
     .option("--init-clusters <n>", "K0: initial clusters, also scales S0 (default 6)", intArg(1))
     .option("--seed <n>", "random seed", intArg(0), 0)
     .option("--workers <n>", "worker threads (default: CPU count, at most one per class)", intArg(1, 256))
-    .option("--progress", "show progress bars even when stderr is not a terminal")
+    .option("--progress", PROGRESS_HELP)
     .action(async (opts: FitOptions) => {
       await runFit(opts);
     });

@@ -14,7 +14,7 @@ import {
 import { readFitDir } from "../fitdir.js";
 import { InputError, readLabels, readMatrix, writeFileAtomic } from "../io.js";
 import { choiceArg, intArg } from "../options.js";
-import { createProgress } from "../progress.js";
+import { createProgress, PROGRESS_HELP } from "../progress.js";
 
 interface KlOptions {
   fit: string;
@@ -83,6 +83,7 @@ export async function runKl(o: KlOptions, log: (s: string) => void = console.log
       workers: o.workers,
       describe: (i) => `kl of ${classes[i]?.entry.file}`,
       onStart: (i) => progress.start(String(i), 1, `class ${classes[i]?.entry.label ?? "all"}`),
+      onDone: (i) => progress.finish(String(i)),
     });
   } finally {
     progress.stop();
@@ -116,7 +117,7 @@ export function register(program: Command): void {
   program
     .command("kl")
     .description(
-      "Relative entropy D_KL(p‖q) of each class's posterior predictive p to the Gaussian q with the class data's\n" +
+      "Relative entropy D_KL(p‖q) of each class's posterior predictive p to the Gaussian q with the class data's " +
         "mean and variances (diag) or covariance (full), by Monte Carlo (METHOD.md §5).",
     )
     .requiredOption("--fit <FITDIR>", "a directory written by `classfit fit`")
@@ -127,7 +128,7 @@ export function register(program: Command): void {
     .option("--reference <q>", "diag | full", choiceArg(KL_REFERENCES), "diag")
     .option("--seed <n>", "random seed", intArg(0), 0)
     .option("--workers <n>", "worker threads, one class at a time each (default: CPU count)", intArg(1, 256))
-    .option("--progress", "show progress bars even when stderr is not a terminal")
+    .option("--progress", PROGRESS_HELP)
     .action(async (opts: KlOptions) => {
       await runKl(opts);
     });

@@ -11,9 +11,9 @@ export function register(program: Command): void {
   const cmd = program
     .command("memorization")
     .description(
-      "Memorization scores (Feldman & Zhang 2020; METHOD.md §8): train --models networks, each on a seeded\n" +
-        "random --subset fraction of the training set, and score every example by how much more often it is\n" +
-        "classified correctly by the networks trained with it than by those without. Each network is a work\n" +
+      "Memorization scores (Feldman & Zhang 2020; METHOD.md §8): train --models networks, each on a seeded " +
+        "random --subset fraction of the training set, and score every example by how much more often it is " +
+        "classified correctly by the networks trained with it than by those without. Each network is a work " +
         "unit kept in DIR/units (a re-run resumes); --shard k/n runs one share for a cluster.",
     )
     .option("--models <m>", "number of networks (≥ 2)", intArg(2), 64)

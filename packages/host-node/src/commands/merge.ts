@@ -11,7 +11,7 @@ export function register(program: Command): void {
     program
       .command("merge")
       .description(
-        "Merge the share files of a sharded `memorization`, `certify` or `bins` run into its artifact (the same\n" +
+        "Merge the share files of a sharded `memorization`, `certify` or `bins` run into its artifact (the same " +
           "bytes a single run writes). Refuses shares of another config or code version, conflicting and missing units.",
       ),
   ).action((shares: string[], opts: { out: string }) => {

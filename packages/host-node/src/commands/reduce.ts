@@ -54,7 +54,7 @@ export function register(program: Command): void {
   program
     .command("reduce")
     .description(
-      "Project a representation matrix onto its top-k right singular vectors (SVD; --center for PCA).\n" +
+      "Project a representation matrix onto its top-k right singular vectors (SVD; --center for PCA). " +
         "Writes Z.npy and the projection (Z.projection.bin) and prints the retained energy Σ_{i≤k} s_i² / Σ s_i².",
     )
     .requiredOption("--data <R.npy>", "input matrix, float32/float64, shape (n, c)")

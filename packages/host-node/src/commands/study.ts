@@ -23,14 +23,19 @@ export const STUDY_EXAMPLE = `{
   "seed": 0,
   "dataset": { "path": "default" },
   "networks": [
-    { "name": "resnet", "label": "ResNet", "family": "resnet", "model": "path/to/resnet-modeldir" },
+    { "name": "resnet", "label": "ResNet", "family": "resnet",
+      "model": "path/to/resnet-modeldir" },
     { "name": "convnet", "family": "convnet",
-      "arch": { "arch": "convnet", "blocks": [1, 1, 1, 1], "widthMultiplier": 0.25 },
+      "arch": { "arch": "convnet", "blocks": [1, 1, 1, 1],
+                "widthMultiplier": 0.25 },
       "train": { "epochs": 10 } },
-    { "name": "torch", "activations": { "layer1": "acts/layer1.npy", "layer4": "acts/layer4.npy" },
+    { "name": "torch",
+      "activations": { "layer1": "acts/layer1.npy",
+                       "layer4": "acts/layer4.npy" },
       "memorizationScores": "cifar100_infl_matrix.npz" }
   ],
-  "steps": { "fit": { "sweeps": 200, "burnIn": 160 }, "certify": { "perClass": 50, "n": 10000 } }
+  "steps": { "fit": { "sweeps": 200, "burnIn": 160 },
+             "certify": { "perClass": 50, "n": 10000 } }
 }`;
 
 export function register(program: Command): void {
@@ -57,15 +62,23 @@ export function register(program: Command): void {
     .addHelpText(
       "after",
       `
-Profiles: paper = the authors' settings (400 sweeps, k = 16/16/64/64, M = 100 000, CERTIFY n = 100 000);
-default = textbook predictive, 16 chains × 80 sweeps (class means with their MCSE); quick = tiny sizes for a smoke run; demo = what \`classfit demo\` runs.
+Profiles:
+  paper    the authors' settings (400 sweeps, k = 16/16/64/64, M = 100 000,
+           CERTIFY n = 100 000)
+  default  textbook predictive, 16 chains × 80 sweeps (class means with their
+           MCSE)
+  quick    tiny sizes for a smoke run
+  demo     what \`classfit demo\` runs
 
-Exit codes: 0 done · 1 failed · 2 bad config or input · 130 interrupted (rerun to resume).
+Exit codes: 0 done · 1 failed · 2 bad config or input · 130 interrupted (rerun
+to resume).
 
 Examples:
   $ classfit study --config study.json --out runs/mine
-  $ classfit study --config study.json --out runs/paper --profile paper --workers 8
-  $ classfit study --config study.json --out runs/q --profile quick --json > summary.json
+  $ classfit study --config study.json --out runs/paper --profile paper \\
+      --workers 8
+  $ classfit study --config study.json --out runs/q --profile quick --json \\
+      > summary.json
 
 Example study.json:
 ${STUDY_EXAMPLE}`,

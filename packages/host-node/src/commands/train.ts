@@ -6,6 +6,7 @@ import { rm } from "node:fs/promises";
 import {
   ARCH_NAMES,
   type ArchName,
+  type ArchSettings,
   computeNormalisation,
   countTrainable,
   createModel,
@@ -21,10 +22,12 @@ import {
 } from "@classfit/models";
 import { initBackend } from "@classfit/models/backend";
 import { datasetHasSplit, loadDataset, readCheckpoint, writeCheckpoint, writeModelDir } from "@classfit/models/node";
+import { readingInput } from "@classfit/pipeline/errors";
 import { createCore } from "@classfit/wasm-core/node";
-import cliProgress from "cli-progress";
 import type { Command } from "commander";
+import { checkingInput, InputError } from "../io.js";
 import { choiceArg, commandLine, intArg, intListArg, numArg } from "../options.js";
+import { createProgress, PROGRESS_HELP } from "../progress.js";
 import { VERSION } from "../version.js";
 
 export interface TrainOptions {
@@ -56,6 +59,35 @@ export interface TrainOptions {
   numClasses?: number;
   checkpointEvery: number;
   resume?: boolean;
+  progress?: boolean;
+}
+
+/**
+ * What `classfit train` trains without --blocks/--depth/--width/--epochs: the settings of the
+ * shipped narrow models (packages/models/assets/models; their manifests record the command), so
+ * that the default finishes in minutes on the embedded data. Full width is opt-in (--width 1).
+ */
+export const NARROW_DEFAULTS = { blocks: [1, 1, 1, 1], widthMultiplier: 0.125, epochs: 15 } as const;
+
+/** The full-width ResNet-18 flags, named in --help and in the line printed under the narrow default. */
+export const FULL_RESNET18 = "--depth 18 --width 1";
+
+/** The architecture settings of `o`, with the narrow defaults for resnet/convnet where a flag is unset. */
+export function archSettings(o: TrainOptions): ArchSettings {
+  const narrow = o.arch === "resnet" || o.arch === "convnet";
+  return {
+    arch: o.arch,
+    blocks: o.blocks ?? (narrow && o.depth === undefined ? [...NARROW_DEFAULTS.blocks] : undefined),
+    depth: o.depth,
+    widthMultiplier: o.width ?? (narrow ? NARROW_DEFAULTS.widthMultiplier : undefined),
+    patch: o.patch,
+    dim: o.dim,
+    heads: o.heads,
+    mlpHidden: o.mlpHidden,
+    tokenHidden: o.tokenHidden,
+    channelHidden: o.channelHidden,
+    stages: o.stageGroups,
+  };
 }
 
 async function loadTestSplit(o: TrainOptions, numClasses?: number): Promise<ImageDataset | undefined> {
@@ -84,39 +116,32 @@ export async function runTrain(
   log: (s: string) => void = console.log,
 ): Promise<void> {
   const extra = o.numClasses === undefined ? {} : { numClasses: o.numClasses };
-  let train = await loadDataset({ path: o.data, split: "train", ...(o.labels ? { labels: o.labels } : {}), ...extra });
-  let test = await loadTestSplit(o, o.numClasses);
+  // What the loaders and trainingSetup refuse is the user's data or flags: InputError (exit 2).
+  let train = await readingInput(() =>
+    loadDataset({ path: o.data, split: "train", ...(o.labels ? { labels: o.labels } : {}), ...extra }),
+  );
+  let test = await readingInput(() => loadTestSplit(o, o.numClasses));
   const numClasses = Math.max(train.numClasses, test?.numClasses ?? 0);
   train = { ...train, numClasses };
   if (test) test = { ...test, numClasses };
-  const { arch, train: config } = trainingSetup(
-    {
-      arch: {
-        arch: o.arch,
-        blocks: o.blocks,
-        depth: o.depth,
-        widthMultiplier: o.width,
-        patch: o.patch,
-        dim: o.dim,
-        heads: o.heads,
-        mlpHidden: o.mlpHidden,
-        tokenHidden: o.tokenHidden,
-        channelHidden: o.channelHidden,
-        stages: o.stageGroups,
+  const { arch, train: config } = checkingInput(() =>
+    trainingSetup(
+      {
+        arch: archSettings(o),
+        train: {
+          epochs: o.epochs,
+          batchSize: o.batchSize,
+          learningRate: o.lr,
+          momentum: o.momentum,
+          weightDecay: o.weightDecay,
+          schedule: o.schedule,
+          cropPadding: o.cropPadding,
+          flip: o.flip,
+          seed: o.seed,
+        },
       },
-      train: {
-        epochs: o.epochs,
-        batchSize: o.batchSize,
-        learningRate: o.lr,
-        momentum: o.momentum,
-        weightDecay: o.weightDecay,
-        schedule: o.schedule,
-        cropPadding: o.cropPadding,
-        flip: o.flip,
-        seed: o.seed,
-      },
-    },
-    train,
+      train,
+    ),
   );
   const spec = { height: train.height, width: train.width, channels: train.channels, numClasses };
   const normalisation = computeNormalisation(train);
@@ -138,7 +163,7 @@ export async function runTrain(
   let stages: string[];
   let resume: Awaited<ReturnType<typeof readCheckpoint>>["state"] | undefined;
   if (o.resume && existsSync(checkpointDir)) {
-    const ck = await readCheckpoint(checkpointDir);
+    const ck = await readingInput(() => readCheckpoint(checkpointDir));
     const m = ck.manifest;
     if (
       !m ||
@@ -148,7 +173,7 @@ export async function runTrain(
       m.dataset.n !== train.n
     ) {
       ck.model.dispose();
-      throw new Error(
+      throw new InputError(
         `${checkpointDir}: the checkpoint was made with other settings (architecture, training or data); remove it or drop --resume`,
       );
     }
@@ -162,6 +187,11 @@ export async function runTrain(
     stages = built.stages;
   }
   const parameters = countTrainable(model);
+  if ((o.arch === "resnet" || o.arch === "convnet") && o.width === undefined)
+    log(
+      `narrow ${o.arch} by default (width ×${NARROW_DEFAULTS.widthMultiplier}, the shipped models' settings); ` +
+        `for the full-width ResNet-18 pass --arch resnet ${FULL_RESNET18}`,
+    );
   const manifestFor = (epochs: number, metrics: ModelManifest["metrics"]): ModelManifest => ({
     format: "classfit-model",
     version: 1,
@@ -181,17 +211,8 @@ export async function runTrain(
     `training ${arch.arch} (${parameters} parameters) on ${train.name} (${train.n} images ${train.height}×${train.width}×${train.channels}, ${numClasses} classes)` +
       `${test ? `, testing on ${test.name} (${test.n})` : ""}; ${config.epochs} epochs, batch ${config.batchSize}, lr ${config.learningRate} (${config.schedule.name}), seed ${config.seed}`,
   );
-  const bar = process.stderr.isTTY
-    ? new cliProgress.SingleBar(
-        {
-          stream: process.stderr,
-          format: " epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | ETA {eta_formatted}",
-          hideCursor: true,
-          fps: 5,
-        },
-        cliProgress.Presets.shades_classic,
-      )
-    : undefined;
+  // One task per epoch, removed when the epoch ends so the epoch's summary line follows it.
+  const progress = createProgress({ force: o.progress, unit: "steps", removeFinished: true });
   try {
     const result = await trainModel({
       core,
@@ -203,10 +224,10 @@ export async function runTrain(
       checkpointEvery: o.checkpointEvery,
       ...(resume ? { resume } : {}),
       onStep: (p) => {
-        if (!bar) return;
-        if (p.step === 1) bar.start(p.stepsPerEpoch, 0, { epoch: p.epoch, loss: p.loss.toFixed(3) });
-        bar.update(p.step, { epoch: p.epoch, loss: p.loss.toFixed(3) });
-        if (p.step === p.stepsPerEpoch) bar.stop();
+        const key = String(p.epoch);
+        if (p.step === 1) progress.start(key, p.stepsPerEpoch, `epoch ${p.epoch}/${config.epochs}`);
+        progress.update(key, p.step, `loss ${p.loss.toFixed(3)}`);
+        if (p.step === p.stepsPerEpoch) progress.finish(key);
       },
       onEpoch: (s) => {
         log(
@@ -234,7 +255,7 @@ export async function runTrain(
       `${o.out}: ${arch.arch}, ${parameters} parameters${evalTest ? `, test accuracy ${(100 * evalTest.accuracy).toFixed(2)}% on ${evalTest.n} images` : ""}`,
     );
   } finally {
-    bar?.stop();
+    progress.stop();
     model.dispose();
   }
 }
@@ -247,23 +268,33 @@ export function register(program: Command): void {
         "and write MODELDIR: tfjs model.json + weights.bin + manifest.json (architecture, data, normalisation, " +
         "seed, accuracy, this command). --data takes a directory (IDX, CIFAR-10/100 binary, or " +
         "{train,test}_{images,labels}.npy), an images .npy with --labels, or 'default' (the embedded " +
-        "Fashion-MNIST subset). A checkpoint is kept in MODELDIR.checkpoint until training ends.",
+        "Fashion-MNIST subset). By default it trains the shipped narrow ResNet (blocks 1,1,1,1, width ×0.125, " +
+        `15 epochs: minutes on the embedded data); the full-width ResNet-18 is ${FULL_RESNET18}. ` +
+        "A checkpoint is kept in MODELDIR.checkpoint until training ends.",
     )
-    .requiredOption("--arch <name>", `architecture: ${ARCH_NAMES.join(", ")}`, choiceArg(ARCH_NAMES))
-    .requiredOption("--data <path>", "training data (directory, images .npy, or 'default')")
+    .option("--arch <name>", `architecture: ${ARCH_NAMES.join(", ")}`, choiceArg(ARCH_NAMES), "resnet")
+    .option("--data <path>", "training data (directory, images .npy, or 'default')", "default")
     .option("--labels <y.npy>", "labels for an images .npy")
     .option("--test-data <path>", "test data (default: the test split of --data when it has one)")
     .option("--test-labels <y.npy>", "labels for a test images .npy")
     .requiredOption("--out <MODELDIR>", "output model directory")
-    .option("--epochs <n>", "epochs", intArg(1), DEFAULT_TRAIN_CONFIG.epochs)
+    .option("--epochs <n>", "epochs", intArg(1), NARROW_DEFAULTS.epochs)
     .option("--batch-size <n>", "mini-batch size", intArg(1), DEFAULT_TRAIN_CONFIG.batchSize)
     .option("--lr <x>", "peak learning rate", numArg({ min: 0, exclusiveMin: true }), DEFAULT_TRAIN_CONFIG.learningRate)
     .option("--momentum <x>", "SGD momentum", numArg({ min: 0 }), DEFAULT_TRAIN_CONFIG.momentum)
     .option("--weight-decay <x>", "L2 weight decay on kernels", numArg({ min: 0 }), DEFAULT_TRAIN_CONFIG.weightDecay)
     .option("--schedule <name>", `learning-rate schedule: ${SCHEDULES.join(", ")}`, choiceArg(SCHEDULES), "onecycle")
     .option("--seed <n>", "seed of weight init, shuffling and augmentation", intArg(0), 0)
-    .option("--width <x>", "resnet/convnet: width multiplier of 64/128/256/512", numArg({ min: 0, exclusiveMin: true }))
-    .option("--blocks <list>", "resnet/convnet: basic blocks per stage, e.g. 2,2,2,2", intListArg)
+    .option(
+      "--width <x>",
+      `resnet/convnet: width multiplier of 64/128/256/512 (default ${NARROW_DEFAULTS.widthMultiplier}; 1 = full width)`,
+      numArg({ min: 0, exclusiveMin: true }),
+    )
+    .option(
+      "--blocks <list>",
+      `resnet/convnet: basic blocks per stage, e.g. 2,2,2,2 (default ${NARROW_DEFAULTS.blocks.join(",")} unless --depth)`,
+      intListArg,
+    )
     .option("--depth <n>", "resnet/convnet: 10, 18 or 34; mixer/vit: number of blocks", intArg(1))
     .option("--patch <n>", "mixer/vit: patch size", intArg(1))
     .option("--dim <n>", "mixer/vit: token dimension", intArg(1))
@@ -278,6 +309,7 @@ export function register(program: Command): void {
     .option("--num-classes <n>", "number of classes (default: max label + 1)", intArg(2))
     .option("--checkpoint-every <n>", "epochs between checkpoints", intArg(1), 1)
     .option("--resume", "continue from MODELDIR.checkpoint if it exists")
+    .option("--progress", PROGRESS_HELP)
     .action(async (opts: TrainOptions, cmd: Command) => {
       await runTrain(opts, commandLine(cmd));
     });

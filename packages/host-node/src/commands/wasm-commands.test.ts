@@ -131,6 +131,15 @@ describe("fit → density → kl", () => {
     }
   });
 
+  it("--progress off a terminal prints one plain line per class when its fit finishes", async () => {
+    const r = await classfit(
+      ...["fit", "--data", p("Z.npy"), "--labels", p("y.npy"), "--out", p("fit-progress"), ...FAST, "--progress"],
+    );
+    expect(r.status, r.stderr).toBe(0);
+    for (const c of [0, 1, 2])
+      expect(r.stderr).toMatch(new RegExp(`^class ${c} n=${N}: done, 48 sweeps in [\\d.]+ s$`, "m"));
+  });
+
   it("is deterministic and independent of the worker count", async () => {
     await ok("fit", "--data", p("Z.npy"), "--labels", p("y.npy"), "--out", p("fit1"), ...FAST, "--workers", "1");
     for (const c of [0, 1, 2]) expect(sha(p(`fit1/class-${c}.bin`))).toBe(sha(p(`fit/class-${c}.bin`)));
@@ -292,9 +301,9 @@ describe("bad input: clear message, non-zero exit, earlier results intact", () =
     x[7 * D + 2] = Number.POSITIVE_INFINITY;
     writeFileSync(p("inf.npy"), encodeNpy(x, [10, D]));
     await fails(/inf\.npy: row 7, column 2 is \+Inf/, ...fitArgs("inf.npy", null));
-    // The same through the real binary: message on stderr, exit status 1.
+    // The same through the real binary: message on stderr, exit status 2 (bad input).
     const r = classfitProcess(...fitArgs("inf.npy", null));
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^classfit: .*inf\.npy: row 7, column 2 is \+Inf/);
     check();
     expect(readdirSync(dir).filter((f) => f.includes(".partial"))).toEqual([]);

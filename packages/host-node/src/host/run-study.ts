@@ -4,12 +4,13 @@ import { dirname, resolve } from "node:path";
 import type { StudyConfig } from "@classfit/pipeline";
 import { createCore } from "@classfit/wasm-core/node";
 import { type Command, CommanderError } from "commander";
+import { EXIT } from "../exit.js";
 import { intArg } from "../options.js";
+import { PROGRESS_HELP } from "../progress.js";
 import { VERSION } from "../version.js";
 import { createNodeHost } from "./node-host.js";
 
-/** Exit codes: 0 done, 1 failed while running, 2 bad config or input, 130 interrupted (resumable). */
-export const EXIT = { ok: 0, failed: 1, badInput: 2, interrupted: 130 } as const;
+export { EXIT };
 
 export interface StudyCommandOptions {
   out: string;
@@ -87,7 +88,7 @@ export function addRunOptions(cmd: Command): Command {
       intArg(1, 64),
     )
     .option("--json", "print a machine-readable summary on stdout (no progress bars)")
-    .option("--progress", "show progress bars even when stderr is not a terminal")
+    .option("--progress", PROGRESS_HELP)
     .option("--quiet", "no progress output");
 }
 

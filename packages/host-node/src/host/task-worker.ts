@@ -4,6 +4,7 @@
 // a finished task's output goes out as a progress message { result } (so the study can commit
 // it at once), then "done" with null.
 import { parentPort } from "node:worker_threads";
+import { isInputError } from "@classfit/pipeline/errors";
 import {
   executeTask,
   outputTransferables,
@@ -30,6 +31,11 @@ port.on("message", async (msg: { type: "task"; id: number; input: { kind: TaskKi
     port.postMessage({ type: "progress", id, data: { result: out } }, outputTransferables(out));
     port.postMessage({ type: "done", id, result: null });
   } catch (e) {
-    port.postMessage({ type: "error", id, message: e instanceof Error ? e.message : String(e) });
+    port.postMessage({
+      type: "error",
+      id,
+      message: e instanceof Error ? e.message : String(e),
+      ...(isInputError(e) ? { input: true } : {}),
+    });
   }
 });

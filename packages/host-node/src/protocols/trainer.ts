@@ -19,10 +19,11 @@ import {
 } from "@classfit/models";
 import { loadDataset } from "@classfit/models/node";
 import { hashArray, type Json } from "@classfit/pipeline";
+import { readingInput } from "@classfit/pipeline/errors";
 import type { Core } from "@classfit/wasm-core";
 import type { Command } from "commander";
 import { z } from "zod";
-import { InputError, sha256 } from "../io.js";
+import { checkingInput, InputError, sha256 } from "../io.js";
 import { choiceArg, intArg, intListArg, numArg } from "../options.js";
 
 /** How each network of a protocol is built and trained (memorization, density bins). */
@@ -55,16 +56,18 @@ export function archOf(s: TrainerSpec): ArchConfig {
     } catch (e) {
       throw new InputError(`${s.archConfig}: cannot read an architecture JSON (${(e as Error).message})`);
     }
-    return validateArchConfig(raw);
+    return checkingInput(() => validateArchConfig(raw));
   }
   if (s.arch !== "resnet" && s.arch !== "convnet" && (s.blocks || s.width !== undefined))
     throw new InputError(`--blocks/--width apply to resnet and convnet; for ${s.arch} pass --arch-config FILE.json`);
-  return archConfigOf({ arch: s.arch, blocks: s.blocks, widthMultiplier: s.width });
+  return checkingInput(() => archConfigOf({ arch: s.arch, blocks: s.blocks, widthMultiplier: s.width }));
 }
 
 /** The training split (first `limit` examples when given) and what identifies it. */
 export async function loadTrainSplit(s: TrainerSpec): Promise<{ ds: ImageDataset; identity: Record<string, Json> }> {
-  let ds = await loadDataset({ path: s.data, split: "train", ...(s.labels ? { labels: s.labels } : {}) });
+  let ds = await readingInput(() =>
+    loadDataset({ path: s.data, split: "train", ...(s.labels ? { labels: s.labels } : {}) }),
+  );
   if (s.limit !== undefined) {
     if (s.limit > ds.n) throw new InputError(`--limit ${s.limit}: ${ds.name} has only ${ds.n} examples`);
     ds = subsetDataset(

@@ -2,11 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { isInputError } from "@classfit/pipeline/errors";
 import { afterAll, describe, expect, it } from "vitest";
 import { runPool } from "./pool.js";
 
 // A plain-JS worker speaking the pool protocol: squares its input, reports progress, records
-// its thread id; input -1 throws, input -2 exits the thread without answering.
+// its thread id; input -1 throws, -3 throws an error it marks as bad input, and -2 exits the
+// thread without answering.
 const dir = mkdtempSync(join(tmpdir(), "classfit-pool-"));
 const workerFile = join(dir, "square.mjs");
 writeFileSync(
@@ -16,6 +18,10 @@ parentPort.on("message", async ({ id, input }) => {
   if (input === -2) process.exit(3);
   try {
     if (input === -1) throw new Error("bad input -1");
+    if (input === -3) {
+      parentPort.postMessage({ type: "error", id, message: "row 4 is NaN", input: true });
+      return;
+    }
     parentPort.postMessage({ type: "progress", id, data: input / 2 });
     await new Promise((r) => setTimeout(r, 5));
     parentPort.postMessage({ type: "done", id, result: { sq: input * input, threadId } });
@@ -48,6 +54,15 @@ describe("runPool", () => {
     await expect(runPool(url, [1, -1, 3], { size: 2, describe: (i) => `class ${i}` })).rejects.toThrow(
       /class 1: bad input -1/,
     );
+  });
+
+  it("raises an error the worker marks as bad input as InputError, any other as a plain Error", async () => {
+    const input = await runPool(url, [1, -3], { size: 1, describe: (i) => `class ${i}` }).catch((e: unknown) => e);
+    expect(input).toBeInstanceOf(Error);
+    expect((input as Error).message).toBe("class 1: row 4 is NaN");
+    expect(isInputError(input)).toBe(true);
+    const failed = await runPool(url, [-1], { size: 1 }).catch((e: unknown) => e);
+    expect(isInputError(failed)).toBe(false);
   });
 
   it("rejects when a worker dies without answering", async () => {

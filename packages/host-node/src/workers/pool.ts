@@ -5,13 +5,16 @@
 //
 // Protocol (structured-clone messages):
 //   main → worker  { type: "task", id, input }
-//   worker → main  { type: "progress", id, data } | { type: "done", id, result } | { type: "error", id, message }
+//   worker → main  { type: "progress", id, data } | { type: "done", id, result } | { type: "error", id, message, input? }
+// An error a worker marks `input` (bad input, not a failure of classfit) is raised again here as
+// InputError, so the CLI's exit code does not depend on which thread found the problem.
 import { Worker } from "node:worker_threads";
+import { InputError } from "@classfit/pipeline/errors";
 
 export type WorkerReply<R, P> =
   | { type: "progress"; id: number; data: P }
   | { type: "done"; id: number; result: R }
-  | { type: "error"; id: number; message: string };
+  | { type: "error"; id: number; message: string; input?: boolean };
 
 export interface PoolOptions<I, P> {
   /** Number of workers (capped at the number of tasks, at least 1). */
@@ -88,8 +91,10 @@ export function runPool<I, R, P = unknown>(workerUrl: URL, inputs: I[], opts: Po
       w.on("message", (msg: WorkerReply<R, P>) => {
         if (failed) return;
         if (msg.type === "progress") opts.onProgress?.(msg.id, msg.data);
-        else if (msg.type === "error") fail(new Error(`${describe(msg.id)}: ${msg.message}`));
-        else {
+        else if (msg.type === "error") {
+          const message = `${describe(msg.id)}: ${msg.message}`;
+          fail(msg.input ? new InputError(message) : new Error(message));
+        } else {
           results[msg.id] = msg.result;
           currentOf.delete(w);
           finished++;

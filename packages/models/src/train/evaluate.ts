@@ -52,7 +52,7 @@ export async function evaluateModel(
   model: LayersModel,
   ds: ImageDataset,
   norm: Normalisation,
-  opts: { batchSize?: number } = {},
+  opts: { batchSize?: number; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<Evaluation> {
   checkDatasetFitsModel(model, ds);
   checkNormalisation(norm, ds);
@@ -91,6 +91,7 @@ export async function evaluateModel(
       if (best === y) correct++;
       (confusion[y] as number[])[best] = ((confusion[y] as number[])[best] as number) + 1;
     }
+    opts.onProgress?.(start + b, ds.n);
   }
   const perClassAccuracy = confusion.map((row, c) => {
     const total = row.reduce((a, b) => a + b, 0);

@@ -103,6 +103,20 @@ describe("trainModel", () => {
     m.model.dispose();
   });
 
+  it("evaluateModel reports each batch's progress, and the figures do not depend on the batch size", async () => {
+    const m = createModel(arch, spec, core, 1);
+    const calls: [number, number][] = [];
+    const e5 = await evaluateModel(m.model, test, norm, { batchSize: 5, onProgress: (d, t) => calls.push([d, t]) });
+    expect(calls).toEqual([
+      [5, 12],
+      [10, 12],
+      [12, 12],
+    ]);
+    const e12 = await evaluateModel(m.model, test, norm, { batchSize: 12 });
+    expect(e5.predictions).toEqual(e12.predictions);
+    m.model.dispose();
+  });
+
   it("rejects data that does not fit the model, and bad settings", async () => {
     const m = createModel(arch, spec, core, 1);
     const rgb = syntheticDataset({ n: 4, channels: 3 });

@@ -1,6 +1,6 @@
 // A network's architecture and training settings from its config entry. models' builders
-// (archConfigOf, trainConfigOf) apply the defaults, so the study, `classfit train` and the
-// protocols' trainer agree on every one of them.
+// (archConfigOf, trainConfigOf) apply the defaults, so the study and the protocols' trainer
+// agree on every one of them (`classfit train` alone defaults to the shipped narrow ResNet).
 import { type ArchConfig, archConfigOf, type ImageDataset, type TrainConfig, trainConfigOf } from "@classfit/models";
 import { InputError } from "../errors.js";
 import type { NetworkConfig } from "./config.js";
