@@ -126,12 +126,13 @@ interface Digest {
 
 let tmp: string;
 let app: string;
+let tarballs: string;
 const packed = new Map<string, Record<string, unknown>>();
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), "classfit-embedding-"));
   const mirror = join(tmp, "monorepo");
-  const tarballs = join(tmp, "tarballs");
+  tarballs = join(tmp, "tarballs");
   mkdirSync(join(mirror, "scripts"), { recursive: true });
   mkdirSync(tarballs);
   // The copies keep the repository's layout, so prepack's `../../scripts/…` resolves; they hold
@@ -259,8 +260,23 @@ function tsBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1] ?? "");
 }
 
+/** tsc's errors on the project in `dir` (one line each). */
+async function tscErrors(dir: string): Promise<string[]> {
+  const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+  const out = await run(process.execPath, [tsc, "-p", join(dir, "tsconfig.json"), "--pretty", "false"], {
+    cwd: dir,
+    maxBuffer: 16 * 1024 * 1024,
+  }).then(
+    (r) => r.stdout,
+    (e: { stdout?: string }) => e.stdout ?? String(e),
+  );
+  return out.split("\n").filter((l) => / error TS\d+:/.test(l));
+}
+
 describe("the packages' declarations in a consumer's tsc (target es2022, nodenext, strict, no skipLibCheck)", () => {
   let errors: string[];
+  let aloneErrors: string[];
+  let aloneModules: string[];
   const examples: string[] = [];
 
   beforeAll(async () => {
@@ -283,16 +299,38 @@ describe("the packages' declarations in a consumer's tsc (target es2022, nodenex
     // Default lib and types; emitted only so that the README examples can be run below.
     const compilerOptions = { target: "es2022", module: "nodenext", strict: true, outDir: "out" };
     writeFileSync(join(app, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["consumer.ts", ...examples] }));
-    const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
-    const out = await run(process.execPath, [tsc, "-p", join(app, "tsconfig.json"), "--pretty", "false"], {
-      cwd: app,
-      maxBuffer: 16 * 1024 * 1024,
-    }).then(
-      (r) => r.stdout,
-      (e: { stdout?: string }) => e.stdout ?? String(e),
+
+    // wasm-core has no dependencies, so its consumer may have no @types at all (a browser app):
+    // nothing then declares what lib es2022 lacks, as @types/node (pulled in above by host-node's
+    // dependencies) does for Symbol.dispose.
+    const alone = join(tmp, "wasm-core-alone");
+    mkdirSync(alone);
+    writeFileSync(
+      join(alone, "package.json"),
+      `${JSON.stringify({ name: "browser-app", private: true, type: "module" })}\n`,
     );
-    errors = out.split("\n").filter((l) => / error TS\d+:/.test(l));
-  }, 180_000);
+    await npm(["install", "--offline", "--no-audit", "--no-fund", join(tarballs, tarball("wasm-core"))], alone);
+    const own = tsBlocks(readFileSync(join(alone, "node_modules/@classfit/wasm-core/README.md"), "utf8"));
+    for (const [i, code] of own.entries()) writeFileSync(join(alone, `readme-${i}.ts`), code);
+    writeFileSync(
+      join(alone, "consumer.ts"),
+      'export * as core from "@classfit/wasm-core";\nexport * as node from "@classfit/wasm-core/node";\n',
+    );
+    writeFileSync(
+      join(alone, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: { target: "es2022", module: "nodenext", strict: true, noEmit: true },
+        files: ["consumer.ts", ...own.map((_, i) => `readme-${i}.ts`)],
+      }),
+    );
+    aloneModules = readdirSync(join(alone, "node_modules"));
+    [errors, aloneErrors] = await Promise.all([tscErrors(app), tscErrors(alone)]);
+  }, 240_000);
+
+  it("wasm-core alone, with no @types installed: its exports and README example compile without error", () => {
+    expect(aloneModules.filter((m) => !m.startsWith("."))).toEqual(["@classfit"]);
+    expect(aloneErrors).toEqual([]);
+  });
 
   it("compile: every export that has types and every README example, no error in classfit's", () => {
     expect(examples.length).toBeGreaterThanOrEqual(PACKAGES.length);
