@@ -146,6 +146,9 @@ export class GramAccumulator {
     }
   }
 
+  // Lets `using` free it. Kept out of the published declarations (stripInternal): naming
+  // Symbol.dispose there breaks a consumer's tsc unless its lib has esnext.disposable.
+  /** @internal */
   [Symbol.dispose](): void {
     this.dispose();
   }

@@ -161,7 +161,13 @@ export function validateManifest(raw: unknown, where = MANIFEST_JSON): ModelMani
 }
 
 /** The layers named `names`, with a clear error naming what is missing and what exists. */
-export function resolveStageLayers(model: LayersModel, names: readonly string[], where = MODEL_JSON) {
+// The return type is spelled out: inferred, tsc would name a deep tfjs-layers path that a
+// consumer's module resolution (nodenext, exports maps) cannot follow.
+export function resolveStageLayers(
+  model: LayersModel,
+  names: readonly string[],
+  where = MODEL_JSON,
+): LayersModel["layers"] {
   if (names.length === 0) throw new Error(`${where}: no stage layers given`);
   const byName = new Map(model.layers.map((l) => [l.name, l]));
   const missing = names.filter((n) => !byName.has(n));
