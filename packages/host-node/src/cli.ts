@@ -3,6 +3,7 @@
 // @classfit/wasm-core, @classfit/models and @classfit/pipeline.
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { UnitsInterrupted } from "@classfit/pipeline";
 import { Command, CommanderError } from "commander";
 import { registrars } from "./commands/index.js";
 import { VERSION } from "./version.js";
@@ -34,6 +35,8 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode;
     }
     process.stderr.write(`classfit: ${e instanceof Error ? e.message : String(e)}\n`);
+    // Ctrl-C during a protocol's units: the finished ones are stored, the rerun resumes.
+    if (e instanceof UnitsInterrupted) return 130;
     return 1;
   }
 }

@@ -20,6 +20,8 @@ export interface ModelDataOptions {
   mean?: number[];
   std?: number[];
   batchSize: number;
+  /** The data already loaded (a worker gets its parent's shared copy): not read again. */
+  dataset?: ImageDataset;
 }
 
 /**
@@ -34,12 +36,14 @@ export async function loadModelAndData(
   const loaded = await readModelDir(o.model);
   try {
     const spec = inputSpecOf(loaded.model, o.model);
-    const ds = await loadDataset({
-      path: o.data,
-      split: o.split,
-      ...(o.labels ? { labels: o.labels } : {}),
-      ...(spec.numClasses > 1 ? { numClasses: spec.numClasses } : {}),
-    });
+    const ds =
+      o.dataset ??
+      (await loadDataset({
+        path: o.data,
+        split: o.split,
+        ...(o.labels ? { labels: o.labels } : {}),
+        ...(spec.numClasses > 1 ? { numClasses: spec.numClasses } : {}),
+      }));
     let normalisation: Normalisation;
     if (loaded.manifest && o.mean === undefined && o.std === undefined) {
       normalisation = loaded.manifest.normalisation;
