@@ -1,9 +1,11 @@
-// worker_threads entry of the protocol commands' unit executor (../workers/unit-executor.ts):
-// rebuilds the command's protocol once from the spec in workerData, over the parent's shared
-// dataset, with this thread's own tfjs-wasm backend and wasm-core, checks that it has the
-// parent's config hash, then runs every unit index it is sent. Protocol: see ../workers/pool.ts.
+// worker_threads entry of the unit executor (../workers/unit-executor.ts): rebuilds the
+// protocol once, from a command's spec over the parent's shared dataset or from a study step's
+// job, with this thread's own tfjs-wasm backend and wasm-core; checks that it has the parent's
+// config hash, then runs every unit index it is sent. Protocol: see ../workers/pool.ts.
 import { parentPort, workerData } from "node:worker_threads";
-import { configHash, type UnitProtocol } from "@classfit/pipeline";
+import { initBackend } from "@classfit/models/backend";
+import { configHash, protocolOfJob, type UnitProtocol } from "@classfit/pipeline";
+import { createCore } from "@classfit/wasm-core/node";
 import { binsFromSpec } from "../protocols/bins.js";
 import { certifyFromSpec } from "../protocols/certify.js";
 import { memorizationFromSpec } from "../protocols/memorization.js";
@@ -16,7 +18,8 @@ const data = workerData as UnitWorkerData;
 let current = -1;
 const log = (line: string) => port.postMessage({ type: "progress", id: current, data: { log: line } });
 
-function build(o: BuildOptions): Promise<BuiltProtocol> {
+function fromSpec(o: BuildOptions): Promise<BuiltProtocol> {
+  if (!("dataset" in data)) throw new Error("a command's job comes with its dataset");
   const { job } = data;
   switch (job.command) {
     case "memorization":
@@ -28,7 +31,13 @@ function build(o: BuildOptions): Promise<BuiltProtocol> {
   }
 }
 
-const ready: Promise<UnitProtocol> = build({ dataset: data.dataset }).then(({ protocol }) => {
+async function build(): Promise<{ protocol: UnitProtocol }> {
+  if ("dataset" in data) return fromSpec({ dataset: data.dataset });
+  await initBackend();
+  return protocolOfJob(data.job, await createCore());
+}
+
+const ready: Promise<UnitProtocol> = build().then(({ protocol }) => {
   const hash = configHash(protocol.kind, protocol.config);
   if (hash !== data.configHash)
     throw new Error(

@@ -141,6 +141,65 @@ describe("protocols on worker threads", () => {
   }, 120_000);
 });
 
+/** Every file under a run directory but manifest.json (which holds timings), path → bytes. */
+function runFiles(root: string): Map<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>();
+  const walk = (d: string, rel: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(join(d, e.name), r);
+      else if (r !== "manifest.json") out.set(r, bytes(join(d, e.name)));
+    }
+  };
+  walk(root, "");
+  return out;
+}
+
+describe("a quick study on worker threads", () => {
+  it("gives the same files with 1, 2 and 3 workers, the 2-worker run killed mid-memorization and resumed", async () => {
+    const study = {
+      name: "parallel study",
+      seed: 5,
+      dataset: { path: "default", perClass: 12 },
+      networks: [
+        {
+          name: "resnet",
+          arch: { arch: "resnet", blocks: [1], widthMultiplier: 0.0625 },
+          train: { epochs: 1, batchSize: 40 },
+        },
+      ],
+      steps: { memorization: { models: 4, epochs: 1 }, certify: { perClass: 2, n0: 4, n: 32 } },
+    };
+    writeFileSync(p("study.json"), JSON.stringify(study));
+    const args = (w: string, out: string) => [
+      "study",
+      "--config",
+      p("study.json"),
+      "--profile",
+      "quick",
+      "--workers",
+      w,
+      "--out",
+      p(out),
+    ];
+    await ok(...args("1", "s1"));
+    const one = runFiles(p("s1"));
+    expect(one.has("resnet/memorization/memorization.cfm")).toBe(true);
+    expect(one.has("resnet/certify/certification.cfc")).toBe(true);
+    const killed = await interrupt(args("2", "s2"), p("s2", "resnet", "memorization", "units"), "SIGKILL");
+    expect(killed.code).toBeNull();
+    expect(killed.stored).toBeGreaterThan(0);
+    expect(killed.stored).toBeLessThan(4);
+    await ok(...args("2", "s2"));
+    await ok(...args("3", "s3"));
+    for (const out of ["s2", "s3"]) {
+      const files = runFiles(p(out));
+      expect([...files.keys()].sort()).toEqual([...one.keys()].sort());
+      for (const [k, v] of one) expect(files.get(k), `${out}/${k}`).toEqual(v);
+    }
+  }, 180_000);
+});
+
 describe("resolveWorkers", () => {
   it("defaults to every core and lowers the count, saying so, to what free memory holds", () => {
     const lines: string[] = [];

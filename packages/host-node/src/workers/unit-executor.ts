@@ -3,8 +3,8 @@
 // is one copy however many workers) and then take units one at a time from the pool's shared
 // queue. Each worker has its own tfjs-wasm and wasm-core instance; a unit is a pure function of
 // (config, index), so which worker ran it, and when, never shows in its bytes.
-import type { ImageDataset } from "@classfit/models";
-import { configHash, type UnitExecutor, type UnitProtocol } from "@classfit/pipeline";
+import { type ImageDataset, shareDataset } from "@classfit/models";
+import { configHash, type StudyUnitJob, type UnitExecutor, type UnitProtocol } from "@classfit/pipeline";
 import type { BinsSpec } from "../protocols/bins.js";
 import type { CertifySpec } from "../protocols/certify.js";
 import type { MemorizationSpec } from "../protocols/memorization.js";
@@ -16,14 +16,13 @@ export type ProtocolJob =
   | { command: "certify"; spec: CertifySpec }
   | { command: "bins"; spec: BinsSpec };
 
-/** `workerData` of a unit worker. */
-export interface UnitWorkerData {
-  job: ProtocolJob;
-  /** The parent's dataset: its arrays on SharedArrayBuffers, so cloning shares rather than copies. */
-  dataset: ImageDataset;
+/** `workerData` of a unit worker: a command's job with the dataset it reads, or a study's job
+ * (which holds its dataset). Datasets are on SharedArrayBuffers, so cloning shares rather than
+ * copies them. */
+export type UnitWorkerData = ({ job: ProtocolJob; dataset: ImageDataset } | { job: StudyUnitJob }) & {
   /** The parent protocol's config hash: a worker whose rebuilt protocol differs refuses to run. */
   configHash: string;
-}
+};
 
 /** Messages a unit worker sends besides results: a log line of the protocol (e.g. a trained network). */
 export interface UnitWorkerProgress {
@@ -55,7 +54,41 @@ export function nodeUnitExecutor(
   log: (s: string) => void,
   stats?: ExecutorStats,
 ): UnitExecutor {
-  const data: UnitWorkerData = { job, dataset, configHash: configHash(protocol.kind, protocol.config) };
+  return poolExecutor(
+    protocol,
+    { job, dataset, configHash: configHash(protocol.kind, protocol.config) },
+    size,
+    log,
+    stats,
+  );
+}
+
+/** The study's shared copy of each dataset it hands to workers: shared once, not per step. */
+const sharedCopies = new WeakMap<ImageDataset, ImageDataset>();
+
+/** Units of a study protocol (`job`, as the step built it) on `size` worker threads. */
+export function studyUnitExecutor(
+  protocol: UnitProtocol,
+  job: StudyUnitJob,
+  size: number,
+  log: (s: string) => void,
+): UnitExecutor {
+  let dataset = sharedCopies.get(job.dataset);
+  if (dataset === undefined) {
+    dataset = shareDataset(job.dataset);
+    sharedCopies.set(job.dataset, dataset);
+  }
+  const data: UnitWorkerData = { job: { ...job, dataset }, configHash: configHash(protocol.kind, protocol.config) };
+  return poolExecutor(protocol, data, size, log);
+}
+
+function poolExecutor(
+  protocol: UnitProtocol,
+  data: UnitWorkerData,
+  size: number,
+  log: (s: string) => void,
+  stats?: ExecutorStats,
+): UnitExecutor {
   return {
     size,
     async run(indices, onUnit, signal) {
