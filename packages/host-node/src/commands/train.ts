@@ -247,7 +247,10 @@ export function register(program: Command): void {
         "and write MODELDIR: tfjs model.json + weights.bin + manifest.json (architecture, data, normalisation, " +
         "seed, accuracy, this command). --data takes a directory (IDX, CIFAR-10/100 binary, or " +
         "{train,test}_{images,labels}.npy), an images .npy with --labels, or 'default' (the embedded " +
-        "Fashion-MNIST subset). A checkpoint is kept in MODELDIR.checkpoint until training ends.",
+        "Fashion-MNIST subset). A checkpoint is kept in MODELDIR.checkpoint until training ends. " +
+        "One network trains on one thread, so there is no --workers: SGD's updates are sequential, and " +
+        "splitting a batch across workers would change the order of the gradient sums, hence the bytes. " +
+        "Many networks (memorization, bins, a study's memorization) train side by side with --workers.",
     )
     .requiredOption("--arch <name>", `architecture: ${ARCH_NAMES.join(", ")}`, choiceArg(ARCH_NAMES))
     .requiredOption("--data <path>", "training data (directory, images .npy, or 'default')")

@@ -6,18 +6,19 @@ import type { Command } from "commander";
 import { intArg } from "../options.js";
 
 /**
- * Resident memory one worker adds, in MiB, by what it runs: measured as the growth of the
- * process's RSS per extra worker on the test networks (ResNet blocks [1], width 1/16, Fashion-
- * MNIST 28×28; `node bench/parallel-scaling.mjs --quick` prints it), rounded up with headroom
- * for wider networks and larger batches. A study worker also holds the class fits it runs.
+ * Resident memory assumed per worker, in MiB, by what it runs. Measured as the growth of the
+ * process's peak RSS from 2 to 3 workers (`/usr/bin/time -f %M`): `certify` of the shipped
+ * narrow ResNet (--max-batch 64) +69 MB per worker; `memorization` of a ResNet [1, 1] × 0.125
+ * (batch 50, 600 examples) +148 MB per worker. The figures below round those up, with headroom
+ * for wider networks and larger batches; a study worker also holds the class fits it runs.
  */
 export const WORKER_FOOTPRINT_MIB: Readonly<Record<WorkerKind, number>> = {
   memorization: 256,
   bins: 256,
-  certify: 192,
+  certify: 128,
   train: 256,
-  extract: 192,
-  evaluate: 192,
+  extract: 128,
+  evaluate: 128,
   study: 256,
 };
 export type WorkerKind = "memorization" | "bins" | "certify" | "train" | "extract" | "evaluate" | "study";
