@@ -141,6 +141,20 @@ describe("protocols on worker threads", () => {
   }, 120_000);
 });
 
+describe("extract on worker threads", () => {
+  it("writes the same activation files with 1, 2 and 3 workers (batches finish in any order)", async () => {
+    const args = ["extract", "--model", p("model"), "--data", "default", "--split", "test", "--batch-size", "300"];
+    await ok(...args, "--workers", "1", "--out", p("x1"));
+    const npys = readdirSync(p("x1")).filter((f) => f.endsWith(".npy"));
+    expect(npys.length).toBe(2); // one stage + labels
+    for (const w of ["2", "3"]) {
+      const log = await ok(...args, "--workers", w, "--out", p(`x${w}`));
+      expect(log).toMatch(new RegExp(`extract: ${w} workers`));
+      for (const f of npys) expect(bytes(p(`x${w}`, f)), f).toEqual(bytes(p("x1", f)));
+    }
+  }, 120_000);
+});
+
 /** Every file under a run directory but manifest.json (which holds timings), path → bytes. */
 function runFiles(root: string): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();

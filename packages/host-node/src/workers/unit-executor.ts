@@ -7,6 +7,7 @@ import { type ImageDataset, shareDataset } from "@classfit/models";
 import { configHash, type StudyUnitJob, type UnitExecutor, type UnitProtocol } from "@classfit/pipeline";
 import type { BinsSpec } from "../protocols/bins.js";
 import type { CertifySpec } from "../protocols/certify.js";
+import type { ExtractSpec } from "../protocols/extract.js";
 import type { MemorizationSpec } from "../protocols/memorization.js";
 import { runPool, workerExecArgv } from "./pool.js";
 
@@ -14,7 +15,8 @@ import { runPool, workerExecArgv } from "./pool.js";
 export type ProtocolJob =
   | { command: "memorization"; spec: MemorizationSpec }
   | { command: "certify"; spec: CertifySpec }
-  | { command: "bins"; spec: BinsSpec };
+  | { command: "bins"; spec: BinsSpec }
+  | { command: "extract"; spec: ExtractSpec };
 
 /** `workerData` of a unit worker: a command's job with the dataset it reads, or a study's job
  * (which holds its dataset). Datasets are on SharedArrayBuffers, so cloning shares rather than
