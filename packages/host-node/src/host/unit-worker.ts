@@ -8,6 +8,7 @@ import { configHash, protocolOfJob, type UnitProtocol } from "@classfit/pipeline
 import { createCore } from "@classfit/wasm-core/node";
 import { binsFromSpec } from "../protocols/bins.js";
 import { certifyFromSpec } from "../protocols/certify.js";
+import { evaluateFromSpec } from "../protocols/evaluate.js";
 import { extractFromSpec } from "../protocols/extract.js";
 import { memorizationFromSpec } from "../protocols/memorization.js";
 import type { BuildOptions, BuiltProtocol } from "../protocols/run.js";
@@ -31,6 +32,8 @@ function fromSpec(o: BuildOptions): Promise<BuiltProtocol> {
       return binsFromSpec(job.spec, log, o);
     case "extract":
       return extractFromSpec(job.spec, log, o);
+    case "evaluate":
+      return evaluateFromSpec(job.spec, log, o);
   }
 }
 

@@ -155,6 +155,17 @@ describe("extract on worker threads", () => {
   }, 120_000);
 });
 
+describe("evaluate on worker threads", () => {
+  it("prints the same figures (JSON alone on stdout) with 1, 2 and 3 workers", async () => {
+    const args = ["evaluate", "--model", p("model"), "--data", "default", "--batch-size", "300", "--json"];
+    const one = await ok(...args, "--workers", "1");
+    const parsed = JSON.parse(one) as { n: number; confusion: number[][] };
+    expect(parsed.n).toBe(2000);
+    expect(parsed.confusion.flat().reduce((a, b) => a + b, 0)).toBe(2000);
+    for (const w of ["2", "3"]) expect(await ok(...args, "--workers", w)).toBe(one);
+  }, 120_000);
+});
+
 /** Every file under a run directory but manifest.json (which holds timings), path → bytes. */
 function runFiles(root: string): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();

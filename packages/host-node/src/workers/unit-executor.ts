@@ -7,6 +7,7 @@ import { type ImageDataset, shareDataset } from "@classfit/models";
 import { configHash, type StudyUnitJob, type UnitExecutor, type UnitProtocol } from "@classfit/pipeline";
 import type { BinsSpec } from "../protocols/bins.js";
 import type { CertifySpec } from "../protocols/certify.js";
+import type { EvaluateSpec } from "../protocols/evaluate.js";
 import type { ExtractSpec } from "../protocols/extract.js";
 import type { MemorizationSpec } from "../protocols/memorization.js";
 import { runPool, workerExecArgv } from "./pool.js";
@@ -16,7 +17,8 @@ export type ProtocolJob =
   | { command: "memorization"; spec: MemorizationSpec }
   | { command: "certify"; spec: CertifySpec }
   | { command: "bins"; spec: BinsSpec }
-  | { command: "extract"; spec: ExtractSpec };
+  | { command: "extract"; spec: ExtractSpec }
+  | { command: "evaluate"; spec: EvaluateSpec };
 
 /** `workerData` of a unit worker: a command's job with the dataset it reads, or a study's job
  * (which holds its dataset). Datasets are on SharedArrayBuffers, so cloning shares rather than
