@@ -4,6 +4,11 @@
 // Content-Security-Policy would refuse).
 import { defineConfig } from "vite";
 
+const ISOLATION = {
+  "cross-origin-opener-policy": "same-origin",
+  "cross-origin-embedder-policy": "require-corp",
+};
+
 export default defineConfig({
   base: "./",
   resolve: { conditions: ["source", "browser", "module", "import", "default"] },
@@ -17,5 +22,8 @@ export default defineConfig({
     chunkSizeWarningLimit: 8000,
     modulePreload: { polyfill: false },
   },
-  server: { headers: { "cross-origin-opener-policy": "same-origin" } },
+  // Cross-origin isolation, so the page has SharedArrayBuffer and the unit workers share one copy
+  // of the study's data (without it each worker gets its own copy; the bytes are the same).
+  server: { headers: ISOLATION },
+  preview: { headers: ISOLATION },
 });

@@ -1,5 +1,6 @@
 // The CLI's exit codes, one table for every command: the README's exit-code table lists the same
 // codes, and exit-codes.test.ts checks that each row's case ends with its code.
+import { UnitsInterrupted } from "@classfit/pipeline";
 import { isInputError } from "@classfit/pipeline/errors";
 import { CommanderError } from "commander";
 
@@ -16,5 +17,7 @@ export function exitCodeOf(e: unknown): number {
     if (e.exitCode === 0) return EXIT.ok;
     return e.code.startsWith("commander.") ? EXIT.badInput : e.exitCode;
   }
+  // Ctrl-C during a protocol's units: the finished ones are stored, the rerun resumes.
+  if (e instanceof UnitsInterrupted) return EXIT.interrupted;
   return isInputError(e) ? EXIT.badInput : EXIT.failed;
 }

@@ -23,6 +23,8 @@ export interface ModelDataOptions {
   mean?: number[];
   std?: number[];
   batchSize: number;
+  /** The data already loaded (a worker gets its parent's shared copy): not read again. */
+  dataset?: ImageDataset;
 }
 
 /**
@@ -38,14 +40,16 @@ export async function loadModelAndData(
   const loaded = await readingInput(() => readModelDir(o.model));
   try {
     const spec = checkingInput(() => inputSpecOf(loaded.model, o.model));
-    const ds = await readingInput(() =>
-      loadDataset({
-        path: o.data,
-        split: o.split,
-        ...(o.labels ? { labels: o.labels } : {}),
-        ...(spec.numClasses > 1 ? { numClasses: spec.numClasses } : {}),
-      }),
-    );
+    const ds =
+      o.dataset ??
+      (await readingInput(() =>
+        loadDataset({
+          path: o.data,
+          split: o.split,
+          ...(o.labels ? { labels: o.labels } : {}),
+          ...(spec.numClasses > 1 ? { numClasses: spec.numClasses } : {}),
+        }),
+      ));
     checkingInput(() => checkDatasetFitsModel(loaded.model, ds));
     let normalisation: Normalisation;
     if (loaded.manifest && o.mean === undefined && o.std === undefined) {

@@ -19,8 +19,10 @@ import {
   runSingle,
   type ShardSpec,
   summarizeCertification,
+  type UnitExecutor,
   type UnitProtocol,
   type UnitStore,
+  UnitsInterrupted,
 } from "@classfit/pipeline";
 import { InputError, readInputFile, writeFileAtomic, writeNpyAtomic } from "./io.js";
 
@@ -62,6 +64,8 @@ export interface RunOptions {
   units?: string;
   /** Share file path (default `<out>/shares/<kind>-<k>-of-<n>.cfs`). */
   shareFile?: string;
+  /** Where units run (default: one at a time in this thread). */
+  executor?: UnitExecutor;
   log: (s: string) => void;
 }
 
@@ -77,17 +81,57 @@ export async function runProtocol(p: UnitProtocol, o: RunOptions): Promise<strin
   const store = nodeUnitStore(o.units ?? join(out, "units"));
   const hash = configHash(p.kind, p.config);
   const t0 = performance.now();
+  // One display for all workers: units finish in any order, so the ETA is the wall time per unit
+  // computed in this run (with every worker busy) times the units left.
+  let computed = 0;
+  const controller = new AbortController();
   const options = {
     store,
-    onUnit: (e: { index: number; done: number; total: number; skipped: boolean }) =>
+    signal: controller.signal,
+    ...(o.executor ? { executor: o.executor } : {}),
+    onUnit: (e: { index: number; done: number; total: number; skipped: boolean }) => {
+      const elapsed = (performance.now() - t0) / 1000;
+      if (!e.skipped) computed++;
+      const left = e.total - e.done;
+      const eta = computed > 0 && left > 0 ? `, ETA ${formatSeconds((elapsed / computed) * left)}` : "";
       o.log(
-        `${p.kind}: unit ${e.index} ${e.skipped ? "already done (resumed)" : "done"} (${e.done}/${e.total}, ${((performance.now() - t0) / 1000).toFixed(1)} s)`,
-      ),
+        `${p.kind}: unit ${e.index} ${e.skipped ? "already done (resumed)" : "done"} (${e.done}/${e.total}, ${elapsed.toFixed(1)} s${eta})`,
+      );
+    },
     onWarning: (m: string) => o.log(`warning: ${m}`),
   };
   o.log(
-    `${p.kind}: config ${hash}, ${p.numUnits} unit(s)${o.shard ? `, share ${o.shard.index}/${o.shard.count}` : ""}`,
+    `${p.kind}: config ${hash}, ${p.numUnits} unit(s)${o.shard ? `, share ${o.shard.index}/${o.shard.count}` : ""}${o.executor ? `, ${o.executor.size} workers` : ""}`,
   );
+  // Ctrl-C stops every worker at once; the units already stored make the rerun resume. A second
+  // Ctrl-C leaves at once.
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(130);
+    o.log(`${p.kind}: ${sig}: stopping every worker; finished units are kept in the unit store, rerun to resume`);
+    controller.abort(new UnitsInterrupted(`${p.kind} interrupted (${sig}); rerun the same command to resume`));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    return await runUnitsTo(p, o, out, options);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+function formatSeconds(s: number): string {
+  if (s < 90) return `${Math.ceil(s)} s`;
+  if (s < 5400) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
+async function runUnitsTo(
+  p: UnitProtocol,
+  o: RunOptions,
+  out: string,
+  options: Parameters<typeof runSingle>[1],
+): Promise<string> {
   if (o.shard) {
     const share = await runShard(p, o.shard, options);
     const path = resolve(o.shareFile ?? join(out, "shares", shareFileName(p.kind, o.shard)));

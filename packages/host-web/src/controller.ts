@@ -20,8 +20,8 @@ export class StudyController {
   readonly #runList: RunListView;
   #worker: Worker | undefined;
 
-  constructor(app: HTMLElement, hardwareConcurrency: number) {
-    this.#state = initialFormState(hardwareConcurrency);
+  constructor(app: HTMLElement, hardwareConcurrency: number, deviceMemoryGib?: number) {
+    this.#state = initialFormState(hardwareConcurrency, deviceMemoryGib);
     this.#message = messageView();
     this.#progress = progressView();
     this.#form = formView(this.#state, this.#message, this.#progress.nodes, {

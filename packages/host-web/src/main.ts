@@ -3,4 +3,6 @@
 // artifact. Plain DOM; no inline scripts or styles (the page's CSP forbids them).
 import { StudyController } from "./controller.js";
 
-new StudyController(document.getElementById("app") as HTMLElement, navigator.hardwareConcurrency);
+// deviceMemory (GiB, coarse) exists in Chromium only; elsewhere the default is every core.
+const deviceMemory = (navigator as Navigator & { deviceMemory?: number }).deviceMemory;
+new StudyController(document.getElementById("app") as HTMLElement, navigator.hardwareConcurrency, deviceMemory);

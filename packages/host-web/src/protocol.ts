@@ -2,6 +2,7 @@
 // sampler's orchestration, the report) and the task workers (DP-GMM fits, densities, KL).
 // Everything here is structured-cloneable: Blobs for user files, WebAssembly.Module for
 // wasm-core, typed arrays for task inputs and outputs.
+import type { StudyUnitJob } from "@classfit/pipeline";
 import type { StudySummary } from "@classfit/pipeline/summary";
 import type { TaskInput, TaskKind, TaskOutput } from "@classfit/pipeline/tasks";
 
@@ -42,6 +43,16 @@ export type TaskRequest =
 export type TaskEvent =
   | { type: "progress"; id: number; done: number; total: number }
   | { type: "result"; id: number; output: TaskOutput<TaskKind> }
+  | { type: "error"; id: number; message: string };
+
+/** Study worker → unit worker: build the protocol of a study step's job once, then run units. */
+export type UnitRequest =
+  | { type: "init"; module: WebAssembly.Module; tfjsWasmPath: string; job: StudyUnitJob; configHash: string }
+  | { type: "unit"; id: number; index: number };
+
+/** Unit worker → study worker. */
+export type UnitEvent =
+  | { type: "result"; id: number; payload: Uint8Array }
   | { type: "error"; id: number; message: string };
 
 /** Minimal typing of a dedicated worker's global scope (the DOM lib types `self` as Window). */

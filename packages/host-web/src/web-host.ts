@@ -1,5 +1,6 @@
 // The browser implementation of @classfit/pipeline's host interface: IndexedDB run storage,
-// dropped files + the embedded default as resources, a Web Worker pool for the per-class tasks,
+// dropped files + the embedded default as resources, a Web Worker pool for the per-class tasks
+// and one for the units of memorization and certification,
 // progress as messages to the page, the browser clock, and the page's Cancel as the abort
 // signal. tfjs loads the same SIMD single-thread wasm binary as in Node (models' initBackend).
 import type { PipelineHost, ProgressReporter } from "@classfit/pipeline";
@@ -8,6 +9,7 @@ import coreWasmUrl from "../../wasm-core/build/classfit-core.wasm?url";
 import { webWorkerPool } from "./pool.js";
 import { webResources } from "./resources.js";
 import { IndexedDbRunStorage, openRunDb } from "./storage.js";
+import { webUnitExecutor } from "./unit-pool.js";
 
 export const HOST_VERSION = "0.1.0";
 
@@ -45,6 +47,7 @@ export async function createWebHost(
     storage: new IndexedDbRunStorage(db, o.runId),
     resources: webResources(o.files),
     pool,
+    unitExecutor: (job, protocol, size) => webUnitExecutor(protocol, job, size, module, assetUrl(tfjsWasmUrl)),
     progress: o.progress,
     clock: { now: () => performance.now(), isoNow: () => new Date().toISOString() },
     signal: o.signal,

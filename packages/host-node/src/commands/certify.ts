@@ -22,7 +22,12 @@ export function register(program: Command): void {
     .option("--split <name>", "train or test", "test")
     .option("--examples <a:b|i,j,…>", "certify only these examples (a range or a list of indices)")
     .option("--limit <n>", "certify only the first n examples", intArg(1))
-    .option("--unit-size <n>", "examples per work unit", intArg(1), 100);
+    .option(
+      "--unit-size <n>",
+      "examples per work unit (resume and --workers granularity; no example's result depends on it)",
+      intArg(1),
+      10,
+    );
   addRunOptions(addCertifyOptions(cmd), "certification").action(async (opts: Record<string, unknown> & RunCommon) => {
     const { spec, run } = splitRun(opts);
     await runCertify(spec, run, (s) => console.log(s));

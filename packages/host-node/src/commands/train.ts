@@ -270,7 +270,10 @@ export function register(program: Command): void {
         "{train,test}_{images,labels}.npy), an images .npy with --labels, or 'default' (the embedded " +
         "Fashion-MNIST subset). By default it trains the shipped narrow ResNet (blocks 1,1,1,1, width ×0.125, " +
         `15 epochs: minutes on the embedded data); the full-width ResNet-18 is ${FULL_RESNET18}. ` +
-        "A checkpoint is kept in MODELDIR.checkpoint until training ends.",
+        "A checkpoint is kept in MODELDIR.checkpoint until training ends. " +
+        "One network trains on one thread, so there is no --workers: SGD's updates are sequential, and " +
+        "splitting a batch across workers would change the order of the gradient sums, hence the bytes. " +
+        "Many networks (memorization, bins, a study's memorization) train side by side with --workers.",
     )
     .option("--arch <name>", `architecture: ${ARCH_NAMES.join(", ")}`, choiceArg(ARCH_NAMES), "resnet")
     .option("--data <path>", "training data (directory, images .npy, or 'default')", "default")

@@ -4,7 +4,6 @@
 // leaves a resumable run.
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm } from "node:fs/promises";
-import { availableParallelism } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { loadDataset } from "@classfit/models/node";
 import {
@@ -20,6 +19,8 @@ import { InputError, writeFileAtomic } from "../io.js";
 import { createProgress } from "../progress.js";
 import { VERSION } from "../version.js";
 import { runPool, workerExecArgv } from "../workers/pool.js";
+import { studyUnitExecutor } from "../workers/unit-executor.js";
+import { resolveWorkers } from "../workers/workers.js";
 
 /** The built worker script (from TypeScript sources under vitest, the built dist/ copy). */
 export function taskWorkerUrl(): URL {
@@ -178,7 +179,7 @@ export interface NodeHostOptions {
 export function createNodeHost(o: NodeHostOptions): PipelineHost & { close(): void; controller: AbortController } {
   const controller = new AbortController();
   const progress = nodeProgress(o.progress);
-  const size = Math.max(1, o.workers ?? Math.min(availableParallelism(), 8));
+  const size = resolveWorkers(o.workers, "study", (m) => progress.log(m));
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
@@ -202,6 +203,7 @@ export function createNodeHost(o: NodeHostOptions): PipelineHost & { close(): vo
     storage: directoryStorage(resolve(o.out)),
     resources: fileResources(o.baseDir),
     pool: nodeWorkerPool(size, { signal: controller.signal }),
+    unitExecutor: (job, protocol, n) => studyUnitExecutor(protocol, job, n, (m) => progress.log(m)),
     progress,
     clock: { now: () => performance.now(), isoNow: () => new Date().toISOString() },
     signal: controller.signal,

@@ -81,7 +81,11 @@ export async function runStudyCommand(config: StudyConfig, o: StudyCommandOption
 /** The run flags `study` and `demo` share: workers, replicates, and how the run reports. */
 export function addRunOptions(cmd: Command): Command {
   return cmd
-    .option("--workers <n>", "worker threads for the fits (default: CPU count, at most 8)", intArg(1, 256))
+    .option(
+      "--workers <n>",
+      "worker threads for the fits, the memorization networks and the certification units (default: every core, lowered to what free memory holds; results do not depend on it)",
+      intArg(1, 256),
+    )
     .option(
       "--replicates <n>",
       "independent replicate fits per class, pooled; the report shows each replicate's class mean (default 1)",

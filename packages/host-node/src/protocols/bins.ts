@@ -1,6 +1,6 @@
 // The authors' density-bin protocol (METHOD.md §9) as a unit protocol: one work unit per bin of
 // training examples sorted by class-conditional log-density.
-import { normalisedExamples } from "@classfit/models";
+import { normalisedExamples, shareDataset } from "@classfit/models";
 import { initBackend } from "@classfit/models/backend";
 import { npyToFloat64 } from "@classfit/models/npy";
 import { coreStats, densityBinProtocol, type Json, type UnitProtocol } from "@classfit/pipeline";
@@ -9,7 +9,7 @@ import { z } from "zod";
 import { InputError, readNpyFile } from "../io.js";
 import { withIdentity } from "../unit-store.js";
 import { CertifySettingsSchema, certifySettings, checkCertifyFlags } from "./certify.js";
-import { parseSpec, type RunCommon, runBuiltProtocol } from "./run.js";
+import { type BuildOptions, type BuiltProtocol, parseSpec, type RunCommon, runBuiltProtocol } from "./run.js";
 import { archOf, loadTrainSplit, TrainerSpecSchema, trainerOf } from "./trainer.js";
 
 export const BinsSpecSchema = TrainerSpecSchema.extend({
@@ -19,10 +19,12 @@ export const BinsSpecSchema = TrainerSpecSchema.extend({
 }).strict();
 export type BinsSpec = z.infer<typeof BinsSpecSchema>;
 
+/** The density-bin protocol of a spec; `o` as for `memorizationFromSpec`. */
 export async function binsFromSpec(
   s: BinsSpec,
   log: (m: string) => void,
-): Promise<{ protocol: UnitProtocol; dispose(): void }> {
+  o: BuildOptions = {},
+): Promise<BuiltProtocol> {
   checkCertifyFlags(s);
   if (!(s.bins >= 1)) throw new InputError(`--bins must be ≥ 1, got ${s.bins}`);
   archOf(s);
@@ -35,7 +37,9 @@ export async function binsFromSpec(
   } catch (e) {
     throw new InputError((e as Error).message);
   }
-  const { ds, identity } = await loadTrainSplit(s);
+  const split = await loadTrainSplit(s, o.dataset);
+  const ds = o.share ? shareDataset(split.ds) : split.ds;
+  const identity = split.identity;
   if (logDensity.length !== ds.n)
     throw new InputError(
       `${s.density}: ${logDensity.length} log-densities, but ${ds.name} has ${ds.n} training examples`,
@@ -66,11 +70,12 @@ export async function binsFromSpec(
       ...trainerIdentity,
       densitySha256: densitySha as Json,
     }),
+    dataset: ds,
     dispose: () => trainer.dispose(),
   };
 }
 
 export async function runBins(raw: unknown, run: RunCommon, log: (s: string) => void): Promise<string> {
   const spec = parseSpec(BinsSpecSchema, raw, "bins");
-  return runBuiltProtocol(() => binsFromSpec(spec, log), run, log);
+  return runBuiltProtocol((o) => binsFromSpec(spec, log, o), { command: "bins", spec }, run, log);
 }

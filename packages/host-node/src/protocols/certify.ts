@@ -1,6 +1,6 @@
 // Randomised-smoothing certification (Cohen et al. 2019; METHOD.md §9) of a model on a dataset
 // as a unit protocol, and the CERTIFY settings the density-bin protocol shares.
-import { NoisyClassifier, normalisedExamples, serializeModel } from "@classfit/models";
+import { NoisyClassifier, normalisedExamples, serializeModel, shareDataset } from "@classfit/models";
 import {
   type CertifySettings,
   certificationProtocol,
@@ -16,7 +16,7 @@ import { InputError, sha256 } from "../io.js";
 import { loadModelAndData } from "../model-data.js";
 import { intArg, numArg } from "../options.js";
 import { withIdentity } from "../unit-store.js";
-import { parseSpec, type RunCommon, runBuiltProtocol } from "./run.js";
+import { type BuildOptions, type BuiltProtocol, parseSpec, type RunCommon, runBuiltProtocol } from "./run.js";
 
 /** CERTIFY settings shared by `certify` and `bins` (ranges checked by the pipeline, which names
  * the parameter: σ > 0, α in (0, 1), n0 ≤ n …). */
@@ -38,7 +38,9 @@ export const CertifySpecSchema = CertifySettingsSchema.extend({
   split: z.enum(["train", "test"]).default("test"),
   examples: z.string().optional(),
   limit: z.number().int().positive().optional(),
-  unitSize: z.number().int().positive().default(100),
+  // Small units keep every worker busy to the end of a run; each example's noise has its own
+  // stream, so the unit size changes no example's result (only the unit files and the config).
+  unitSize: z.number().int().positive().default(10),
 }).strict();
 export type CertifySpec = z.infer<typeof CertifySpecSchema>;
 
@@ -80,19 +82,33 @@ export function checkCertifyFlags(s: z.infer<typeof CertifySettingsSchema>): voi
   if (!(s.seed >= 0)) throw new InputError(`--seed must be ≥ 0, got ${s.seed}`);
 }
 
+/** The certification protocol of a spec; `o` as for `memorizationFromSpec`. */
 export async function certifyFromSpec(
   s: CertifySpec,
   log: (m: string) => void,
-): Promise<{ protocol: UnitProtocol; dispose(): void }> {
+  o: BuildOptions = {},
+): Promise<BuiltProtocol> {
   checkCertifyFlags(s);
   if (s.examples !== undefined && s.limit !== undefined) throw new InputError("give either --examples or --limit");
   const explicit = s.examples !== undefined ? parseExamples(s.examples) : undefined;
   if (explicit !== undefined && explicit.length === 0) throw new InputError(`--examples '${s.examples}' is empty`);
-  const { loaded, ds, normalisation } = await loadModelAndData(
-    { model: s.model, data: s.data, split: s.split, batchSize: s.maxBatch, ...(s.labels ? { labels: s.labels } : {}) },
+  const {
+    loaded,
+    ds: split,
+    normalisation,
+  } = await loadModelAndData(
+    {
+      model: s.model,
+      data: s.data,
+      split: s.split,
+      batchSize: s.maxBatch,
+      ...(s.labels ? { labels: s.labels } : {}),
+      ...(o.dataset ? { dataset: o.dataset } : {}),
+    },
     log,
   );
   try {
+    const ds = o.share ? shareDataset(split) : split;
     const examples =
       explicit ?? (s.limit !== undefined ? Array.from({ length: Math.min(s.limit, ds.n) }, (_, i) => i) : undefined);
     const core = await createCore();
@@ -127,6 +143,7 @@ export async function certifyFromSpec(
     };
     return {
       protocol: withIdentity(protocol, identity),
+      dataset: ds,
       dispose: () => {
         backend.dispose();
         loaded.model.dispose();
@@ -140,7 +157,7 @@ export async function certifyFromSpec(
 
 export async function runCertify(raw: unknown, run: RunCommon, log: (s: string) => void): Promise<string> {
   const spec = parseSpec(CertifySpecSchema, raw, "certify");
-  return runBuiltProtocol(() => certifyFromSpec(spec, log), run, log);
+  return runBuiltProtocol((o) => certifyFromSpec(spec, log, o), { command: "certify", spec }, run, log);
 }
 
 /** Adds the CERTIFY flags shared by `certify` and `bins`. */

@@ -1,10 +1,13 @@
 // What the unit protocols (memorization, certification, density bins) share when run from the
 // command line or from `classfit shard run`: spec parsing, the run flags, and running one.
+import type { ImageDataset } from "@classfit/models";
 import { parseShardSpec, type UnitProtocol } from "@classfit/pipeline";
 import type { Command } from "commander";
 import type { z } from "zod";
 import { InputError } from "../io.js";
 import { runProtocol } from "../unit-store.js";
+import { nodeUnitExecutor, type ProtocolJob } from "../workers/unit-executor.js";
+import { addWorkersOption, resolveWorkers } from "../workers/workers.js";
 
 /** Parses a spec (CLI options or a study file's section), naming the bad field. */
 export function parseSpec<T extends z.ZodType>(schema: T, raw: unknown, where: string): z.infer<T> {
@@ -22,6 +25,22 @@ export interface RunCommon {
   shard?: string;
   units?: string;
   shareFile?: string;
+  /** Worker threads (default: every core, as many as free memory holds). */
+  workers?: number;
+}
+
+/** How a protocol is built: by the command (which loads the data, and with `share` moves it to
+ * shared memory for the workers), or by a worker thread handed that shared `dataset`. */
+export interface BuildOptions {
+  dataset?: ImageDataset;
+  share?: boolean;
+}
+
+/** A built protocol, the dataset it reads, and what releases its models. */
+export interface BuiltProtocol {
+  protocol: UnitProtocol;
+  dataset: ImageDataset;
+  dispose(): void;
 }
 
 export function shardOf(spec: string | undefined) {
@@ -35,22 +54,29 @@ export function shardOf(spec: string | undefined) {
 
 /**
  * Runs the protocol that `build` makes under the run flags shared by `memorization`, `certify`
- * and `bins` (--out, --shard, --units, share file), then releases what the protocol holds. The
- * shard spec is parsed before `build`, so a bad --shard fails before any model loads.
+ * and `bins` (--out, --shard, --units, --workers, share file), then releases what the protocol
+ * holds. The shard spec is parsed before `build`, so a bad --shard fails before any model
+ * loads. With more than one worker, each worker thread rebuilds the same protocol from `job`
+ * over this process's dataset (shared memory, one copy) and runs units from a shared queue;
+ * one worker runs the units in this thread. Units land in the store by index, so the artifact
+ * is the same for any worker count.
  */
 export async function runBuiltProtocol(
-  build: () => Promise<{ protocol: UnitProtocol; dispose: () => void }>,
+  build: (o: BuildOptions) => Promise<BuiltProtocol>,
+  job: ProtocolJob,
   run: RunCommon,
   log: (s: string) => void,
 ): Promise<string> {
   const shard = shardOf(run.shard);
-  const { protocol, dispose } = await build();
+  const workers = resolveWorkers(run.workers, job.command, log);
+  const { protocol, dataset, dispose } = await build({ share: workers > 1 });
   try {
     return await runProtocol(protocol, {
       out: run.out,
       ...(shard ? { shard } : {}),
       ...(run.units ? { units: run.units } : {}),
       ...(run.shareFile ? { shareFile: run.shareFile } : {}),
+      ...(workers > 1 ? { executor: nodeUnitExecutor(protocol, job, dataset, workers, log) } : {}),
       log,
     });
   } finally {
@@ -58,21 +84,25 @@ export async function runBuiltProtocol(
   }
 }
 
-/** Adds --out/--shard/--units. */
+/** Adds --out/--shard/--units/--workers. */
 export function addRunOptions(cmd: Command, what: string): Command {
-  return cmd
-    .requiredOption("--out <DIR>", `output directory (${what}.cfa + summary, or shares/ with --shard)`)
-    .option("--shard <k/n>", "run only share k of n (k counts from 0); merge the shares with `classfit merge`")
-    .option("--units <dir>", "where finished units are kept for resume (default: DIR/units)");
+  return addWorkersOption(
+    cmd
+      .requiredOption("--out <DIR>", `output directory (${what}.cfa + summary, or shares/ with --shard)`)
+      .option("--shard <k/n>", "run only share k of n (k counts from 0); merge the shares with `classfit merge`")
+      .option("--units <dir>", "where finished units are kept for resume (default: DIR/units)"),
+    "work units",
+  );
 }
 
 /** Splits commander's options into the spec and the run options. */
 export function splitRun<T extends object>(opts: T & RunCommon): { spec: Omit<T, keyof RunCommon>; run: RunCommon } {
-  const { out, shard, units, shareFile, ...spec } = opts;
+  const { out, shard, units, shareFile, workers, ...spec } = opts;
   return {
     spec,
     run: {
       out,
+      ...(workers !== undefined ? { workers } : {}),
       ...(shard !== undefined ? { shard } : {}),
       ...(units !== undefined ? { units } : {}),
       ...(shareFile !== undefined ? { shareFile } : {}),

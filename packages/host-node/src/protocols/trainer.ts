@@ -63,12 +63,18 @@ export function archOf(s: TrainerSpec): ArchConfig {
   return checkingInput(() => archConfigOf({ arch: s.arch, blocks: s.blocks, widthMultiplier: s.width }));
 }
 
-/** The training split (first `limit` examples when given) and what identifies it. */
-export async function loadTrainSplit(s: TrainerSpec): Promise<{ ds: ImageDataset; identity: Record<string, Json> }> {
-  let ds = await readingInput(() =>
-    loadDataset({ path: s.data, split: "train", ...(s.labels ? { labels: s.labels } : {}) }),
-  );
-  if (s.limit !== undefined) {
+/** The training split (first `limit` examples when given) and what identifies it. A worker
+ * passes the split its parent loaded (`loaded`, shared memory) rather than reading it again. */
+export async function loadTrainSplit(
+  s: TrainerSpec,
+  loaded?: ImageDataset,
+): Promise<{ ds: ImageDataset; identity: Record<string, Json> }> {
+  let ds =
+    loaded ??
+    (await readingInput(() =>
+      loadDataset({ path: s.data, split: "train", ...(s.labels ? { labels: s.labels } : {}) }),
+    ));
+  if (s.limit !== undefined && loaded === undefined) {
     if (s.limit > ds.n) throw new InputError(`--limit ${s.limit}: ${ds.name} has only ${ds.n} examples`);
     ds = subsetDataset(
       ds,

@@ -32,6 +32,18 @@ parentPort.on("message", async ({ id, input }) => {
 `,
 );
 const url = pathToFileURL(workerFile);
+// Answers each input after `input` ms with workerData added: for results in completion order and aborts.
+const slowFile = join(dir, "slow.mjs");
+writeFileSync(
+  slowFile,
+  `import { parentPort, workerData } from "node:worker_threads";
+parentPort.on("message", async ({ id, input }) => {
+  await new Promise((r) => setTimeout(r, input));
+  parentPort.postMessage({ type: "done", id, result: input + workerData.add });
+});
+`,
+);
+const slow = pathToFileURL(slowFile);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("runPool", () => {
@@ -73,5 +85,40 @@ describe("runPool", () => {
     expect(await runPool(url, [], { size: 4 })).toEqual([]);
     const out = await runPool<number, { sq: number; threadId: number }>(url, [9], { size: 8 });
     expect(out[0]?.sq).toBe(81);
+  });
+
+  it("hands each worker workerData, each result to onResult as it arrives, and reports idle workers", async () => {
+    const seen: [number, number][] = [];
+    const idle: number[] = [];
+    const out = await runPool<number, number>(slow, [1500, 10, 10, 10], {
+      size: 2,
+      workerData: { add: 1000 },
+      onResult: async (i, r) => {
+        seen.push([i, r]);
+      },
+      onIdle: (w) => idle.push(w),
+    });
+    expect(out).toEqual([2500, 1010, 1010, 1010]);
+    // The slow task finishes last, after the fast ones the other worker took in turn.
+    expect(seen.map(([i]) => i)).toEqual([1, 2, 3, 0]);
+    expect(idle.sort()).toEqual([0, 1]);
+  });
+
+  it("fails when onResult fails, and stops every worker on abort", async () => {
+    await expect(
+      runPool(slow, [5, 5], {
+        size: 2,
+        workerData: { add: 0 },
+        onResult: () => {
+          throw new Error("disk full");
+        },
+      }),
+    ).rejects.toThrow(/disk full/);
+    const controller = new AbortController();
+    const t0 = performance.now();
+    const run = runPool(slow, [5000, 5000], { size: 2, workerData: { add: 0 }, signal: controller.signal });
+    setTimeout(() => controller.abort(new Error("stop now")), 50);
+    await expect(run).rejects.toThrow(/stop now/);
+    expect(performance.now() - t0).toBeLessThan(4000);
   });
 });

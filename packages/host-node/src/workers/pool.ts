@@ -16,7 +16,7 @@ export type WorkerReply<R, P> =
   | { type: "done"; id: number; result: R }
   | { type: "error"; id: number; message: string; input?: boolean };
 
-export interface PoolOptions<I, P> {
+export interface PoolOptions<I, P, R = unknown> {
   /** Number of workers (capped at the number of tasks, at least 1). */
   size: number;
   /** Called with each progress message of task `index`. */
@@ -29,6 +29,16 @@ export interface PoolOptions<I, P> {
   describe?: (index: number) => string;
   /** Node flags of the workers (default: the parent's). */
   execArgv?: string[];
+  /** Handed to every worker at start (`workerData`): what it needs to build its state once,
+   * e.g. a unit protocol's spec and the shared read-only dataset. */
+  workerData?: unknown;
+  /** Called with each result as it arrives; the pool resolves only once every call has
+   * settled, and a rejection fails the pool like a failed task. */
+  onResult?: (index: number, result: R) => void | Promise<void>;
+  /** Aborting terminates every worker at once and rejects with `signal.reason`. */
+  signal?: AbortSignal;
+  /** Called when a worker has no task left (its idle time runs from there to the pool's end). */
+  onIdle?: (worker: number) => void;
 }
 
 /**
@@ -47,13 +57,15 @@ export function workerExecArgv(argv: readonly string[] = process.execArgv): stri
 }
 
 /** Runs every input through a worker at `workerUrl`; results come back in input order. */
-export function runPool<I, R, P = unknown>(workerUrl: URL, inputs: I[], opts: PoolOptions<I, P>): Promise<R[]> {
+export function runPool<I, R, P = unknown>(workerUrl: URL, inputs: I[], opts: PoolOptions<I, P, R>): Promise<R[]> {
   const results = new Array<R>(inputs.length);
   if (inputs.length === 0) return Promise.resolve(results);
   const size = Math.max(1, Math.min(Math.floor(opts.size), inputs.length));
   const describe = opts.describe ?? ((i: number) => `task ${i}`);
+  if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
   return new Promise<R[]>((resolvePool, rejectPool) => {
     const workers: Worker[] = [];
+    const pending: Promise<void>[] = [];
     let next = 0;
     let finished = 0;
     let failed = false;
@@ -67,15 +79,19 @@ export function runPool<I, R, P = unknown>(workerUrl: URL, inputs: I[], opts: Po
       stopping.add(w);
       void w.terminate();
     };
+    const onAbort = () => fail(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error("aborted"));
     const fail = (err: Error) => {
       if (failed) return;
       failed = true;
+      opts.signal?.removeEventListener("abort", onAbort);
       for (const w of workers) stop(w);
       rejectPool(err);
     };
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
     const feed = (w: Worker) => {
       if (failed) return;
       if (next >= inputs.length) {
+        opts.onIdle?.(workers.indexOf(w));
         stop(w);
         return;
       }
@@ -86,7 +102,10 @@ export function runPool<I, R, P = unknown>(workerUrl: URL, inputs: I[], opts: Po
       w.postMessage({ type: "task", id, input }, opts.transferList?.(input) ?? []);
     };
     for (let k = 0; k < size; k++) {
-      const w = new Worker(workerUrl, opts.execArgv ? { execArgv: opts.execArgv } : {});
+      const w = new Worker(workerUrl, {
+        ...(opts.execArgv ? { execArgv: opts.execArgv } : {}),
+        ...(opts.workerData !== undefined ? { workerData: opts.workerData } : {}),
+      });
       workers.push(w);
       w.on("message", (msg: WorkerReply<R, P>) => {
         if (failed) return;
@@ -98,9 +117,26 @@ export function runPool<I, R, P = unknown>(workerUrl: URL, inputs: I[], opts: Po
           results[msg.id] = msg.result;
           currentOf.delete(w);
           finished++;
+          if (opts.onResult) {
+            const id = msg.id;
+            pending.push(
+              (async () => {
+                try {
+                  await opts.onResult?.(id, msg.result);
+                } catch (e) {
+                  fail(e instanceof Error ? e : new Error(String(e)));
+                }
+              })(),
+            );
+          }
           if (finished === inputs.length) {
+            opts.onIdle?.(workers.indexOf(w));
             for (const other of workers) stop(other);
-            resolvePool(results);
+            void Promise.all(pending).then(() => {
+              if (failed) return;
+              opts.signal?.removeEventListener("abort", onAbort);
+              resolvePool(results);
+            });
           } else feed(w);
         }
       });

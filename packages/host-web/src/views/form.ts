@@ -24,7 +24,20 @@ export interface FormState {
 
 /** The form as the page opens: embedded data and a tiny ResNet trained in the tab, so the
  * default config runs as is. */
-export function initialFormState(hardwareConcurrency: number): FormState {
+/** Memory one unit worker (its own tfjs-wasm and wasm-core) needs, as the CLI states it. */
+const WORKER_FOOTPRINT_GIB = 0.25;
+
+/**
+ * Workers by default: every core, but no more than half the device's memory holds at
+ * WORKER_FOOTPRINT_GIB each (`navigator.deviceMemory`, GiB, where the browser tells it).
+ */
+export function defaultWorkers(hardwareConcurrency: number, deviceMemoryGib?: number): number {
+  const cores = Math.max(1, Math.min(hardwareConcurrency || 2, 16));
+  if (deviceMemoryGib === undefined || !(deviceMemoryGib > 0)) return cores;
+  return Math.max(1, Math.min(cores, Math.floor(deviceMemoryGib / 2 / WORKER_FOOTPRINT_GIB)));
+}
+
+export function initialFormState(hardwareConcurrency: number, deviceMemoryGib?: number): FormState {
   return {
     data: { kind: "default", perClass: 100, files: new Map() },
     networks: [
@@ -40,7 +53,7 @@ export function initialFormState(hardwareConcurrency: number): FormState {
     ],
     profile: "quick",
     seed: 0,
-    workers: Math.max(1, Math.min(hardwareConcurrency || 2, 4)),
+    workers: defaultWorkers(hardwareConcurrency, deviceMemoryGib),
     configEdited: false,
     nextNet: 1,
   };

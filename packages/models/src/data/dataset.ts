@@ -181,6 +181,24 @@ export function permutation(n: number, rng: Rng): Int32Array {
 }
 
 /** A view of `ds` restricted to `indices` (copies those images once). */
+/**
+ * The dataset with its images and labels moved to SharedArrayBuffers, so worker threads (or
+ * Web Workers of a cross-origin isolated page) handed it read the one copy instead of each
+ * receiving their own. Returns `ds` itself when it is already shared or the host has no
+ * SharedArrayBuffer. Nothing may write to the arrays afterwards.
+ */
+export function shareDataset(ds: ImageDataset): ImageDataset {
+  if (typeof SharedArrayBuffer === "undefined" || ds.images.buffer instanceof SharedArrayBuffer) return ds;
+  const images =
+    ds.images instanceof Uint8Array
+      ? new Uint8Array(new SharedArrayBuffer(ds.images.byteLength))
+      : new Float32Array(new SharedArrayBuffer(ds.images.byteLength));
+  images.set(ds.images);
+  const labels = new Int32Array(new SharedArrayBuffer(ds.labels.byteLength));
+  labels.set(ds.labels);
+  return { ...ds, images, labels };
+}
+
 export function subsetDataset(ds: ImageDataset, indices: ArrayLike<number>, name = `${ds.name}[subset]`): ImageDataset {
   const px = ds.height * ds.width * ds.channels;
   const images =

@@ -75,31 +75,50 @@ export async function extractActivations(o: ExtractOptions): Promise<{ channels:
   if (pool !== "avg" && pool !== "max") throw new Error(`extract: pooling must be avg or max, got ${String(pool)}`);
   const { model, channels } = stageModel(o.model, o.stages, o.where);
   const bs = Math.max(1, Math.min(o.batchSize ?? 128, ds.n));
-  const px = ds.height * ds.width * ds.channels;
-  const buf = new Float32Array(bs * px);
-  const idx = new Int32Array(bs);
+  const buf = new Float32Array(bs * ds.height * ds.width * ds.channels);
   await o.sink.begin({ stages: [...o.stages], channels, n: ds.n });
   for (let start = 0; start < ds.n; start += bs) {
     const b = Math.min(bs, ds.n - start);
-    for (let j = 0; j < b; j++) idx[j] = start + j;
-    fillBatch(ds, idx.subarray(0, b), o.normalisation, buf);
-    const pooled = tf.tidy(() => {
-      const x = tf.tensor4d(buf.subarray(0, b * px), [b, ds.height, ds.width, ds.channels]);
-      const outs = model.predict(x);
-      const list = Array.isArray(outs) ? outs : [outs];
-      return list.map((t) => poolStage(t, pool));
-    });
-    try {
-      for (let s = 0; s < pooled.length; s++) {
-        await o.sink.write(s, start, (await (pooled[s] as tf.Tensor).data()) as Float32Array);
-      }
-    } finally {
-      for (const t of pooled) t.dispose();
-    }
+    const rows = await extractRows(model, ds, o.normalisation, pool, start, b, buf);
+    for (let s = 0; s < rows.length; s++) await o.sink.write(s, start, rows[s] as Float32Array);
     o.onProgress?.(start + b, ds.n);
   }
   await o.sink.end();
   return { channels };
+}
+
+/**
+ * The pooled stage outputs of examples [start, start + b) of `ds` through a `stageModel`: one
+ * (b × channels[s]) Float32Array per stage. A batch's rows depend only on the examples in it, so
+ * workers that each run some of the batches of one extraction give its bytes. `buf` (at least
+ * b × height × width × channels) is reused for the normalised inputs when given.
+ */
+export async function extractRows(
+  model: LayersModel,
+  ds: ImageDataset,
+  normalisation: Normalisation,
+  pool: Pooling,
+  start: number,
+  b: number,
+  buf?: Float32Array,
+): Promise<Float32Array[]> {
+  const px = ds.height * ds.width * ds.channels;
+  const input = buf ?? new Float32Array(b * px);
+  const idx = Int32Array.from({ length: b }, (_, j) => start + j);
+  fillBatch(ds, idx, normalisation, input);
+  const pooled = tf.tidy(() => {
+    const x = tf.tensor4d(input.subarray(0, b * px), [b, ds.height, ds.width, ds.channels]);
+    const outs = model.predict(x);
+    const list = Array.isArray(outs) ? outs : [outs];
+    return list.map((t) => poolStage(t, pool));
+  });
+  try {
+    const out: Float32Array[] = [];
+    for (const t of pooled) out.push(((await t.data()) as Float32Array).slice());
+    return out;
+  } finally {
+    for (const t of pooled) t.dispose();
+  }
 }
 
 /** A sink that keeps everything in memory: per stage a Float32Array of shape (n, channels), row-major. */

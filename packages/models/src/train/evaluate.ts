@@ -56,21 +56,72 @@ export async function evaluateModel(
 ): Promise<Evaluation> {
   checkDatasetFitsModel(model, ds);
   checkNormalisation(norm, ds);
-  const out = model.outputs[0]?.shape ?? [];
-  const k = out[out.length - 1] as number;
   const bs = Math.max(1, Math.min(opts.batchSize ?? 256, ds.n));
-  const px = ds.height * ds.width * ds.channels;
-  const buf = new Float32Array(bs * px);
-  const predictions = new Int32Array(ds.n);
-  const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-  let lossSum = 0;
-  let correct = 0;
-  const idx = new Int32Array(bs);
+  const acc = new EvaluationAccumulator(ds, classesOf(model));
+  const buf = new Float32Array(bs * ds.height * ds.width * ds.channels);
   for (let start = 0; start < ds.n; start += bs) {
     const b = Math.min(bs, ds.n - start);
-    for (let j = 0; j < b; j++) idx[j] = start + j;
-    fillBatch(ds, idx.subarray(0, b), norm, buf);
-    const logits = await predictLogits(model, buf.subarray(0, b * px), b);
+    acc.add(start, await batchLogits(model, ds, norm, start, b, buf));
+    opts.onProgress?.(start + b, ds.n);
+  }
+  return acc.result();
+}
+
+/** The number of classes a classifier predicts (its output's last dimension). */
+export function classesOf(model: LayersModel): number {
+  const out = model.outputs[0]?.shape ?? [];
+  return out[out.length - 1] as number;
+}
+
+/** Logits of examples [start, start + b) of `ds`, normalised with `norm`: (b × classes). A
+ * batch's logits depend only on its examples, so workers may compute the batches. */
+export async function batchLogits(
+  model: LayersModel,
+  ds: ImageDataset,
+  norm: Normalisation,
+  start: number,
+  b: number,
+  buf?: Float32Array,
+): Promise<Float32Array> {
+  const px = ds.height * ds.width * ds.channels;
+  const input = buf ?? new Float32Array(b * px);
+  fillBatch(
+    ds,
+    Int32Array.from({ length: b }, (_, j) => start + j),
+    norm,
+    input,
+  );
+  return (await predictLogits(model, input.subarray(0, b * px), b)).slice();
+}
+
+/**
+ * The evaluation figures from logits added batch by batch, in example order: the loss is a sum
+ * in that order, so adding the same batches in the same order gives the same bytes wherever the
+ * logits were computed.
+ */
+export class EvaluationAccumulator {
+  readonly #ds: ImageDataset;
+  readonly #k: number;
+  readonly #predictions: Int32Array;
+  readonly #confusion: number[][];
+  #lossSum = 0;
+  #correct = 0;
+  #next = 0;
+
+  constructor(ds: ImageDataset, classes: number) {
+    this.#ds = ds;
+    this.#k = classes;
+    this.#predictions = new Int32Array(ds.n);
+    this.#confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
+  }
+
+  /** Adds the logits (b × classes) of examples [start, start + b); batches must come in order. */
+  add(start: number, logits: Float32Array): void {
+    const ds = this.#ds;
+    const k = this.#k;
+    if (start !== this.#next)
+      throw new Error(`evaluation: batch at ${start} added out of order (expected ${this.#next})`);
+    const b = logits.length / k;
     for (let j = 0; j < b; j++) {
       const row = logits.subarray(j * k, (j + 1) * k);
       let best = 0;
@@ -86,16 +137,29 @@ export async function evaluateModel(
       const y = ds.labels[start + j] as number;
       if (y >= k)
         throw new Error(`${ds.name}: label ${y} of example ${start + j} is out of range for a ${k}-class model`);
-      lossSum += Math.log(sumExp) - ((row[y] as number) - max);
-      predictions[start + j] = best;
-      if (best === y) correct++;
-      (confusion[y] as number[])[best] = ((confusion[y] as number[])[best] as number) + 1;
+      this.#lossSum += Math.log(sumExp) - ((row[y] as number) - max);
+      this.#predictions[start + j] = best;
+      if (best === y) this.#correct++;
+      const r = this.#confusion[y] as number[];
+      r[best] = (r[best] as number) + 1;
     }
-    opts.onProgress?.(start + b, ds.n);
+    this.#next = start + b;
   }
-  const perClassAccuracy = confusion.map((row, c) => {
-    const total = row.reduce((a, b) => a + b, 0);
-    return total === 0 ? Number.NaN : (row[c] as number) / total;
-  });
-  return { n: ds.n, accuracy: correct / ds.n, loss: lossSum / ds.n, perClassAccuracy, confusion, predictions };
+
+  result(): Evaluation {
+    const ds = this.#ds;
+    if (this.#next !== ds.n) throw new Error(`evaluation: ${this.#next} of ${ds.n} examples added`);
+    const perClassAccuracy = this.#confusion.map((row, c) => {
+      const total = row.reduce((a, b) => a + b, 0);
+      return total === 0 ? Number.NaN : (row[c] as number) / total;
+    });
+    return {
+      n: ds.n,
+      accuracy: this.#correct / ds.n,
+      loss: this.#lossSum / ds.n,
+      perClassAccuracy,
+      confusion: this.#confusion,
+      predictions: this.#predictions,
+    };
+  }
 }

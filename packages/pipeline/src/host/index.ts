@@ -3,6 +3,8 @@
 // a clock; the pipeline itself imports no host APIs, so the same study runs in Node and a tab.
 import type { ImageDataset } from "@classfit/models";
 import type { TaskInput, TaskKind, TaskOutput } from "../steps/tasks.js";
+import type { StudyUnitJob } from "../study/unit-jobs.js";
+import type { UnitExecutor, UnitProtocol } from "../units/units.js";
 
 /**
  * The run directory. Paths are relative, '/'-separated (e.g. "resnet/stage1/reduce/Z.npy").
@@ -69,6 +71,12 @@ export interface PipelineHost {
   resources: StudyResources;
   /** Worker pool; without one, tasks run in the calling thread. */
   pool?: WorkerPool;
+  /**
+   * Where the units of a study protocol (memorization's networks, certification's chunks) run:
+   * `size` workers, each building the protocol from `job` with `protocolOfJob`. Without it, or
+   * when it returns undefined, units run in the calling thread; the bytes are the same.
+   */
+  unitExecutor?(job: StudyUnitJob, protocol: UnitProtocol, size: number): UnitExecutor | undefined;
   progress?: ProgressReporter;
   clock: Clock;
   /** Aborting stops the study between units of work; finished artifacts stay for a rerun. */

@@ -10,6 +10,7 @@ import { runUnits, type UnitProtocol } from "../units/units.js";
 import type { StudyConfig } from "./config.js";
 import type { StudyData } from "./data.js";
 import type { Committed, Pending, Step, StepOutput, StepPlan } from "./steps/step.js";
+import type { StudyUnitJob } from "./unit-jobs.js";
 
 /** The run interrupted by the host's abort signal; finished steps are on disk for a rerun. */
 export class StudyInterrupted extends Error {
@@ -148,9 +149,12 @@ export class StudyContext {
   async runProtocol(
     protocol: UnitProtocol,
     count: number,
-    o: { dir: string; net: string; step: string; warnings?: boolean },
+    o: { dir: string; net: string; step: string; warnings?: boolean; job?: StudyUnitJob },
   ): Promise<Uint8Array[]> {
     const key = `${o.step}:${o.net}`;
+    // With a job, the host may run the units on its workers (one progress bar for all of them).
+    const executor =
+      o.job && this.pool.size > 1 ? this.host.unitExecutor?.(o.job, protocol, this.pool.size) : undefined;
     this.progress.start(key, count, `${o.net} ${o.step}`);
     const units = await runUnits(
       protocol,
@@ -165,6 +169,8 @@ export class StudyContext {
           this.checkAbort();
         },
         ...(o.warnings ? { onWarning: (m: string) => this.progress.log(`warning: ${m}`) } : {}),
+        ...(executor ? { executor } : {}),
+        ...(this.host.signal ? { signal: this.host.signal } : {}),
       },
     );
     this.progress.finish(key);

@@ -23,3 +23,10 @@ export {
   type StudyResult,
 } from "./run.js";
 export { formatSummary, type NetworkSummary, type StudySummary, summarizeStudy } from "./summary.js";
+export {
+  type CertificationJob,
+  type JobProtocol,
+  type MemorizationJob,
+  protocolOfJob,
+  type StudyUnitJob,
+} from "./unit-jobs.js";

@@ -10,7 +10,9 @@ import {
   encodeUnitFile,
   MemoryUnitStore,
   runUnits,
+  type UnitExecutor,
   type UnitProtocol,
+  UnitsInterrupted,
   unitKey,
 } from "./units.js";
 
@@ -98,6 +100,65 @@ describe("runUnits", () => {
     expect(warnings[0]).toMatch(/unit-000002\.cfu: unreadable/);
     expect(second.map((u) => Array.from(u))).toEqual(first.map((u) => Array.from(u)));
     await expect(runUnits(p, [4])).rejects.toThrow(/unit index 4 out of range/);
+  });
+
+  it("stores units in whatever order an executor finishes them and returns them by index; an abort keeps the finished ones", async () => {
+    const p: UnitProtocol = {
+      kind: "toy",
+      config: { x: 3 },
+      numUnits: 6,
+      runUnit: async (i) => Uint8Array.from([i, 7 * i]),
+    };
+    const inThread = await runUnits(p, [0, 1, 2, 3, 4, 5]);
+    // Finishes units last-first, two at a time, as workers of unequal speed would.
+    const reversed: UnitExecutor = {
+      size: 2,
+      async run(indices, onUnit) {
+        const order = [...indices].reverse();
+        for (let k = 0; k < order.length; k += 2)
+          await Promise.all(order.slice(k, k + 2).map(async (i) => onUnit(i, await p.runUnit(i))));
+      },
+    };
+    const store = new MemoryUnitStore();
+    const events: number[] = [];
+    const out = await runUnits(p, [0, 1, 2, 3, 4, 5], {
+      store,
+      executor: reversed,
+      onUnit: (e) => events.push(e.index),
+    });
+    expect(events).toEqual([5, 4, 3, 2, 1, 0]);
+    expect(out.map((u) => Array.from(u))).toEqual(inThread.map((u) => Array.from(u)));
+    expect(store.entries.size).toBe(6);
+
+    // Abort after two units: they stay in the store, and the rerun computes only the rest.
+    const partial = new MemoryUnitStore();
+    const controller = new AbortController();
+    let ran = 0;
+    const stopping: UnitExecutor = {
+      size: 1,
+      async run(indices, onUnit, signal) {
+        for (const i of indices) {
+          if (signal?.aborted) throw signal.reason;
+          ran++;
+          await onUnit(i, await p.runUnit(i));
+          if (ran === 2) controller.abort(new UnitsInterrupted());
+        }
+      },
+    };
+    await expect(
+      runUnits(p, [0, 1, 2, 3, 4, 5], { store: partial, executor: stopping, signal: controller.signal }),
+    ).rejects.toBeInstanceOf(UnitsInterrupted);
+    expect(partial.entries.size).toBe(2);
+    ran = 0;
+    const resumed = await runUnits(p, [0, 1, 2, 3, 4, 5], { store: partial, executor: stopping });
+    expect(ran).toBe(4);
+    expect(resumed.map((u) => Array.from(u))).toEqual(inThread.map((u) => Array.from(u)));
+  });
+
+  it("fails when an executor returns a unit it was not asked for", async () => {
+    const p: UnitProtocol = { kind: "toy", config: {}, numUnits: 3, runUnit: async (i) => Uint8Array.from([i]) };
+    const wrong: UnitExecutor = { size: 1, run: async (_indices, onUnit) => onUnit(2, Uint8Array.from([2])) };
+    await expect(runUnits(p, [0, 1], { executor: wrong })).rejects.toThrow(/returned unit 2, never asked for/);
   });
 });
 

@@ -110,18 +110,65 @@ export function decodeUnitFile(
   return requireArray(c, "payload", Uint8Array, what);
 }
 
+/**
+ * Runs the units of one protocol, possibly several at a time on workers that each built the
+ * same protocol (worker_threads in Node, Web Workers in a browser). It may finish units in any
+ * order: `runUnits` stores each payload under its index and assembles them in index order, so
+ * no artifact depends on the worker count or on which unit finished first.
+ */
+export interface UnitExecutor {
+  /** Units that can run at once. */
+  readonly size: number;
+  /**
+   * Runs every unit of `indices`, handing each payload to `onUnit` as it arrives (awaited, so a
+   * unit is stored before the run counts it). Rejects on the first failure and then runs no
+   * further unit; with `signal` aborted, stops every worker and rejects.
+   */
+  run(
+    indices: readonly number[],
+    onUnit: (index: number, payload: Uint8Array) => Promise<void>,
+    signal?: AbortSignal,
+  ): Promise<void>;
+}
+
+/** The executor that runs units one after another in the calling thread. */
+export function inThreadExecutor(protocol: UnitProtocol): UnitExecutor {
+  return {
+    size: 1,
+    async run(indices, onUnit, signal) {
+      for (const index of indices) {
+        if (signal?.aborted) throw new UnitsInterrupted();
+        await onUnit(index, await protocol.runUnit(index));
+      }
+    },
+  };
+}
+
+/** Thrown when a unit run is aborted; the units finished before it are in the store. */
+export class UnitsInterrupted extends Error {
+  override name = "UnitsInterrupted";
+  constructor(message = "interrupted; finished units are kept, rerun the same command to resume") {
+    super(message);
+  }
+}
+
 export interface RunUnitsOptions {
   store?: UnitStore;
   /** Called after each unit: `skipped` when its result was already in the store. */
   onUnit?: (event: { index: number; done: number; total: number; skipped: boolean }) => void;
   /** Called when a stored file exists but cannot be used (corrupt, or another run's). */
   onWarning?: (message: string) => void;
+  /** Where the units that are not in the store run (default: one at a time, in this thread). */
+  executor?: UnitExecutor;
+  /** Aborting stops the run between units (the executor stops its workers at once). */
+  signal?: AbortSignal;
 }
 
 /**
- * Runs the given units of a protocol (in the order given), resuming from `store`: a unit
- * whose result file is there (same kind, config hash and index) is read, not recomputed.
- * Returns the payloads in the order of `indices`.
+ * Runs the given units of a protocol, resuming from `store`: a unit whose result file is there
+ * (same kind, config hash and index) is read, not recomputed. The others go to the executor,
+ * and each is stored as soon as it finishes, so an interrupted run keeps every finished unit.
+ * Returns the payloads in the order of `indices`, whatever order they finished in.
  */
 export async function runUnits(
   protocol: UnitProtocol,
@@ -130,11 +177,16 @@ export async function runUnits(
 ): Promise<Uint8Array[]> {
   const hash = configHash(protocol.kind, protocol.config);
   const version = codeVersionOf(protocol);
-  const out: Uint8Array[] = [];
-  let done = 0;
-  for (const index of indices) {
+  const out = new Array<Uint8Array | undefined>(indices.length);
+  const positions = new Map<number, number[]>();
+  for (const [k, index] of indices.entries()) {
     if (!Number.isInteger(index) || index < 0 || index >= protocol.numUnits)
       throw new RangeError(`${protocol.kind}: unit index ${index} out of range [0, ${protocol.numUnits})`);
+    positions.set(index, [...(positions.get(index) ?? []), k]);
+  }
+  let done = 0;
+  const missing: number[] = [];
+  for (const [index, at] of positions) {
     const key = unitKey(protocol.kind, hash, index);
     let payload: Uint8Array | undefined;
     const stored = await options.store?.read(key);
@@ -147,16 +199,37 @@ export async function runUnits(
         options.onWarning?.(`${key}: unreadable (${e.message}); recomputing`);
       }
     }
-    const skipped = payload !== undefined;
     if (payload === undefined) {
-      payload = await protocol.runUnit(index);
-      await options.store?.write(key, encodeUnitFile(protocol.kind, hash, index, payload, version));
+      missing.push(index);
+      continue;
     }
-    out.push(payload);
-    done++;
-    options.onUnit?.({ index, done, total: indices.length, skipped });
+    for (const k of at) out[k] = payload;
+    done += at.length;
+    options.onUnit?.({ index, done, total: indices.length, skipped: true });
   }
-  return out;
+  if (missing.length > 0) {
+    if (options.signal?.aborted) throw new UnitsInterrupted();
+    const executor = options.executor ?? inThreadExecutor(protocol);
+    await executor.run(
+      missing,
+      async (index, payload) => {
+        const at = positions.get(index);
+        if (at === undefined) throw new Error(`${protocol.kind}: the executor returned unit ${index}, never asked for`);
+        await options.store?.write(
+          unitKey(protocol.kind, hash, index),
+          encodeUnitFile(protocol.kind, hash, index, payload, version),
+        );
+        for (const k of at) out[k] = payload;
+        done += at.length;
+        options.onUnit?.({ index, done, total: indices.length, skipped: false });
+      },
+      options.signal,
+    );
+  }
+  return out.map((p, k) => {
+    if (p === undefined) throw new Error(`${protocol.kind}: unit ${indices[k]} did not finish`);
+    return p;
+  });
 }
 
 /** The file operations a directory store needs from its host (Node: fs + temp file + rename). */

@@ -4,18 +4,13 @@
 // Consumes: the model, the study dataset, the certified rows. Config: σ, n0, n, α, batch size,
 // method, a seed per network and the number of examples. Produces: certification.cfc
 // (prediction and radius per certified example).
-import { NoisyClassifier, type Normalisation, normalisedExamples } from "@classfit/models";
+import { type Normalisation, serializeModel } from "@classfit/models";
 import type { LayersModel } from "@tensorflow/tfjs-layers";
-import {
-  CERTIFY_CODE_VERSION,
-  type CertifyColumns,
-  certificationProtocol,
-  finalizeCertification,
-} from "../../certify/protocol.js";
-import { coreStats } from "../../certify/stats.js";
+import { CERTIFY_CODE_VERSION, type CertifyColumns, finalizeCertification } from "../../certify/protocol.js";
 import { decodeCertification } from "../../certify/summary.js";
 import { hashArray, type Json } from "../../units/container.js";
 import { deriveSeed } from "../seed.js";
+import { type CertificationJob, protocolOfJob } from "../unit-jobs.js";
 import type { Step, StepPlan } from "./step.js";
 
 /** A network loaded or trained in this run (what certification needs beyond activations). */
@@ -58,23 +53,24 @@ export const certify: Step<CertifyUnit, CertifyPlan, Certified> = {
     const { perClass: _p, ...settings } = ctx.config.steps.certify;
     const { ds, hash } = ctx.study;
     await ctx.tfReady();
-    // Its folded weights and heap buffers are freed when the step ends, however it ends.
-    const backend = new NoisyClassifier(u.loaded.model);
+    // The network travels as bytes, so workers rebuild exactly the network certified here.
+    const { modelJson, weights } = await serializeModel(u.loaded.model);
+    const job: CertificationJob = {
+      kind: "certification",
+      dataset: ds,
+      datasetId: hash,
+      model: { modelJson, weights },
+      normalisation: u.loaded.normalisation,
+      settings: { ...settings, seed },
+      examples: u.rows,
+      unitSize: 20,
+    };
+    const { protocol, dispose } = await protocolOfJob(job, ctx.core);
     try {
-      const protocol = certificationProtocol({
-        core: ctx.core,
-        backend,
-        stats: coreStats(ctx.core),
-        dataset: normalisedExamples(ds, u.loaded.normalisation),
-        datasetId: hash,
-        settings: { ...settings, seed },
-        examples: u.rows,
-        unitSize: 20,
-      });
-      const units = await ctx.runProtocol(protocol, protocol.numUnits, { dir, net: u.net, step: "certify" });
+      const units = await ctx.runProtocol(protocol, protocol.numUnits, { dir, net: u.net, step: "certify", job });
       return { files: { "certification.cfc": finalizeCertification("certification", protocol.config, units) } };
     } finally {
-      backend.dispose();
+      dispose();
     }
   },
   read(_ctx, u, { dir }, done) {

@@ -4,12 +4,13 @@
 // units/, so an interrupted step resumes from its last finished network.
 // Consumes: the study dataset. Config: models m, the subset fraction, epochs, the architecture.
 // Produces: memorization.cfm (the memorization artifact: per-example counts and scores).
-import { computeNormalisation, type Normalisation, SubsetTrainer } from "@classfit/models";
-import { decodeMemorization, finalizeMemorization, memorizationProtocol } from "../../memorization/memorization.js";
+import { computeNormalisation, type Normalisation } from "@classfit/models";
+import { decodeMemorization, finalizeMemorization } from "../../memorization/memorization.js";
 import type { Json } from "../../units/container.js";
 import type { NetworkConfig } from "../config.js";
 import { deriveSeed } from "../seed.js";
 import { archOf, trainSettings } from "../settings.js";
+import { type MemorizationJob, protocolOfJob } from "../unit-jobs.js";
 import type { Step, StepPlan } from "./step.js";
 
 interface MemorizationPlan extends StepPlan {
@@ -32,32 +33,34 @@ export const memorization: Step<NetworkConfig, MemorizationPlan, Float64Array> =
     const { ds, hash } = ctx.study;
     await ctx.tfReady();
     const t = trainSettings(net, ds, ctx.config.seed);
-    const trainer = new SubsetTrainer({
-      core: ctx.core,
-      arch: archOf(net),
-      train: ds,
-      normalisation,
-      config: { ...t, epochs: ms.epochs },
-    });
-    const protocol = memorizationProtocol({
-      core: ctx.core,
-      trainer,
-      labels: ds.labels,
-      numClasses: ds.numClasses,
+    // Each network's seed comes from the protocol, so the trainer's config has none.
+    const { seed: _seed, ...train } = { ...t, epochs: ms.epochs };
+    const job: MemorizationJob = {
+      kind: "memorization",
+      dataset: ds,
       datasetId: hash,
+      arch: archOf(net),
+      normalisation,
+      train,
       settings: {
         models: ms.models,
         fraction: ms.fraction,
         seed: deriveSeed(ctx.config.seed, "memorization", net.name),
       },
-    });
-    const units = await ctx.runProtocol(protocol, ms.models, {
-      dir,
-      net: net.name,
-      step: "memorization",
-      warnings: true,
-    });
-    return { files: { "memorization.cfm": finalizeMemorization(protocol.config, units) } };
+    };
+    const { protocol, dispose } = await protocolOfJob(job, ctx.core);
+    try {
+      const units = await ctx.runProtocol(protocol, ms.models, {
+        dir,
+        net: net.name,
+        step: "memorization",
+        warnings: true,
+        job,
+      });
+      return { files: { "memorization.cfm": finalizeMemorization(protocol.config, units) } };
+    } finally {
+      dispose();
+    }
   },
   read(_ctx, _net, { dir }, done) {
     return decodeMemorization(done.files.get("memorization.cfm") as Uint8Array, `${dir}/memorization.cfm`).score;
