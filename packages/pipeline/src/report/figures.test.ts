@@ -113,6 +113,22 @@ describe("certified accuracy vs radius (legend)", () => {
   });
 });
 
+describe("group colours", () => {
+  const domains = (a: StudyAnalysis) =>
+    new Set(
+      buildFigures(a).flatMap((f) =>
+        units(f).flatMap((u) => {
+          const c = u.encoding?.color as { field?: string; scale?: { domain?: string[] } } | undefined;
+          return c?.field === "group" ? [JSON.stringify(c.scale?.domain)] : [];
+        }),
+      ),
+    );
+  it("list only the groups drawn: no high/low entries without a split", () => {
+    expect(domains(withVerdict(analysis, "one-group"))).toEqual(new Set(['["none"]']));
+    expect(domains(withVerdict(analysis, "two-groups"))).toEqual(new Set(['["high","low"]']));
+  });
+});
+
 describe("tooltips", () => {
   it("gives every mark of every figure its own tip text", () => {
     for (const f of buildFigures(analysis))

@@ -681,8 +681,28 @@ function confusion(a: StudyAnalysis): FigureSpec | null {
       };
 }
 
+/**
+ * Narrows every group colour scale to the groups the figures draw, so that the legend lists no
+ * group that is not there (without a split anywhere: only "no split supported").
+ */
+function groupsDrawn(spec: unknown, groups: readonly string[]): void {
+  if (Array.isArray(spec)) for (const x of spec) groupsDrawn(x, groups);
+  else if (typeof spec === "object" && spec !== null) {
+    const o = spec as Record<string, unknown>;
+    const color = (o.encoding as Record<string, unknown> | undefined)?.color as Record<string, unknown> | undefined;
+    if (color?.field === "group")
+      (o.encoding as Record<string, unknown>).color = {
+        ...color,
+        scale: { domain: groups, range: groups.map((g) => GROUP_COLORS[g as keyof typeof GROUP_COLORS]) },
+      };
+    for (const v of Object.values(o)) groupsDrawn(v, groups);
+  }
+}
+
 /** All figures that the analysis has data for, in reading order. */
 export function buildFigures(a: StudyAnalysis): FigureSpec[] {
+  const present = new Set(a.networks.flatMap((net) => net.classes.map((c) => shown(net, c.group))));
+  const groups = (["high", "low", "none"] as const).filter((g) => present.has(g));
   const figs = [
     densityDistributions(a),
     classMeansByStage(a),
@@ -711,5 +731,7 @@ export function buildFigures(a: StudyAnalysis): FigureSpec[] {
     rhatAndK(a),
     confusion(a),
   ];
-  return figs.filter((f): f is FigureSpec => f !== null);
+  const out = figs.filter((f): f is FigureSpec => f !== null);
+  for (const f of out) groupsDrawn(f.spec, groups);
+  return out;
 }
