@@ -213,7 +213,7 @@ function comparisonTable(a: StudyAnalysis): string {
     row("KL high / low (nats)", (n) =>
       n.split.verdict === "two-groups"
         ? `${fmt(groups(n)?.high.kl)} / ${fmt(groups(n)?.low.kl)}`
-        : `no split (above / below the largest gap: ${fmt(groups(n)?.high.kl)} / ${fmt(groups(n)?.low.kl)})`,
+        : `${n.split.verdict === "one-group" ? "no split" : "no supported split"} (above / below the largest gap: ${fmt(groups(n)?.high.kl)} / ${fmt(groups(n)?.low.kl)})`,
     ),
     row("generative accuracy", (n) => {
       const g = n.generative.find((x) => x.stage === n.splitStage);
