@@ -6,7 +6,8 @@
 // class; every other setting is the preset's, models and shipped memorization runs included.
 // Also: exported activations (.npy per stage, as `classfit extract` writes them) run in the page
 // to the Node bytes, and a config error shows under the Run button, naming the field.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, sep } from "node:path";
 import { encodeNpy, parseNpy } from "@classfit/models";
 import { loadDataset } from "@classfit/models/node";
 import { DEMO_TITLE, demoNotes, firstPerClass, resolveStudyConfig } from "@classfit/pipeline";
@@ -139,6 +140,31 @@ describe.skipIf(!availability.available || !distBuilt)("host-web presets in Chro
     expect(html).toContain(`<title>${DEMO_TITLE}</title>`);
     expect(html).toContain("memorization scores imported from packages/host-node/assets/demo/memorization-resnet.cfa");
   }, 600_000);
+
+  // The whole demo takes minutes in a tab on two cores, so it runs on request: set
+  // CLASSFIT_DEMO_RUNDIR to the RUNDIR of `classfit demo` run from the repository root.
+  it.skipIf(!process.env.CLASSFIT_DEMO_RUNDIR)(
+    "reproduces the artifacts of `classfit demo` from the demo preset",
+    async () => {
+      const dir = process.env.CLASSFIT_DEMO_RUNDIR as string;
+      const cli = new Map(
+        (readdirSync(dir, { recursive: true, encoding: "utf8" }) as string[])
+          .filter((p) => statSync(join(dir, p)).isFile())
+          .map((p) => [p.split(sep).join("/"), new Uint8Array(readFileSync(join(dir, p)))]),
+      );
+      // The CLI records its absolute model paths in the manifest's config; everything else is compared.
+      cli.delete("manifest.json");
+      await page.click("#preset-demo");
+      const r = await runInPage(page, JSON.parse(await page.inputValue("#config")), 2, 900_000);
+      expect(r.state, r.message).toBe("done");
+      const web = await download(page);
+      web.delete("manifest.json");
+      console.log(`the whole demo preset: ${r.message}; ${cli.size} files compared`);
+      expect(cli.size).toBeGreaterThan(300);
+      expect(differences(web, cli)).toEqual([]);
+    },
+    1_000_000,
+  );
 
   it("runs exported .npy activations to the same bytes as Node", async () => {
     // The extract step's output of the run above (its 20 images per class), put back at those
