@@ -49,7 +49,7 @@ export class StudyController {
     try {
       raw = JSON.parse(this.#form.configText());
     } catch (e) {
-      this.#message.show(`study config: not valid JSON (${(e as Error).message})`);
+      this.#progress.setStatus("error", `stopped: bad input — study config: not valid JSON (${(e as Error).message})`);
       return;
     }
     const runId = this.#runIdFor(raw);
@@ -64,6 +64,7 @@ export class StudyController {
       config: raw,
       files: filesForRun(this.#state),
       workers: this.#state.workers,
+      ...(this.#state.preset !== undefined ? { report: "demo" as const } : {}),
     };
     this.#studyWorker().postMessage(req);
   }
@@ -98,8 +99,7 @@ export class StudyController {
       e.preventDefault();
       this.#worker = undefined;
       this.#finishRun();
-      this.#progress.setStatus("error", "failed");
-      this.#message.show(`the study worker failed: ${e.message || "it could not be loaded"}`);
+      this.#progress.setStatus("error", `failed — the study worker failed: ${e.message || "it could not be loaded"}`);
     });
     this.#worker = worker;
     return worker;
@@ -127,8 +127,8 @@ export class StudyController {
         break;
       case "error":
         this.#finishRun();
-        this.#progress.setStatus("error", ev.kind === "input" ? "stopped: bad input" : "failed");
-        this.#message.show(ev.message);
+        // Next to the Run button, where the user looks: the message names the field or file.
+        this.#progress.setStatus("error", `${ev.kind === "input" ? "stopped: bad input" : "failed"} — ${ev.message}`);
         break;
     }
   }

@@ -21,6 +21,8 @@ export type StudyRequest =
       files: [string, Blob][];
       /** Task workers for the per-class fits. */
       workers: number;
+      /** The report of `classfit demo` (its title and notes on the demo's scale), for the presets. */
+      report?: "demo";
     }
   | { type: "cancel" };
 

@@ -1,7 +1,9 @@
 // The study's inputs in the browser: the embedded default (Fashion-MNIST subset, served as
 // static files next to the app), and files the user dropped or picked, keyed by the path the
 // config names them with — "data/<file>" for a dataset, "models/<network>/<file>" for a tfjs
-// model directory, "scores/<network>.npz" for memorization scores. Datasets are recognised by
+// model directory, "scores/<network>.npz" for memorization scores, "activations/<network>/<stage>.npy"
+// for exported activations; the shipped models and their memorization runs are served with the
+// app under their repository paths (shipped.ts). Datasets are recognised by
 // file names as in the CLI: IDX (train-/t10k-images-idx3-ubyte[.gz] + labels), CIFAR-10/100
 // binaries, or <split>_images.npy + <split>_labels.npy; classes.txt names the classes.
 import { datasetFromCifar, datasetFromIdx, datasetFromNpy, type ImageDataset } from "@classfit/models";
@@ -12,6 +14,7 @@ import testImages from "../../models/assets/fashion-mnist-default/t10k-images-id
 import testLabels from "../../models/assets/fashion-mnist-default/t10k-labels-idx1-ubyte.gz?url";
 import trainImages from "../../models/assets/fashion-mnist-default/train-images-idx3-ubyte.gz?url";
 import trainLabels from "../../models/assets/fashion-mnist-default/train-labels-idx1-ubyte.gz?url";
+import { shippedFile, shippedModel } from "./shipped.js";
 
 const DEFAULT_FILES = {
   train: { images: trainImages, labels: trainLabels },
@@ -179,16 +182,52 @@ export async function modelFromFiles(
   return manifest ? { modelJson, weights, manifestJson: await manifest.text() } : { modelJson, weights };
 }
 
-/** StudyResources over dropped files and the embedded default. */
+/** A shipped model (served with the app), read as the CLI reads the same folder. */
+async function shippedModelFrom(
+  urls: Record<string, string>,
+  dir: string,
+): Promise<{ modelJson: string; weights: Uint8Array; manifestJson?: string }> {
+  const what = `the shipped model ${dir}`;
+  const text = async (name: string) => {
+    const url = urls[name];
+    return url === undefined ? undefined : new TextDecoder().decode(await fetchBytes(url, what));
+  };
+  const modelJson = (await text("model.json")) as string;
+  const weights = await readModelWeights(modelJson, `${dir}/model.json`, (paths) =>
+    Promise.all(
+      paths.map((w) => {
+        const url = urls[w.split("/").pop() as string];
+        if (url === undefined) throw new InputError(`${dir}/model.json names a weight file not shipped: ${w}`);
+        return fetchBytes(url, what);
+      }),
+    ),
+  );
+  const manifestJson = await text("manifest.json");
+  return manifestJson === undefined ? { modelJson, weights } : { modelJson, weights, manifestJson };
+}
+
+/** StudyResources over dropped files, the shipped models and the embedded default. */
 export function webResources(files: Map<string, Blob>): StudyResources {
   return {
     loadDataset: (path, split) => (path === "default" ? defaultDataset(split) : datasetFromFiles(files, path, split)),
     async readFile(path) {
       const b = files.get(path);
-      if (!b) throw new InputError(`the config names '${path}', but no such file was given in the page`);
-      return bytesOf(b);
+      if (b) return bytesOf(b);
+      const shipped = shippedFile(path);
+      if (shipped !== undefined) return fetchBytes(shipped, `the shipped file ${path}`);
+      throw new InputError(`the config names '${path}', but no such file was given in the page`);
     },
-    readModel: (path) => modelFromFiles(files, path),
-    describe: (p) => (p === "default" ? "default (embedded Fashion-MNIST subset)" : `${p} (files given in the page)`),
+    readModel: (path) => {
+      const shipped = shippedModel(path);
+      return shipped !== undefined ? shippedModelFrom(shipped, path) : modelFromFiles(files, path);
+    },
+    // Shipped paths read as the CLI names them from the repository root, so the run records
+    // (manifest, report notes) match a CLI run of the same config byte for byte.
+    describe: (p) =>
+      p === "default"
+        ? "default (embedded Fashion-MNIST subset)"
+        : shippedModel(p) !== undefined || shippedFile(p) !== undefined
+          ? p
+          : `${p} (files given in the page)`,
   };
 }

@@ -2,7 +2,15 @@
 // @classfit/pipeline's runStudy — tfjs (training, extraction, certification), the reduction and
 // the report all happen here, off the page's thread; per-class fits, densities and KL fan out
 // to the task workers. The page only displays progress and results.
-import { isInputError, resolveStudyConfig, runStudy, StudyInterrupted, summarizeStudy } from "@classfit/pipeline";
+import {
+  DEMO_TITLE,
+  demoNotes,
+  isInputError,
+  resolveStudyConfig,
+  runStudy,
+  StudyInterrupted,
+  summarizeStudy,
+} from "@classfit/pipeline";
 import { Core } from "@classfit/wasm-core";
 import type { StudyEvent, StudyRequest, WorkerScope } from "./protocol.js";
 import { createWebHost, HOST_VERSION, loadCoreModule } from "./web-host.js";
@@ -43,6 +51,7 @@ async function start(msg: Extract<StudyRequest, { type: "start" }>): Promise<voi
     const result = await runStudy(host, core, config, {
       versions: { classfit: HOST_VERSION, browser: navigator.userAgent },
       command: "classfit host-web",
+      ...(msg.report === "demo" ? { title: DEMO_TITLE, notes: demoNotes(config) } : {}),
     });
     post({
       type: "done",

@@ -2,9 +2,9 @@
 // the form generates (validated by the pipeline's own schema), and how a figure mark's label
 // names its class for the linked selection.
 import { parseModelJson } from "@classfit/models";
-import { resolveStudyConfig } from "@classfit/pipeline";
+import { DEMO_TITLE, demoStudyInput, resolveStudyConfig } from "@classfit/pipeline";
 import { describe, expect, it } from "vitest";
-import { buildConfig } from "./form.js";
+import { activationStages, buildConfig, PRESETS, presetChoices } from "./form.js";
 import { classesIn, classKey } from "./report-view.js";
 import { checkFileType, layerNames, manifestStages } from "./validate.js";
 
@@ -20,6 +20,8 @@ describe("file slots", () => {
     expect(checkFileType("photo.png", "data")).toMatch(/^photo\.png: not a file this slot takes \(expected IDX/);
     expect(checkFileType("weights.h5", "model")).toMatch(/^weights\.h5: .*tfjs layers model/);
     expect(checkFileType("model.json", "scores")).toMatch(/memorization scores/);
+    expect(checkFileType("stage1.npy", "activations")).toBeUndefined();
+    expect(checkFileType("stage1.npz", "activations")).toMatch(/^stage1\.npz: .*one <stage>\.npy of shape \(N, C\)/);
   });
 });
 
@@ -106,6 +108,49 @@ describe("the form's study config", () => {
     }) as { networks: Record<string, unknown>[]; dataset: unknown };
     expect(raw.networks[0]).not.toHaveProperty("stages");
     expect(raw.dataset).toEqual({ path: "default" });
+  });
+});
+
+describe("presets and exported activations", () => {
+  it("give the demo's own config for the shipped networks, whole or one network at a time", () => {
+    expect(PRESETS.map((p) => p.id)).toEqual(["demo", "resnet", "convnet"]);
+    for (const p of PRESETS) {
+      const c = presetChoices(p);
+      const raw = buildConfig({ ...c, networks: c.networks });
+      expect(resolveStudyConfig(raw), p.id).toEqual(resolveStudyConfig(demoStudyInput({ networks: p.networks })));
+    }
+    const demo = resolveStudyConfig(buildConfig(presetChoices(PRESETS[0] as (typeof PRESETS)[number])));
+    expect(demo.networks.map((n) => n.model)).toEqual([
+      "packages/models/assets/models/resnet-narrow",
+      "packages/models/assets/models/convnet-narrow",
+    ]);
+    expect(demo.steps.certify.perClass).toBe(10);
+    expect(DEMO_TITLE.length).toBeGreaterThan(0);
+  });
+  it("name dropped activations by stage, in stage order, under activations/<network>/", () => {
+    const acts = activationStages(["stage10.npy", "stage2.npy", "classes.txt", "stage1.npy"]);
+    expect(acts).toEqual([
+      ["stage1", "stage1.npy"],
+      ["stage2", "stage2.npy"],
+      ["stage10", "stage10.npy"],
+    ]);
+    const c = resolveStudyConfig(
+      buildConfig({
+        data: { kind: "default" },
+        networks: [{ kind: "activations", name: "torch", activations: acts, hasScores: true }],
+        profile: "quick",
+        seed: 0,
+      }),
+    );
+    expect(c.networks[0]).toMatchObject({
+      activations: {
+        stage1: "activations/torch/stage1.npy",
+        stage2: "activations/torch/stage2.npy",
+        stage10: "activations/torch/stage10.npy",
+      },
+      memorizationScores: "scores/torch.npz",
+    });
+    expect(Object.keys(c.networks[0]?.activations ?? {})).toEqual(["stage1", "stage2", "stage10"]);
   });
 });
 

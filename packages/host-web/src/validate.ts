@@ -3,22 +3,25 @@
 // Deliberately free of @classfit/models, so the page's thread never loads TensorFlow.js; the
 // study worker validates the model again with models' parseModelJson and loads it.
 
-export type Slot = "data" | "model" | "scores";
+export type Slot = "data" | "model" | "scores" | "activations";
 
 const DATA_OK = /(-idx[13]-ubyte(\.gz)?|\.idx[13]-ubyte|\.bin|\.npy|\.txt)$/;
 const MODEL_OK = /(^model\.json|^manifest\.json|\.bin)$/;
 const SCORES_OK = /\.(npz|npy|csv)$/;
+const ACTIVATIONS_OK = /\.npy$/;
 
 /** A message naming the file and what the slot expects, or undefined when the name fits. */
 export function checkFileType(name: string, slot: Slot): string | undefined {
-  const ok = slot === "data" ? DATA_OK : slot === "model" ? MODEL_OK : SCORES_OK;
+  const ok = { data: DATA_OK, model: MODEL_OK, scores: SCORES_OK, activations: ACTIVATIONS_OK }[slot];
   if (ok.test(name)) return undefined;
   const want =
     slot === "data"
       ? "IDX files (*-idx3-ubyte[.gz], *-idx1-ubyte[.gz]), CIFAR binaries (*.bin), .npy arrays or a classes.txt"
       : slot === "model"
         ? "a tfjs layers model: model.json, its weight files (*.bin) and optionally classfit's manifest.json"
-        : "memorization scores: .npz (with tr_mem), .npy or .csv";
+        : slot === "scores"
+          ? "memorization scores: .npz (with tr_mem), .npy or .csv"
+          : "activations: one <stage>.npy of shape (N, C) per stage";
   return `${name}: not a file this slot takes (expected ${want})`;
 }
 

@@ -16,11 +16,6 @@ interface DemoOpts extends Pick<StudyCommandOptions, "out" | "workers" | "json" 
   certify?: number;
 }
 
-const NETWORKS = [
-  { name: "resnet", label: "narrow ResNet", family: "resnet", dir: "resnet-narrow" },
-  { name: "convnet", label: "narrow plain ConvNet", family: "convnet", dir: "convnet-narrow" },
-] as const;
-
 /** The shipped models folder (packages/models/assets/models), without loading tfjs. */
 function shippedModelsDir(): string {
   return resolve(new URL("../../../models/assets/models", import.meta.url).pathname);
@@ -61,10 +56,16 @@ Examples:
                                    # shows their spread`,
     )
     .action(async (o: DemoOpts) => {
-      const { resolveStudyConfig } = await import("@classfit/pipeline");
+      const { demoNotes, demoStudyInput, DEMO_NETWORKS, DEMO_TITLE, resolveStudyConfig } = await import(
+        "@classfit/pipeline"
+      );
       const shipped = shippedModelsDir();
-      const dirs = NETWORKS.map((n) => (n.name === "resnet" ? o.resnet : o.convnet) ?? join(shipped, n.dir));
-      const missing = dirs.filter((d) => !existsSync(join(d, "model.json")) || !existsSync(join(d, "weights.bin")));
+      const dirs = new Map(
+        DEMO_NETWORKS.map((n) => [n.name, (n.name === "resnet" ? o.resnet : o.convnet) ?? join(shipped, n.modelDir)]),
+      );
+      const missing = [...dirs.values()].filter(
+        (d) => !existsSync(join(d, "model.json")) || !existsSync(join(d, "weights.bin")),
+      );
       if (missing.length > 0) {
         const present = existsSync(shipped) ? readdirSync(shipped).join(", ") || "nothing" : "no such folder";
         exitWith(
@@ -74,42 +75,25 @@ Examples:
             "  in each model's manifest.json (see packages/models/assets); or pass --resnet/--convnet MODELDIR.",
         );
       }
-      const memo = NETWORKS.map((n) => join(shippedMemorizationDir(), `memorization-${n.name}.cfa`));
-      const certify = o.certify ?? 10;
+      // The same config as the web app's demo preset (pipeline's study/demo.ts), with this
+      // machine's absolute paths.
       const config = resolveStudyConfig(
-        {
-          name: "classfit demo: how a narrow ResNet and a plain ConvNet fit the classes of Fashion-MNIST",
-          seed: 0,
-          profile: "demo",
-          dataset: { path: "default" },
-          networks: NETWORKS.map((n, i) => ({
-            name: n.name,
-            label: n.label,
-            family: n.family,
-            model: dirs[i] as string,
-            ...(existsSync(memo[i] as string) ? { memorizationScores: memo[i] as string } : {}),
-          })),
-          steps: { certify: { perClass: certify } },
-        },
+        demoStudyInput({
+          model: (n) => dirs.get(n.name) as string,
+          memorization: (n) => {
+            const m = join(shippedMemorizationDir(), `memorization-${n.name}.cfa`);
+            return existsSync(m) ? m : undefined;
+          },
+          certify: o.certify ?? 10,
+        }),
         { where: "demo config", ...(o.replicates !== undefined ? { replicates: o.replicates } : {}) },
       );
-      const s = config.steps;
-      const notes = [
-        `Demo scale (profile "demo"): ${s.fit.sweeps} Gibbs sweeps per class (burn-in ${s.fit.burnIn}, every ${s.fit.thin}th kept: ${Math.floor((s.fit.sweeps - s.fit.burnIn) / s.fit.thin)} traces per chain; the paper uses 400/320/4 and one chain), ${s.fit.chains} chain${s.fit.chains === 1 ? "" : "s"}, whose spread gives each class mean its Monte Carlo standard error; k = ${s.reduce.k.join("/")} components (capped by each stage's width); KL from M = ${s.complexity.samples} samples per trace (paper 100 000).`,
-        certify > 0
-          ? `Certification: CERTIFY with n = ${s.certify.n} (paper 100 000), n0 = ${s.certify.n0}, α = ${s.certify.alpha}, σ = ${s.certify.sigma}, on the first ${certify} training images of each class.`
-          : "Certification skipped (--certify 0).",
-        memo.some((m) => existsSync(m))
-          ? "Memorization scores come from shipped runs of `classfit memorization` (packages/host-node/assets/demo, whose README has the exact command), not recomputed here; their scale is in the notes below."
-          : "No shipped memorization runs were found in packages/host-node/assets/demo, so memorization is not part of this demo (run `classfit study` with steps.memorization.models ≥ 2 to compute it).",
-        "The shipped models were trained by `classfit train` (not recomputed here); the exact command is in each model's manifest.json.",
-      ];
       await runStudyCommand(config, {
         out: o.out,
         baseDir: process.cwd(),
         command: `classfit demo --out ${o.out}${o.replicates !== undefined ? ` --replicates ${o.replicates}` : ""}`,
-        notes,
-        title: "classfit demo — how networks fit each class of Fashion-MNIST",
+        notes: demoNotes(config),
+        title: DEMO_TITLE,
         ...(o.workers !== undefined ? { workers: o.workers } : {}),
         ...(o.json ? { json: true } : {}),
         ...(o.progress ? { progress: true } : {}),

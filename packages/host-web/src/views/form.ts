@@ -2,7 +2,16 @@
 // config generated from them (editable; once edited, the form no longer overwrites it). The form
 // writes every choice into the FormState it is given; the controller reads it to start a run.
 import { h } from "../dom.js";
-import { buildConfig, type DataChoice, type NetworkChoice, PROFILES } from "../form.js";
+import {
+  activationStages,
+  buildConfig,
+  type DataChoice,
+  type NetworkChoice,
+  PRESETS,
+  PROFILES,
+  type Preset,
+  presetChoices,
+} from "../form.js";
 import { checkFileType, layerNames, manifestStages } from "../validate.js";
 import type { MessageView } from "./message.js";
 
@@ -20,6 +29,11 @@ export interface FormState {
   configEdited: boolean;
   /** Number for the next network's default name. */
   nextNet: number;
+  /** A preset's study name and step settings (kept until the form's networks or data change). */
+  name?: string | undefined;
+  steps?: Record<string, unknown> | undefined;
+  /** The preset the form holds, whose report notes the run then carries. */
+  preset?: Preset["id"] | undefined;
 }
 
 /** The form as the page opens: embedded data and a tiny ResNet trained in the tab, so the
@@ -64,7 +78,8 @@ export function filesForRun(state: FormState): [string, Blob][] {
   const out: [string, Blob][] = [];
   for (const [n, f] of state.data.files) out.push([`data/${n}`, f]);
   for (const net of state.networks) {
-    for (const [n, f] of net.files) out.push([`models/${net.name}/${n}`, f]);
+    const dir = net.kind === "activations" ? "activations" : "models";
+    for (const [n, f] of net.files) out.push([`${dir}/${net.name}/${n}`, f]);
     if (net.scores) out.push([`scores/${net.name}.npz`, net.scores]);
   }
   return out;
@@ -101,6 +116,8 @@ export function formView(
       networks: state.networks,
       profile: state.profile,
       seed: state.seed,
+      name: state.name,
+      steps: state.steps,
     });
     configText.value = JSON.stringify(config, null, 2);
   };
@@ -112,18 +129,34 @@ export function formView(
   const renderNetworks = (): void => {
     netList.replaceChildren(...state.networks.map((net) => networkCard(net, message, refreshConfig, remove)));
   };
+  /** The form no longer holds a preset once the user changes its networks or data. */
+  const leavePreset = (): void => {
+    state.preset = undefined;
+    state.name = undefined;
+    state.steps = undefined;
+  };
   const remove = (net: FormNetwork): void => {
+    leavePreset();
     state.networks = state.networks.filter((n) => n !== net);
     renderNetworks();
     refreshConfig();
   };
   const addNetwork = (net: FormNetwork): void => {
+    leavePreset();
     state.networks.push(net);
     renderNetworks();
     refreshConfig();
   };
   const addModel = h("button", { type: "button", id: "add-model", text: "+ a trained tfjs model (files)" });
   const addArch = h("button", { type: "button", id: "add-arch", text: "+ an architecture to train here" });
+  const addActs = h("button", {
+    type: "button",
+    id: "add-activations",
+    text: "+ exported activations (.npy per stage)",
+  });
+  addActs.addEventListener("click", () =>
+    addNetwork({ kind: "activations", name: `acts${state.nextNet++}`, activations: [], files: new Map() }),
+  );
   addModel.addEventListener("click", () =>
     addNetwork({ kind: "model", name: `model${state.nextNet++}`, files: new Map() }),
   );
@@ -143,7 +176,7 @@ export function formView(
     {},
     h("h2", { text: "2. Networks and stages" }),
     netList,
-    h("p", {}, addModel, " ", addArch),
+    h("p", {}, addModel, " ", addArch, " ", addActs),
   );
 
   const runIdIn = h("input", { type: "text", id: "run-id", value: "", placeholder: "derived from the config" });
@@ -162,12 +195,44 @@ export function formView(
     ...runNodes,
   );
 
-  const sections = [
-    dataSection(state, message, refreshConfig),
-    netSection,
-    settingsSection(state, runIdIn, refreshConfig),
-    runSection,
-  ];
+  const data = dataSection(state, message, () => {
+    leavePreset();
+    refreshConfig();
+  });
+  const settings = settingsSection(state, runIdIn, refreshConfig);
+  const applyPreset = (p: Preset): void => {
+    message.clear();
+    const c = presetChoices(p);
+    state.data = { ...c.data, files: state.data.files };
+    state.networks = c.networks.map((n) => ({ ...n, files: new Map() }));
+    state.profile = c.profile;
+    state.seed = c.seed;
+    state.name = c.name;
+    state.steps = c.steps;
+    state.preset = p.id;
+    state.configEdited = false;
+    data.sync();
+    settings.sync();
+    renderNetworks();
+    refreshConfig();
+  };
+  const presetButtons = PRESETS.map((p) => {
+    const b = h("button", { type: "button", id: `preset-${p.id}`, text: p.label });
+    b.addEventListener("click", () => applyPreset(p));
+    return b;
+  });
+  const presetSection = h(
+    "section",
+    { id: "presets" },
+    h("h2", { text: "Presets" }),
+    h("p", { class: "row" }, ...presetButtons),
+    h(
+      "p",
+      { class: "small" },
+      "The networks shipped with classfit, set up as `classfit demo` (npm start) runs them: the demo preset reproduces the demo's artifacts byte for byte (a few minutes in a tab).",
+    ),
+  );
+  const sections = [presetSection, data.el, netSection, settings.el, runSection];
   renderNetworks();
   refreshConfig();
   return {
@@ -184,7 +249,7 @@ export function formView(
   };
 }
 
-function dataSection(state: FormState, message: MessageView, changed: () => void): HTMLElement {
+function dataSection(state: FormState, message: MessageView, changed: () => void): { el: HTMLElement; sync(): void } {
   const dataDefault = h("input", { type: "radio", name: "data", value: "default", id: "data-default", checked: true });
   const dataFiles = h("input", { type: "radio", name: "data", value: "files", id: "data-files" });
   const perClass = h("input", { type: "number", id: "per-class", min: 1, value: 100 });
@@ -233,7 +298,7 @@ function dataSection(state: FormState, message: MessageView, changed: () => void
     state.data.perClass = Number.isInteger(v) && v > 0 ? v : undefined;
     changed();
   });
-  return h(
+  const el = h(
     "section",
     { id: "data" },
     h("h2", { text: "1. Data" }),
@@ -248,9 +313,19 @@ function dataSection(state: FormState, message: MessageView, changed: () => void
     dataList,
     h("p", {}, h("label", {}, "examples per class (first n of each class; empty = all) ", perClass)),
   );
+  const sync = (): void => {
+    dataDefault.checked = state.data.kind === "default";
+    dataFiles.checked = state.data.kind === "files";
+    perClass.value = state.data.perClass === undefined ? "" : String(state.data.perClass);
+  };
+  return { el, sync };
 }
 
-function settingsSection(state: FormState, runIdIn: HTMLInputElement, changed: () => void): HTMLElement {
+function settingsSection(
+  state: FormState,
+  runIdIn: HTMLInputElement,
+  changed: () => void,
+): { el: HTMLElement; sync(): void } {
   const profileSel = h("select", { id: "profile" });
   for (const p of PROFILES) profileSel.append(h("option", { value: p, text: p, selected: p === state.profile }));
   const seedIn = h("input", { type: "number", id: "seed", min: 0, value: 0 });
@@ -266,7 +341,7 @@ function settingsSection(state: FormState, runIdIn: HTMLInputElement, changed: (
   workersIn.addEventListener("input", () => {
     state.workers = Math.max(1, Math.min(16, Number.parseInt(workersIn.value, 10) || 1));
   });
-  return h(
+  const el = h(
     "section",
     {},
     h("h2", { text: "3. Profile and settings" }),
@@ -284,6 +359,11 @@ function settingsSection(state: FormState, runIdIn: HTMLInputElement, changed: (
       "quick = seconds (smoke run) · demo = a couple of minutes · default / paper = the full study (hours in a tab; the CLI is faster for these).",
     ),
   );
+  const sync = (): void => {
+    profileSel.value = state.profile;
+    seedIn.value = String(state.seed);
+  };
+  return { el, sync };
 }
 
 function networkCard(
@@ -308,6 +388,8 @@ function networkCard(
   removeBtn.addEventListener("click", () => remove(net));
   card.append(h("p", { class: "row" }, h("label", {}, "name ", nameIn), removeBtn));
   if (net.kind === "model") modelFields(card, net, message, changed);
+  else if (net.kind === "shipped") shippedFields(card, net);
+  else if (net.kind === "activations") activationFields(card, net, message, changed);
   else archFields(card, net, changed);
   return card;
 }
@@ -428,4 +510,72 @@ function archFields(card: HTMLElement, net: Extract<FormNetwork, { kind: "arch" 
       h("label", {}, "epochs ", epochs),
     ),
   );
+}
+
+function shippedFields(card: HTMLElement, net: Extract<FormNetwork, { kind: "shipped" }>): void {
+  card.append(
+    h("p", {}, `${net.label} (${net.family}), shipped with the app: ${net.model}`),
+    h(
+      "p",
+      { class: "small" },
+      net.memorizationScores === undefined
+        ? "no memorization scores"
+        : `memorization scores: ${net.memorizationScores} (the demo's shipped run)`,
+    ),
+  );
+}
+
+function activationFields(
+  card: HTMLElement,
+  net: Extract<FormNetwork, { kind: "activations" }>,
+  message: MessageView,
+  changed: () => void,
+): void {
+  const input = h("input", { type: "file", multiple: true, class: "activations-input", accept: ".npy" });
+  const scores = h("input", { type: "file", class: "scores-input", accept: ".npz,.npy,.csv" });
+  const list = h("ul", { class: "files" });
+  const draw = () => {
+    list.replaceChildren(
+      ...(net.activations.length === 0
+        ? [h("li", { class: "small", text: "drop one .npy of shape (N, C) per stage, rows in dataset order" })]
+        : net.activations.map(([stage, file]) => h("li", { text: `stage ${stage}: ${file}` }))),
+    );
+  };
+  const onFiles = (files: Iterable<File>) => {
+    message.clear();
+    const bad: string[] = [];
+    for (const f of files) {
+      const problem = checkFileType(f.name, "activations");
+      if (problem) bad.push(problem);
+      else net.files.set(f.name, f);
+    }
+    if (bad.length > 0) message.show(bad.join("\n"));
+    net.activations = activationStages(net.files.keys());
+    draw();
+    changed();
+  };
+  input.addEventListener("change", () => onFiles(input.files ?? []));
+  card.addEventListener("dragover", (e) => e.preventDefault());
+  card.addEventListener("drop", (e) => {
+    e.preventDefault();
+    onFiles(e.dataTransfer?.files ?? []);
+  });
+  scores.addEventListener("change", () => {
+    const f = scores.files?.[0];
+    const problem = f ? checkFileType(f.name, "scores") : undefined;
+    if (problem) {
+      message.show(problem);
+      scores.value = "";
+      return;
+    }
+    net.scores = f;
+    net.hasScores = f !== undefined;
+    changed();
+  });
+  card.append(
+    h("p", {}, "activations, one <stage>.npy per stage (classfit extract writes them): ", input),
+    list,
+    h("p", {}, "memorization scores (.npz with tr_mem, optional): ", scores),
+  );
+  draw();
 }

@@ -23,7 +23,9 @@ interface Bar {
 }
 
 export function progressView(): ProgressView {
-  const status = h("p", { id: "status", "data-state": "idle", text: "idle" });
+  // Right under the Run button: a run's outcome, a bad input's message (naming the field or
+  // file) included, shows where the user just clicked.
+  const status = h("p", { id: "status", "data-state": "idle", text: "idle", role: "status", "aria-live": "polite" });
   const bars = h("div", { id: "progress" });
   const log = h("pre", { id: "log", class: "log" });
   const barEls = new Map<string, Bar>();
@@ -32,6 +34,7 @@ export function progressView(): ProgressView {
     setStatus(state, text) {
       status.dataset.state = state;
       status.textContent = text;
+      if (state === "error") status.scrollIntoView?.({ block: "nearest" });
     },
     apply(ev) {
       switch (ev.type) {

@@ -2,7 +2,7 @@ import type { Core } from "@classfit/wasm-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { binCorrelations, binCuts, binTrendBootstrap, densityBins } from "./bins.js";
 import { testCore } from "./testing/core.js";
-import type { ExampleTable } from "./types.js";
+import { type ExampleTable, validateExampleTable } from "./types.js";
 
 let core: Core;
 beforeAll(async () => {
@@ -61,6 +61,26 @@ describe("densityBins", () => {
       "meanLogDensity",
       "fractionHighClasses",
     ]);
+  });
+
+  it("averages the scored examples of a bin and counts them; a bin with none has no mean", () => {
+    // Unscored examples (NaN): log-densities 0 and 2 (bin 0), and every example of bin 2.
+    const mem = ld.map((x) => (x === 0 || x === 2 || x >= 6 ? Number.NaN : x / 10));
+    const { rows } = densityBins({ ...t, memorization: mem }, 3, new Set([1]), undefined);
+    expect(rows.map((r) => r.nMemorization)).toEqual([1, 3, 0]);
+    expect(rows[0]?.meanMemorization).toBeCloseTo(0.1, 15);
+    expect(rows[0]?.seMemorization).toBeUndefined();
+    expect(rows[1]?.meanMemorization).toBeCloseTo(0.4, 15);
+    expect(rows[1]?.seMemorization).toBeCloseTo(0.1 / Math.sqrt(3), 15);
+    expect(rows[2]?.meanMemorization).toBeUndefined();
+  });
+
+  it("accepts NaN (unscored) in the memorization column only", () => {
+    const mem = ld.map((x) => (x === 0 ? Number.NaN : x));
+    expect(() => validateExampleTable({ ...t, memorization: mem }, "t", 2)).not.toThrow();
+    const inf = ld.map((x) => (x === 0 ? Number.POSITIVE_INFINITY : x));
+    expect(() => validateExampleTable({ ...t, memorization: inf }, "t", 2)).toThrow(/memorization\[1\] is Infinity/);
+    expect(() => validateExampleTable({ ...t, logDensity: mem }, "t", 2)).toThrow(/logDensity\[1\] is NaN/);
   });
 });
 

@@ -25,8 +25,11 @@ export interface DensityBin {
   meanLogDensity: number;
   /** Fraction of the bin's examples from high-density classes. */
   fractionHighClasses: number;
+  /** Mean and standard error over the bin's scored examples (unscored ones, NaN, left out). */
   meanMemorization?: number;
   seMemorization?: number;
+  /** The bin's examples with a memorization score. */
+  nMemorization?: number;
   /** Fraction correct (smoothed classifier; abstention = wrong). */
   accuracy?: number;
   meanCertifiedRadius?: number;
@@ -80,9 +83,11 @@ export function densityBins(
       fractionHighClasses: members.filter((i) => high.has(t.label[i] as number)).length / members.length,
     };
     if (t.memorization !== undefined) {
-      const m = members.map((i) => t.memorization?.[i] as number);
-      row.meanMemorization = mean(m);
-      row.seMemorization = standardError(m);
+      // A bin with one unscored example would otherwise average to NaN and drop out of the figure.
+      const m = members.map((i) => t.memorization?.[i] as number).filter((v) => !Number.isNaN(v));
+      if (m.length > 0) row.meanMemorization = mean(m);
+      if (m.length > 1) row.seMemorization = standardError(m);
+      row.nMemorization = m.length;
     }
     if (t.correct !== undefined) row.accuracy = mean(members.map((i) => t.correct?.[i] as number));
     if (certifiedRadius !== undefined) row.meanCertifiedRadius = mean(members.map((i) => certifiedRadius[i] as number));

@@ -120,6 +120,7 @@ export interface ExampleTable {
   index: ArrayLike<number>;
   label: ArrayLike<number>;
   logDensity: ArrayLike<number>;
+  /** NaN marks an unscored example (in every or in no memorization subset). */
   memorization?: ArrayLike<number>;
   certifiedRadius?: ArrayLike<number>;
   /** 1 = correct, 0 = wrong or abstained. */
@@ -295,6 +296,7 @@ export function validateExampleTable(t: ExampleTable, where: string, numClasses:
       );
     for (let i = 0; i < n; i++) {
       const v = c[i] as number;
+      if (name === "memorization" && Number.isNaN(v)) continue;
       if (!Number.isFinite(v))
         throw new StudyInputError(
           `${where} (${t.network}/${t.stage}): ${name}[${i}] is ${v}, expected a finite number`,

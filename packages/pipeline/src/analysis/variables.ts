@@ -35,8 +35,12 @@ export type VariableColumns = readonly (readonly [variable: string, values: Arra
 
 /** Per-example variables, in stream order, with their columns where the table has them. */
 export function exampleVariables(t: ExampleTable, certifiedRadius: ArrayLike<number> | undefined): VariableColumns {
+  // Per-example and bin-trend correlations resample every example, so a column with unscored
+  // (NaN) examples is left out of them; the density bins still average its scored examples.
+  const mem = t.memorization;
+  const scored = mem !== undefined && Array.prototype.every.call(mem, (v: number) => !Number.isNaN(v));
   return [
-    ["memorization", t.memorization],
+    ["memorization", scored ? mem : undefined],
     ["certifiedRadius", certifiedRadius],
   ];
 }

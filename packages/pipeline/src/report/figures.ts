@@ -50,8 +50,13 @@ type Row = Record<string, string | number | null>;
 
 /** Colour group of a class: its density group, or "none" where neither test supports a split
  * or the gap is within the sampler noise of the class means. */
-function shown(net: NetworkAnalysis, group: string): string {
-  return net.split.verdict === "one-group" || net.split.verdict === "within-noise" ? "none" : group;
+export function shown(net: NetworkAnalysis, group: string): string {
+  return groupsShown(net) ? group : "none";
+}
+
+/** Whether the figures colour this network's classes by group (a split is at least suggested). */
+export function groupsShown(net: NetworkAnalysis): boolean {
+  return net.split.verdict !== "one-group" && net.split.verdict !== "within-noise";
 }
 
 /** A class mean's ± 2 MCSE bar ends, where the MCSE was measured. */
@@ -61,6 +66,10 @@ function mcseBar(c: ClassRow): { lo: number; hi: number; mcse: number } | undefi
     ? undefined
     : { lo: c.meanLogDensity - 2 * m, hi: c.meanLogDensity + 2 * m, mcse: m };
 }
+
+/** A bin's size, with how many of its examples have a memorization score where not all do. */
+const scoredText = (n: number, scored: number | undefined) =>
+  scored === undefined || scored === n ? `${n} examples` : `${n} examples, ${scored} scored`;
 
 const mcseText = (c: ClassRow) => {
   const b = mcseBar(c);
@@ -132,6 +141,7 @@ function classMeansByStage(a: StudyAnalysis): FigureSpec | null {
           y: { field: "lo", type: "quantitative", title: "class mean log-density (nats)" },
           y2: { field: "hi" },
           color: colorByGroup,
+          description: { field: "tip" },
         },
       });
     if (replicates.length > 0)
@@ -156,6 +166,7 @@ function classMeansByStage(a: StudyAnalysis): FigureSpec | null {
             y: { field: "y", type: "quantitative", title: "class mean log-density (nats)", scale: { zero: false } },
             detail: { field: "cls" },
             color: colorByGroup,
+            description: { field: "tip" },
           },
         },
         ...uncertainty,
@@ -230,6 +241,7 @@ function densityDistributions(a: StudyAnalysis): FigureSpec | null {
             x: { field: "q05", type: "quantitative", scale: { zero: false }, title: "log-density (nats)" },
             x2: { field: "q95" },
             color: colorByGroup,
+            description: { field: "tip" },
           },
         },
         {
@@ -298,6 +310,7 @@ function scatterVsDensity(
               x2: { field: "xhi" },
               y: { field: "y", type: "quantitative", title: yTitle },
               color: colorByGroup,
+              description: { field: "tip" },
             },
           },
         ]
@@ -312,6 +325,7 @@ function scatterVsDensity(
             y: { field: "lo", type: "quantitative", title: yTitle, scale: { zero: false } },
             y2: { field: "hi" },
             color: colorByGroup,
+            description: { field: "tip" },
           },
         },
         ...xBars,
@@ -357,7 +371,7 @@ function memorizationVsDensity(a: StudyAnalysis): FigureSpec | null {
               y: b.meanMemorization,
               lo: b.meanMemorization - 2 * (b.seMemorization ?? 0),
               hi: b.meanMemorization + 2 * (b.seMemorization ?? 0),
-              tip: `density bin ${b.bin + 1} (${b.n} examples, log-density ${fmt(b.logDensityMin)} to ${fmt(b.logDensityMax)}): mean memorization ${fmt(b.meanMemorization)} ± ${fmt(b.seMemorization)}`,
+              tip: `density bin ${b.bin + 1} (${scoredText(b.n, b.nMemorization)}, log-density ${fmt(b.logDensityMin)} to ${fmt(b.logDensityMax)}): mean memorization ${fmt(b.meanMemorization)} ± ${fmt(b.seMemorization, 2)} (SE)`,
             },
           ],
     );
@@ -372,6 +386,7 @@ function memorizationVsDensity(a: StudyAnalysis): FigureSpec | null {
             x: { field: "x", type: "quantitative", title: "mean log-density (nats)", scale: { zero: false } },
             y: { field: "lo", type: "quantitative", title: "memorization score" },
             y2: { field: "hi" },
+            description: { field: "tip" },
           },
         },
         {
@@ -431,7 +446,11 @@ function certifiedAcrossBins(a: StudyAnalysis): FigureSpec | null {
         layer: [
           {
             mark: { type: "line", color: "#999", strokeWidth: 1.5 },
-            encoding: { x, y: { field: "y", type: "quantitative", title: "mean certified radius" } },
+            encoding: {
+              x,
+              y: { field: "y", type: "quantitative", title: "mean certified radius" },
+              description: { field: "tip" },
+            },
           },
           {
             mark: { type: "point", filled: true, size: 80, opacity: 1, stroke: "#555", strokeWidth: 0.5 },
@@ -469,52 +488,83 @@ function certifiedAcrossBins(a: StudyAnalysis): FigureSpec | null {
       };
 }
 
+/**
+ * One legend entry per curve: colour and dash share the field "curve", so Vega-Lite draws a single
+ * legend whose symbols are the curves' own strokes. A network with a split draws its groups
+ * ("high"/"low", the group colours); one without draws the two sides of the largest gap in grey,
+ * told apart by the dash alone.
+ */
+const CURVES = {
+  high: { color: GROUP_COLORS.high, dash: [1, 0], label: "high-density classes" },
+  low: { color: GROUP_COLORS.low, dash: [6, 3], label: "low-density classes" },
+  above: { color: GROUP_COLORS.none, dash: [1, 0], label: "above the largest gap (no split)" },
+  below: { color: GROUP_COLORS.none, dash: [6, 3], label: "below the largest gap (no split)" },
+} as const;
+type CurveKey = keyof typeof CURVES;
+
 function certifiedCurves(a: StudyAnalysis): FigureSpec | null {
-  const spec = sideBySide(a, (net) => {
-    const values: Row[] = net.certifiedCurves
-      .filter((c) => c.stage === net.splitStage && (c.group === "high" || c.group === "low"))
-      .flatMap((c) =>
-        c.points.map((p) => ({
-          radius: p.radius,
-          accuracy: p.accuracy,
-          group: shown(net, c.group),
-          side: c.group,
-          tip: `${c.group === "high" ? "classes above" : "classes below"} the largest gap (${c.n} examples): certified accuracy ${fmt(p.accuracy)} at radius ${fmt(p.radius)}`,
-        })),
-      );
-    if (values.length === 0) return null;
-    return {
-      data: { values },
-      mark: { type: "line", strokeWidth: 2, point: { size: 14 } },
-      encoding: {
-        x: { field: "radius", type: "quantitative", title: "radius (L2, normalised input space)" },
-        y: { field: "accuracy", type: "quantitative", title: "certified accuracy", scale: { domain: [0, 1] } },
-        color: colorByGroup,
-        strokeDash: {
-          field: "side",
-          type: "nominal",
-          scale: {
-            domain: ["high", "low"],
-            range: [
-              [1, 0],
-              [6, 3],
-            ],
-          },
-          legend: { title: "side of the largest gap", labelExpr: "datum.label == 'high' ? 'above' : 'below'" },
+  const present = new Set<CurveKey>();
+  const spec = sideBySide(
+    a,
+    (net) => {
+      const values: Row[] = net.certifiedCurves
+        .filter((c) => c.stage === net.splitStage && (c.group === "high" || c.group === "low"))
+        .flatMap((c) => {
+          const side = c.group === "high" ? "above" : "below";
+          const curve: CurveKey = groupsShown(net) ? (c.group as "high" | "low") : side;
+          present.add(curve);
+          return c.points.map((p) => ({
+            radius: p.radius,
+            accuracy: p.accuracy,
+            curve,
+            tip: `classes ${side} the largest gap (${c.n} examples): certified accuracy ${fmt(p.accuracy)} at radius ${fmt(p.radius)}`,
+          }));
+        });
+      if (values.length === 0) return null;
+      return {
+        data: { values },
+        mark: { type: "line", strokeWidth: 2, point: { size: 14 } },
+        encoding: {
+          x: { field: "radius", type: "quantitative", title: "radius (L2, normalised input space)" },
+          y: { field: "accuracy", type: "quantitative", title: "certified accuracy", scale: { domain: [0, 1] } },
+          color: { field: "curve", type: "nominal", scale: { domain: [] }, legend: {} },
+          strokeDash: { field: "curve", type: "nominal", scale: { domain: [] }, legend: {} },
+          description: { field: "tip" },
         },
-        description: { field: "tip" },
-      },
-    };
-  });
-  return spec === null
-    ? null
-    : {
-        name: "certified-accuracy-vs-radius",
-        title: "Certified accuracy vs radius per density group",
-        caption:
-          "Fraction of a group's examples that the smoothed classifier predicts correctly with a certified radius ≥ r (abstentions count as wrong; Cohen et al. 2019).",
-        spec,
       };
+    },
+    { resolve: { scale: { color: "shared", strokeDash: "shared" } } },
+  );
+  if (spec === null) return null;
+  // The domain holds only the curves drawn, so the legend lists no entry without a line.
+  const keys = (Object.keys(CURVES) as CurveKey[]).filter((k) => present.has(k));
+  const legend = {
+    title: "examples of",
+    symbolType: "stroke",
+    symbolStrokeWidth: 2,
+    symbolSize: 300,
+    labelExpr: `${keys.map((k) => `datum.label == '${k}' ? '${CURVES[k].label}' : `).join("")}datum.label`,
+  };
+  for (const panel of (spec as unknown as { hconcat: { encoding: Record<string, Record<string, unknown>> }[] })
+    .hconcat) {
+    panel.encoding.color = {
+      ...panel.encoding.color,
+      scale: { domain: keys, range: keys.map((k) => CURVES[k].color) },
+      legend,
+    };
+    panel.encoding.strokeDash = {
+      ...panel.encoding.strokeDash,
+      scale: { domain: keys, range: keys.map((k) => CURVES[k].dash) },
+      legend,
+    };
+  }
+  return {
+    name: "certified-accuracy-vs-radius",
+    title: "Certified accuracy vs radius per density group",
+    caption:
+      "Fraction of a group's examples that the smoothed classifier predicts correctly with a certified radius ≥ r (abstentions count as wrong; Cohen et al. 2019). Without a supported split, the two sides of the largest gap are drawn in grey, solid above and dashed below.",
+    spec,
+  };
 }
 
 function rhatAndK(a: StudyAnalysis): FigureSpec | null {
@@ -537,9 +587,9 @@ function rhatAndK(a: StudyAnalysis): FigureSpec | null {
       title: `${net.label} · all stages`,
       layer: [
         {
-          data: { values: [{ y: 1.1 }] },
+          data: { values: [{ y: 1.1, tip: "R̂ = 1.1: above this line the chains disagree" }] },
           mark: { type: "rule", strokeDash: [4, 3], color: "#999" },
-          encoding: { y: { field: "y", type: "quantitative" } },
+          encoding: { y: { field: "y", type: "quantitative" }, description: { field: "tip" } },
         },
         {
           data: { values },
@@ -631,8 +681,28 @@ function confusion(a: StudyAnalysis): FigureSpec | null {
       };
 }
 
+/**
+ * Narrows every group colour scale to the groups the figures draw, so that the legend lists no
+ * group that is not there (without a split anywhere: only "no split supported").
+ */
+function groupsDrawn(spec: unknown, groups: readonly string[]): void {
+  if (Array.isArray(spec)) for (const x of spec) groupsDrawn(x, groups);
+  else if (typeof spec === "object" && spec !== null) {
+    const o = spec as Record<string, unknown>;
+    const color = (o.encoding as Record<string, unknown> | undefined)?.color as Record<string, unknown> | undefined;
+    if (color?.field === "group")
+      (o.encoding as Record<string, unknown>).color = {
+        ...color,
+        scale: { domain: groups, range: groups.map((g) => GROUP_COLORS[g as keyof typeof GROUP_COLORS]) },
+      };
+    for (const v of Object.values(o)) groupsDrawn(v, groups);
+  }
+}
+
 /** All figures that the analysis has data for, in reading order. */
 export function buildFigures(a: StudyAnalysis): FigureSpec[] {
+  const present = new Set(a.networks.flatMap((net) => net.classes.map((c) => shown(net, c.group))));
+  const groups = (["high", "low", "none"] as const).filter((g) => present.has(g));
   const figs = [
     densityDistributions(a),
     classMeansByStage(a),
@@ -661,5 +731,7 @@ export function buildFigures(a: StudyAnalysis): FigureSpec[] {
     rhatAndK(a),
     confusion(a),
   ];
-  return figs.filter((f): f is FigureSpec => f !== null);
+  const out = figs.filter((f): f is FigureSpec => f !== null);
+  for (const f of out) groupsDrawn(f.spec, groups);
+  return out;
 }

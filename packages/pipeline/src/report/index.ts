@@ -4,7 +4,7 @@
 
 import type { Correlation, NetworkAnalysis, StudyAnalysis } from "../analysis/study.js";
 import { VARIABLES } from "../analysis/study.js";
-import { buildFigures, GROUP_COLORS } from "./figures.js";
+import { buildFigures, GROUP_COLORS, groupsShown } from "./figures.js";
 import { fmt, fmtCI, fmtP } from "./format.js";
 import { escapeXml, renderSvg } from "./svg.js";
 import { buildTables, type Table, type TableOutput, tableOutput } from "./tables.js";
@@ -87,7 +87,7 @@ function samplerParagraph(net: NetworkAnalysis, a: StudyAnalysis): string {
   const means = rows
     .map(
       (c) =>
-        `<span class="${c.group === "high" ? "hi" : "lo"}">${e(c.className)}</span> ${fmt(c.meanLogDensity)} ± ${fmt(c.sampler?.mcse ?? null, 2)}`,
+        `${groupsShown(net) ? `<span class="${c.group === "high" ? "hi" : "lo"}">${e(c.className)}</span>` : e(c.className)} ${fmt(c.meanLogDensity)} ± ${fmt(c.sampler?.mcse ?? null, 2)}`,
     )
     .join(", ");
   const zText =
@@ -210,7 +210,11 @@ function comparisonTable(a: StudyAnalysis): string {
     row("ρ density–compactness", (n) => corrText(findCorr(n, "class", "compactness"))),
     row("ρ density–memorization (examples)", (n) => corrText(findCorr(n, "example", "memorization"))),
     row("ρ density–certified radius (examples)", (n) => corrText(findCorr(n, "example", "certifiedRadius"))),
-    row("KL high / low (nats)", (n) => `${fmt(groups(n)?.high.kl)} / ${fmt(groups(n)?.low.kl)}`),
+    row("KL high / low (nats)", (n) =>
+      n.split.verdict === "two-groups"
+        ? `${fmt(groups(n)?.high.kl)} / ${fmt(groups(n)?.low.kl)}`
+        : `${n.split.verdict === "one-group" ? "no split" : "no supported split"} (above / below the largest gap: ${fmt(groups(n)?.high.kl)} / ${fmt(groups(n)?.low.kl)})`,
+    ),
     row("generative accuracy", (n) => {
       const g = n.generative.find((x) => x.stage === n.splitStage);
       return g ? `${fmt(100 * g.accuracy, 3)}%` : "–";
@@ -273,7 +277,19 @@ const HTML_TABLES: { name: string; title: string; caption: string; omit?: string
   },
 ];
 
-function htmlTable(name: string, full: Table, csv: string, splitStages: Set<string>, omit: string[] = []): string {
+/**
+ * A table for the page. The CSV and JSON keep the network's name (a stable key for notebooks);
+ * the page shows its label, as the figures do. Without a supported split a class has no group:
+ * its group cell says which side of the largest gap it lies on, and its row is not coloured.
+ */
+function htmlTable(
+  name: string,
+  full: Table,
+  csv: string,
+  splitStages: Set<string>,
+  nets: readonly NetworkAnalysis[],
+  omit: string[] = [],
+): string {
   const keep = full.columns.flatMap((c, i) => (omit.includes(c) ? [] : [i]));
   const t: Table = {
     columns: keep.map((i) => full.columns[i] as string),
@@ -292,11 +308,21 @@ function htmlTable(name: string, full: Table, csv: string, splitStages: Set<stri
   const cell = (v: string | number | boolean | null, i: number) =>
     typeof v === "number" ? `<td class="num">${num(v, i)}</td>` : `<td>${v === null ? "–" : e(String(v))}</td>`;
   const head = `<tr>${t.columns.map((c) => `<th scope="col">${e(c)}</th>`).join("")}</tr>`;
+  const byName = new Map(nets.map((n) => [n.name, n]));
+  const netCol = t.columns.indexOf("network");
+  const g = t.columns.indexOf("group");
   const body = rows
     .map((r) => {
-      const g = t.columns.indexOf("group");
-      const cls = g >= 0 ? ` class="g-${e(String(r[g]))}"` : "";
-      return `<tr${cls}>${r.map((v, i) => cell(v, i)).join("")}</tr>`;
+      const net = netCol >= 0 ? byName.get(String(r[netCol])) : undefined;
+      const grouped = net === undefined || groupsShown(net);
+      const shownRow = r.map((v, i) => {
+        if (i === netCol && net !== undefined) return net.label;
+        if (i === g && !grouped && (v === "high" || v === "low"))
+          return `${v === "high" ? "above" : "below"} the gap (no split)`;
+        return v;
+      });
+      const cls = g >= 0 && grouped ? ` class="g-${e(String(r[g]))}"` : "";
+      return `<tr${cls}>${shownRow.map((v, i) => cell(v, i)).join("")}</tr>`;
     })
     .join("");
   const href = `data:text/csv;charset=utf-8,${encodeURIComponent(csv)}`;
@@ -375,7 +401,7 @@ export async function renderReport(analysis: StudyAnalysis, meta: ReportMeta = {
     const out = tables[t.name];
     if (raw === undefined || out === undefined || raw.rows.length === 0) continue;
     sections.push(
-      `<h3 id="t-${e(t.name)}">${e(t.title)}</h3><p class="small">${e(t.caption)}</p>${htmlTable(t.name, raw, out.csv, splitStages, t.omit)}`,
+      `<h3 id="t-${e(t.name)}">${e(t.title)}</h3><p class="small">${e(t.caption)}</p>${htmlTable(t.name, raw, out.csv, splitStages, analysis.networks, t.omit)}`,
     );
   }
 

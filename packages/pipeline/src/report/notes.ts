@@ -8,7 +8,7 @@ export const ACTIVATIONS_IMPORTED = "activations imported from .npy files";
 export const NOT_CERTIFIED = "not certified: robustness needs the network itself, and only its activations were given";
 
 export const MEMORIZATION_PARTLY_UNDEFINED =
-  "some examples were in every (or no) memorization subset, so their score is undefined; class means use the defined scores and per-example correlations are left out";
+  "some examples were in every (or no) memorization subset, so their score is undefined; class means and density bins use the defined scores, and per-example correlations are left out";
 
 /** The line under the report's title. */
 export function reportSubtitle(o: { dataset: string; n: number; profile: string; seed: number }): string {

@@ -12,6 +12,17 @@ export {
   studyConfigSchema,
 } from "./config.js";
 export {
+  DEMO_CERTIFY_PER_CLASS,
+  DEMO_NAME,
+  DEMO_NETWORKS,
+  DEMO_TITLE,
+  type DemoChoices,
+  type DemoNetwork,
+  demoNotes,
+  demoStudyInput,
+  SHIPPED_PATHS,
+} from "./demo.js";
+export {
   deriveSeed,
   firstPerClass,
   REPORT_DIR,

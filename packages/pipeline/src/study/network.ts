@@ -75,8 +75,7 @@ async function measureNetwork(
   const cert = src.model ? await networkCertification(ctx, net.name, src.model, notes) : null;
   if (!src.model && ctx.config.steps.certify.perClass > 0) notes.push(NOT_CERTIFIED);
   const certified = cert ? certifiedByClass(cert, C) : null;
-  const memAll = mem?.every((v) => Number.isFinite(v)) === true;
-  if (mem && !memAll) notes.push(MEMORIZATION_PARTLY_UNDEFINED);
+  if (mem && !mem.every((v) => Number.isFinite(v))) notes.push(MEMORIZATION_PARTLY_UNDEFINED);
   const out: NetworkRun = {
     info: {
       name: net.name,
@@ -103,7 +102,7 @@ async function measureNetwork(
     const m = await measureStage(ctx, net.name, sd, fitted.slice(s * C, (s + 1) * C), generative);
     const measures: StageMeasures = { ...m, memorization: mem, certified };
     out.classes.push(...classRecords(data, measures));
-    out.tables.push(exampleTable(data, measures, memAll, cert));
+    out.tables.push(exampleTable(data, measures, cert));
     if (m.density.scores)
       out.generative.push({
         network: net.name,

@@ -113,15 +113,10 @@ export function classRecords(data: StudyData, m: StageMeasures): ClassStageRecor
 }
 
 /**
- * The per-example table. Memorization joins it only when every score is defined, certification
- * only when every example was certified.
+ * The per-example table. Memorization joins it with NaN for each unscored example (see below),
+ * certification only when every example was certified.
  */
-export function exampleTable(
-  data: StudyData,
-  m: StageMeasures,
-  memorizationAll: boolean,
-  cert: Certified | null,
-): ExampleTable {
+export function exampleTable(data: StudyData, m: StageMeasures, cert: Certified | null): ExampleTable {
   const { ds } = data;
   const table: ExampleTable = {
     network: m.network,
@@ -130,7 +125,12 @@ export function exampleTable(
     label: Float64Array.from(ds.labels),
     logDensity: m.density.own,
   };
-  if (m.memorization && memorizationAll) table.memorization = m.memorization;
+  // Unscored examples stay NaN: the density bins average the scored ones, and the correlations
+  // over examples leave the column out (analysis/variables.ts).
+  if (m.memorization) {
+    const mem = m.memorization;
+    table.memorization = mem.every((v) => Number.isFinite(v)) ? mem : mem.map((v) => (Number.isFinite(v) ? v : NaN));
+  }
   if (cert && cert.rows.length === ds.n) {
     // Rows of the certification follow `rows` (the first perClass of each class = all here).
     const radius = new Float64Array(ds.n);

@@ -1,0 +1,35 @@
+// The shipped networks served with the app: the narrow ResNet and plain ConvNet the demo uses
+// and their memorization runs, under the same paths the demo's config names them by from the
+// repository root (pipeline's study/demo.ts). A preset's config therefore runs unchanged here,
+// and with `classfit study --config` from the repository root, to the same bytes.
+import { DEMO_NETWORKS, type DemoNetwork, SHIPPED_PATHS } from "@classfit/pipeline/demo";
+import convnetMemorization from "../../host-node/assets/demo/memorization-convnet.cfa?url";
+import resnetMemorization from "../../host-node/assets/demo/memorization-resnet.cfa?url";
+import convnetManifestJson from "../../models/assets/models/convnet-narrow/manifest.json?url";
+import convnetModelJson from "../../models/assets/models/convnet-narrow/model.json?url";
+import convnetWeights from "../../models/assets/models/convnet-narrow/weights.bin?url";
+import resnetManifestJson from "../../models/assets/models/resnet-narrow/manifest.json?url";
+import resnetModelJson from "../../models/assets/models/resnet-narrow/model.json?url";
+import resnetWeights from "../../models/assets/models/resnet-narrow/weights.bin?url";
+
+type Name = DemoNetwork["name"];
+
+/** A shipped model folder's files by name → asset URL. */
+const MODEL_FILES: Record<Name, Record<string, string>> = {
+  resnet: { "model.json": resnetModelJson, "weights.bin": resnetWeights, "manifest.json": resnetManifestJson },
+  convnet: { "model.json": convnetModelJson, "weights.bin": convnetWeights, "manifest.json": convnetManifestJson },
+};
+const MEMORIZATION: Record<Name, string> = { resnet: resnetMemorization, convnet: convnetMemorization };
+
+const MODELS = new Map(DEMO_NETWORKS.map((n) => [SHIPPED_PATHS.model(n), MODEL_FILES[n.name]]));
+const FILES = new Map(DEMO_NETWORKS.map((n) => [SHIPPED_PATHS.memorization(n), MEMORIZATION[n.name]]));
+
+/** A shipped model folder's files (name → URL), or undefined for any other path. */
+export function shippedModel(path: string): Record<string, string> | undefined {
+  return MODELS.get(path);
+}
+
+/** A shipped file's URL (memorization runs), or undefined for any other path. */
+export function shippedFile(path: string): string | undefined {
+  return FILES.get(path);
+}

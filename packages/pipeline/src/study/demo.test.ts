@@ -1,0 +1,53 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { resolveStudyConfig } from "./config.js";
+import { DEMO_NAME, DEMO_NETWORKS, demoNotes, demoStudyInput, SHIPPED_PATHS } from "./demo.js";
+
+const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
+
+describe("the demo config", () => {
+  it("names the shipped models and memorization runs by their paths from the repository root", () => {
+    for (const n of DEMO_NETWORKS) {
+      expect(existsSync(`${ROOT}${SHIPPED_PATHS.model(n)}/model.json`), n.name).toBe(true);
+      expect(existsSync(`${ROOT}${SHIPPED_PATHS.memorization(n)}`), n.name).toBe(true);
+    }
+    const c = resolveStudyConfig(demoStudyInput(), { where: "demo" });
+    expect(c.name).toBe(DEMO_NAME);
+    expect(c.profile).toBe("demo");
+    expect(c.networks.map((n) => [n.name, n.model, n.memorizationScores])).toEqual([
+      [
+        "resnet",
+        "packages/models/assets/models/resnet-narrow",
+        "packages/host-node/assets/demo/memorization-resnet.cfa",
+      ],
+      [
+        "convnet",
+        "packages/models/assets/models/convnet-narrow",
+        "packages/host-node/assets/demo/memorization-convnet.cfa",
+      ],
+    ]);
+    expect(c.steps.certify.perClass).toBe(10);
+  });
+
+  it("takes one network, other paths, no memorization, and says so in its notes", () => {
+    const one = resolveStudyConfig(
+      demoStudyInput({
+        networks: [DEMO_NETWORKS[1]],
+        model: (n) => `/m/${n.modelDir}`,
+        memorization: () => undefined,
+        certify: 0,
+      }),
+    );
+    expect(one.networks.map((n) => [n.name, n.model, n.memorizationScores])).toEqual([
+      ["convnet", "/m/convnet-narrow", undefined],
+    ]);
+    expect(one.name).toContain("narrow plain ConvNet");
+    const notes = demoNotes(one);
+    expect(notes[1]).toMatch(/Certification skipped/);
+    expect(notes[2]).toMatch(/^No shipped memorization runs/);
+    expect(demoNotes(resolveStudyConfig(demoStudyInput()))[0]).toMatch(
+      /^Demo scale \(profile "demo"\): 60 Gibbs sweeps/,
+    );
+  });
+});
