@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { encodeNpy, NpyError, npyToFloat64, npyToInt32, parseNpy, parseNpz } from "./npy.js";
+import { encodeNpy, encodeNpz, looksLikeZip, NpyError, npyToFloat64, npyToInt32, parseNpy, parseNpz } from "./npy.js";
 
 // Files written by NumPy 1.24 (see fixtures/README.md for the script).
 const fx = (f: string) => new Uint8Array(readFileSync(new URL(`./fixtures/${f}`, import.meta.url)));
@@ -134,5 +134,52 @@ describe("conversions", () => {
     expect(() => npyToInt32(parseNpy(fx("f8_2x3.npy")), "y.npy")).toThrow(/expected an integer dtype, got float64/);
     const big = parseNpy(encodeNpy(new BigInt64Array([1n, 2n ** 40n]), [2]));
     expect(() => npyToInt32(big, "y.npy")).toThrow(/index 1 does not fit in int32/);
+  });
+});
+
+describe("encodeNpz", () => {
+  const entries = [
+    ["meta", new TextEncoder().encode('{"a":1}'), [7]],
+    ["x", Float64Array.from([1.5, -2, Number.NaN, 4]), [2, 2]],
+    ["k", Int32Array.from([3, -1]), [2]],
+  ] as const;
+
+  it("round-trips names, dtypes, shapes and values through parseNpz", () => {
+    const z = parseNpz(encodeNpz(entries), { name: "t.npz" });
+    expect(Object.keys(z)).toEqual(["meta", "x", "k"]);
+    expect(z.x?.shape).toEqual([2, 2]);
+    expect(z.x?.dtype).toBe("f8");
+    expect(Array.from(z.x?.data as Float64Array)).toEqual([1.5, -2, Number.NaN, 4]);
+    expect(z.k?.dtype).toBe("i4");
+    expect(Array.from(z.k?.data as Int32Array)).toEqual([3, -1]);
+    expect(new TextDecoder().decode(z.meta?.data as Uint8Array)).toBe('{"a":1}');
+  });
+
+  it("is deterministic: the same arrays give the same bytes, whatever the clock or time zone", async () => {
+    const a = encodeNpz(entries);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(encodeNpz(entries)).toEqual(a);
+    expect(looksLikeZip(a)).toBe(true);
+    // Stored entries: each member's .npy bytes appear verbatim in the archive.
+    const npy = encodeNpy(entries[1][1], entries[1][2]);
+    const hay = Buffer.from(a);
+    expect(hay.indexOf(Buffer.from(npy))).toBeGreaterThan(0);
+  });
+
+  it("refuses duplicate and bad member names", () => {
+    expect(() => encodeNpz([entries[1], entries[1]])).toThrow(/given twice/);
+    expect(() => encodeNpz([["a/b", new Uint8Array(1), [1]]])).toThrow(/bad member name/);
+  });
+
+  it("names corrupt input: truncated, flipped bytes, not a zip", () => {
+    const good = encodeNpz(entries);
+    expect(() => parseNpz(good.subarray(0, good.length - 30), { name: "cut.npz" })).toThrow(NpyError);
+    expect(() => parseNpz(new Uint8Array([1, 2, 3, 4]), { name: "junk.npz" })).toThrow(/junk\.npz: not a valid \.npz/);
+    const flipped = good.slice();
+    // Corrupt the first member's .npy magic: the zip's CRC or the npy parser must refuse it.
+    const at = Buffer.from(flipped).indexOf(Buffer.from([0x93, 0x4e, 0x55, 0x4d]));
+    flipped[at + 1] = 0;
+    expect(() => parseNpz(flipped, { name: "flip.npz" })).toThrow(/flip\.npz/);
+    expect(looksLikeZip(new Uint8Array([0x43, 0x46, 0x41, 0x31]))).toBe(false);
   });
 });

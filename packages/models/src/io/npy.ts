@@ -7,7 +7,7 @@
 // Supported: little-endian (or byte-sized) bool/int/uint/float of 1, 2, 4, 8 bytes (no float16),
 // C order. Big-endian, Fortran order (unless explicitly allowed), object/structured/string dtypes
 // are rejected with an error naming the file and the problem.
-import { unzipSync } from "fflate";
+import { unzipSync, zipSync } from "fflate";
 
 /** The dtypes read and written, as NumPy's `descr` without the byte-order character. */
 export type NpyDtype = "f4" | "f8" | "i1" | "i2" | "i4" | "i8" | "u1" | "u2" | "u4" | "u8" | "b1";
@@ -303,6 +303,44 @@ export function parseNpz(bytes: Uint8Array, opts: { name?: string } = {}): Recor
     out[member.slice(0, -4)] = parseNpy(content, { name: `${name}[${member}]` });
   }
   return out;
+}
+
+/** One member of an `.npz` written by `encodeNpz`: its name (without `.npy`), data and shape. */
+export type NpzEntry = readonly [name: string, data: NpyData, shape: readonly number[]];
+
+/**
+ * Every zip entry's modification time. fflate writes the DOS date from the local-time fields of
+ * a Date, so a date built from local fields gives the same bytes in every time zone (and in
+ * Node and Chromium alike); 1980-01-01 is the DOS epoch.
+ */
+const ZIP_TIME = (): Date => new Date(1980, 0, 1, 0, 0, 0);
+
+/**
+ * Encodes arrays as an `.npz` that `numpy.load` reads: a zip of `<name>.npy` members in the
+ * given order, stored (uncompressed) with a fixed timestamp, so the same arrays always give
+ * the same bytes. Names must be unique, non-empty and free of `/`.
+ */
+export function encodeNpz(entries: readonly NpzEntry[]): Uint8Array {
+  const files: Record<string, [Uint8Array, { level: 0; mtime: Date }]> = {};
+  const mtime = ZIP_TIME();
+  for (const [name, data, shape] of entries) {
+    if (name === "" || name.includes("/") || name.includes("\\"))
+      throw new NpyError(`encodeNpz: bad member name '${name}'`);
+    const member = `${name}.npy`;
+    if (member in files) throw new NpyError(`encodeNpz: member '${name}' given twice`);
+    files[member] = [encodeNpy(data, shape), { level: 0, mtime }];
+  }
+  return zipSync(files, { level: 0, mtime });
+}
+
+/** Whether bytes start like a zip archive (`PK\x03\x04`, or `PK\x05\x06` for an empty one). */
+export function looksLikeZip(bytes: Uint8Array): boolean {
+  return (
+    bytes.length >= 4 &&
+    bytes[0] === 0x50 &&
+    bytes[1] === 0x4b &&
+    ((bytes[2] === 0x03 && bytes[3] === 0x04) || (bytes[2] === 0x05 && bytes[3] === 0x06))
+  );
 }
 
 /** Float data as Float64Array (copy). Rejects non-float dtypes, since silently reading labels as data hides mistakes. */
