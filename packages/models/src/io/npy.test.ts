@@ -181,5 +181,10 @@ describe("encodeNpz", () => {
     flipped[at + 1] = 0;
     expect(() => parseNpz(flipped, { name: "flip.npz" })).toThrow(/flip\.npz/);
     expect(looksLikeZip(new Uint8Array([0x43, 0x46, 0x41, 0x31]))).toBe(false);
+    // A flipped byte inside an array's data still parses as .npy: the CRC-32 catches it.
+    const data = good.slice();
+    const x = Buffer.from(data).indexOf(Buffer.from(new Float64Array([1.5]).buffer));
+    data[x] = (data[x] as number) ^ 1;
+    expect(() => parseNpz(data, { name: "bit.npz" })).toThrow(/bit\.npz: member x\.npy fails its CRC-32 check/);
   });
 });

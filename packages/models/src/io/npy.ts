@@ -285,6 +285,56 @@ export function encodeNpy(data: NpyData, shape: readonly number[]): Uint8Array {
   return out;
 }
 
+let CRC_TABLE: Uint32Array | undefined;
+
+/** CRC-32 (IEEE 802.3, as zip uses it). */
+export function crc32(bytes: Uint8Array): number {
+  if (CRC_TABLE === undefined) {
+    CRC_TABLE = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      CRC_TABLE[n] = c >>> 0;
+    }
+  }
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = (CRC_TABLE[(c ^ (bytes[i] as number)) & 0xff] as number) ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * Member name → CRC-32 from a zip's central directory. fflate extracts without checking CRCs,
+ * so a flipped byte in an array would otherwise pass unnoticed (Python's zipfile refuses it).
+ * Archives whose directory is in zip64 form are returned without CRCs (nothing checked).
+ */
+function centralCrcs(bytes: Uint8Array, name: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let eocd = -1;
+  for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 22 - 0xffff); i--) {
+    if (dv.getUint32(i, true) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) return out;
+  const count = dv.getUint16(eocd + 10, true);
+  let p = dv.getUint32(eocd + 16, true);
+  if (p === 0xffffffff || count === 0xffff) return out;
+  const dec = new TextDecoder();
+  for (let e = 0; e < count; e++) {
+    if (p + 46 > bytes.length || dv.getUint32(p, true) !== 0x02014b50)
+      throw new NpyError(`${name}: not a valid .npz (zip) archive: corrupt central directory`);
+    const crc = dv.getUint32(p + 16, true);
+    const nlen = dv.getUint16(p + 28, true);
+    const xlen = dv.getUint16(p + 30, true);
+    const clen = dv.getUint16(p + 32, true);
+    out.set(dec.decode(bytes.subarray(p + 46, p + 46 + nlen)), crc);
+    p += 46 + nlen + xlen + clen;
+  }
+  return out;
+}
+
 /**
  * Parses an `.npz` archive (np.savez / np.savez_compressed) into its arrays, keyed by member name
  * without the `.npy` suffix. Members that are not `.npy` files are ignored.
@@ -297,8 +347,12 @@ export function parseNpz(bytes: Uint8Array, opts: { name?: string } = {}): Recor
   } catch (e) {
     throw new NpyError(`${name}: not a valid .npz (zip) archive: ${e instanceof Error ? e.message : String(e)}`);
   }
+  const crcs = centralCrcs(bytes, name);
   const out: Record<string, NpyArray> = {};
   for (const [member, content] of Object.entries(files)) {
+    const want = crcs.get(member);
+    if (want !== undefined && crc32(content) !== want)
+      throw new NpyError(`${name}: member ${member} fails its CRC-32 check (corrupt archive)`);
     if (!member.endsWith(".npy")) continue;
     out[member.slice(0, -4)] = parseNpy(content, { name: `${name}[${member}]` });
   }

@@ -1,5 +1,6 @@
 // Reading a certification or density-bin artifact back and summarising it per group.
-import { decodeContainer, type Json } from "../units/container.js";
+import { noteLegacyFormat } from "../formats/legacy.js";
+import { decodeContainer, isLegacyContainer, type Json } from "../units/container.js";
 import { type GroupMeasures, groupMeasures } from "./measures.js";
 import { type CertifyColumns, decodeColumns } from "./protocol.js";
 
@@ -13,6 +14,7 @@ export interface CertificationArtifact {
 
 export function decodeCertification(bytes: Uint8Array, what = "certification artifact"): CertificationArtifact {
   const c = decodeContainer(bytes, what);
+  if (isLegacyContainer(bytes)) noteLegacyFormat(what, "CFA1");
   const kind = c.meta.kind;
   if (
     (kind !== "certification" && kind !== "density-bins") ||

@@ -3,8 +3,9 @@
 // (one score per row; or columns named tr_mem/mem/score and tr_labels/label/labels; or two
 // unnamed columns score,label). Checked against the dataset's labels when given.
 import { type NpyArray, npyToFloat64, npyToInt32, parseNpy, parseNpz } from "@classfit/models";
+import { looksLikeZip } from "@classfit/models/npy";
 import { InputError } from "../errors.js";
-import type { Json } from "../units/container.js";
+import { isLegacyContainer, type Json } from "../units/container.js";
 import { decodeMemorization } from "./memorization.js";
 
 export interface ImportedScores {
@@ -127,13 +128,30 @@ export interface ScoreFile {
   config: Json;
 }
 
+/** Whether bytes are classfit's memorization artifact: an `.npz` whose `meta` member names the
+ * format (or an old CFA1 container). */
+function isMemorizationArtifact(bytes: Uint8Array, name: string): boolean {
+  if (isLegacyContainer(bytes)) return true;
+  if (!looksLikeZip(bytes)) return false;
+  const meta = parseNpz(bytes, { name }).meta;
+  if (meta === undefined || meta.dtype !== "u1") return false;
+  try {
+    return (
+      (JSON.parse(new TextDecoder().decode(meta.data as Uint8Array)) as { format?: unknown }).format ===
+      "classfit-memorization"
+    );
+  } catch {
+    return false;
+  }
+}
+
 /**
- * classfit's own memorization artifact (a CFA container, from `classfit memorization` or a
- * merged cluster run, told by its magic bytes) or a published score file (importMemorizationScores).
+ * classfit's own memorization artifact (`classfit memorization` or a merged cluster run: an
+ * `.npz` with a `meta` member; or an old CFA1 container) or a published score file
+ * (importMemorizationScores).
  */
 export function readScoreFile(bytes: Uint8Array, name: string): ScoreFile {
-  const isArtifact = bytes[0] === 0x43 && bytes[1] === 0x46 && bytes[2] === 0x41 && bytes[3] === 0x31;
-  if (isArtifact) {
+  if (isMemorizationArtifact(bytes, name)) {
     const a = decodeMemorization(bytes, name);
     return { scores: a.score, labels: null, format: "classfit-memorization", config: a.config };
   }

@@ -7,7 +7,15 @@
 // Each model is one work unit, determined by (config, unit index) alone: its subset from
 // stream (memorizationSubset, u) and its training seed from (memorizationTrainSeed, u).
 import type { Core } from "@classfit/wasm-core";
-import { decodeContainer, encodeContainer, hashArray, type Json, requireArray } from "../units/container.js";
+import { noteLegacyFormat } from "../formats/legacy.js";
+import {
+  decodeContainer,
+  encodeContainer,
+  hashArray,
+  isLegacyContainer,
+  type Json,
+  requireArray,
+} from "../units/container.js";
 import { STREAM_TAG, streamOf } from "../units/streams.js";
 import { configHash, type UnitProtocol } from "../units/units.js";
 
@@ -221,6 +229,7 @@ export function finalizeMemorization(config: Record<string, Json>, units: readon
 
 export function decodeMemorization(bytes: Uint8Array, what = "memorization artifact"): MemorizationResult {
   const c = decodeContainer(bytes, what);
+  if (isLegacyContainer(bytes)) noteLegacyFormat(what, "CFA1");
   if (c.meta.format !== "classfit-memorization") throw new RangeError(`${what}: not a memorization artifact`);
   return {
     config: c.meta.config as Record<string, Json>,

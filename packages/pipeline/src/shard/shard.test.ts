@@ -23,10 +23,13 @@ describe("shares", () => {
     expect([...back.units.keys()]).toEqual([1, 3]);
     expect(back.shard).toEqual({ index: 1, count: 2 });
     // Edit the config in the header without fixing its hash.
-    const text = new TextDecoder().decode(bytes);
-    const edited = new TextEncoder().encode(text.replace('"salt":0', '"salt":7'));
+    const edited = bytes.slice();
+    const at = Buffer.from(edited).indexOf('"salt":0');
+    edited[at + 7] = 0x37; // "7"
     expect(edited.length).toBe(bytes.length);
-    expect(() => decodeShare(edited, "edited.cfs")).toThrow(/edited\.cfs: config hash does not match/);
+    expect(() => decodeShare(edited, "edited.npz")).toThrow(
+      /edited\.npz: (config hash does not match|member meta\.npy fails its CRC-32 check)/,
+    );
     // Overlapping shares (0/2 and 0/1) agree on their common units: fine.
     const all = await runShard(toy(), { index: 0, count: 1 });
     expect(mergeShares([s, all]).units.length).toBe(5);
@@ -35,7 +38,7 @@ describe("shares", () => {
     tampered.units.set(3, Uint8Array.from([9, 9]));
     expect(() => mergeShares([s, tampered], ["a", "b"])).toThrow(/b: unit 3 differs/);
     expect(() => mergeShares([])).toThrow(MergeError);
-    expect(() => decodeShare(Uint8Array.from([1, 2, 3]), "junk")).toThrow(/junk: not a classfit container/);
+    expect(() => decodeShare(Uint8Array.from([1, 2, 3]), "junk")).toThrow(/junk: not a classfit artifact/);
   });
 });
 

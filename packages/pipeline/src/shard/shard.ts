@@ -4,7 +4,15 @@
 // their index spread evenly. Merged shares give the same unit payloads, hence (through the
 // protocol's deterministic finalizer) the same artifact bytes, as a single run.
 import { InputError } from "../errors.js";
-import { ContainerError, canonicalJson, decodeContainer, encodeContainer, type Json } from "../units/container.js";
+import { noteLegacyFormat } from "../formats/legacy.js";
+import {
+  ContainerError,
+  canonicalJson,
+  decodeContainer,
+  encodeContainer,
+  isLegacyContainer,
+  type Json,
+} from "../units/container.js";
 import {
   CodeVersionError,
   codeVersionOf,
@@ -78,6 +86,7 @@ export function encodeShare(share: Share): Uint8Array {
 
 export function decodeShare(bytes: Uint8Array, what: string): Share {
   const c = decodeContainer(bytes, what);
+  if (isLegacyContainer(bytes)) noteLegacyFormat(what, "CFA1");
   const m = c.meta;
   if (m.format !== "classfit-share") throw new ContainerError(`${what}: not a share file (format ${String(m.format)})`);
   const shard = m.shard as { index?: unknown; count?: unknown } | null;

@@ -16,7 +16,7 @@ export type DemoNetwork = (typeof DEMO_NETWORKS)[number];
 /** Where the shipped files lie, from the repository root (the CLI's working directory for `npm start`). */
 export const SHIPPED_PATHS = {
   model: (n: DemoNetwork) => `packages/models/assets/models/${n.modelDir}`,
-  memorization: (n: DemoNetwork) => `packages/host-node/assets/demo/memorization-${n.name}.cfa`,
+  memorization: (n: DemoNetwork) => `packages/host-node/assets/demo/memorization-${n.name}.npz`,
 } as const;
 
 export const DEMO_NAME = "classfit demo: how a narrow ResNet and a plain ConvNet fit the classes of Fashion-MNIST";

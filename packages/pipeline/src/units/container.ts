@@ -1,18 +1,22 @@
-// A small, deterministic binary container for unit results, shares and artifacts.
+// A small, deterministic container for unit results, shares and artifacts: a NumPy `.npz`.
 //
-// Layout (all integers little-endian):
-//   [0, 4)        magic "CFA1"
-//   [4, 8)        u32 H: byte length of the header
-//   [8, 8 + H)    header: canonical JSON (UTF-8, keys sorted) holding the caller's metadata and
-//                 `arrays: [{ name, dtype, length }]` in storage order
-//   padding to a multiple of 8, then each array's raw little-endian bytes, each padded to 8.
-// The same metadata and arrays always give the same bytes (canonical JSON, fixed order, zero
-// padding), which is what lets sharded runs merge into a file identical to a single run.
+// Layout: a zip (stored entries, fixed timestamps: encodeNpz) of
+//   meta.npy      uint8, shape (L,): canonical JSON (UTF-8, keys sorted) of the caller's
+//                 metadata (`json.loads(z["meta"].tobytes())` in Python)
+//   <name>.npy    one member per array, in the caller's order, with the caller's shape
+//                 (1-D by default); dtypes uint8, int32, uint32, float64, little-endian.
+// The same metadata and arrays always give the same bytes (canonical JSON, fixed order, no
+// timestamps), which is what lets sharded runs merge into a file identical to a single run.
+//
+// Files written before this layout are CFA1 containers ("CFA1", u32 header length, canonical
+// JSON header with `arrays: [{ name, dtype, length }]`, then each array padded to 8 bytes);
+// decodeContainer still reads them (isLegacyContainer tells them apart) for one version.
 
 import { fnv1a64 } from "../hash.js";
 
 export { fnv1a64 };
 
+import { encodeNpz, looksLikeZip, type NpyArray, NpyError, parseNpz } from "@classfit/models/npy";
 import { InputError } from "../errors.js";
 
 /** Element types a container stores. */
@@ -80,8 +84,35 @@ function pad8(n: number): number {
   return (n + 7) & ~7;
 }
 
-/** Encodes metadata plus named arrays (in the given order). `meta` must not use the key `arrays`. */
-export function encodeContainer(meta: Record<string, Json>, arrays: ReadonlyArray<[string, StoredArray]>): Uint8Array {
+/** One array of a container: name, data and (optionally) its shape; 1-D when omitted. */
+export type ContainerArray = readonly [name: string, data: StoredArray, shape?: readonly number[]];
+
+/** Encodes metadata plus named arrays (in the given order) as an `.npz`. No array may be
+ * named `meta` (the metadata's member). */
+export function encodeContainer(meta: Record<string, Json>, arrays: ReadonlyArray<ContainerArray>): Uint8Array {
+  if (!LITTLE_ENDIAN) throw new ContainerError("containers are little-endian; this host is big-endian");
+  const names = new Set<string>(["meta"]);
+  for (const [name] of arrays) {
+    if (names.has(name)) throw new ContainerError(`container array '${name}' given twice (or named 'meta')`);
+    names.add(name);
+  }
+  const header = new TextEncoder().encode(canonicalJson(meta));
+  return encodeNpz([
+    ["meta", header, [header.length]],
+    ...arrays.map(([name, a, shape]) => [name, a, shape ?? [a.length]] as const),
+  ]);
+}
+
+/** Whether bytes are an old CFA1 container (read this version, refused by the next). */
+export function isLegacyContainer(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && MAGIC.every((m, i) => bytes[i] === m);
+}
+
+/** Encodes in the old CFA1 layout: only for tests of the old-format reader and `convert`. */
+export function encodeLegacyContainer(
+  meta: Record<string, Json>,
+  arrays: ReadonlyArray<[string, StoredArray]>,
+): Uint8Array {
   if (!LITTLE_ENDIAN) throw new ContainerError("containers are little-endian; this host is big-endian");
   if ("arrays" in meta) throw new ContainerError("container metadata must not contain a key named 'arrays'");
   const names = new Set<string>();
@@ -109,13 +140,55 @@ export function encodeContainer(meta: Record<string, Json>, arrays: ReadonlyArra
 export interface DecodedContainer {
   meta: Record<string, Json>;
   arrays: Map<string, StoredArray>;
+  /** Array shapes (1-D: [length]). */
+  shapes: Map<string, number[]>;
 }
 
-/** Decodes a container; `what` names the source (a file, a unit) in errors. Arrays are copies. */
+function storedOf(a: NpyArray, name: string, what: string): StoredArray {
+  const d = a.data;
+  if (a.dtype === "u1" || a.dtype === "b1") return d as Uint8Array;
+  if (a.dtype === "i4" || a.dtype === "u4" || a.dtype === "f8") return d as Int32Array | Uint32Array | Float64Array;
+  throw new ContainerError(
+    `${what}: array '${name}' has dtype ${a.dtype}; classfit stores uint8, int32, uint32 or float64`,
+  );
+}
+
+/** Decodes a container (an `.npz`, or an old CFA1 file); `what` names the source (a file, a
+ * unit) in errors. Arrays are copies. */
 export function decodeContainer(bytes: Uint8Array, what: string): DecodedContainer {
   if (!LITTLE_ENDIAN) throw new ContainerError("containers are little-endian; this host is big-endian");
-  if (bytes.length < 8 || MAGIC.some((m, i) => bytes[i] !== m))
-    throw new ContainerError(`${what}: not a classfit container (bad magic)`);
+  if (isLegacyContainer(bytes)) return decodeLegacyContainer(bytes, what);
+  if (!looksLikeZip(bytes)) throw new ContainerError(`${what}: not a classfit artifact (neither .npz nor CFA1)`);
+  let members: Record<string, NpyArray>;
+  try {
+    members = parseNpz(bytes, { name: what });
+  } catch (e) {
+    if (e instanceof NpyError) throw new ContainerError(e.message);
+    throw e;
+  }
+  const metaArr = members.meta;
+  if (metaArr === undefined || metaArr.dtype !== "u1" || metaArr.shape.length !== 1)
+    throw new ContainerError(`${what}: not a classfit artifact (no uint8 'meta' member)`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(metaArr.data as Uint8Array));
+  } catch (e) {
+    throw new ContainerError(`${what}: corrupt metadata (${String(e)})`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new ContainerError(`${what}: metadata is not a JSON object`);
+  const arrays = new Map<string, StoredArray>();
+  const shapes = new Map<string, number[]>();
+  for (const [name, a] of Object.entries(members)) {
+    if (name === "meta") continue;
+    arrays.set(name, storedOf(a, name, what));
+    shapes.set(name, a.shape);
+  }
+  return { meta: parsed as Record<string, Json>, arrays, shapes };
+}
+
+function decodeLegacyContainer(bytes: Uint8Array, what: string): DecodedContainer {
+  if (bytes.length < 8) throw new ContainerError(`${what}: truncated CFA1 header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const hlen = view.getUint32(4, true);
   if (8 + hlen > bytes.length) throw new ContainerError(`${what}: truncated header (${hlen} bytes declared)`);
@@ -130,6 +203,7 @@ export function decodeContainer(bytes: Uint8Array, what: string): DecodedContain
   const { arrays: specs, ...meta } = parsed as Record<string, Json>;
   if (!Array.isArray(specs)) throw new ContainerError(`${what}: header lacks its array list`);
   const arrays = new Map<string, StoredArray>();
+  const shapes = new Map<string, number[]>();
   let off = pad8(8 + hlen);
   for (const spec of specs) {
     const s = spec as { name?: unknown; dtype?: unknown; length?: unknown };
@@ -152,9 +226,10 @@ export function decodeContainer(bytes: Uint8Array, what: string): DecodedContain
             ? new Uint32Array(raw)
             : new Float64Array(raw);
     arrays.set(s.name, arr);
+    shapes.set(s.name, [len]);
     off += pad8(nbytes);
   }
-  return { meta, arrays };
+  return { meta, arrays, shapes };
 }
 
 /** The named array with the expected type, or a ContainerError naming what is missing. */

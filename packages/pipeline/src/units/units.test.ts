@@ -1,7 +1,16 @@
+import { encodeNpz } from "@classfit/models/npy";
 import { describe, expect, it } from "vitest";
 import { isInputError } from "../errors.js";
 import { checkShard, configDifferences, parseShardSpec, unitsOfShard } from "../shard/shard.js";
-import { ContainerError, canonicalJson, decodeContainer, encodeContainer, hashJson } from "./container.js";
+import {
+  ContainerError,
+  canonicalJson,
+  decodeContainer,
+  encodeContainer,
+  encodeLegacyContainer,
+  hashJson,
+  isLegacyContainer,
+} from "./container.js";
 import {
   CodeVersionError,
   configHash,
@@ -29,7 +38,8 @@ describe("container", () => {
       ["u", Uint8Array.from([7])],
     ]);
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
-    expect(a.length % 8).toBe(0);
+    // An .npz: the metadata as uint8 JSON, then each array in the given order.
+    expect(Array.from(a.subarray(0, 4))).toEqual([0x50, 0x4b, 0x03, 0x04]);
     const d = decodeContainer(a, "t");
     expect(d.meta).toEqual({ a: { x: "s", y: [1, 2.5] }, b: 1 });
     expect(Array.from(d.arrays.get("i") as Int32Array)).toEqual([1, -2, 3]);
@@ -41,11 +51,28 @@ describe("container", () => {
 
   it("rejects corrupt and truncated input, naming the source", () => {
     const a = encodeContainer({ k: 1 }, [["x", new Float64Array(4)]]);
-    expect(() => decodeContainer(a.slice(0, a.length - 8), "unit-7")).toThrow(/unit-7.*runs past the end/);
+    expect(() => decodeContainer(a.slice(0, a.length - 8), "unit-7")).toThrow(/unit-7: not a valid \.npz/);
+    expect(() => decodeContainer(a.slice(0, a.length - 8), "unit-7")).toThrow(ContainerError);
     const bad = a.slice();
     bad[0] = 0;
-    expect(() => decodeContainer(bad, "f.cfu")).toThrow(ContainerError);
+    expect(() => decodeContainer(bad, "f.npz")).toThrow(/f\.npz: not a classfit artifact/);
+    // A plain .npz without classfit's metadata member.
+    const plain = encodeNpz([["x", new Float64Array(2), [2]]]);
+    expect(() => decodeContainer(plain, "p.npz")).toThrow(/p\.npz: not a classfit artifact \(no uint8 'meta' member\)/);
+    expect(() => encodeContainer({}, [["meta", new Uint8Array(1)]])).toThrow(/named 'meta'/);
     expect(() => canonicalJson({ x: Number.NaN })).toThrow(/\$\.x: non-finite/);
+  });
+
+  it("keeps shapes, and still reads the old CFA1 layout", () => {
+    const m = Float64Array.from([1, 2, 3, 4, 5, 6]);
+    const d = decodeContainer(encodeContainer({ k: 1 }, [["m", m, [2, 3]]]), "t");
+    expect(d.shapes.get("m")).toEqual([2, 3]);
+    const old = encodeLegacyContainer({ k: 1 }, [["m", m]]);
+    expect(isLegacyContainer(old)).toBe(true);
+    const back = decodeContainer(old, "old.cfa");
+    expect(back.meta).toEqual({ k: 1 });
+    expect(Array.from(back.arrays.get("m") as Float64Array)).toEqual(Array.from(m));
+    expect(() => decodeContainer(old.slice(0, old.length - 8), "old.cfa")).toThrow(/old\.cfa.*runs past the end/);
   });
 
   it("hashes canonical JSON, so key order does not change the hash", () => {
@@ -90,14 +117,14 @@ describe("runUnits", () => {
     const store = new MemoryUnitStore();
     const first = await runUnits(p, [0, 1, 2, 3], { store });
     expect(ran).toBe(4);
-    const key = [...store.entries.keys()].find((k) => k.endsWith("unit-000002.cfu")) as string;
+    const key = [...store.entries.keys()].find((k) => k.endsWith("unit-000002.npz")) as string;
     expect(key).toBe(unitKey("toy", key.split("/")[1] as string, 2));
     store.entries.set(key, Uint8Array.from([1, 2, 3]));
     const warnings: string[] = [];
     const second = await runUnits(p, [0, 1, 2, 3], { store, onWarning: (w) => warnings.push(w) });
     expect(ran).toBe(5);
     expect(warnings.length).toBe(1);
-    expect(warnings[0]).toMatch(/unit-000002\.cfu: unreadable/);
+    expect(warnings[0]).toMatch(/unit-000002\.npz: unreadable/);
     expect(second.map((u) => Array.from(u))).toEqual(first.map((u) => Array.from(u)));
     await expect(runUnits(p, [4])).rejects.toThrow(/unit index 4 out of range/);
   });
@@ -199,7 +226,7 @@ describe("code versions of stored units", () => {
     expect(err).toBeInstanceOf(CodeVersionError);
     expect(isInputError(err)).toBe(true);
     expect((err as Error).message).toMatch(
-      /toy\/[0-9a-f]{16}\/unit-000000\.cfu: this stored unit was made by version 1 of the toy code, this build makes version 2; units of different versions are never mixed/,
+      /toy\/[0-9a-f]{16}\/unit-000000\.npz: this stored unit was made by version 1 of the toy code, this build makes version 2; units of different versions are never mixed/,
     );
     // Nothing was computed or overwritten.
     expect(ran).toBe(0);
@@ -241,7 +268,7 @@ describe("directoryUnitStore", () => {
     await runUnits(p, [0, 1], { store });
     const paths = [...files.keys()].sort();
     expect(paths.length).toBe(2);
-    expect(paths[0]).toMatch(/^\/data\/units\/toy\/[0-9a-f]{16}\/unit-000000\.cfu$/);
+    expect(paths[0]).toMatch(/^\/data\/units\/toy\/[0-9a-f]{16}\/unit-000000\.npz$/);
     let ran = 0;
     const counting = async (i: number) => {
       ran++;

@@ -67,8 +67,14 @@ export function configHash(kind: string, config: Record<string, Json>): string {
   return hashJson({ kind, config });
 }
 
-/** Store key of one unit's result: `<kind>/<configHash>/unit-<index>.cfu`. */
+/** Store key of one unit's result: `<kind>/<configHash>/unit-<index>.npz`. */
 export function unitKey(kind: string, hash: string, index: number): string {
+  return `${kind}/${hash}/unit-${String(index).padStart(6, "0")}.npz`;
+}
+
+/** Where this unit was stored before units were `.npz` files (CFA1 `.cfu`): still read, for
+ * one version, so a run interrupted by the previous version resumes. */
+export function legacyUnitKey(kind: string, hash: string, index: number): string {
   return `${kind}/${hash}/unit-${String(index).padStart(6, "0")}.cfu`;
 }
 
@@ -189,7 +195,8 @@ export async function runUnits(
   for (const [index, at] of positions) {
     const key = unitKey(protocol.kind, hash, index);
     let payload: Uint8Array | undefined;
-    const stored = await options.store?.read(key);
+    const stored =
+      (await options.store?.read(key)) ?? (await options.store?.read(legacyUnitKey(protocol.kind, hash, index)));
     if (stored !== undefined) {
       try {
         payload = decodeUnitFile(stored, protocol.kind, hash, index, version);
@@ -240,7 +247,7 @@ export interface UnitFileSystem {
   writeFileAtomic(path: string, bytes: Uint8Array): Promise<void>;
 }
 
-/** A UnitStore over a directory: unit files at `<dir>/<kind>/<configHash>/unit-NNNNNN.cfu`, so
+/** A UnitStore over a directory: unit files at `<dir>/<kind>/<configHash>/unit-NNNNNN.npz`, so
  * several runs can share one directory (e.g. a cluster volume) without mixing results. */
 export function directoryUnitStore(fs: UnitFileSystem, dir: string): UnitStore {
   const base = dir.replace(/\/+$/, "");

@@ -2,12 +2,13 @@
 // each class with the network itself under Gaussian noise; for networks given as a model or an
 // architecture, when steps.certify.perClass > 0. Units of 20 examples are kept under units/.
 // Consumes: the model, the study dataset, the certified rows. Config: σ, n0, n, α, batch size,
-// method, a seed per network and the number of examples. Produces: certification.cfc
+// method, a seed per network and the number of examples. Produces: certification.npz
 // (prediction and radius per certified example).
 import { type Normalisation, serializeModel } from "@classfit/models";
 import type { LayersModel } from "@tensorflow/tfjs-layers";
 import { CERTIFY_CODE_VERSION, type CertifyColumns, finalizeCertification } from "../../certify/protocol.js";
 import { decodeCertification } from "../../certify/summary.js";
+import { stepOutput } from "../../formats/legacy.js";
 import { hashArray, type Json } from "../../units/container.js";
 import { deriveSeed } from "../seed.js";
 import { type CertificationJob, protocolOfJob } from "../unit-jobs.js";
@@ -68,13 +69,14 @@ export const certify: Step<CertifyUnit, CertifyPlan, Certified> = {
     const { protocol, dispose } = await protocolOfJob(job, ctx.core);
     try {
       const units = await ctx.runProtocol(protocol, protocol.numUnits, { dir, net: u.net, step: "certify", job });
-      return { files: { "certification.cfc": finalizeCertification("certification", protocol.config, units) } };
+      return { files: { "certification.npz": finalizeCertification("certification", protocol.config, units) } };
     } finally {
       dispose();
     }
   },
   read(_ctx, u, { dir }, done) {
-    const art = decodeCertification(done.files.get("certification.cfc") as Uint8Array, `${dir}/certification.cfc`);
+    const bytes = stepOutput(done.files, dir, "certification.npz", "certification.cfc");
+    const art = decodeCertification(bytes, `${dir}/certification.npz`);
     return { rows: u.rows, columns: art.columns };
   },
 };

@@ -3,8 +3,9 @@
 // an architecture, when steps.memorization.models > 0. Each subset network is a unit kept under
 // units/, so an interrupted step resumes from its last finished network.
 // Consumes: the study dataset. Config: models m, the subset fraction, epochs, the architecture.
-// Produces: memorization.cfm (the memorization artifact: per-example counts and scores).
+// Produces: memorization.npz (the memorization artifact: per-example counts and scores).
 import { computeNormalisation, type Normalisation } from "@classfit/models";
+import { stepOutput } from "../../formats/legacy.js";
 import { decodeMemorization, finalizeMemorization } from "../../memorization/memorization.js";
 import type { Json } from "../../units/container.js";
 import type { NetworkConfig } from "../config.js";
@@ -57,12 +58,13 @@ export const memorization: Step<NetworkConfig, MemorizationPlan, Float64Array> =
         warnings: true,
         job,
       });
-      return { files: { "memorization.cfm": finalizeMemorization(protocol.config, units) } };
+      return { files: { "memorization.npz": finalizeMemorization(protocol.config, units) } };
     } finally {
       dispose();
     }
   },
   read(_ctx, _net, { dir }, done) {
-    return decodeMemorization(done.files.get("memorization.cfm") as Uint8Array, `${dir}/memorization.cfm`).score;
+    const bytes = stepOutput(done.files, dir, "memorization.npz", "memorization.cfm");
+    return decodeMemorization(bytes, `${dir}/memorization.npz`).score;
   },
 };

@@ -1,0 +1,42 @@
+// Old binary formats (CFA1 containers, CFPJ projections, raw CFDPGMM class models, bare-array
+// kl.json) are still read by this version, with a one-line note; the next version refuses them
+// and names `classfit convert`, which rewrites them in the open formats (docs/python.md).
+
+/** Receives one line per old-format file read. Hosts may replace it (the CLI prints to stderr). */
+export type LegacyFormatHandler = (message: string) => void;
+
+let handler: LegacyFormatHandler = (message) => console.warn(message);
+const seen = new Set<string>();
+
+/** Replaces the handler; returns the previous one (tests restore it). */
+export function setLegacyFormatHandler(h: LegacyFormatHandler): LegacyFormatHandler {
+  const previous = handler;
+  handler = h;
+  return previous;
+}
+
+/** The note for an old-format file: what it is, that it still reads, and how to convert it. */
+export function legacyFormatMessage(what: string, format: string): string {
+  return `classfit: note: ${what} is in the old ${format} format, still read by this version but not by the next; rewrite it with \`classfit convert ${what}\``;
+}
+
+/** Reports that `what` was read in an old format (once per name per process). */
+export function noteLegacyFormat(what: string, format: string): void {
+  const key = `${what}\0${format}`;
+  if (seen.has(key)) return;
+  seen.add(key);
+  handler(legacyFormatMessage(what, format));
+}
+
+/**
+ * A finished step's output `name`, or, in a run directory written by the previous version, the
+ * file it had under its old `legacyName` (with the note). Throws when neither is there.
+ */
+export function stepOutput(files: Map<string, Uint8Array>, dir: string, name: string, legacyName: string): Uint8Array {
+  const now = files.get(name);
+  if (now !== undefined) return now;
+  const old = files.get(legacyName);
+  if (old === undefined) throw new Error(`${dir}: step output ${name} is missing`);
+  noteLegacyFormat(`${dir}/${legacyName}`, legacyName.slice(legacyName.lastIndexOf(".") + 1).toUpperCase());
+  return old;
+}
