@@ -4,7 +4,7 @@
 // (executeTask, run by host/task-worker.ts), so a class's model is the study's for the same
 // rows, settings and seed.
 import { availableParallelism } from "node:os";
-import { deriveSeed } from "@classfit/pipeline";
+import { deriveSeed, readClassModelFile } from "@classfit/pipeline";
 import type { TaskInput, TaskKind, TaskOutput } from "@classfit/pipeline/tasks";
 import {
   type ClassModel,
@@ -128,14 +128,11 @@ export function dataWarnings(x: Float64Array, n: number, d: number): string[] {
   return w;
 }
 
-/** Decodes a class file; a corrupt one becomes InputError naming it. Workers get the bytes once
- * this has passed, so a bad file is reported by name rather than as a failed task. */
-export function readClassModel(bytes: Uint8Array, name: string): ClassModel {
-  try {
-    return decodeClassModel(bytes);
-  } catch (e) {
-    throw new InputError(`${name}: ${(e as Error).message}`);
-  }
+/** Reads a class file (`model.npz`, or an old raw CFDPGMM file); a corrupt one becomes
+ * InputError naming it. Workers get `encoded` once this has passed, so a bad file is reported
+ * by name rather than as a failed task. */
+export function readClassModel(bytes: Uint8Array, name: string): { model: ClassModel; encoded: Uint8Array } {
+  return readClassModelFile(bytes, name);
 }
 
 /** SVD projection (METHOD.md §2) of data (shape (n, c)) onto k directions, and the projected rows. */

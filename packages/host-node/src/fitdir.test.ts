@@ -14,7 +14,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 function manifestFor(classes: { label: number | null; file: string; sha256: string }[], n = 3): FitManifest {
   return {
     format: "classfit-fitdir",
-    formatVersion: 1,
+    formatVersion: 2,
     classfitVersion: "0.0.0-test",
     profile: "default",
     config: { sweeps: 10 },
@@ -36,11 +36,12 @@ describe("FITDIR", () => {
     const target = join(dir, "fit");
     writeOne(target, [1, 2, 3]);
     const { manifest, classes } = readFitDir(target);
-    expect(manifest.classes[0]?.file).toBe("class-4.bin");
+    expect(manifest.classes[0]?.file).toBe("class-04/model.npz");
     expect(Array.from(classes[0]?.bytes ?? [])).toEqual([1, 2, 3]);
     expect(classes[0]?.entry.sha256).toBe(sha256(Uint8Array.from([1, 2, 3])));
     expect(readdirSync(dir)).toEqual(["fit"]); // no staging or .old left behind
-    expect(readdirSync(target).sort()).toEqual(["class-4.bin", "manifest.json"]);
+    expect(readdirSync(target).sort()).toEqual(["class-04", "manifest.json"]);
+    expect(readdirSync(join(target, "class-04"))).toEqual(["model.npz"]);
   });
 
   it("an aborted (or crashed) write leaves the earlier FITDIR intact and readable", () => {
@@ -59,7 +60,8 @@ describe("FITDIR", () => {
     writeOne(target, [1]);
     const stale = join(dir, ".fit.partial");
     mkdirSync(stale);
-    writeFileSync(join(stale, "class-4.bin"), "half");
+    mkdirSync(join(stale, "class-04"));
+    writeFileSync(join(stale, "class-04/model.npz"), "half");
     writeFileSync(join(stale, ".pid"), "999999999"); // a dead process
     writeOne(target, [7, 7]);
     expect(existsSync(stale)).toBe(false);
@@ -96,8 +98,8 @@ describe("FITDIR", () => {
   it("detects a corrupted class file, a bad manifest and an unsupported version", () => {
     const target = join(dir, "fit");
     writeOne(target, [1, 2, 3]);
-    writeFileSync(join(target, "class-4.bin"), Uint8Array.from([1, 2, 4]));
-    expect(() => readFitDir(target)).toThrow(/class-4\.bin: sha256 does not match manifest\.json/);
+    writeFileSync(join(target, "class-04/model.npz"), Uint8Array.from([1, 2, 4]));
+    expect(() => readFitDir(target)).toThrow(/class-04\/model\.npz: sha256 does not match manifest\.json/);
     const mpath = join(target, "manifest.json");
     const m = JSON.parse(readFileSync(mpath, "utf8"));
     writeFileSync(mpath, JSON.stringify({ ...m, formatVersion: 99 }));
@@ -106,8 +108,8 @@ describe("FITDIR", () => {
     expect(() => readFitDir(target)).toThrow(/invalid manifest at classes\.0\.n/);
     writeFileSync(mpath, "{ not json");
     expect(() => readFitDir(target)).toThrow(/manifest\.json: not valid JSON/);
-    rmSync(join(target, "class-4.bin"));
+    rmSync(join(target, "class-04/model.npz"));
     writeFileSync(mpath, JSON.stringify(m));
-    expect(() => readFitDir(target)).toThrow(/class-4\.bin: missing/);
+    expect(() => readFitDir(target)).toThrow(/class-04\/model\.npz: missing/);
   });
 });

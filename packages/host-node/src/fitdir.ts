@@ -4,11 +4,15 @@
 // fit never leaves a directory that looks complete; the next run removes a stale staging dir.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
+import { CLASS_MODEL_FILE, classDirName, noteLegacyFormat } from "@classfit/pipeline";
 import { z } from "zod";
 import { InputError, sha256 } from "./io.js";
 
 export const FITDIR_FORMAT = "classfit-fitdir";
-export const FITDIR_FORMAT_VERSION = 1;
+/** Version 2: one folder per class, `class-NN/model.npz` (the study's layout); version 1 had
+ * raw CFDPGMM files `class-<label>.bin`, still read (with a note) for one version. */
+export const FITDIR_FORMAT_VERSION = 2;
+const READABLE_VERSIONS = [1, 2];
 export const MANIFEST = "manifest.json";
 
 /** An input file: its name, absolute path at fit time and the sha256 of its bytes. */
@@ -50,9 +54,16 @@ export const manifestSchema = z.object({
 export type FitManifest = z.infer<typeof manifestSchema>;
 export type ClassEntry = z.infer<typeof classEntry>;
 
-/** File name of one class's model inside a FITDIR. */
+/** Path of one class's model inside a FITDIR: `class-NN/model.npz` (`class-all/` unlabelled),
+ * the same as in a study's `fit/` folder. */
 export function classFileName(label: number | null): string {
-  return label === null ? "class-all.bin" : `class-${label}.bin`;
+  return `${classDirName(label)}/${CLASS_MODEL_FILE}`;
+}
+
+/** A manifest's class file name is `NAME` or `DIR/NAME` with plain names (no `..`, no root). */
+function plainRelative(file: string): boolean {
+  const parts = file.split("/");
+  return parts.length <= 2 && parts.every((p) => p !== "" && p !== "." && p !== ".." && basename(p) === p);
 }
 
 function stagingPath(target: string): string {
@@ -112,6 +123,7 @@ export class FitDirWriter {
   /** Writes one class's model file into the staging dir; returns its name and sha256. */
   addClass(label: number | null, bytes: Uint8Array): { file: string; sha256: string } {
     const file = classFileName(label);
+    mkdirSync(dirname(join(this.staging, file)), { recursive: true });
     writeFileSync(join(this.staging, file), bytes);
     return { file, sha256: sha256(bytes) };
   }
@@ -168,11 +180,12 @@ export function readFitDir(dir: string): { manifest: FitManifest; classes: Loade
   if (!head.success || head.data.format !== FITDIR_FORMAT) {
     throw new InputError(`${mpath}: not a classfit FITDIR manifest`);
   }
-  if (head.data.formatVersion !== FITDIR_FORMAT_VERSION) {
+  if (!READABLE_VERSIONS.includes(head.data.formatVersion)) {
     throw new InputError(
-      `${mpath}: FITDIR format version ${head.data.formatVersion} is not supported (this classfit reads ${FITDIR_FORMAT_VERSION})`,
+      `${mpath}: FITDIR format version ${head.data.formatVersion} is not supported (this classfit reads ${READABLE_VERSIONS.join(" and ")})`,
     );
   }
+  if (head.data.formatVersion === 1) noteLegacyFormat(dir, "FITDIR version 1 (class-N.bin)");
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -181,8 +194,7 @@ export function readFitDir(dir: string): { manifest: FitManifest; classes: Loade
   const manifest = parsed.data;
   const classes = manifest.classes.map((entry) => {
     const p = join(dir, entry.file);
-    if (basename(entry.file) !== entry.file)
-      throw new InputError(`${mpath}: class file ${entry.file} is not a plain name`);
+    if (!plainRelative(entry.file)) throw new InputError(`${mpath}: class file ${entry.file} is not a plain name`);
     if (!existsSync(p)) throw new InputError(`${p}: missing (listed in ${MANIFEST})`);
     const bytes = new Uint8Array(readFileSync(p));
     if (sha256(bytes) !== entry.sha256) {

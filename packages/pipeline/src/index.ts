@@ -4,6 +4,7 @@ export * from "./analysis/index.js";
 export * from "./certify/index.js";
 export { type Compactness, type CompactnessOptions, compactness } from "./compactness.js";
 export { InputError, isInputError, readingInput } from "./errors.js";
+export * from "./formats/index.js";
 export * from "./host/index.js";
 export * from "./memorization/index.js";
 export { isStudyProfile, STUDY_PROFILES_BY_COST } from "./profiles.js";

@@ -28,12 +28,13 @@ export async function runDensity(o: DensityOptions, log: (s: string) => void = c
     );
   }
   // Each model is read here first, so a bad file is reported by name before any work starts.
-  const models = classes.map((c) => {
+  const read = classes.map((c) => {
     const name = `${o.fit}/${c.entry.file}`;
-    const model = readClassModel(c.bytes, name);
-    if (model.d !== m.d) throw new InputError(`${name}: points have ${m.d} dimensions, the model ${model.d}`);
-    return model;
+    const r = readClassModel(c.bytes, name);
+    if (r.model.d !== m.d) throw new InputError(`${name}: points have ${m.d} dimensions, the model ${r.model.d}`);
+    return r;
   });
+  const models = read.map((r) => r.model);
   // The fit's own rows are training points, scored as the fit scores them (its class score, the
   // sampler summary's class mean); any other rows are new points, scored by the predictive.
   const own = sha256(readFileSync(o.data)) === manifest.data.sha256;
@@ -42,7 +43,12 @@ export async function runDensity(o: DensityOptions, log: (s: string) => void = c
   const C = classes.length;
   // Scores of the rows `points` under class model j (one task each), in task order.
   const score = async (tasks: { j: number; points: Float64Array; m: number }[]) => {
-    const inputs = tasks.map((t) => ({ modelBytes: (classes[t.j] as Entry).bytes, points: t.points, m: t.m, variant }));
+    const inputs = tasks.map((t) => ({
+      modelBytes: (read[t.j] as (typeof read)[number]).encoded,
+      points: t.points,
+      m: t.m,
+      variant,
+    }));
     const { outputs } = await runTasks("density", inputs, {
       describe: (i) => `density under ${classes[tasks[i]?.j ?? 0]?.entry.file}`,
     });

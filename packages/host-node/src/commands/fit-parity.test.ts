@@ -4,7 +4,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeNpy } from "@classfit/models/npy";
-import { deriveSeed, executeTask, PROFILE_SETTINGS, type StepSettings, type TaskInput } from "@classfit/pipeline";
+import {
+  deriveSeed,
+  encodeClassModelNpz,
+  executeTask,
+  PROFILE_SETTINGS,
+  readClassModelFile,
+  type StepSettings,
+  type TaskInput,
+} from "@classfit/pipeline";
+import { decodeClassModel } from "@classfit/wasm-core";
 import { createCore } from "@classfit/wasm-core/node";
 import { afterAll, describe, expect, it } from "vitest";
 import { ok } from "../test-helpers.js";
@@ -88,9 +97,12 @@ describe("classfit fit = the study's fit step", () => {
         d: D,
         config: { ...f, seed: deriveSeed(SEED, "fit", c) } as TaskInput<"fit">["config"],
       });
-      const cli = new Uint8Array(readFileSync(join(out, `class-${c}.bin`)));
+      const file = new Uint8Array(readFileSync(join(out, `class-0${c}`, "model.npz")));
+      const cli = readClassModelFile(file, `class-0${c}/model.npz`).encoded;
       expect(cli.length).toBeGreaterThan(0);
       expect(Buffer.from(cli).equals(Buffer.from(study.modelBytes))).toBe(true);
+      // The study's fit step writes the same file for the same model.
+      expect(Buffer.from(file).equals(Buffer.from(encodeClassModelNpz(decodeClassModel(study.modelBytes))))).toBe(true);
     }
   });
 });

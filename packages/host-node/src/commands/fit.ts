@@ -2,8 +2,9 @@
 // worker_threads pool (each worker instantiates wasm-core and fits one class at a time), written
 // as a FITDIR.
 import { basename, resolve } from "node:path";
+import { encodeClassModelNpz } from "@classfit/pipeline";
 import type { FitOutput, FitTask } from "@classfit/pipeline/tasks";
-import { ESS_OK, RHAT_OK } from "@classfit/wasm-core";
+import { decodeClassModel, ESS_OK, RHAT_OK } from "@classfit/wasm-core";
 import type { Command } from "commander";
 import {
   classSeed,
@@ -108,7 +109,7 @@ export async function runFit(o: FitOptions, log: (s: string) => void = console.l
   }
   const classes = results.map((r, i) => {
     const t = tasks[i] as (typeof tasks)[number];
-    const ref = writer.addClass(t.label, r.modelBytes);
+    const ref = writer.addClass(t.label, encodeClassModelNpz(decodeClassModel(r.modelBytes), r.modelBytes));
     const ws = [...new Set([...(warnings[i] ?? []), ...r.warnings])];
     if (!r.sampler.converged) ws.push(notConverged(r.sampler));
     const rhat = r.rhatLogJoint;

@@ -61,12 +61,12 @@ export async function runKl(o: KlOptions, log: (s: string) => void = console.log
   const tasks: KlTask[] = classes.map((c) => {
     const name = `${o.fit}/${c.entry.file}`;
     const rows = groups.get(c.entry.label) ?? [];
-    const model = readClassModel(c.bytes, name);
+    const { model, encoded } = readClassModel(c.bytes, name);
     if (m.d !== model.d) throw new InputError(`${name}: class data have ${m.d} dimensions, the model ${model.d}`);
     if (rows.length !== model.n)
       throw new InputError(`${name}: class has ${rows.length} rows now but ${model.n} when fitted`);
     return {
-      modelBytes: c.bytes,
+      modelBytes: encoded,
       classData: takeRows(m.data, m.d, rows),
       n: rows.length,
       samples: o.samples,

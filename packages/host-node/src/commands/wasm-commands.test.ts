@@ -121,7 +121,7 @@ describe("fit → density → kl", () => {
     expect(m.format).toBe("classfit-fitdir");
     expect(m.classes.map((c: { label: number }) => c.label)).toEqual([0, 1, 2]);
     expect(m.data).toMatchObject({ file: "Z.npy", n: 3 * N, d: D });
-    expect(readdirSync(p("fit")).sort()).toEqual(["class-0.bin", "class-1.bin", "class-2.bin", "manifest.json"]);
+    expect(readdirSync(p("fit")).sort()).toEqual(["class-00", "class-01", "class-02", "manifest.json"]);
     for (const c of m.classes) {
       expect(c.meanK).toBeGreaterThanOrEqual(1);
       // Each class records what the sampler contributes to its mean log-density.
@@ -142,9 +142,9 @@ describe("fit → density → kl", () => {
 
   it("is deterministic and independent of the worker count", async () => {
     await ok("fit", "--data", p("Z.npy"), "--labels", p("y.npy"), "--out", p("fit1"), ...FAST, "--workers", "1");
-    for (const c of [0, 1, 2]) expect(sha(p(`fit1/class-${c}.bin`))).toBe(sha(p(`fit/class-${c}.bin`)));
+    for (const c of [0, 1, 2]) expect(sha(p(`fit1/class-0${c}/model.npz`))).toBe(sha(p(`fit/class-0${c}/model.npz`)));
     await ok("fit", "--data", p("Z.npy"), "--labels", p("y.npy"), "--out", p("fit3"), ...FAST, "--seed", "5");
-    expect(sha(p("fit3/class-0.bin"))).not.toBe(sha(p("fit/class-0.bin")));
+    expect(sha(p("fit3/class-00/model.npz"))).not.toBe(sha(p("fit/class-00/model.npz")));
   });
 
   it("refuses negative or (N, 1) labels, naming the file and row, and keeps an earlier FITDIR", async () => {
@@ -264,7 +264,7 @@ describe("fit → density → kl", () => {
 
   it("without labels, one model for all rows; density then needs no labels", async () => {
     await ok("fit", "--data", p("Z.npy"), "--out", p("fitall"), ...FAST);
-    expect(readdirSync(p("fitall")).sort()).toEqual(["class-all.bin", "manifest.json"]);
+    expect(readdirSync(p("fitall")).sort()).toEqual(["class-all", "manifest.json"]);
     await ok("density", "--fit", p("fitall"), "--data", p("Z.npy"), "--out", p("Sall.npy"));
     expect(readArr("Sall.npy").shape).toEqual([3 * N]);
     await fails(
@@ -410,10 +410,10 @@ describe("bad input: clear message, non-zero exit, earlier results intact", () =
       "--out",
       p("x.npy"),
     );
-    const bin = readFileSync(p("fit1/class-1.bin"));
+    const bin = readFileSync(p("fit1/class-01/model.npz"));
     bin[bin.length - 1] = (bin[bin.length - 1] ?? 0) ^ 1;
-    writeFileSync(p("fit1/class-1.bin"), bin);
-    await fails(/class-1\.bin: sha256 does not match/, "kl", "--fit", p("fit1"), "--out", p("k.json"));
+    writeFileSync(p("fit1/class-01/model.npz"), bin);
+    await fails(/class-01\/model\.npz: sha256 does not match/, "kl", "--fit", p("fit1"), "--out", p("k.json"));
     // kl's reference Gaussian needs the fit's own data: other data is refused.
     await fails(
       /Z4\.npy: differs from the data .* was fitted on/,

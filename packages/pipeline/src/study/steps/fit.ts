@@ -2,8 +2,11 @@
 // fits of every stage go to the worker pool together, and each is committed as it finishes,
 // so an interrupted run keeps every finished fit.
 // Consumes: the stage's Z and the class's rows. Config: the sampler settings and a seed per
-// (network, stage, class). Produces: model.dpgmm (the posterior trace); step.json's info holds
-// the fit's figures (mean K, R̂).
+// (network, stage, class). Produces: model.npz (the posterior trace as NumPy arrays:
+// formats/class-model.ts); step.json's info holds the fit's figures (mean K, R̂).
+import { decodeClassModel } from "@classfit/wasm-core";
+import { CLASS_MODEL_FILE, classDirName, encodeClassModelNpz, readClassModelFile } from "../../formats/class-model.js";
+import { stepOutput } from "../../formats/legacy.js";
 import type { FitOutput, TaskInput } from "../../steps/tasks.js";
 import { hashArray, type Json } from "../../units/container.js";
 import type { StageData } from "../context.js";
@@ -27,14 +30,12 @@ interface FitPlan extends StepPlan {
   seed: number;
 }
 
-const pad2 = (i: number) => String(i).padStart(2, "0");
-
 export const fit: Step<FitUnit, FitPlan, FittedClass> = {
   name: "fit",
   plan(ctx, { net, sd, classIndex: c }) {
     const seed = deriveSeed(ctx.config.seed, "fit", net, sd.stage, c);
     return {
-      dir: `${net}/${sd.stage}/fit/class-${pad2(c)}`,
+      dir: `${net}/${sd.stage}/fit/${classDirName(c)}`,
       // The sampler summary's class mean is the density step's score, so the fit is told how
       // training points are scored.
       config: { ...ctx.config.steps.fit, classScore: ctx.config.steps.density.variant, seed } as unknown as Json,
@@ -63,13 +64,16 @@ export const fit: Step<FitUnit, FitPlan, FittedClass> = {
       },
       async (i, out) => {
         const { modelBytes, ...rest } = out;
-        await commit(i, { files: { "model.dpgmm": modelBytes }, info: rest as unknown as Json });
+        const file = encodeClassModelNpz(decodeClassModel(modelBytes), modelBytes);
+        await commit(i, { files: { [CLASS_MODEL_FILE]: file }, info: rest as unknown as Json });
       },
     );
   },
-  read(_ctx, _unit, _plan, done) {
+  read(_ctx, _unit, plan, done) {
+    const bytes = stepOutput(done.files, plan.dir, CLASS_MODEL_FILE, "model.dpgmm");
     return {
-      model: done.files.get("model.dpgmm") as Uint8Array,
+      // Tasks take the lossless encoding the .npz carries.
+      model: readClassModelFile(bytes, `${plan.dir}/${CLASS_MODEL_FILE}`).encoded,
       key: done.key,
       info: done.info as unknown as FitOutput,
     };
