@@ -4,16 +4,14 @@
 // (executeTask, run by host/task-worker.ts), so a class's model is the study's for the same
 // rows, settings and seed.
 import { availableParallelism } from "node:os";
-import { deriveSeed, readClassModelFile } from "@classfit/pipeline";
+import { deriveSeed, encodeProjectionNpz, readClassModelFile, readProjectionFile } from "@classfit/pipeline";
 import type { TaskInput, TaskKind, TaskOutput } from "@classfit/pipeline/tasks";
 import {
   type ClassModel,
   type Core,
   type DpgmmConfig,
   decodeClassModel,
-  decodeProjection,
   dpgmmConfig,
-  encodeProjection,
   fitProjection,
   type KlReference,
   type PredictiveVariant,
@@ -147,7 +145,7 @@ export function projectionFit(
   const projection = fitProjection(core, data, n, c, { k, center });
   return {
     z: project(core, projection, data, n),
-    projectionBytes: encodeProjection(projection),
+    projectionBytes: encodeProjectionNpz(projection),
     retainedEnergy: projection.retainedEnergy,
   };
 }
@@ -161,12 +159,7 @@ export function projectionApply(
   c: number,
   name: string,
 ): { z: Float64Array; k: number } {
-  let projection: ReturnType<typeof decodeProjection>;
-  try {
-    projection = decodeProjection(bytes);
-  } catch (e) {
-    throw new InputError(`${name}: ${(e as Error).message}`);
-  }
+  const projection = readProjectionFile(bytes, name);
   if (projection.c !== c) {
     throw new InputError(`${name}: projects ${projection.c}-column data, the input has ${c} columns`);
   }

@@ -28,7 +28,7 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   ],
   reduce: [
     "classfit reduce --data runs/acts/stage4.npy --k 64 --out Z.npy",
-    "classfit reduce --data test.npy --projection Z.projection.bin --out Zt.npy",
+    "classfit reduce --data test.npy --projection Z.projection.npz --out Zt.npy",
   ],
   fit: [
     "classfit fit --data Z.npy --labels runs/acts/labels.npy --out fit",

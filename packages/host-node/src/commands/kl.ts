@@ -1,5 +1,6 @@
 // `classfit kl`: Monte Carlo relative entropy of each class's posterior predictive to the
 // least-assumption Gaussian of its data (METHOD.md §5), with its standard error, as JSON.
+import { encodeKlJson, type KlTable, klTable } from "@classfit/pipeline";
 import type { KlTask } from "@classfit/pipeline/tasks";
 import type { Command } from "commander";
 import {
@@ -28,13 +29,7 @@ interface KlOptions {
   progress?: boolean;
 }
 
-export interface KlReport {
-  fit: string;
-  reference: KlReference;
-  samples: number;
-  seed: number;
-  classes: { label: number | null; kl: number; standardError: number; seconds: number }[];
-}
+export type KlReport = KlTable;
 
 export async function runKl(o: KlOptions, log: (s: string) => void = console.log): Promise<KlReport> {
   const { manifest, classes } = readFitDir(o.fit);
@@ -91,18 +86,20 @@ export async function runKl(o: KlOptions, log: (s: string) => void = console.log
   const { outputs: results, seconds } = run;
   const rows = results.map((r, i) => ({
     label: classes[i]?.entry.label ?? null,
+    name: String(classes[i]?.entry.label ?? "all"),
     kl: r.kl,
     standardError: r.standardError,
     seconds: seconds[i] ?? 0,
   }));
-  const report: KlReport = {
-    fit: manifest.data.file,
+  // The same kl.json as the study's complexity step writes; timings are printed, not stored.
+  const report: KlReport = klTable({
     reference: o.reference,
     samples: o.samples,
+    variant: tasks[0]?.variant ?? "exact",
     seed: o.seed,
     classes: rows,
-  };
-  writeFileAtomic(o.out, `${JSON.stringify(report, null, 2)}\n`);
+  });
+  writeFileAtomic(o.out, encodeKlJson(report));
   log(`${o.out}: relative entropy to the ${o.reference}-covariance Gaussian, ${o.samples} samples per trace`);
   log(`${"class".padEnd(8)}${"KL (nats)".padStart(12)}${"± s.e.".padStart(10)}${"time".padStart(9)}`);
   for (const r of rows) {

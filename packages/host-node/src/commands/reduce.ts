@@ -8,9 +8,9 @@ import { projectionApply, projectionFit } from "../compute.js";
 import { InputError, readMatrix, writeFileAtomic, writeNpyAtomic } from "../io.js";
 import { intArg } from "../options.js";
 
-/** Default sidecar path of the projection written beside Z.npy: Z.projection.bin. */
+/** Default sidecar path of the projection written beside Z.npy: Z.projection.npz. */
 export function projectionPathFor(out: string): string {
-  return `${out.replace(/\.npy$/i, "")}.projection.bin`;
+  return `${out.replace(/\.npy$/i, "")}.projection.npz`;
 }
 
 interface ReduceOptions {
@@ -55,14 +55,14 @@ export function register(program: Command): void {
     .command("reduce")
     .description(
       "Project a representation matrix onto its top-k right singular vectors (SVD; --center for PCA). " +
-        "Writes Z.npy and the projection (Z.projection.bin) and prints the retained energy Σ_{i≤k} s_i² / Σ s_i².",
+        "Writes Z.npy and the projection (Z.projection.npz) and prints the retained energy Σ_{i≤k} s_i² / Σ s_i².",
     )
     .requiredOption("--data <R.npy>", "input matrix, float32/float64, shape (n, c)")
     .requiredOption("--out <Z.npy>", "output matrix, float64, shape (n, k)")
     .option("--k <k>", "number of directions kept (default 64)", intArg(1))
     .option("--center", "subtract the column means first (PCA); the authors do not")
     .option("--projection <file>", "apply this saved projection instead of fitting one")
-    .option("--save-projection <file>", "where to write the fitted projection (default: <out>.projection.bin)")
+    .option("--save-projection <file>", "where to write the fitted projection (default: <out>.projection.npz)")
     .action(async (opts: ReduceOptions) => {
       await runReduce(opts);
     });

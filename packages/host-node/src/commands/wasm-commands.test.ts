@@ -71,8 +71,8 @@ describe("reduce", () => {
     expect(out).toMatch(/retained energy \d+\.\d+%/);
     const z = readArr("Zr.npy");
     expect(z.shape).toEqual([50, 3]);
-    expect(existsSync(p("Zr.projection.bin"))).toBe(true);
-    await ok("reduce", "--data", p("R.npy"), "--projection", p("Zr.projection.bin"), "--out", p("Zr2.npy"));
+    expect(existsSync(p("Zr.projection.npz"))).toBe(true);
+    await ok("reduce", "--data", p("R.npy"), "--projection", p("Zr.projection.npz"), "--out", p("Zr2.npy"));
     expect(readArr("Zr2.npy").data).toEqual(z.data);
     // Centred PCA differs from the uncentred SVD on data with a non-zero mean.
     await ok("reduce", "--data", p("R.npy"), "--k", "3", "--center", "--out", p("Zc.npy"));
@@ -256,6 +256,10 @@ describe("fit → density → kl", () => {
     await ok("kl", "--fit", p("fit"), "--out", p("kl.json"), "--samples", "2000");
     const k = JSON.parse(readFileSync(p("kl.json"), "utf8"));
     expect(k.classes).toHaveLength(3);
+    // The study's complexity step writes the same shape.
+    expect(k.format).toBe("classfit-kl");
+    expect(Object.keys(k)).toEqual(["format", "formatVersion", "reference", "samples", "variant", "seed", "classes"]);
+    expect(k.classes.map((c: { label: number }) => c.label)).toEqual([0, 1, 2]);
     for (const c of k.classes) {
       expect(Number.isFinite(c.kl)).toBe(true);
       expect(c.standardError).toBeGreaterThan(0);

@@ -9,6 +9,7 @@ export {
   type ReadClassModel,
   readClassModelFile,
 } from "./class-model.js";
+export { encodeKlJson, KL_FORMAT, type KlClassRow, type KlTable, klTable, readKlJson } from "./kl.js";
 export {
   type LegacyFormatHandler,
   legacyFormatMessage,
@@ -16,3 +17,4 @@ export {
   setLegacyFormatHandler,
   stepOutput,
 } from "./legacy.js";
+export { encodeProjectionNpz, PROJECTION_FILE, PROJECTION_FORMAT, readProjectionFile } from "./projection.js";

@@ -114,9 +114,12 @@ describe("quick study end to end", () => {
       expect(r.n).toBe(own.length);
       const mean = own.reduce((a, b) => a + b, 0) / own.length;
       expect(r.meanLogDensity as number).toBeCloseTo(mean, 9);
-      const kl = json<{ kl: number; se: number }[]>(first.get(`${base}/complexity/kl.json`))[c];
+      const kl = json<{ classes: { label: number; kl: number; standardError: number }[] }>(
+        first.get(`${base}/complexity/kl.json`),
+      ).classes[c];
+      expect(kl?.label).toBe(c);
       expect(r.kl).toBe(kl?.kl);
-      expect(r.klSe).toBe(kl?.se);
+      expect(r.klSe).toBe(kl?.standardError);
       const comp = json<{ value: number }[]>(first.get(`${base}/compactness/compactness.json`))[c];
       expect(r.compactness).toBe(comp?.value);
       expect(r.certifiedMeanRadius).not.toBeNull();
@@ -153,7 +156,7 @@ describe("quick study end to end", () => {
     const storage = new MemoryRunStorage();
     for (const [k, v] of first) storage.files.set(k, v.slice());
     const unit = [...storage.files.keys()].find((k) =>
-      /^resnet\/certify\/units\/certification\/[0-9a-f]{16}\/unit-000000\.cfu$/.test(k),
+      /^resnet\/certify\/units\/certification\/[0-9a-f]{16}\/unit-000000\.npz$/.test(k),
     ) as string;
     expect(unit).toBeDefined();
     const c = decodeContainer(storage.files.get(unit) as Uint8Array, unit);
@@ -161,11 +164,11 @@ describe("quick study end to end", () => {
     const older = encodeContainer({ ...c.meta, codeVersion: 1 }, [...c.arrays] as [string, Uint8Array][]);
     storage.files.set(unit, older);
     // The step must recompute (its artifact is gone), so it reads its stored units.
-    storage.files.delete("resnet/certify/certification.cfc");
+    storage.files.delete("resnet/certify/certification.npz");
     const err = await runStudy(memoryHost({ storage }), core, config).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CodeVersionError);
     expect(isInputError(err)).toBe(true);
-    expect((err as Error).message).toMatch(/unit-000000\.cfu: this stored unit was made by version 1/);
+    expect((err as Error).message).toMatch(/unit-000000\.npz: this stored unit was made by version 1/);
     expect(storage.files.get(unit)).toEqual(older);
     expect(json<RunManifest>(storage.files.get("manifest.json")).status).toBe("failed");
   }, 60_000);

@@ -1,8 +1,9 @@
 // complexity — each class's KL divergence from its DP-GMM to a Gaussian reference, by Monte
 // Carlo (METHOD.md §5).
 // Consumes: the stage's Z and the stage's class fits. Config: samples M, the reference, the
-// predictive variant and a seed per (network, stage). Produces: kl.json, [{ kl, se }] per class.
-import { jsonBytes, parseJsonBytes } from "../../steps/store.js";
+// predictive variant and a seed per (network, stage). Produces: kl.json (formats/kl.ts: the
+// settings, and { label, name, kl, standardError } per class, as `classfit kl` writes it).
+import { encodeKlJson, klTable, readKlJson } from "../../formats/kl.js";
 import { hashJson } from "../../units/container.js";
 import type { StageData } from "../context.js";
 import { deriveSeed } from "../seed.js";
@@ -49,9 +50,23 @@ export const complexity: Step<ComplexityUnit, ComplexityPlan, { kl: number; se: 
       })),
       (c) => `${net} ${sd.stage} KL ${classNames[c]}`,
     );
-    return { files: { "kl.json": jsonBytes(outs.map((o) => ({ kl: o.kl, se: o.standardError }))) } };
+    const table = klTable({
+      reference,
+      samples,
+      variant,
+      seed,
+      classes: outs.map((o, c) => ({
+        label: c,
+        name: classNames[c] ?? String(c),
+        kl: o.kl,
+        standardError: o.standardError,
+      })),
+    });
+    return { files: { "kl.json": encodeKlJson(table) } };
   },
   read(_ctx, _u, { dir }, done) {
-    return parseJsonBytes(done.files.get("kl.json"), `${dir}/kl.json`);
+    const bytes = done.files.get("kl.json");
+    if (bytes === undefined) throw new Error(`${dir}/kl.json: missing`);
+    return readKlJson(bytes, `${dir}/kl.json`).classes.map((c) => ({ kl: c.kl, se: c.standardError }));
   },
 };

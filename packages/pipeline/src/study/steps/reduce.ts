@@ -1,9 +1,11 @@
 // reduce — a linear projection of one stage's activations to k components (SVD; METHOD.md §2).
 // Consumes: the stage's activations. Config: k (from the per-stage list, capped by the stage's
 // width and the number of examples) and centring. Produces: Z.npy, float64 (n, k), and
-// projection.bin (the fitted projection, with its retained energy).
+// projection.npz (the fitted projection, with its retained energy).
 import { encodeNpy, npyToFloat64, parseNpy } from "@classfit/models";
-import { decodeProjection, encodeProjection, fitProjection, project } from "@classfit/wasm-core";
+import { fitProjection, project } from "@classfit/wasm-core";
+import { stepOutput } from "../../formats/legacy.js";
+import { encodeProjectionNpz, PROJECTION_FILE, readProjectionFile } from "../../formats/projection.js";
 import { fnv1a64 } from "../../units/container.js";
 import { componentsFor } from "../config.js";
 import type { StageData } from "../context.js";
@@ -42,14 +44,15 @@ export const reduce: Step<ReduceUnit, ReducePlan, StageData> = {
     const projection = fitProjection(ctx.core, u.act, n, c, { k, center: ctx.config.steps.reduce.center });
     const z = project(ctx.core, projection, u.act, n);
     return {
-      files: { "Z.npy": encodeNpy(z, [n, k]), "projection.bin": encodeProjection(projection) },
+      files: { "Z.npy": encodeNpy(z, [n, k]), [PROJECTION_FILE]: encodeProjectionNpz(projection) },
       info: { k, c, retainedEnergy: projection.retainedEnergy },
     };
   },
   read(_ctx, u, { dir, k }, done) {
     const zBytes = done.files.get("Z.npy") as Uint8Array;
     const z = npyToFloat64(parseNpy(zBytes, { name: `${dir}/Z.npy` }));
-    const retainedEnergy = decodeProjection(done.files.get("projection.bin") as Uint8Array).retainedEnergy;
+    const file = stepOutput(done.files, dir, PROJECTION_FILE, "projection.bin");
+    const retainedEnergy = readProjectionFile(file, `${dir}/${PROJECTION_FILE}`).retainedEnergy;
     return { stage: u.stage, z, k, zHash: fnv1a64(zBytes), retainedEnergy };
   },
 };
