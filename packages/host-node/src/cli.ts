@@ -3,6 +3,7 @@
 // @classfit/wasm-core, @classfit/models and @classfit/pipeline.
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { setLegacyFormatHandler } from "@classfit/pipeline";
 import { Command, CommanderError } from "commander";
 import { registrars } from "./commands/index.js";
 import { exitCodeOf } from "./exit.js";
@@ -31,6 +32,8 @@ export function buildProgram(): Command {
  * command, 1 for a failure of classfit itself. `program` is for tests that add a command.
  */
 export async function main(argv: string[], program: Command = buildProgram()): Promise<number> {
+  // Old-format files still read this version: one line each on stderr, naming `classfit convert`.
+  setLegacyFormatHandler((message) => process.stderr.write(`${message}\n`));
   try {
     await program.parseAsync(argv, { from: "user" });
     return 0;

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { encodeNpy, NpyError } from "@classfit/models/npy";
+import { encodeContainer } from "@classfit/pipeline";
 import { InputError } from "@classfit/pipeline/errors";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { buildProgram, main } from "./cli.js";
@@ -114,6 +115,20 @@ function writeFixtures(): void {
     [4, 10],
   );
   writeFileSync("corrupt.npy", "not an array at all");
+  // A zip's first bytes, then nothing a zip reader can use.
+  writeFileSync("corrupt.npz", Uint8Array.of(0x50, 0x4b, 0x03, 0x04, 1, 2, 3, 4, 5, 6, 7, 8));
+  // A projection of 3-column data to 2 directions whose components are (2, 2), not (2, 3).
+  writeFileSync(
+    "bad-shape.npz",
+    encodeContainer(
+      { format: "classfit-projection", formatVersion: 1, c: 3, k: 2, centered: false, rows: 12, retainedEnergy: 0.5 },
+      [
+        ["mean", new Float64Array(3), [3]],
+        ["components", new Float64Array(4), [2, 2]],
+        ["singular_values", new Float64Array(3), [3]],
+      ],
+    ),
+  );
   mkdirSync("corrupt-idx");
   writeFileSync(join("corrupt-idx", "train-images-idx3-ubyte"), Uint8Array.of(0, 0, 8, 3, 0, 0));
   writeFileSync(join("corrupt-idx", "train-labels-idx1-ubyte"), Uint8Array.of(0, 0, 8, 1, 0, 0));

@@ -55,15 +55,20 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     "classfit bins --density S.npy --bins 10 --out runs/bins",
     "classfit bins --density S.npy --bins 10 --out runs/bins --shard 1/10",
   ],
-  merge: ["classfit merge --out runs/mem runs/mem/shares/*.cfs"],
+  convert: [
+    "classfit convert runs/mem/memorization.cfa  # -> memorization.npz",
+    "classfit convert fit        # a FITDIR: class-N.bin -> class-NN/model.npz",
+    "classfit convert runs/demo  # a study RUNDIR, step.json files updated",
+  ],
+  merge: ["classfit merge --out runs/mem runs/mem/shares/*.npz"],
   shard: [
-    "classfit shard run --protocol memorization --config study.json \\\n--shard 0/8 --units units --out shares/memorization-0-of-8.cfs",
-    "classfit shard merge --out memorization.cfa shares/*.cfs",
+    "classfit shard run --protocol memorization --config study.json \\\n--shard 0/8 --units units --out shares/memorization-0-of-8.npz",
+    "classfit shard merge --out memorization.npz shares/*.npz",
   ],
   "shard run": [
-    "classfit shard run --protocol certification --config study.json \\\n--shard 2/4 --units units --out shares/certification-2-of-4.cfs",
+    "classfit shard run --protocol certification --config study.json \\\n--shard 2/4 --units units --out shares/certification-2-of-4.npz",
   ],
-  "shard merge": ["classfit shard merge --out certification.cfa shares/*.cfs"],
+  "shard merge": ["classfit shard merge --out certification.npz shares/*.npz"],
 };
 
 /** Adds "Examples:" (and optional notes before it) after `cmd`'s help; each example one command. */

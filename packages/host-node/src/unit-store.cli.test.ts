@@ -59,7 +59,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe("classfit memorization / merge", () => {
   it("two shares merge to the single run's bytes; a re-run resumes from its units", async () => {
     await ok("memorization", ...MEM_ALL, "--out", p("mem"));
-    const single = bytes(p("mem", "memorization.cfa"));
+    const single = bytes(p("mem", "memorization.npz"));
     const m = decodeMemorization(single);
     expect(m.score.length).toBe(40);
     // Every model trained on round(0.5·40) = 20 examples.
@@ -72,24 +72,24 @@ describe("classfit memorization / merge", () => {
 
     const resumed = await ok("memorization", ...MEM_ALL, "--out", p("mem"));
     expect(resumed.match(/already done \(resumed\)/g)?.length).toBe(4);
-    expect(bytes(p("mem", "memorization.cfa"))).toEqual(single);
+    expect(bytes(p("mem", "memorization.npz"))).toEqual(single);
 
     for (const k of [0, 1]) await ok("memorization", ...MEM_ALL, "--out", p("memsh"), "--shard", `${k}/2`);
     const shares = readdirSync(p("memsh", "shares")).map((f) => p("memsh", "shares", f));
     expect(shares).toHaveLength(2);
     await ok("merge", "--out", p("merged"), ...shares);
-    expect(bytes(p("merged", "memorization.cfa"))).toEqual(single);
+    expect(bytes(p("merged", "memorization.npz"))).toEqual(single);
   }, 120_000);
 
   it("refuses a subset fraction of 0 or 1, an empty subset and a bad shard, keeping earlier results", async () => {
-    const before = bytes(p("mem", "memorization.cfa"));
+    const before = bytes(p("mem", "memorization.npz"));
     const base = [...MEM, "--models", "4", "--seed", "3", "--out", p("mem")];
     await fails(/--subset must be a fraction in \(0, 1\).*got 0\b/, "memorization", ...base, "--subset", "0");
     await fails(/--subset must be a fraction in \(0, 1\).*got 1\b/, "memorization", ...base, "--subset", "1");
     await fails(/fraction 0\.001 of 40 examples is an empty subset/, "memorization", ...base, "--subset", "0.001");
     await fails(/--shard: shard index 2 is out of range for 2 shares/, "memorization", ...base, "--shard", "2/2");
     await fails(/--models.*must be ≥ 2/, "memorization", ...MEM, "--models", "1", "--out", p("mem"));
-    expect(bytes(p("mem", "memorization.cfa"))).toEqual(before);
+    expect(bytes(p("mem", "memorization.npz"))).toEqual(before);
   });
 });
 
@@ -97,7 +97,7 @@ describe("classfit certify / merge / shard", () => {
   it("certifies a few inputs; three shares merge to the single run's bytes; adaptive spends ≤ n0 + n", async () => {
     const args = ["certify", "--model", p("model"), "--examples", "0:5", "--unit-size", "2", ...CERT_SETTINGS];
     await ok(...args, "--out", p("cert"));
-    const single = bytes(p("cert", "certification.cfa"));
+    const single = bytes(p("cert", "certification.npz"));
     const a = decodeCertification(single);
     expect(Array.from(a.columns.index)).toEqual([0, 1, 2, 3, 4]);
     expect(Array.from(a.columns.samples)).toEqual([70, 70, 70, 70, 70]);
@@ -108,11 +108,11 @@ describe("classfit certify / merge / shard", () => {
     expect(summary.overall.notAbstained).toBeCloseTo(1 - abstained / 5, 12);
     for (const k of [0, 1, 2]) await ok(...args, "--out", p("certsh"), "--shard", `${k}/3`);
     const shares = readdirSync(p("certsh", "shares")).map((f) => p("certsh", "shares", f));
-    await ok("merge", "--out", p("certmerged.cfa"), ...shares);
-    expect(bytes(p("certmerged.cfa"))).toEqual(single);
+    await ok("merge", "--out", p("certmerged.npz"), ...shares);
+    expect(bytes(p("certmerged.npz"))).toEqual(single);
 
     await ok(...args, "--adaptive", "--out", p("certad"));
-    const ad = decodeCertification(bytes(p("certad", "certification.cfa")));
+    const ad = decodeCertification(bytes(p("certad", "certification.npz")));
     expect(Array.from(ad.columns.top)).toEqual(Array.from(a.columns.top)); // same n0 selection draws
     for (const s of ad.columns.samples) expect(s).toBeLessThanOrEqual(70);
   }, 120_000);
@@ -131,7 +131,7 @@ describe("classfit certify / merge / shard", () => {
       },
     };
     writeFileSync(p("study.json"), JSON.stringify(study));
-    const out = p("shares2", "certification-1-of-3.cfs");
+    const out = p("shares2", "certification-1-of-3.npz");
     await ok(
       "shard",
       "run",
@@ -146,7 +146,7 @@ describe("classfit certify / merge / shard", () => {
       "--out",
       out,
     );
-    expect(bytes(out)).toEqual(bytes(p("certsh", "shares", "certification-1-of-3.cfs")));
+    expect(bytes(out)).toEqual(bytes(p("certsh", "shares", "certification-1-of-3.npz")));
     writeFileSync(p("bad-study.json"), JSON.stringify({ certification: { ...study.certification, sigmaa: 1 } }));
     await fails(
       /Unrecognized key.*sigmaa/,
@@ -161,12 +161,12 @@ describe("classfit certify / merge / shard", () => {
       "--units",
       p("u2"),
       "--out",
-      p("x.cfs"),
+      p("x.npz"),
     );
   }, 60_000);
 
   it("refuses σ ≤ 0, α outside (0, 1), n0 > n, an empty subset, a bad shard and mixed shares; nothing lost", async () => {
-    const before = bytes(p("cert", "certification.cfa"));
+    const before = bytes(p("cert", "certification.npz"));
     const base = ["certify", "--model", p("model"), "--examples", "0:5", "--out", p("cert")];
     const settings = (o: Record<string, string>) =>
       Object.entries({ sigma: "0.5", n: "60", n0: "10", alpha: "0.01", ...o }).flatMap(([k, v]) => [`--${k}`, v]);
@@ -195,7 +195,7 @@ describe("classfit certify / merge / shard", () => {
     );
     await fails(/--shard: shard index 5 is out of range for 3 shares/, ...base, ...settings({}), "--shard", "5/3");
     await fails(/--shard: shard spec '1-3' must look like k\/n/, ...base, ...settings({}), "--shard", "1-3");
-    expect(bytes(p("cert", "certification.cfa"))).toEqual(before);
+    expect(bytes(p("cert", "certification.npz"))).toEqual(before);
 
     // Shares of another config: sigma differs.
     await ok(
@@ -215,20 +215,20 @@ describe("classfit certify / merge / shard", () => {
       "0/3",
     );
     const mixed = [
-      p("other", "shares", "certification-0-of-3.cfs"),
-      p("certsh", "shares", "certification-1-of-3.cfs"),
-      p("certsh", "shares", "certification-2-of-3.cfs"),
+      p("other", "shares", "certification-0-of-3.npz"),
+      p("certsh", "shares", "certification-1-of-3.npz"),
+      p("certsh", "shares", "certification-2-of-3.npz"),
     ];
-    const mergedBefore = bytes(p("certmerged.cfa"));
+    const mergedBefore = bytes(p("certmerged.npz"));
     const r = await fails(
-      /merge refused: cannot merge .*certification-1-of-3\.cfs.*different configs; differing field\(s\): settings\.sigma: 0\.5 vs 0\.25/,
+      /merge refused: cannot merge .*certification-1-of-3\.npz.*different configs; differing field\(s\): settings\.sigma: 0\.5 vs 0\.25/,
       "merge",
       "--out",
-      p("certmerged.cfa"),
+      p("certmerged.npz"),
       ...mixed,
     );
     expect(r.status).toBe(2);
-    expect(bytes(p("certmerged.cfa"))).toEqual(mergedBefore);
+    expect(bytes(p("certmerged.npz"))).toEqual(mergedBefore);
     // A missing share is refused too.
     await fails(/merge refused: cannot merge: 1 of 3 units missing/, "merge", "--out", p("nothing"), ...mixed.slice(1));
     expect(existsSync(p("nothing"))).toBe(false);
@@ -253,13 +253,13 @@ describe("code versions of units and shares", () => {
   }
 
   it("`merge` and `shard merge` refuse shares of another certification code version; nothing written", async () => {
-    const shares = [0, 1, 2].map((k) => p("certsh", "shares", `certification-${k}-of-3.cfs`));
+    const shares = [0, 1, 2].map((k) => p("certsh", "shares", `certification-${k}-of-3.npz`));
     for (const f of shares) expect(decodeContainer(bytes(f), f).meta.codeVersion).toBe(2);
-    const old = asEarlierBuild(shares[0] as string, p("old-certification-0-of-3.cfs"));
+    const old = asEarlierBuild(shares[0] as string, p("old-certification-0-of-3.npz"));
     const mixed = [old, ...shares.slice(1)];
     for (const cmd of [["merge"], ["shard", "merge"]]) {
       await fails(
-        /merge refused: cannot merge .*certification-1-of-3\.cfs with .*old-certification-0-of-3\.cfs: they were made by different versions of the certification code \(2 vs 1\)/,
+        /merge refused: cannot merge .*certification-1-of-3\.npz with .*old-certification-0-of-3\.npz: they were made by different versions of the certification code \(2 vs 1\)/,
         ...cmd,
         "--out",
         p("mixed-versions"),
@@ -280,14 +280,14 @@ describe("code versions of units and shares", () => {
   it("a resumed run refuses a stored unit another code version made, and leaves the store as it was", async () => {
     const units = p("cert", "units", "certification");
     const hashDir = readdirSync(units)[0] as string;
-    const file = join(units, hashDir, "unit-000001.cfu");
+    const file = join(units, hashDir, "unit-000001.npz");
     const c = decodeContainer(bytes(file), file);
     expect(c.meta.codeVersion).toBe(2);
     const older = encodeContainer({ ...c.meta, codeVersion: 1 }, [...c.arrays] as [string, Uint8Array][]);
     writeFileSync(file, older);
-    const before = bytes(p("cert", "certification.cfa"));
+    const before = bytes(p("cert", "certification.npz"));
     await fails(
-      /unit-000001\.cfu: this stored unit was made by version 1 of the certification code, this build makes version 2/,
+      /unit-000001\.npz: this stored unit was made by version 1 of the certification code, this build makes version 2/,
       "certify",
       "--model",
       p("model"),
@@ -300,7 +300,7 @@ describe("code versions of units and shares", () => {
       p("cert"),
     );
     expect(bytes(file)).toEqual(older);
-    expect(bytes(p("cert", "certification.cfa"))).toEqual(before);
+    expect(bytes(p("cert", "certification.npz"))).toEqual(before);
   }, 60_000);
 });
 
@@ -316,7 +316,7 @@ describe("classfit bins", () => {
       ...["--sigma", "0.5", "--n", "20", "--n0", "5", "--alpha", "0.05", "--seed", "2"],
     ];
     await ok(...args, "--out", p("bins"));
-    const single = bytes(p("bins", "density-bins.cfa"));
+    const single = bytes(p("bins", "density-bins.npz"));
     const a = decodeCertification(single);
     expect(a.kind).toBe("density-bins");
     expect(a.columns.index.length).toBe(30);
@@ -328,7 +328,7 @@ describe("classfit bins", () => {
     for (const k of [0, 1]) await ok(...args, "--out", p("binsh"), "--shard", `${k}/2`);
     const shares = readdirSync(p("binsh", "shares")).map((f) => p("binsh", "shares", f));
     await ok("merge", "--out", p("binsmerged"), ...shares);
-    expect(bytes(p("binsmerged", "density-bins.cfa"))).toEqual(single);
+    expect(bytes(p("binsmerged", "density-bins.npz"))).toEqual(single);
     writeFileSync(p("density-short.npy"), encodeNpy(density.subarray(0, 29), [29]));
     await fails(
       /density-short\.npy: 29 log-densities, but .* has 30 training examples/,
@@ -336,6 +336,6 @@ describe("classfit bins", () => {
       "--out",
       p("bins"),
     );
-    expect(bytes(p("bins", "density-bins.cfa"))).toEqual(single);
+    expect(bytes(p("bins", "density-bins.npz"))).toEqual(single);
   }, 120_000);
 });

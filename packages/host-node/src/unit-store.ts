@@ -26,7 +26,7 @@ import {
 } from "@classfit/pipeline";
 import { InputError, readInputFile, writeFileAtomic, writeNpyAtomic } from "./io.js";
 
-/** A UnitStore over `dir` (`<dir>/<kind>/<configHash>/unit-NNNNNN.cfu`); every unit file is
+/** A UnitStore over `dir` (`<dir>/<kind>/<configHash>/unit-NNNNNN.npz`); every unit file is
  * written to a temp file and renamed, so a killed run leaves whole units or none. */
 export function nodeUnitStore(dir: string): UnitStore {
   return directoryUnitStore(
@@ -57,12 +57,12 @@ export function withIdentity(p: UnitProtocol, extra: Record<string, Json>): Unit
 }
 
 export interface RunOptions {
-  /** Output directory: `<kind>.cfa` + `summary.json` (whole run), or `shares/` (one share). */
+  /** Output directory: `<kind>.npz` + `summary.json` (whole run), or `shares/` (one share). */
   out: string;
   shard?: ShardSpec;
   /** Unit store directory (default `<out>/units`). */
   units?: string;
-  /** Share file path (default `<out>/shares/<kind>-<k>-of-<n>.cfs`). */
+  /** Share file path (default `<out>/shares/<kind>-<k>-of-<n>.npz`). */
   shareFile?: string;
   /** Where units run (default: one at a time in this thread). */
   executor?: UnitExecutor;
@@ -70,7 +70,7 @@ export interface RunOptions {
 }
 
 export function shareFileName(kind: string, shard: ShardSpec): string {
-  return `${kind}-${shard.index}-of-${shard.count}.cfs`;
+  return `${kind}-${shard.index}-of-${shard.count}.npz`;
 }
 
 /** Runs (a share of) a protocol with resume, writing everything atomically. Returns the path
@@ -144,13 +144,13 @@ async function runUnitsTo(
   return writeArtifact(out, artifact, o.log);
 }
 
-/** Writes `<dir>/<kind>.cfa` and its summary (and scores) beside it, atomically. */
+/** Writes `<dir>/<kind>.npz` and its summary (and scores) beside it, atomically. */
 export function writeArtifact(dir: string, artifact: Uint8Array, log: (s: string) => void): string {
-  return writeArtifactAt(join(dir, `${summarizeArtifact(artifact).kind}.cfa`), artifact, log);
+  return writeArtifactAt(join(dir, `${summarizeArtifact(artifact).kind}.npz`), artifact, log);
 }
 
 /**
- * Writes an artifact at `path` (ending in .cfa) with `<name>.summary.json` beside it, and for
+ * Writes an artifact at `path` (ending in .npz) with `<name>.summary.json` beside it, and for
  * memorization `<name>.scores.npy` (float64 per training example, NaN where undefined), the
  * plain array a study's `memorizationScores` imports.
  */
@@ -158,7 +158,7 @@ export function writeArtifactAt(path: string, artifact: Uint8Array, log: (s: str
   const abs = resolve(path);
   const summary = summarizeArtifact(artifact);
   mkdirSync(dirname(abs), { recursive: true });
-  const stem = abs.replace(/\.cfa$/, "");
+  const stem = abs.replace(/\.(npz|cfa)$/, "");
   if (summary.kind === "memorization")
     writeNpyAtomic(`${stem}.scores.npy`, decodeMemorization(artifact).score, [summary.examples as number]);
   writeFileAtomic(`${stem}.summary.json`, `${JSON.stringify(summary, nanToNull, 2)}\n`);
@@ -233,7 +233,7 @@ export function summarizeArtifact(bytes: Uint8Array): ArtifactSummary {
   };
 }
 
-/** Merges share files into `<out>/<kind>.cfa` (+ summary); refuses shares of different code
+/** Merges share files into `<out>/<kind>.npz` (+ summary); refuses shares of different code
  * versions or configs, conflicting or missing units, naming the files. Nothing is written when it refuses. */
 export function mergeShareFilesTo(files: readonly string[], out: string, log: (s: string) => void): string {
   if (files.length === 0) throw new InputError("merge: no share files given");
@@ -251,5 +251,5 @@ export function mergeShareFilesTo(files: readonly string[], out: string, log: (s
       throw new InputError(`merge refused: ${e.message}`);
     throw e;
   }
-  return out.endsWith(".cfa") ? writeArtifactAt(out, artifact, log) : writeArtifact(resolve(out), artifact, log);
+  return out.endsWith(".npz") ? writeArtifactAt(out, artifact, log) : writeArtifact(resolve(out), artifact, log);
 }

@@ -3,8 +3,8 @@
 // repository root (pipeline's study/demo.ts). A preset's config therefore runs unchanged here,
 // and with `classfit study --config` from the repository root, to the same bytes.
 import { DEMO_NETWORKS, type DemoNetwork, SHIPPED_PATHS } from "@classfit/pipeline/demo";
-import convnetMemorization from "../../host-node/assets/demo/memorization-convnet.cfa?url";
-import resnetMemorization from "../../host-node/assets/demo/memorization-resnet.cfa?url";
+import convnetMemorization from "../../host-node/assets/demo/memorization-convnet.npz?url";
+import resnetMemorization from "../../host-node/assets/demo/memorization-resnet.npz?url";
 import convnetManifestJson from "../../models/assets/models/convnet-narrow/manifest.json?url";
 import convnetModelJson from "../../models/assets/models/convnet-narrow/model.json?url";
 import convnetWeights from "../../models/assets/models/convnet-narrow/weights.bin?url";

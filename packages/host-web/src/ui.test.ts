@@ -185,7 +185,7 @@ describe("artifact zip", () => {
     const { zipToBlob } = await import("./zip.js");
     const files = new Map<string, Uint8Array>([
       ["manifest.json", new TextEncoder().encode('{"a":1}\n')],
-      ["resnet/stage1/fit/class-00/model.dpgmm", Uint8Array.from({ length: 70_000 }, (_, i) => (i * 37) & 255)],
+      ["resnet/stage1/fit/class-00/model.npz", Uint8Array.from({ length: 70_000 }, (_, i) => (i * 37) & 255)],
       ["report/empty.txt", new Uint8Array(0)],
     ]);
     const blob = await zipToBlob(files);

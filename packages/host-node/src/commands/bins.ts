@@ -15,7 +15,7 @@ export function register(program: Command): void {
       "Density-bin protocol (METHOD.md §9): sort the training examples by class-conditional log-density " +
         "(--density, from `classfit density --labels`), cut them into --bins equal bins, and for each bin train a " +
         "network without it and certify the bin with randomised smoothing. One work unit per bin (resumable); " +
-        "writes DIR/density-bins.cfa, or one share with --shard k/n.",
+        "writes DIR/density-bins.npz, or one share with --shard k/n.",
     )
     .requiredOption("--density <S.npy>", "log-density of each training example, float64 shape (n,)")
     .option("--bins <B>", "number of bins", intArg(1), 10);

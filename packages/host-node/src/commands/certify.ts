@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .description(
       "Certified L2 robustness by randomised smoothing (Cohen et al. 2019; METHOD.md §9): for each example, " +
         "CERTIFY with Gaussian noise of level --sigma in the model's normalised input space; writes " +
-        "DIR/certification.cfa (per-example prediction, p_lower, radius, noisy passes) and a summary. Examples " +
+        "DIR/certification.npz (per-example prediction, p_lower, radius, noisy passes) and a summary. Examples " +
         "are certified in units of --unit-size kept in DIR/units (a re-run resumes); --shard k/n runs one share.",
     )
     .requiredOption("--model <MODELDIR>", "a model directory (classfit train, or any tfjs layers model)")

@@ -81,7 +81,7 @@ Examples:
         demoStudyInput({
           model: (n) => dirs.get(n.name) as string,
           memorization: (n) => {
-            const m = join(shippedMemorizationDir(), `memorization-${n.name}.cfa`);
+            const m = join(shippedMemorizationDir(), `memorization-${n.name}.npz`);
             return existsSync(m) ? m : undefined;
           },
           certify: o.certify ?? 10,

@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import { register as bins } from "./bins.js";
 import { register as certify } from "./certify.js";
+import { register as convert } from "./convert.js";
 import { register as demo } from "./demo.js";
 import { register as density } from "./density.js";
 import { register as evaluate } from "./evaluate.js";
@@ -33,4 +34,5 @@ export const registrars: Registrar[] = [
   fit,
   density,
   kl,
+  convert,
 ];

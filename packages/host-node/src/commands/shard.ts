@@ -71,7 +71,7 @@ export function register(program: Command): void {
     .requiredOption("--config <study.json>", "the protocol's settings (fields as the protocol command's flags)")
     .requiredOption("--shard <k/n>", "share k of n (k counts from 0)")
     .requiredOption("--units <dir>", "where finished units are kept (shared by all shares; resume)")
-    .requiredOption("--out <share.cfs>", "the share file to write")
+    .requiredOption("--out <share.npz>", "the share file to write")
     .action(async (opts: ShardRunOptions) => {
       await runShardCommand(opts, (s) => console.log(s));
     });

@@ -62,7 +62,7 @@ function writeConfig(name: string, extra: Record<string, unknown> = {}): string 
           name: "exported",
           label: "Exported net",
           activations: { s1: "stage1.npy", s2: "stage2.npy" },
-          memorizationScores: "mem.cfa",
+          memorizationScores: "mem.npz",
         },
       ],
       ...extra,
@@ -98,7 +98,7 @@ beforeAll(async () => {
     },
   });
   const units = await runUnits(protocol, [0, 1, 2, 3, 4, 5]);
-  writeFileSync(join(dir, "mem.cfa"), finalizeMemorization(protocol.config, units));
+  writeFileSync(join(dir, "mem.npz"), finalizeMemorization(protocol.config, units));
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

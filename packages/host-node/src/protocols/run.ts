@@ -88,7 +88,7 @@ export async function runBuiltProtocol(
 export function addRunOptions(cmd: Command, what: string): Command {
   return addWorkersOption(
     cmd
-      .requiredOption("--out <DIR>", `output directory (${what}.cfa + summary, or shares/ with --shard)`)
+      .requiredOption("--out <DIR>", `output directory (${what}.npz + summary, or shares/ with --shard)`)
       .option("--shard <k/n>", "run only share k of n (k counts from 0); merge the shares with `classfit merge`")
       .option("--units <dir>", "where finished units are kept for resume (default: DIR/units)"),
     "work units",
@@ -113,9 +113,9 @@ export function splitRun<T extends object>(opts: T & RunCommon): { spec: Omit<T,
 /** Adds the arguments of `merge` (and `shard merge`). */
 export function addMergeArgs(cmd: Command): Command {
   return cmd
-    .argument("<shares...>", "share files (.cfs) written by --shard k/n runs")
+    .argument("<shares...>", "share files (.npz) written by --shard k/n runs")
     .requiredOption(
-      "--out <DIR|FILE.cfa>",
-      "a directory (gets <protocol>.cfa + <protocol>.summary.json) or an artifact path ending in .cfa",
+      "--out <DIR|FILE.npz>",
+      "a directory (gets <protocol>.npz + <protocol>.summary.json) or an artifact path ending in .npz",
     );
 }

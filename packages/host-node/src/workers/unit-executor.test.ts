@@ -32,7 +32,7 @@ function unitFiles(units: string): number {
   const walk = (d: string) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       if (e.isDirectory()) walk(join(d, e.name));
-      else if (e.name.endsWith(".cfu")) n++;
+      else if (e.name.endsWith(".npz")) n++;
     }
   };
   walk(units);
@@ -91,39 +91,39 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe("protocols on worker threads", () => {
   it("memorization: the same bytes with 1, 2 and 3 workers, and after a kill mid-pool and a resume", async () => {
     await ok(...MEM, "--workers", "1", "--out", p("m1"));
-    const one = bytes(p("m1", "memorization.cfa"));
+    const one = bytes(p("m1", "memorization.npz"));
     expect(decodeMemorization(one).score.length).toBe(40);
     for (const w of ["2", "3"]) {
       const log = await ok(...MEM, "--workers", w, "--out", p(`m${w}`));
       expect(log).toMatch(new RegExp(`memorization: ${w} workers, .* idle per worker: `));
-      expect(bytes(p(`m${w}`, "memorization.cfa"))).toEqual(one);
+      expect(bytes(p(`m${w}`, "memorization.npz"))).toEqual(one);
     }
     const killed = await interrupt([...MEM, "--workers", "2", "--out", p("mk")], p("mk", "units"), "SIGKILL");
     expect(killed.code).toBeNull();
     expect(killed.stored).toBeGreaterThan(0);
     expect(killed.stored).toBeLessThan(6);
-    expect(existsSync(p("mk", "memorization.cfa"))).toBe(false);
+    expect(existsSync(p("mk", "memorization.npz"))).toBe(false);
     const resumed = await ok(...MEM, "--workers", "3", "--out", p("mk"));
     expect(resumed.match(/already done \(resumed\)/g)?.length ?? 0).toBeGreaterThanOrEqual(killed.stored);
-    expect(bytes(p("mk", "memorization.cfa"))).toEqual(one);
+    expect(bytes(p("mk", "memorization.npz"))).toEqual(one);
   }, 120_000);
 
   it("certify: the same bytes with 1, 2 and 3 workers; Ctrl-C stops every worker (exit 130) and the rerun resumes", async () => {
     const args = ["certify", "--model", p("model"), "--examples", "0:12", "--unit-size", "2", ...CERT_SETTINGS];
     await ok(...args, "--workers", "1", "--out", p("c1"));
-    const one = bytes(p("c1", "certification.cfa"));
+    const one = bytes(p("c1", "certification.npz"));
     expect(Array.from(decodeCertification(one).columns.index)).toEqual(Array.from({ length: 12 }, (_, i) => i));
     for (const w of ["2", "3"]) {
       await ok(...args, "--workers", w, "--out", p(`c${w}`));
-      expect(bytes(p(`c${w}`, "certification.cfa"))).toEqual(one);
+      expect(bytes(p(`c${w}`, "certification.npz"))).toEqual(one);
     }
     const stopped = await interrupt([...args, "--workers", "2", "--out", p("ck")], p("ck", "units"), "SIGINT");
     expect(stopped.code).toBe(130);
     expect(stopped.stderr).toMatch(/interrupted \(SIGINT\); rerun the same command to resume/);
-    expect(existsSync(p("ck", "certification.cfa"))).toBe(false);
+    expect(existsSync(p("ck", "certification.npz"))).toBe(false);
     const resumed = await ok(...args, "--workers", "3", "--out", p("ck"));
     expect(resumed).toMatch(/already done \(resumed\)/);
-    expect(bytes(p("ck", "certification.cfa"))).toEqual(one);
+    expect(bytes(p("ck", "certification.npz"))).toEqual(one);
   }, 120_000);
 
   it("bins: the same bytes with 1, 2 and 3 workers", async () => {
@@ -132,11 +132,11 @@ describe("protocols on worker threads", () => {
     const args = ["bins", ...NET, "--limit", "30", "--epochs", "1", "--density", p("density.npy"), "--bins", "3"];
     const all = [...args, ...CERT_SETTINGS.filter((_, i) => i < 8)];
     await ok(...all, "--workers", "1", "--out", p("b1"));
-    const one = bytes(p("b1", "density-bins.cfa"));
+    const one = bytes(p("b1", "density-bins.npz"));
     expect(decodeCertification(one).columns.index.length).toBe(30);
     for (const w of ["2", "3"]) {
       await ok(...all, "--workers", w, "--out", p(`b${w}`));
-      expect(bytes(p(`b${w}`, "density-bins.cfa"))).toEqual(one);
+      expect(bytes(p(`b${w}`, "density-bins.npz"))).toEqual(one);
     }
   }, 120_000);
 });
@@ -209,8 +209,8 @@ describe("a quick study on worker threads", () => {
     ];
     await ok(...args("1", "s1"));
     const one = runFiles(p("s1"));
-    expect(one.has("resnet/memorization/memorization.cfm")).toBe(true);
-    expect(one.has("resnet/certify/certification.cfc")).toBe(true);
+    expect(one.has("resnet/memorization/memorization.npz")).toBe(true);
+    expect(one.has("resnet/certify/certification.npz")).toBe(true);
     const killed = await interrupt(args("2", "s2"), p("s2", "resnet", "memorization", "units"), "SIGKILL");
     expect(killed.code).toBeNull();
     expect(killed.stored).toBeGreaterThan(0);

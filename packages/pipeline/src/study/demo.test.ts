@@ -19,12 +19,12 @@ describe("the demo config", () => {
       [
         "resnet",
         "packages/models/assets/models/resnet-narrow",
-        "packages/host-node/assets/demo/memorization-resnet.cfa",
+        "packages/host-node/assets/demo/memorization-resnet.npz",
       ],
       [
         "convnet",
         "packages/models/assets/models/convnet-narrow",
-        "packages/host-node/assets/demo/memorization-convnet.cfa",
+        "packages/host-node/assets/demo/memorization-convnet.npz",
       ],
     ]);
     expect(c.steps.certify.perClass).toBe(10);
