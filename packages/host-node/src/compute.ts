@@ -10,7 +10,6 @@ import {
   type ClassModel,
   type Core,
   type DpgmmConfig,
-  decodeClassModel,
   dpgmmConfig,
   fitProjection,
   type KlReference,

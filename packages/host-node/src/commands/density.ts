@@ -20,7 +20,6 @@ interface DensityOptions {
 
 export async function runDensity(o: DensityOptions, log: (s: string) => void = console.log): Promise<Float64Array> {
   const { manifest, classes } = readFitDir(o.fit);
-  type Entry = (typeof classes)[number];
   const m = readMatrix(o.data);
   if (m.d !== manifest.data.d) {
     throw new InputError(
