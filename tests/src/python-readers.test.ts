@@ -162,7 +162,7 @@ describe.skipIf(!availability.available)("artifacts read by numpy without classf
       const d = model.d;
       expect(py.meta?.format).toBe("classfit-class-model");
       expect(py.meta?.config).toEqual({ ...model.config });
-      expect((py.meta?.config as { classScore: string }).classScore).toBe(model.config.classScore);
+      expect((py.meta?.config as { classScore?: string } | undefined)?.classScore).toBe(model.config.classScore);
       expect(py.members.means?.shape).toEqual([C, d]);
       expect(py.members.scale_chol?.shape).toEqual([C, d, d]);
       expect(py.members.weights?.shape).toEqual([C]);
