@@ -30,13 +30,18 @@ export function noteLegacyFormat(what: string, format: string): void {
 
 /**
  * A finished step's output `name`, or, in a run directory written by the previous version, the
- * file it had under its old `legacyName` (with the note). Throws when neither is there.
+ * file it had under its old `legacyName`; `path` names the file found (its reader notes an old
+ * format). Throws when neither is there.
  */
-export function stepOutput(files: Map<string, Uint8Array>, dir: string, name: string, legacyName: string): Uint8Array {
+export function stepOutput(
+  files: Map<string, Uint8Array>,
+  dir: string,
+  name: string,
+  legacyName: string,
+): { bytes: Uint8Array; path: string } {
   const now = files.get(name);
-  if (now !== undefined) return now;
+  if (now !== undefined) return { bytes: now, path: `${dir}/${name}` };
   const old = files.get(legacyName);
   if (old === undefined) throw new Error(`${dir}: step output ${name} is missing`);
-  noteLegacyFormat(`${dir}/${legacyName}`, legacyName.slice(legacyName.lastIndexOf(".") + 1).toUpperCase());
-  return old;
+  return { bytes: old, path: `${dir}/${legacyName}` };
 }

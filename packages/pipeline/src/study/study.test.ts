@@ -5,10 +5,13 @@
 // the bytes of an uninterrupted run.
 
 import { npyToFloat64, parseNpy } from "@classfit/models";
-import type { Core } from "@classfit/wasm-core";
+import { type Core, encodeProjection } from "@classfit/wasm-core";
 import { createCore } from "@classfit/wasm-core/node";
 import { beforeAll, describe, expect, it } from "vitest";
 import { isInputError } from "../errors.js";
+import { readClassModelFile } from "../formats/class-model.js";
+import { setLegacyFormatHandler } from "../formats/legacy.js";
+import { readProjectionFile } from "../formats/projection.js";
 import type { WorkerPool } from "../host/index.js";
 import { MemoryRunStorage } from "../host/index.js";
 import { inThreadPool } from "../steps/tasks.js";
@@ -150,6 +153,45 @@ describe("quick study end to end", () => {
     expect(r.manifest.stepsComputed).toBe(0);
     for (const [k, v] of first)
       if (k !== "manifest.json") expect(fnv1a64(host.storage.files.get(k) as Uint8Array), k).toBe(fnv1a64(v));
+  }, 60_000);
+
+  it("reuses a run directory the previous version wrote (CFDPGMM model, CFPJ projection, bare kl.json), with a note each", async () => {
+    const storage = new MemoryRunStorage();
+    for (const [k, v] of first) storage.files.set(k, v.slice());
+    const setStep = (dir: string, from: string, to: string, bytes: Uint8Array) => {
+      const rec = json<{ outputs: Record<string, string> }>(storage.files.get(`${dir}/step.json`));
+      const outputs = Object.fromEntries(
+        Object.entries(rec.outputs).map(([k, h]) => (k === from ? [to, fnv1a64(bytes)] : [k, h])),
+      );
+      storage.files.delete(`${dir}/${from}`);
+      storage.files.set(`${dir}/${to}`, bytes);
+      storage.files.set(`${dir}/step.json`, new TextEncoder().encode(JSON.stringify({ ...rec, outputs })));
+    };
+    const fitDir = [...storage.files.keys()]
+      .find((k) => k.endsWith("/fit/class-00/model.npz"))
+      ?.slice(0, -10) as string;
+    const stage = fitDir.slice(0, fitDir.indexOf("/fit/"));
+    const model = readClassModelFile(storage.files.get(`${fitDir}/model.npz`) as Uint8Array, "m").encoded;
+    setStep(fitDir, "model.npz", "model.dpgmm", model);
+    const proj = readProjectionFile(storage.files.get(`${stage}/reduce/projection.npz`) as Uint8Array, "p");
+    setStep(`${stage}/reduce`, "projection.npz", "projection.bin", encodeProjection(proj));
+    const kl = json<{ classes: { kl: number; standardError: number }[] }>(
+      storage.files.get(`${stage}/complexity/kl.json`),
+    );
+    const bare = kl.classes.map((c) => ({ kl: c.kl, se: c.standardError }));
+    setStep(`${stage}/complexity`, "kl.json", "kl.json", new TextEncoder().encode(JSON.stringify(bare)));
+    const notes: string[] = [];
+    const previous = setLegacyFormatHandler((m) => notes.push(m));
+    try {
+      const r = await runStudy(memoryHost({ storage }), core, config);
+      expect(r.manifest.stepsComputed).toBe(0);
+    } finally {
+      setLegacyFormatHandler(previous);
+    }
+    expect(notes.length, notes.join("\n")).toBe(3);
+    for (const n of notes) expect(n).toMatch(/old .* format.*classfit convert/);
+    // The analysis read the same numbers: the report's analysis is unchanged.
+    expect(storage.files.get("report/analysis.json")).toEqual(first.get("report/analysis.json"));
   }, 60_000);
 
   it("refuses to finish a certify step from stored units another code version made", async () => {

@@ -17,6 +17,7 @@ import {
   decodeUnitFile,
   directoryUnitStore,
   encodeUnitFile,
+  legacyUnitKey,
   MemoryUnitStore,
   runUnits,
   type UnitExecutor,
@@ -127,6 +128,33 @@ describe("runUnits", () => {
     expect(warnings[0]).toMatch(/unit-000002\.npz: unreadable/);
     expect(second.map((u) => Array.from(u))).toEqual(first.map((u) => Array.from(u)));
     await expect(runUnits(p, [4])).rejects.toThrow(/unit index 4 out of range/);
+  });
+
+  it("resumes from a unit the previous version stored as a CFA1 .cfu file", async () => {
+    let ran = 0;
+    const p: UnitProtocol = {
+      kind: "toy",
+      config: { x: 2 },
+      numUnits: 2,
+      async runUnit(i) {
+        ran++;
+        return Uint8Array.from([i, 9]);
+      },
+    };
+    const hash = configHash("toy", p.config);
+    const store = new MemoryUnitStore();
+    const old = encodeLegacyContainer(
+      { format: "classfit-unit", kind: "toy", configHash: hash, index: 1, codeVersion: 1 },
+      [["payload", Uint8Array.from([1, 9])]],
+    );
+    store.entries.set(legacyUnitKey("toy", hash, 1), old);
+    const out = await runUnits(p, [0, 1], { store });
+    expect(ran).toBe(1);
+    expect(out.map((u) => Array.from(u))).toEqual([
+      [0, 9],
+      [1, 9],
+    ]);
+    expect(store.entries.has(unitKey("toy", hash, 0))).toBe(true);
   });
 
   it("stores units in whatever order an executor finishes them and returns them by index; an abort keeps the finished ones", async () => {

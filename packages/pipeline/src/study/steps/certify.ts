@@ -75,8 +75,8 @@ export const certify: Step<CertifyUnit, CertifyPlan, Certified> = {
     }
   },
   read(_ctx, u, { dir }, done) {
-    const bytes = stepOutput(done.files, dir, "certification.npz", "certification.cfc");
-    const art = decodeCertification(bytes, `${dir}/certification.npz`);
+    const file = stepOutput(done.files, dir, "certification.npz", "certification.cfc");
+    const art = decodeCertification(file.bytes, file.path);
     return { rows: u.rows, columns: art.columns };
   },
 };

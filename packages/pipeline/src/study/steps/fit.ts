@@ -70,10 +70,10 @@ export const fit: Step<FitUnit, FitPlan, FittedClass> = {
     );
   },
   read(_ctx, _unit, plan, done) {
-    const bytes = stepOutput(done.files, plan.dir, CLASS_MODEL_FILE, "model.dpgmm");
+    const { bytes, path } = stepOutput(done.files, plan.dir, CLASS_MODEL_FILE, "model.dpgmm");
     return {
       // Tasks take the lossless encoding the .npz carries.
-      model: readClassModelFile(bytes, `${plan.dir}/${CLASS_MODEL_FILE}`).encoded,
+      model: readClassModelFile(bytes, path).encoded,
       key: done.key,
       info: done.info as unknown as FitOutput,
     };

@@ -64,7 +64,7 @@ export const memorization: Step<NetworkConfig, MemorizationPlan, Float64Array> =
     }
   },
   read(_ctx, _net, { dir }, done) {
-    const bytes = stepOutput(done.files, dir, "memorization.npz", "memorization.cfm");
-    return decodeMemorization(bytes, `${dir}/memorization.npz`).score;
+    const file = stepOutput(done.files, dir, "memorization.npz", "memorization.cfm");
+    return decodeMemorization(file.bytes, file.path).score;
   },
 };

@@ -52,7 +52,7 @@ export const reduce: Step<ReduceUnit, ReducePlan, StageData> = {
     const zBytes = done.files.get("Z.npy") as Uint8Array;
     const z = npyToFloat64(parseNpy(zBytes, { name: `${dir}/Z.npy` }));
     const file = stepOutput(done.files, dir, PROJECTION_FILE, "projection.bin");
-    const retainedEnergy = readProjectionFile(file, `${dir}/${PROJECTION_FILE}`).retainedEnergy;
+    const retainedEnergy = readProjectionFile(file.bytes, file.path).retainedEnergy;
     return { stage: u.stage, z, k, zHash: fnv1a64(zBytes), retainedEnergy };
   },
 };
