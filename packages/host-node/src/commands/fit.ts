@@ -180,7 +180,8 @@ export function register(program: Command): void {
     .command("fit")
     .description(
       "Fit one Dirichlet-process Gaussian mixture per label value (collapsed Gibbs, METHOD.md §3), " +
-        "or one for all rows without --labels, and write FITDIR (manifest.json + one model file per class).",
+        "or one for all rows without --labels, and write FITDIR: manifest.json + class-NN/model.npz per class " +
+        "(NumPy arrays: weights, means, Student-t scale factors, df; docs/python.md), as a study names them.",
     )
     .requiredOption("--data <Z.npy>", "reduced data, float32/float64, shape (n, d)")
     .option("--labels <y.npy>", "integer labels, shape (n,)")
