@@ -131,14 +131,14 @@ describe.skipIf(!availability.available || !distBuilt)("host-web presets in Chro
     const web = await download(page);
     console.log(`demo preset (20 per class): Node ${nodeSeconds.toFixed(0)} s, ${r.message}`);
     // Both networks, from the shipped models (no training), with the shipped memorization runs.
-    expect([...node.keys()].filter((p) => p.endsWith("/model.dpgmm")).length).toBe(2 * 4 * 10);
+    expect([...node.keys()].filter((p) => p.endsWith("/model.npz")).length).toBe(2 * 4 * 10);
     for (const net of ["resnet", "convnet"])
       expect([...node.keys()].some((p) => p.startsWith(`${net}/memorization/`))).toBe(true);
     expect([...node.keys()].some((p) => p.includes("/train/"))).toBe(false);
     expect(differences(web, node)).toEqual([]);
     const html = new TextDecoder().decode(web.get("report/report.html"));
     expect(html).toContain(`<title>${DEMO_TITLE}</title>`);
-    expect(html).toContain("memorization scores imported from packages/host-node/assets/demo/memorization-resnet.cfa");
+    expect(html).toContain("memorization scores imported from packages/host-node/assets/demo/memorization-resnet.npz");
   }, 600_000);
 
   // The whole demo takes minutes in a tab on two cores, so it runs on request: set
@@ -218,7 +218,7 @@ describe.skipIf(!availability.available || !distBuilt)("host-web presets in Chro
     const r = await runInPage(page, config, 2, 180_000);
     expect(r.state, r.message).toBe("done");
     expect(differences(await download(page), nodeFiles)).toEqual([]);
-    expect([...nodeFiles.keys()].filter((p) => p.endsWith("/model.dpgmm")).length).toBe(4 * 10);
+    expect([...nodeFiles.keys()].filter((p) => p.endsWith("/model.npz")).length).toBe(4 * 10);
   }, 300_000);
 
   it("raised no page errors and made no third-party requests", () => {

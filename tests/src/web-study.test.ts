@@ -285,7 +285,7 @@ describe.skipIf(!availability.available || !distBuilt)("host-web: the quick stud
     expect(differ).toEqual([]);
     // The model was read, not trained: fits of its stages, no training step.
     const own = [...nodeFiles.keys()].filter((p) => p.startsWith(`${name}/`));
-    expect(own.filter((p) => p.endsWith("/model.dpgmm")).length).toBe(10 * stages.length);
+    expect(own.filter((p) => p.endsWith("/model.npz")).length).toBe(10 * stages.length);
     expect(own.some((p) => p.startsWith(`${name}/train/`))).toBe(false);
     await card.locator("button", { hasText: "remove" }).click();
   });
