@@ -8,7 +8,7 @@
 // Target: classfit ≥ both, per class.
 //
 //   npm run build && node bench/density-quality.mjs [--sweeps N] [--per-class 1000] [--held-out 2000] [--reuse DIR]
-// --reuse DIR: take R.npy, y.npy, Z.npy, Z.projection.bin and fit/ from `fit-fashion-mnist.mjs --keep DIR`
+// --reuse DIR: take R.npy, y.npy, Z.npy, Z.projection.npz and fit/ from `fit-fashion-mnist.mjs --keep DIR`
 // (the same 1 000 training images per class, reduced and fitted the same way) instead of refitting.
 import { spawnSync } from "node:child_process";
 import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -99,7 +99,7 @@ try {
   writeFileSync(join(dir, "yh.npy"), encodeNpy(te.y, [te.n]));
   console.log(`train: ${tr.n} images (${perClass}/class); held out: ${te.n} other training images (${heldOut}/class)`);
   if (args.reuse) {
-    for (const f of ["R.npy", "y.npy", "Z.npy", "Z.projection.bin"]) copyFileSync(join(args.reuse, f), join(dir, f));
+    for (const f of ["R.npy", "y.npy", "Z.npy", "Z.projection.npz"]) copyFileSync(join(args.reuse, f), join(dir, f));
     cpSync(join(args.reuse, "fit"), join(dir, "fit"), { recursive: true });
     const R = readF64(join(dir, "R.npy"));
     if (R.shape[0] !== tr.n || R.data.some((v, i) => v !== Math.fround(tr.x[i]))) {
@@ -128,7 +128,7 @@ try {
     "--data",
     join(dir, "RH.npy"),
     "--projection",
-    join(dir, "Z.projection.bin"),
+    join(dir, "Z.projection.npz"),
     "--out",
     join(dir, "ZH.npy"),
   );

@@ -103,7 +103,7 @@ report(
   (x) => x.toFixed(0),
   best("certify", 1, certArgs),
   best("certify", N, certArgs),
-  "certification.cfa",
+  "certification.npz",
 );
 
 // Memorization: m networks on a subset of the training split.
@@ -122,7 +122,7 @@ report(
   (x) => x.toFixed(1),
   best("memorization", 1, memArgs),
   best("memorization", N, memArgs),
-  "memorization.cfa",
+  "memorization.npz",
 );
 
 // The demo study (the shipped networks, the demo profile); --quick: a tiny quick study instead.

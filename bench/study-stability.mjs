@@ -42,7 +42,7 @@ for (const seed of seeds) {
         family: "resnet",
         model: join(models, "resnet-narrow"),
         stages: ["stage4"],
-        memorizationScores: join(memo, "memorization-resnet.cfa"),
+        memorizationScores: join(memo, "memorization-resnet.npz"),
       },
       {
         name: "convnet",
@@ -50,7 +50,7 @@ for (const seed of seeds) {
         family: "convnet",
         model: join(models, "convnet-narrow"),
         stages: ["stage4"],
-        memorizationScores: join(memo, "memorization-convnet.cfa"),
+        memorizationScores: join(memo, "memorization-convnet.npz"),
       },
     ],
     // k = 64 for the one stage (the default profile's last-stage k), as in the paper's stages 3–4.
