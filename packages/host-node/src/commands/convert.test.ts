@@ -124,33 +124,30 @@ describe("old formats", () => {
 
   it("a study's step folders: outputs converted and step.json updated to name them", async () => {
     const model = readClassModelFile(bytes(p("fit", "class-00", "model.npz")), "m").encoded;
-    const step = (d: string, outputs: Record<string, Uint8Array>) => {
+    const step = (d: string, outputs: Record<string, Uint8Array>, config: Record<string, unknown> = {}) => {
       mkdirSync(d, { recursive: true });
       const hashes: Record<string, string> = {};
       for (const [name, b] of Object.entries(outputs)) {
         writeFileSync(join(d, name), b);
         hashes[name] = fnv1a64(b);
       }
-      const record = {
-        format: "classfit-step",
-        step: "x",
-        key: "k",
-        inputs: {},
-        config: {},
-        outputs: hashes,
-        info: {},
-      };
+      const name = d.endsWith("complexity") ? "complexity" : "fit";
+      const record = { format: "classfit-step", step: name, key: "k", inputs: {}, config, outputs: hashes, info: {} };
       writeFileSync(join(d, "step.json"), JSON.stringify(record, null, 1));
     };
     step(p("run", "net", "s1", "fit", "class-00"), { "model.dpgmm": model });
-    step(p("run", "net", "s1", "complexity"), {
-      "kl.json": new TextEncoder().encode(
-        JSON.stringify([
-          { kl: 1.5, se: 0.1 },
-          { kl: 2, se: 0.2 },
-        ]),
-      ),
-    });
+    const bare = [
+      { kl: 1.5, se: 0.1 },
+      { kl: 2, se: 0.2 },
+    ];
+    step(
+      p("run", "net", "s1", "complexity"),
+      { "kl.json": new TextEncoder().encode(JSON.stringify(bare)) },
+      { samples: 10, reference: "diag", variant: "exact", seed: 3 },
+    );
+    // The run's manifest names the classes that an old kl.json did not.
+    const manifest = { format: "classfit-run", dataset: { classNames: ["a", "b"] } };
+    writeFileSync(p("run", "manifest.json"), JSON.stringify(manifest));
     await ok("convert", p("run"));
     const fitDir = p("run", "net", "s1", "fit", "class-00");
     const rec = JSON.parse(readFileSync(join(fitDir, "step.json"), "utf8"));
@@ -159,7 +156,8 @@ describe("old formats", () => {
     expect(bytes(join(fitDir, "model.npz"))).toEqual(bytes(p("fit", "class-00", "model.npz")));
     expect(existsSync(join(fitDir, "model.dpgmm"))).toBe(false);
     const kl = JSON.parse(readFileSync(p("run", "net", "s1", "complexity", "kl.json"), "utf8"));
-    expect(kl.format).toBe("classfit-kl");
+    expect(kl).toMatchObject({ format: "classfit-kl", reference: "diag", samples: 10, variant: "exact", seed: 3 });
+    expect(kl.classes.map((c: { name: string }) => c.name)).toEqual(["a", "b"]);
     expect(kl.classes.map((c: { label: number; kl: number }) => [c.label, c.kl])).toEqual([
       [0, 1.5],
       [1, 2],

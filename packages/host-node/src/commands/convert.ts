@@ -6,7 +6,7 @@
 // its step.json updated to name them, so the next `classfit study` run reuses them.
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { convertLegacyBytes, fnv1a64, setLegacyFormatHandler } from "@classfit/pipeline";
+import { type ConvertHints, convertLegacyBytes, fnv1a64, setLegacyFormatHandler } from "@classfit/pipeline";
 import type { Command } from "commander";
 import {
   classFileName,
@@ -62,13 +62,20 @@ function convertFitDir(dir: string, manifest: FitManifest): string[] {
 
 interface StepRecordLike {
   format?: unknown;
+  step?: unknown;
+  config?: unknown;
   outputs?: Record<string, string>;
 }
 
 /** A study step folder: converts its listed outputs, then rewrites step.json to name them. */
-function convertStepDir(dir: string, done: string[]): Set<string> {
+function convertStepDir(dir: string, done: string[], classNames?: readonly string[]): Set<string> {
   const recordPath = join(dir, "step.json");
   const record = JSON.parse(readFileSync(recordPath, "utf8")) as StepRecordLike;
+  // An old complexity step's bare kl.json lacks its settings: they are the step's config.
+  const hints: ConvertHints =
+    record.step === "complexity" && typeof record.config === "object" && record.config !== null
+      ? { kl: { ...(record.config as ConvertHints["kl"]), classNames } }
+      : {};
   const handled = new Set<string>(["step.json"]);
   if (record.format !== "classfit-step" || typeof record.outputs !== "object" || record.outputs === null)
     return handled;
@@ -78,7 +85,7 @@ function convertStepDir(dir: string, done: string[]): Set<string> {
   for (const [name, hash] of Object.entries(record.outputs)) {
     handled.add(name);
     const path = join(dir, name);
-    const c = existsSync(path) ? convertLegacyBytes(readBytes(path), name, path) : undefined;
+    const c = existsSync(path) ? convertLegacyBytes(readBytes(path), name, path, hints) : undefined;
     if (c === undefined) {
       outputs[name] = hash;
       continue;
@@ -97,13 +104,15 @@ function convertStepDir(dir: string, done: string[]): Set<string> {
   return handled;
 }
 
-function walk(dir: string, out: ConvertResult): void {
-  const handled = existsSync(join(dir, "step.json")) ? convertStepDir(dir, out.converted) : new Set<string>();
+function walk(dir: string, out: ConvertResult, classNames?: readonly string[]): void {
+  const handled = existsSync(join(dir, "step.json"))
+    ? convertStepDir(dir, out.converted, classNames)
+    : new Set<string>();
   const names = readdirSync(dir).sort();
   for (const name of names) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) {
-      if (!name.startsWith(".")) convertPath(path, out);
+      if (!name.startsWith(".")) convertPath(path, out, classNames);
       continue;
     }
     if (handled.has(name) || name.startsWith(".")) continue;
@@ -113,7 +122,7 @@ function walk(dir: string, out: ConvertResult): void {
   }
 }
 
-function convertPath(path: string, out: ConvertResult): void {
+function convertPath(path: string, out: ConvertResult, classNames?: readonly string[]): void {
   if (!statSync(path).isDirectory()) {
     const target = convertFile(path);
     if (target === undefined) out.unchanged++;
@@ -122,7 +131,7 @@ function convertPath(path: string, out: ConvertResult): void {
   }
   const mpath = join(path, "manifest.json");
   if (existsSync(mpath)) {
-    let m: { format?: unknown; formatVersion?: unknown } = {};
+    let m: { format?: unknown; formatVersion?: unknown; dataset?: { classNames?: unknown } } = {};
     try {
       m = JSON.parse(readFileSync(mpath, "utf8"));
     } catch {
@@ -133,8 +142,11 @@ function convertPath(path: string, out: ConvertResult): void {
       else out.unchanged++;
       return;
     }
+    // A study RUNDIR's manifest names the classes an old kl.json does not.
+    const names = m.dataset?.classNames;
+    if (Array.isArray(names) && names.every((x) => typeof x === "string")) classNames = names as string[];
   }
-  walk(path, out);
+  walk(path, out, classNames);
 }
 
 /** Converts every old-format artifact at the given paths (files or directories). */

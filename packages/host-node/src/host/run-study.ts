@@ -46,6 +46,17 @@ export async function runStudyCommand(config: StudyConfig, o: StudyCommandOption
     `classfit ${o.command.split(" ")[1] ?? "study"}: '${config.name}', profile ${config.profile}, ${config.networks.length} network(s) → ${resolve(o.out)}`,
   );
   const core = await createCore();
+  // Files of an earlier version (a RUNDIR it wrote, an old score file) are read, and named in
+  // one line rather than one per file; their names are relative to the RUNDIR.
+  const old: string[] = [];
+  const previous = pipeline.setLegacyFormatHandler((_m, what) => old.push(what));
+  const noteOld = () => {
+    pipeline.setLegacyFormatHandler(previous);
+    if (old.length > 0)
+      process.stderr.write(
+        `classfit: note: read ${old.length} file(s) in the formats of an earlier version (e.g. ${old[0]}), still read by this version but not by the next; rewrite them with \`classfit convert ${o.out}\` (and any old score file the config names)\n`,
+      );
+  };
   let result: Awaited<ReturnType<typeof pipeline.runStudy>>;
   try {
     result = await pipeline.runStudy(host, core, config, {
@@ -56,6 +67,7 @@ export async function runStudyCommand(config: StudyConfig, o: StudyCommandOption
     });
   } catch (e) {
     host.close();
+    noteOld();
     if (e instanceof pipeline.StudyInterrupted) {
       if (o.json) process.stdout.write(`${JSON.stringify({ status: "interrupted", runDir: resolve(o.out) })}\n`);
       exitWith(EXIT.interrupted, `interrupted; finished steps are kept in ${o.out} — rerun the same command to resume`);
@@ -63,6 +75,7 @@ export async function runStudyCommand(config: StudyConfig, o: StudyCommandOption
     exitWith(pipeline.isInputError(e) ? EXIT.badInput : EXIT.failed, e instanceof Error ? e.message : String(e));
   }
   host.close();
+  noteOld();
   const summary = pipeline.summarizeStudy(result.manifest, result.analysis);
   if (o.json) {
     process.stdout.write(

@@ -6,7 +6,7 @@ import { decodeClassModel, decodeProjection } from "@classfit/wasm-core";
 import { InputError } from "../errors.js";
 import { decodeContainer, encodeContainer, isLegacyContainer, type StoredArray } from "../units/container.js";
 import { encodeClassModelNpz, isLegacyClassModel } from "./class-model.js";
-import { encodeKlJson, KL_FORMAT, readKlJson } from "./kl.js";
+import { encodeKlJson, KL_FORMAT, klTable, readKlJson } from "./kl.js";
 import { encodeProjectionNpz } from "./projection.js";
 
 export interface Converted {
@@ -38,12 +38,23 @@ function convertContainer(bytes: Uint8Array, what: string): Uint8Array {
   return encodeContainer(c.meta, arrays);
 }
 
+/** What a file does not record but its surroundings do: for a study's old bare-array kl.json,
+ * the complexity step's settings (its step.json config) and the run's class names. */
+export interface ConvertHints {
+  kl?: { reference?: string; samples?: number; variant?: string; seed?: number; classNames?: readonly string[] };
+}
+
 /**
  * The file in the current format, or undefined when it is not in an old one (already current,
  * or not a classfit file). `name` is the file's base name; `what` names it in errors. Corrupt
  * old files are InputError.
  */
-export function convertLegacyBytes(bytes: Uint8Array, name: string, what = name): Converted | undefined {
+export function convertLegacyBytes(
+  bytes: Uint8Array,
+  name: string,
+  what = name,
+  hints: ConvertHints = {},
+): Converted | undefined {
   const wrap = <T>(f: () => T): T => {
     try {
       return f();
@@ -83,8 +94,20 @@ export function convertLegacyBytes(bytes: Uint8Array, name: string, what = name)
         (raw as { format?: unknown }).format === undefined &&
         Array.isArray((raw as { classes?: unknown }).classes) &&
         "reference" in raw);
-    if (oldKl && (raw as { format?: unknown }).format !== KL_FORMAT)
-      return { bytes: encodeKlJson(readKlJson(bytes, what)), name, format: "kl.json" };
+    if (oldKl && (raw as { format?: unknown }).format !== KL_FORMAT) {
+      const t = readKlJson(bytes, what);
+      const h = hints.kl ?? {};
+      const table = Array.isArray(raw)
+        ? klTable({
+            reference: h.reference ?? t.reference,
+            samples: h.samples ?? t.samples,
+            variant: h.variant ?? t.variant,
+            seed: h.seed ?? t.seed,
+            classes: t.classes.map((c) => ({ ...c, name: h.classNames?.[c.label ?? -1] ?? c.name })),
+          })
+        : t;
+      return { bytes: encodeKlJson(table), name, format: "kl.json" };
+    }
   }
   return undefined;
 }

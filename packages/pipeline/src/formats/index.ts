@@ -9,7 +9,7 @@ export {
   type ReadClassModel,
   readClassModelFile,
 } from "./class-model.js";
-export { type Converted, convertedName, convertLegacyBytes } from "./convert.js";
+export { type Converted, type ConvertHints, convertedName, convertLegacyBytes } from "./convert.js";
 export { encodeKlJson, KL_FORMAT, type KlClassRow, type KlTable, klTable, readKlJson } from "./kl.js";
 export {
   type LegacyFormatHandler,

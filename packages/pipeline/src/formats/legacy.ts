@@ -2,8 +2,9 @@
 // kl.json) are still read by this version, with a one-line note; the next version refuses them
 // and names `classfit convert`, which rewrites them in the open formats (docs/python.md).
 
-/** Receives one line per old-format file read. Hosts may replace it (the CLI prints to stderr). */
-export type LegacyFormatHandler = (message: string) => void;
+/** Receives one line per old-format file read, and the file's name as the reader got it. Hosts
+ * may replace it (the CLI prints to stderr; a study gathers them into one line). */
+export type LegacyFormatHandler = (message: string, what: string) => void;
 
 let handler: LegacyFormatHandler = (message) => console.warn(message);
 const seen = new Set<string>();
@@ -25,7 +26,7 @@ export function noteLegacyFormat(what: string, format: string): void {
   const key = `${what}\0${format}`;
   if (seen.has(key)) return;
   seen.add(key);
-  handler(legacyFormatMessage(what, format));
+  handler(legacyFormatMessage(what, format), what);
 }
 
 /**
