@@ -4,7 +4,7 @@
 // fit never leaves a directory that looks complete; the next run removes a stale staging dir.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { CLASS_MODEL_FILE, classDirName, noteLegacyFormat } from "@classfit/pipeline";
+import { CLASS_MODEL_FILE, classDirName, noteLegacyFormat, quietLegacyNote } from "@classfit/pipeline";
 import { z } from "zod";
 import { InputError, sha256 } from "./io.js";
 
@@ -196,6 +196,8 @@ export function readFitDir(dir: string): { manifest: FitManifest; classes: Loade
     const p = join(dir, entry.file);
     if (!plainRelative(entry.file)) throw new InputError(`${mpath}: class file ${entry.file} is not a plain name`);
     if (!existsSync(p)) throw new InputError(`${p}: missing (listed in ${MANIFEST})`);
+    // An old FITDIR is converted as a whole: its own note stands for its class files.
+    if (head.data.formatVersion === 1) quietLegacyNote(`${dir}/${entry.file}`);
     const bytes = new Uint8Array(readFileSync(p));
     if (sha256(bytes) !== entry.sha256) {
       throw new InputError(`${p}: sha256 does not match ${MANIFEST} (file changed or corrupt)`);

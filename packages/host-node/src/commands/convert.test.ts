@@ -74,9 +74,15 @@ describe("old formats", () => {
     const old = await classfit("density", "--fit", p("fit-old"), ...dens, "--out", p("S-old.npy"));
     expect(old.status).toBe(0);
     const notes = old.stderr.split("\n").filter((l) => l.includes("old"));
-    expect(notes.length).toBeGreaterThanOrEqual(1);
-    expect(notes.every((l) => l.includes("classfit convert"))).toBe(true);
+    // One line for the whole FITDIR (its class files are converted with it, not alone).
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(/fit-old is in the old FITDIR version 1 .*`classfit convert .*fit-old`/);
     expect(bytes(p("S-old.npy"))).toEqual(bytes(p("S.npy")));
+    await fails(
+      /class-0\.bin belongs to the FITDIR .*fit-old: convert the directory/,
+      "convert",
+      p("fit-old", "class-0.bin"),
+    );
 
     const out = await ok("convert", p("fit-old"));
     expect(out).toMatch(/convert: 2 file\(s\) converted/);

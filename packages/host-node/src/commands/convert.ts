@@ -37,6 +37,12 @@ function readBytes(path: string): Uint8Array {
 export function convertFile(path: string): string | undefined {
   const c = convertLegacyBytes(readBytes(path), basename(path), path);
   if (c === undefined) return undefined;
+  // A class file of an old FITDIR is listed (name, sha256) in its manifest: convert the whole.
+  const mpath = join(dirname(path), "manifest.json");
+  if (existsSync(mpath) && readFileSync(mpath, "utf8").includes(`"${FITDIR_FORMAT}"`))
+    throw new InputError(
+      `${path} belongs to the FITDIR ${dirname(path)}: convert the directory, \`classfit convert ${dirname(path)}\``,
+    );
   const target = join(dirname(path), c.name);
   writeFileAtomic(target, c.bytes);
   if (target !== path) rmSync(path, { force: true });

@@ -15,6 +15,7 @@ export {
   type LegacyFormatHandler,
   legacyFormatMessage,
   noteLegacyFormat,
+  quietLegacyNote,
   setLegacyFormatHandler,
   stepOutput,
 } from "./legacy.js";

@@ -21,10 +21,17 @@ export function legacyFormatMessage(what: string, format: string): string {
   return `classfit: note: ${what} is in the old ${format} format, still read by this version but not by the next; rewrite it with \`classfit convert ${what}\``;
 }
 
+const quiet = new Set<string>();
+
+/** No note for `what`: a container's own note covers it (an old FITDIR's class files). */
+export function quietLegacyNote(what: string): void {
+  quiet.add(what);
+}
+
 /** Reports that `what` was read in an old format (once per name per process). */
 export function noteLegacyFormat(what: string, format: string): void {
   const key = `${what}\0${format}`;
-  if (seen.has(key)) return;
+  if (seen.has(key) || quiet.has(what)) return;
   seen.add(key);
   handler(legacyFormatMessage(what, format), what);
 }
