@@ -25,7 +25,11 @@ import {
   withoutClock,
 } from "./web-app.js";
 
-/** The smallest quick study: one tiny ResNet trained in the run on 10 images per class, certification of 1 per class. */
+/**
+ * The smallest quick study: one tiny ResNet trained in the run on 10 images per class, three
+ * memorization networks (trained on the page's Web Workers, one per core, against Node's single
+ * thread) and certification of 1 example per class.
+ */
 export const WEB_STUDY_CONFIG = {
   name: "host-web parity study",
   seed: 7,
@@ -40,7 +44,7 @@ export const WEB_STUDY_CONFIG = {
       train: { epochs: 1, batchSize: 32 },
     },
   ],
-  steps: { certify: { perClass: 1, n0: 4, n: 16 } },
+  steps: { memorization: { models: 3, fraction: 0.5, epochs: 1 }, certify: { perClass: 1, n0: 4, n: 16 } },
 } as const;
 
 const availability = browserAvailability();
@@ -80,6 +84,8 @@ describe.skipIf(!availability.available || !distBuilt)("host-web: the quick stud
     expect(node.size).toBeGreaterThan(20);
     expect([...web.keys()].sort()).toEqual([...node.keys()].sort());
     expect(node.has("report/report.html")).toBe(true);
+    // The memorization networks were trained on both sides (Web Workers in the page).
+    expect([...node.keys()].filter((p) => p.includes("/memorization/")).length).toBeGreaterThan(0);
   });
 
   it("gives the same bytes as Node for every artifact (wall-clock fields aside)", () => {
