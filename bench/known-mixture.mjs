@@ -16,6 +16,9 @@ const { values: a } = parseArgs({
     n: { type: "string", default: "3000" },
     d: { type: "string", default: "64" },
     k: { type: "string", default: "12" },
+    // Further samplers to compare in the same run: a JSON array of dpgmmConfig overrides, e.g.
+    // '[{"chains":16,"sweeps":80,"burnIn":48}]'.
+    try: { type: "string" },
   },
 });
 const seed = Number(a.seed);
@@ -111,6 +114,7 @@ const rows = [];
 for (const [name, cfg] of [
   ["default profile", dpgmmConfig({ seed })],
   ["old default (2 × 400)", dpgmmConfig({ seed, sweeps: 400, burnIn: 320, thin: 4, chains: 2 })],
+  ...(a.try ? JSON.parse(a.try) : []).map((o) => [JSON.stringify(o), dpgmmConfig({ seed, ...o })]),
 ]) {
   const t0 = process.cpuUsage();
   const model = fitClassModel(core, train.x, n, d, cfg);

@@ -91,7 +91,7 @@ const FAMILIES = {
     chains: 32,
     options: [8, 16],
   },
-  // The default profile's sampler (16 chains × 80 sweeps), fitted with 32 chains for the doubling check.
+  // The previous default profile's sampler (16 chains × 80 sweeps), fitted with 32 chains for the doubling check.
   default: {
     sweeps: 80,
     burnIn: 48,
@@ -113,6 +113,18 @@ const FAMILIES = {
     neighbours: 0,
     init: "random",
     chains: 64,
+    options: [16, 32],
+  },
+  // The default profile's sampler now: 32 chains × 40 sweeps, two split–merge proposals per
+  // burn-in sweep (the 16-chain estimate is its first 16 chains).
+  current: {
+    sweeps: 40,
+    burnIn: 24,
+    splitMerge: 2,
+    splitMergeKept: 0,
+    neighbours: 0,
+    init: "random",
+    chains: 32,
     options: [16, 32],
   },
   tiny: {

@@ -65,7 +65,7 @@ export function register(program: Command): void {
 Profiles:
   paper    the authors' settings (400 sweeps, k = 16/16/64/64, M = 100 000,
            CERTIFY n = 100 000)
-  default  textbook predictive, 16 chains × 80 sweeps (class means with their
+  default  textbook predictive, 32 chains × 40 sweeps (class means with their
            MCSE)
   quick    tiny sizes for a smoke run
   demo     what \`classfit demo\` runs

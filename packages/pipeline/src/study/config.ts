@@ -258,16 +258,16 @@ export const PROFILE_SETTINGS: Record<StudyProfile, StepSettings> = {
   paper: PAPER,
   default: {
     ...PAPER,
-    // wasm-core's default sampler: 16 chains of 80 sweeps (bench/seed-stability.mjs).
+    // wasm-core's default sampler: 32 chains of 40 sweeps (bench/seed-stability.mjs).
     fit: {
       profile: "default",
-      sweeps: 80,
-      burnIn: 48,
+      sweeps: 40,
+      burnIn: 24,
       thin: 8,
-      chains: 16,
+      chains: 32,
       replicates: 1,
       initClusters: 6,
-      splitMerge: 1,
+      splitMerge: 2,
     },
     // A training point scored under its own class: the mean over traces of log p_t, whose estimate
     // is stable across seeds where the log of the mean over traces climbs with every partition
