@@ -95,8 +95,9 @@ describe("configuration and input validation", () => {
     const c = dpgmmConfig();
     expect(c.profile).toBe("default");
     expect([c.sweeps, c.burnIn, c.thin, c.chains, c.replicates, c.initClusters, c.kappa0, c.nu0Offset]).toEqual([
-      80, 48, 8, 16, 1, 6, 0.01, 2,
+      40, 24, 8, 32, 1, 6, 0.01, 2,
     ]);
+    expect(c.splitMerge).toBe(2);
     expect(Object.isFrozen(c)).toBe(true);
     // The paper profile stays the authors' sampler: one chain of 400 sweeps, plain Gibbs.
     const p = dpgmmConfig({ profile: "paper" });
