@@ -42,8 +42,9 @@ function data(): { x: Float64Array; y: Int32Array } {
   return { x, y };
 }
 
-/** The flags that give `classfit fit` the study's fit settings. */
-function flags(f: StepSettings["fit"]): string[] {
+/** The flags that give `classfit fit` the study's fit settings (`bare`: only the profile). */
+function flags(f: StepSettings["fit"], bare: boolean): string[] {
+  if (bare) return ["--profile", f.profile];
   return [
     "--profile",
     f.profile,
@@ -57,6 +58,8 @@ function flags(f: StepSettings["fit"]): string[] {
     String(f.chains),
     "--init-clusters",
     String(f.initClusters),
+    "--split-merge",
+    String(f.splitMerge),
   ];
 }
 
@@ -65,11 +68,14 @@ describe("classfit fit = the study's fit step", () => {
   writeFileSync(join(dir, "Z.npy"), encodeNpy(x, [2 * N, D]));
   writeFileSync(join(dir, "y.npy"), encodeNpy(y, [2 * N]));
 
+  // "default, no flags": `classfit fit --profile default` alone is the study's default fit step,
+  // so the sampler's profile table and the study's cannot drift apart unnoticed.
   it.each([
-    ["quick", { ...PROFILE_SETTINGS.quick.fit, chains: 2 }],
-    ["paper", { ...PROFILE_SETTINGS.paper.fit, sweeps: 24, burnIn: 12 }],
-  ] as const)("%s settings: byte-identical models per class", async (name, f) => {
-    const out = join(dir, `fit-${name}`);
+    ["quick", { ...PROFILE_SETTINGS.quick.fit, chains: 2 }, false],
+    ["paper", { ...PROFILE_SETTINGS.paper.fit, sweeps: 24, burnIn: 12 }, false],
+    ["default, no flags", PROFILE_SETTINGS.default.fit, true],
+  ] as const)("%s settings: byte-identical models per class", async (name, f, bare) => {
+    const out = join(dir, `fit-${name.replace(/\W+/g, "-")}`);
     await ok(
       "fit",
       "--data",
@@ -80,7 +86,7 @@ describe("classfit fit = the study's fit step", () => {
       out,
       "--seed",
       String(SEED),
-      ...flags(f),
+      ...flags(f, bare),
     );
     const core = await createCore();
     for (const c of [0, 1]) {

@@ -4,7 +4,7 @@
 import { basename, resolve } from "node:path";
 import { encodeClassModelNpz } from "@classfit/pipeline";
 import type { FitOutput, FitTask } from "@classfit/pipeline/tasks";
-import { decodeClassModel, ESS_OK, RHAT_OK } from "@classfit/wasm-core";
+import { decodeClassModel, dpgmmConfig, ESS_OK, RHAT_OK } from "@classfit/wasm-core";
 import type { Command } from "commander";
 import {
   classSeed,
@@ -45,6 +45,7 @@ export async function runFit(o: FitOptions, log: (s: string) => void = console.l
     chains: o.chains,
     replicates: o.replicates,
     initClusters: o.initClusters,
+    splitMerge: o.splitMerge,
     seed: o.seed,
   });
   const groups = groupRows(lab?.labels, m.n);
@@ -169,6 +170,15 @@ export async function runFit(o: FitOptions, log: (s: string) => void = console.l
   return manifest;
 }
 
+/** "(default 40; 400 with --profile paper)": read from the profiles, so help cannot go stale. */
+function byProfile(
+  key: "sweeps" | "burnIn" | "thin" | "chains" | "replicates" | "initClusters" | "splitMerge",
+): string {
+  const d = dpgmmConfig({ profile: "default" })[key];
+  const p = dpgmmConfig({ profile: "paper" })[key];
+  return d === p ? `(default ${d})` : `(default ${d}; ${p} with --profile paper)`;
+}
+
 /** One fit's convergence failure, as a FITDIR warning. */
 function notConverged(sp: FitOutput["sampler"]): string {
   const c = sp.convergence;
@@ -187,16 +197,21 @@ export function register(program: Command): void {
     .option("--labels <y.npy>", "integer labels, shape (n,)")
     .requiredOption("--out <FITDIR>", "output directory (replaced atomically when the fit completes)")
     .option("--profile <name>", `hyper-parameter profile: ${PROFILES.join(" | ")}`, choiceArg(PROFILES), "default")
-    .option("--sweeps <n>", "Gibbs sweeps per chain (default 80; 400 with --profile paper)", intArg(1))
-    .option("--burn-in <n>", "sweeps discarded before keeping traces (default 48; 320 with --profile paper)", intArg(0))
-    .option("--thin <n>", "keep every n-th sweep after burn-in (default 4)", intArg(1))
-    .option("--chains <n>", "independent chains per class (default 16; 1 with --profile paper)", intArg(1, 256))
+    .option("--sweeps <n>", `Gibbs sweeps per chain ${byProfile("sweeps")}`, intArg(1))
+    .option("--burn-in <n>", `sweeps discarded before keeping traces ${byProfile("burnIn")}`, intArg(0))
+    .option("--thin <n>", `keep every n-th sweep after burn-in ${byProfile("thin")}`, intArg(1))
+    .option("--chains <n>", `independent chains per class ${byProfile("chains")}`, intArg(1, 256))
     .option(
       "--replicates <n>",
-      "independent replicate fits per class, each of --chains chains, pooled; the manifest lists each replicate's class mean (default 1)",
+      `independent replicate fits per class, each of --chains chains, pooled; the manifest lists each replicate's class mean ${byProfile("replicates")}`,
       intArg(1, 64),
     )
-    .option("--init-clusters <n>", "K0: initial clusters, also scales S0 (default 6)", intArg(1))
+    .option("--init-clusters <n>", `K0: initial clusters, also scales S0 ${byProfile("initClusters")}`, intArg(1))
+    .option(
+      "--split-merge <n>",
+      `split–merge proposals per burn-in sweep (Jain & Neal 2004), 0 for plain Gibbs ${byProfile("splitMerge")}`,
+      intArg(0, 64),
+    )
     .option("--seed <n>", "random seed", intArg(0), 0)
     .option("--workers <n>", "worker threads (default: CPU count, at most one per class)", intArg(1, 256))
     .option("--progress", PROGRESS_HELP)
