@@ -127,6 +127,48 @@ const FAMILIES = {
     chains: 32,
     options: [16, 32],
   },
+  // The shipped sampler (thin 8 as well) fitted with 64 chains: its 32-chain class mean is the profile's, and the
+  // doubling check compares it with all 64.
+  current64: {
+    sweeps: 40,
+    burnIn: 24,
+    thin: 8,
+    splitMerge: 2,
+    splitMergeKept: 0,
+    neighbours: 0,
+    init: "random",
+    chains: 64,
+    options: [16, 32],
+  },
+  // As current64, half of the split–merge pairs drawn from each point's 16 nearest neighbours: a
+  // merge of two adjacent clusters is proposed far more often than by a uniform pair, which is
+  // what a chain left with too many clusters at the end of burn-in lacks.
+  current64nn: {
+    sweeps: 40,
+    burnIn: 24,
+    thin: 8,
+    splitMerge: 2,
+    splitMergeKept: 0,
+    neighbours: 16,
+    init: "random",
+    chains: 64,
+    options: [16, 32],
+  },
+  // Twice as many chains, each shorter: a chain's mean-log class mean varies by 1–4 nats with its
+  // partition however long it runs, so the spread of the average falls only with the number of
+  // chains; 64 × 24 (burn-in 16, three proposals per burn-in sweep, one trace each) costs about
+  // what 32 × 40 does. Fitted with 128 chains for the doubling check.
+  short64: {
+    sweeps: 24,
+    burnIn: 16,
+    thin: 8,
+    splitMerge: 3,
+    splitMergeKept: 0,
+    neighbours: 0,
+    init: "random",
+    chains: 128,
+    options: [32, 64],
+  },
   tiny: {
     sweeps: 50,
     burnIn: 30,
@@ -183,7 +225,8 @@ async function runJob({ data, cls, seed, family, quick }) {
     profile: "default",
     sweeps: Math.ceil(f.sweeps / scale),
     burnIn: Math.ceil(f.burnIn / scale),
-    thin: quick ? 1 : 4,
+    // Families without a thin of their own keep every 4th sweep, as the runs recorded before.
+    thin: quick ? 1 : (f.thin ?? 4),
     chains: f.chains,
     splitMerge: f.splitMerge,
     splitMergeKept: f.splitMergeKept,
@@ -209,6 +252,13 @@ async function runJob({ data, cls, seed, family, quick }) {
       loo: loo ? mean(loo) : Number.NaN,
     };
   }
+  // Per chain: its own mean-log class mean and its mean log joint over kept sweeps, so how much of
+  // the spread comes from a few chains far below the others can be read off the records.
+  const keptFrom = config.burnIn;
+  const chainInsML = model.chains.map((_, c) =>
+    mean(logPredictive(core, chainSubset(model, c, c + 1), X, fitRows.length, "mean-log")),
+  );
+  const chainLogJoint = model.chains.map((c) => Math.round(mean(Array.from(c.logJointTrace).slice(keptFrom))));
   const res = {
     family,
     cls,
@@ -218,6 +268,8 @@ async function runJob({ data, cls, seed, family, quick }) {
     meanK: model.chains.map((c) => mean(c.traces.map((t) => t.counts.length))),
     accepted: model.chains.map((c) => c.splitMergeAccepted),
     finalLogJoint: model.chains.map((c) => Math.round(c.logJointTrace[c.logJointTrace.length - 1])),
+    chainInsML,
+    chainLogJoint,
     sub,
   };
   process.stdout.write(`${JSON.stringify(res)}\n`);
