@@ -114,7 +114,18 @@ const mem = QUICK
 const memArgs = (dir) => [
   "memorization",
   ...["--arch", "resnet", "--blocks", mem.blocks, "--width", mem.width, "--limit", String(mem.limit)],
-  ...["--epochs", String(mem.epochs), "--batch-size", "50", "--models", String(mem.models), "--seed", "1", "--out", dir],
+  ...[
+    "--epochs",
+    String(mem.epochs),
+    "--batch-size",
+    "50",
+    "--models",
+    String(mem.models),
+    "--seed",
+    "1",
+    "--out",
+    dir,
+  ],
 ];
 report(
   "memorization",
