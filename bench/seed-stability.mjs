@@ -240,25 +240,26 @@ async function runJob({ data, cls, seed, family, quick }) {
   const fitCpu = process.cpuUsage(t0);
   const mean = (v) => v.reduce((s, x) => s + x, 0) / v.length;
   const counts = [...new Set([1, ...f.options, ...f.options.map((r) => 2 * r)])].filter((r) => r <= f.chains);
+  // Per chain: its own mean-log class mean and its mean log joint over kept sweeps, so how much of
+  // the spread comes from a few chains far below the others can be read off the records. Every
+  // chain keeps the same number of traces, so the mean-log class mean of the first r chains is
+  // the mean of their chain means: scored once here, not again per subset.
+  const chainInsML = model.chains.map((_, c) =>
+    mean(logPredictive(core, chainSubset(model, c, c + 1), X, fitRows.length, "mean-log")),
+  );
+  const chainLogJoint = model.chains.map((c) => Math.round(mean(Array.from(c.logJointTrace).slice(config.burnIn))));
   const sub = {};
   for (const r of counts) {
     const m = chainSubset(model, 0, r);
     const loo = looLogDensity(core, m);
     sub[r] = {
       ins: mean(logPredictive(core, m, X, fitRows.length)),
-      insML: mean(logPredictive(core, m, X, fitRows.length, "mean-log")),
+      insML: mean(chainInsML.slice(0, r)),
       ho: mean(logPredictive(core, m, H, heldRows.length)),
       hoML: mean(logPredictive(core, m, H, heldRows.length, "mean-log")),
       loo: loo ? mean(loo) : Number.NaN,
     };
   }
-  // Per chain: its own mean-log class mean and its mean log joint over kept sweeps, so how much of
-  // the spread comes from a few chains far below the others can be read off the records.
-  const keptFrom = config.burnIn;
-  const chainInsML = model.chains.map((_, c) =>
-    mean(logPredictive(core, chainSubset(model, c, c + 1), X, fitRows.length, "mean-log")),
-  );
-  const chainLogJoint = model.chains.map((c) => Math.round(mean(Array.from(c.logJointTrace).slice(keptFrom))));
   const res = {
     family,
     cls,

@@ -171,9 +171,7 @@ export async function runFit(o: FitOptions, log: (s: string) => void = console.l
 }
 
 /** "(default 40; 400 with --profile paper)": read from the profiles, so help cannot go stale. */
-function byProfile(
-  key: "sweeps" | "burnIn" | "thin" | "chains" | "replicates" | "initClusters" | "splitMerge",
-): string {
+function byProfile(key: Exclude<keyof FitOverrides, "seed">): string {
   const d = dpgmmConfig({ profile: "default" })[key];
   const p = dpgmmConfig({ profile: "paper" })[key];
   return d === p ? `(default ${d})` : `(default ${d}; ${p} with --profile paper)`;
