@@ -81,6 +81,30 @@ describe("classfit memorization / merge", () => {
     expect(bytes(p("merged", "memorization.npz"))).toEqual(single);
   }, 120_000);
 
+  it("--folds K: each example left out by exactly models/K networks; refused with --subset or a K not dividing m", async () => {
+    const FOLDS = [...MEM, "--batch-size", "20", "--models", "4", "--folds", "2", "--seed", "3"];
+    await ok("memorization", ...FOLDS, "--out", p("memfolds"));
+    const m = decodeMemorization(bytes(p("memfolds", "memorization.npz")));
+    expect(m.config).toMatchObject({ design: "folds", folds: 2, fraction: 0.5 });
+    for (let i = 0; i < 40; i++) {
+      expect(m.outCount[i]).toBe(2);
+      expect(m.inCount[i]).toBe(2);
+    }
+    await fails(/give --subset or --folds, not both/, "memorization", ...FOLDS, "--subset", "0.5", "--out", p("mf2"));
+    await fails(
+      /--folds must be ≥ 2 and divide --models/,
+      "memorization",
+      ...MEM,
+      "--models",
+      "4",
+      "--folds",
+      "3",
+      "--out",
+      p("mf3"),
+    );
+    expect(existsSync(p("mf2", "memorization.npz")) || existsSync(p("mf3", "memorization.npz"))).toBe(false);
+  }, 120_000);
+
   it("refuses a subset fraction of 0 or 1, an empty subset and a bad shard, keeping earlier results", async () => {
     const before = bytes(p("mem", "memorization.npz"));
     const base = [...MEM, "--models", "4", "--seed", "3", "--out", p("mem")];

@@ -17,7 +17,13 @@ export function register(program: Command): void {
         "unit kept in DIR/units (a re-run resumes); --shard k/n runs one share for a cluster.",
     )
     .option("--models <m>", "number of networks (≥ 2)", intArg(2), 64)
-    .option("--subset <r>", "fraction of the training set each network sees, in (0, 1)", numArg(), 0.7);
+    .option("--subset <r>", "fraction of the training set each network sees, in (0, 1) (default: 0.7)", numArg())
+    .option(
+      "--folds <K>",
+      "balanced design instead of independent subsets: every K networks split the training set into K seeded " +
+        "random folds and each leaves one out, so each example is left out by exactly models/K networks",
+      intArg(2),
+    );
   addRunOptions(addTrainerOptions(cmd), "memorization").action(async (opts: Record<string, unknown> & RunCommon) => {
     const { spec, run } = splitRun(opts);
     await runMemorization(spec, run, (s) => console.log(s));

@@ -12,7 +12,9 @@ import { archOf, loadTrainSplit, TrainerSpecSchema, trainerOf } from "./trainer.
 
 export const MemorizationSpecSchema = TrainerSpecSchema.extend({
   models: z.number().default(64),
-  subset: z.number().default(0.7),
+  // No default here: with `folds` the subset is (K−1)/K and giving both is refused.
+  subset: z.number().optional(),
+  folds: z.number().int().optional(),
 }).strict();
 export type MemorizationSpec = z.infer<typeof MemorizationSpecSchema>;
 
@@ -25,10 +27,18 @@ export async function memorizationFromSpec(
   o: BuildOptions = {},
 ): Promise<BuiltProtocol> {
   // The settings the protocol refuses are checked before any data is read.
-  if (!(s.subset > 0 && s.subset < 1))
+  if (s.subset !== undefined && !(s.subset > 0 && s.subset < 1))
     throw new InputError(`--subset must be a fraction in (0, 1) (exclusive), got ${s.subset}`);
   if (!Number.isSafeInteger(s.models) || s.models < 2)
     throw new InputError(`--models must be an integer ≥ 2, got ${s.models}`);
+  if (s.folds !== undefined) {
+    if (s.subset !== undefined)
+      throw new InputError(`give --subset or --folds, not both (--folds ${s.folds} trains each network on (K−1)/K)`);
+    if (s.folds < 2 || s.models % s.folds !== 0)
+      throw new InputError(
+        `--folds must be ≥ 2 and divide --models (each example left out equally often), got --folds ${s.folds} with --models ${s.models}`,
+      );
+  }
   archOf(s);
   const split = await loadTrainSplit(s, o.dataset);
   const ds = o.share ? shareDataset(split.ds) : split.ds;
@@ -44,7 +54,11 @@ export async function memorizationFromSpec(
       labels: ds.labels,
       numClasses: ds.numClasses,
       datasetId: ds.name,
-      settings: { models: s.models, fraction: s.subset, seed: s.seed },
+      settings: {
+        models: s.models,
+        ...(s.folds !== undefined ? { folds: s.folds } : { fraction: s.subset ?? 0.7 }),
+        seed: s.seed,
+      },
     });
   } catch (e) {
     if (e instanceof RangeError) throw new InputError(e.message);
@@ -58,6 +72,8 @@ export async function memorizationFromSpec(
 }
 
 export async function runMemorization(raw: unknown, run: RunCommon, log: (s: string) => void): Promise<string> {
-  const spec = parseSpec(MemorizationSpecSchema, raw, "memorization");
+  const parsed = parseSpec(MemorizationSpecSchema, raw, "memorization");
+  // The independent-subset design records its fraction, defaulted, as it always did.
+  const spec = parsed.folds === undefined ? { ...parsed, subset: parsed.subset ?? 0.7 } : parsed;
   return runBuiltProtocol((o) => memorizationFromSpec(spec, log, o), { command: "memorization", spec }, run, log);
 }

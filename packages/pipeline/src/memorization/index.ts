@@ -13,6 +13,7 @@ export {
   type MemorizationResult,
   type MemorizationSettings,
   memorizationByClass,
+  memorizationFoldSubset,
   memorizationProtocol,
   memorizationSubset,
   subsetSize,

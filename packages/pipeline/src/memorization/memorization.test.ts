@@ -7,6 +7,7 @@ import { MemoryUnitStore } from "../units/units.js";
 import {
   decodeMemorization,
   memorizationByClass,
+  memorizationFoldSubset,
   memorizationProtocol,
   memorizationSubset,
   subsetSize,
@@ -90,6 +91,87 @@ describe("memorization subsets", () => {
     expect(() => subsetSize(100, 1)).toThrow(/fraction/);
     expect(() => subsetSize(100, 0.001)).toThrow(/empty subset/);
     expect(() => subsetSize(100, 0.999)).toThrow(/no example out/);
+  });
+});
+
+describe("memorization folds (the balanced design)", () => {
+  it("leave out disjoint folds that cover the set once per cut, so each example is out exactly m/K times", () => {
+    const N = 103;
+    const K = 3;
+    const m = 12;
+    const out = new Int32Array(N);
+    for (let cut = 0; cut < m / K; cut++) {
+      const seen = new Int32Array(N);
+      for (let f = 0; f < K; f++) {
+        const u = cut * K + f;
+        const train = memorizationFoldSubset(core, 9, u, N, K);
+        for (let i = 1; i < train.length; i++) expect(train[i] as number).toBeGreaterThan(train[i - 1] as number);
+        // Fold sizes ⌊(f+1)N/K⌋ − ⌊fN/K⌋: 34, 34, 35 for N = 103.
+        expect(N - train.length).toBe(Math.floor(((f + 1) * N) / K) - Math.floor((f * N) / K));
+        const inTrain = new Uint8Array(N);
+        for (const i of train) inTrain[i] = 1;
+        for (let i = 0; i < N; i++)
+          if (!inTrain[i]) {
+            seen[i] = (seen[i] as number) + 1;
+            out[i] = (out[i] as number) + 1;
+          }
+      }
+      expect(Array.from(seen).every((c) => c === 1)).toBe(true);
+    }
+    expect(Array.from(out).every((c) => c === m / K)).toBe(true);
+    // Reproducible; a new cut draws a new permutation.
+    expect(Array.from(memorizationFoldSubset(core, 9, 4, N, K))).toEqual(
+      Array.from(memorizationFoldSubset(core, 9, 4, N, K)),
+    );
+    expect(Array.from(memorizationFoldSubset(core, 9, 4, N, K))).not.toEqual(
+      Array.from(memorizationFoldSubset(core, 9, 1, N, K)),
+    );
+  });
+
+  it("keep each example with probability (K−1)/K over cuts, for every example alike", () => {
+    const N = 60;
+    const K = 4;
+    const cuts = 400;
+    // Example i is in fold 0 of a cut with probability 1/K; over 400 cuts binomial(400, 1/4), sd ≈ 8.7.
+    const inFold0 = new Float64Array(N);
+    for (let c = 0; c < cuts; c++) {
+      const train = new Set(memorizationFoldSubset(core, 2, c * K, N, K));
+      for (let i = 0; i < N; i++) if (!train.has(i)) inFold0[i] = (inFold0[i] as number) + 1;
+    }
+    for (const h of inFold0) expect(Math.abs(h - cuts / K)).toBeLessThan(45);
+  });
+
+  it("refuses a fold count that does not divide the models, or a fraction given as well", () => {
+    const d = dataset();
+    const base = { core, trainer: nearestNeighbour(d.x, d.labels), labels: d.labels, numClasses: 2, datasetId: "r" };
+    expect(() => memorizationProtocol({ ...base, settings: { models: 10, folds: 3, seed: 1 } })).toThrow(
+      /multiple of 3/,
+    );
+    expect(() => memorizationProtocol({ ...base, settings: { models: 6, folds: 3, fraction: 0.5, seed: 1 } })).toThrow(
+      /not both/,
+    );
+    expect(() => memorizationProtocol({ ...base, settings: { models: 6, folds: 1, seed: 1 } })).toThrow(/folds/);
+  });
+
+  it("score every example, with the out count exactly m/K, and name the design in the config", async () => {
+    const d = dataset();
+    const p = memorizationProtocol({
+      core,
+      trainer: nearestNeighbour(d.x, d.labels),
+      labels: d.labels,
+      numClasses: 2,
+      datasetId: "rings",
+      settings: { models: 12, folds: 3, seed: 5 },
+    });
+    expect(p.config).toMatchObject({ design: "folds", folds: 3, fraction: 2 / 3, models: 12 });
+    const r = decodeMemorization(await runSingle(p));
+    for (let i = 0; i < d.labels.length; i++) {
+      expect(r.outCount[i]).toBe(4);
+      expect(r.inCount[i]).toBe(8);
+      expect(Number.isNaN(r.score[i] as number)).toBe(false);
+    }
+    // The mislabelled isolated example is memorized: right when trained on, wrong otherwise.
+    expect(r.score[d.isolated]).toBe(1);
   });
 });
 

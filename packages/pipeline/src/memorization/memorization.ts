@@ -6,6 +6,17 @@
 // the two frequencies taken over the models whose subset does / does not hold i.
 // Each model is one work unit, determined by (config, unit index) alone: its subset from
 // stream (memorizationSubset, u) and its training seed from (memorizationTrainSeed, u).
+//
+// The balanced design (`folds: K`) replaces the independent subsets by K-fold cuts: every K
+// models share one seeded random permutation of the training set, cut into K folds, and model u
+// leaves out fold u mod K of cut ⌊u/K⌋. With m a multiple of K each example is then left out by
+// exactly m/K models and kept by m(K−1)/K, so no example goes unscored and none gets a thin
+// "without" side by chance. Feldman & Zhang's estimator only needs the subsets to be chosen
+// independently of the examples' content (their §3 with random subsets of a fixed size): a
+// seeded permutation is such a choice, and each model still sees a uniformly random subset of
+// size ≈ N(K−1)/K, so both frequencies stay unbiased for the subset distribution's expectations.
+// The models of one cut are no longer independent of each other (their held-out folds are
+// disjoint); the per-example binomial error treats them as independent, as it does anyway.
 import type { Core } from "@classfit/wasm-core";
 import { noteLegacyFormat } from "../formats/legacy.js";
 import {
@@ -29,8 +40,11 @@ export interface TrainerBackend {
 export interface MemorizationSettings {
   /** Number of models m ≥ 2. */
   models: number;
-  /** Fraction r of the training set in each subset, 0 < r < 1 (default 0.7). */
+  /** Fraction r of the training set in each subset, 0 < r < 1 (default 0.7). Not with `folds`. */
   fraction?: number;
+  /** The balanced design: K ≥ 2 folds per cut, each model leaving one fold out (fraction
+   * (K−1)/K); `models` must be a multiple of K. */
+  folds?: number;
   seed: number;
 }
 
@@ -86,6 +100,46 @@ export function memorizationSubset(
   return perm.slice(0, k).sort();
 }
 
+/**
+ * The training subset of model `unit` in the balanced K-fold design: the complement of fold
+ * (unit mod K) of cut ⌊unit/K⌋, whose permutation is a full Fisher–Yates shuffle from stream
+ * (memorizationFolds, cut); fold f holds permutation positions [⌊fN/K⌋, ⌊(f+1)N/K⌋). Ascending.
+ */
+export function memorizationFoldSubset(
+  core: Core,
+  seed: number,
+  unit: number,
+  numExamples: number,
+  folds: number,
+): Int32Array {
+  if (!Number.isSafeInteger(folds) || folds < 2 || folds > numExamples)
+    throw new RangeError(
+      `memorization: folds must be an integer in [2, ${numExamples}] (the training set's size), got ${folds}`,
+    );
+  const N = numExamples;
+  const perm = Int32Array.from({ length: N }, (_, i) => i);
+  const rng = core.rng(seed, streamOf(STREAM_TAG.memorizationFolds, Math.floor(unit / folds)));
+  let u: Float64Array;
+  try {
+    u = rng.uniform(N - 1);
+  } finally {
+    rng.dispose();
+  }
+  for (let i = 0; i < N - 1; i++) {
+    const j = i + Math.floor((u[i] as number) * (N - i));
+    const t = perm[i] as number;
+    perm[i] = perm[j] as number;
+    perm[j] = t;
+  }
+  const f = unit % folds;
+  const lo = Math.floor((f * N) / folds);
+  const hi = Math.floor(((f + 1) * N) / folds);
+  const out = new Int32Array(N - (hi - lo));
+  out.set(perm.subarray(0, lo), 0);
+  out.set(perm.subarray(hi), lo);
+  return out.sort();
+}
+
 function packBits(bits: Uint8Array): Uint8Array {
   const out = new Uint8Array(Math.ceil(bits.length / 8));
   bits.forEach((b, i) => {
@@ -113,10 +167,20 @@ export function memorizationProtocol(o: MemorizationOptions): UnitProtocol {
   const N = o.labels.length;
   if (N === 0) throw new RangeError(`${where}: the training set is empty`);
   checkLabels(o.labels, o.numClasses, where);
-  const fraction = o.settings.fraction ?? 0.7;
+  const folds = o.settings.folds;
+  if (folds !== undefined && o.settings.fraction !== undefined)
+    throw new RangeError(`${where}: give either a subset fraction or folds, not both (folds K trains on (K−1)/K)`);
+  if (folds !== undefined && (!Number.isSafeInteger(folds) || folds < 2 || folds > N))
+    throw new RangeError(`${where}: folds must be an integer in [2, ${N}] (the training set's size), got ${folds}`);
+  const fraction = folds !== undefined ? (folds - 1) / folds : (o.settings.fraction ?? 0.7);
   subsetSize(N, fraction);
   const m = o.settings.models;
   if (!Number.isSafeInteger(m) || m < 2) throw new RangeError(`${where}: models must be an integer ≥ 2, got ${m}`);
+  if (folds !== undefined && m % folds !== 0)
+    throw new RangeError(
+      `${where}: with ${folds} folds the number of models must be a multiple of ${folds}, got ${m} ` +
+        `(so that every example is left out equally often)`,
+    );
   if (!Number.isSafeInteger(o.settings.seed) || o.settings.seed < 0)
     throw new RangeError(`${where}: seed must be an integer ≥ 0, got ${o.settings.seed}`);
   if (typeof o.datasetId !== "string" || o.datasetId === "")
@@ -131,11 +195,17 @@ export function memorizationProtocol(o: MemorizationOptions): UnitProtocol {
       labelsHash: hashArray(o.labels),
       models: m,
       fraction,
+      // Only the balanced design names itself, so the configs (and hashes) of independent-subset
+      // runs stay what they were.
+      ...(folds !== undefined ? { design: "folds", folds } : {}),
       seed: o.settings.seed,
     },
     numUnits: m,
     async runUnit(u: number): Promise<Uint8Array> {
-      const train = memorizationSubset(o.core, o.settings.seed, u, N, fraction);
+      const train =
+        folds !== undefined
+          ? memorizationFoldSubset(o.core, o.settings.seed, u, N, folds)
+          : memorizationSubset(o.core, o.settings.seed, u, N, fraction);
       const seedRng = o.core.rng(o.settings.seed, streamOf(STREAM_TAG.memorizationTrainSeed, u));
       let trainSeed: number;
       try {

@@ -6,6 +6,7 @@ export const STREAM_TAG = {
   memorizationTrainSeed: 2,
   certifyExample: 3,
   densityBinTrainSeed: 4,
+  memorizationFolds: 5,
 } as const;
 
 const INDEX_LIMIT = 2 ** 32;
