@@ -22,6 +22,7 @@ import {
 } from "@classfit/models";
 import { initBackend } from "@classfit/models/backend";
 import { datasetHasSplit, loadDataset, readCheckpoint, writeCheckpoint, writeModelDir } from "@classfit/models/node";
+import { encodeNpy } from "@classfit/models/npy";
 import { readingInput } from "@classfit/pipeline/errors";
 import { createCore } from "@classfit/wasm-core/node";
 import type { Command } from "commander";
@@ -249,7 +250,15 @@ export async function runTrain(
       ...(last ? { trainLoss: last.trainLoss, trainAccuracy: last.trainAccuracy } : {}),
       ...(evalTest ? { testAccuracy: evalTest.accuracy, testN: evalTest.n } : {}),
     });
-    await writeModelDir(o.out, await serializeModel(model), manifest);
+    // The memorization proxy (each example's loss summed over training), beside the weights.
+    const lossFile: Record<string, Uint8Array> = result.cumulativeLoss
+      ? { [TRAINING_LOSS_FILE]: encodeNpy(result.cumulativeLoss, [result.cumulativeLoss.length]) }
+      : {};
+    await writeModelDir(o.out, await serializeModel(model), manifest, lossFile);
+    if (!result.cumulativeLoss)
+      log(
+        `${o.out}: no ${TRAINING_LOSS_FILE} (training resumed from a checkpoint that did not keep the per-example losses)`,
+      );
     await rm(checkpointDir, { recursive: true, force: true });
     log(
       `${o.out}: ${arch.arch}, ${parameters} parameters${evalTest ? `, test accuracy ${(100 * evalTest.accuracy).toFixed(2)}% on ${evalTest.n} images` : ""}`,
@@ -259,6 +268,9 @@ export async function runTrain(
     model.dispose();
   }
 }
+
+/** Written into MODELDIR by `classfit train`: float64, shape (n), the training set's order. */
+export const TRAINING_LOSS_FILE = "training-loss.npy";
 
 export function register(program: Command): void {
   program
@@ -271,6 +283,8 @@ export function register(program: Command): void {
         "Fashion-MNIST subset). By default it trains the shipped narrow ResNet (blocks 1,1,1,1, width ×0.125, " +
         `15 epochs: minutes on the embedded data); the full-width ResNet-18 is ${FULL_RESNET18}. ` +
         "A checkpoint is kept in MODELDIR.checkpoint until training ends. " +
+        "MODELDIR/training-loss.npy holds each training example's loss summed over all epochs, a cheap " +
+        "memorization proxy (Ravikumar et al. 2025) that a study can use where no memorization run exists. " +
         "One network trains on one thread, so there is no --workers: SGD's updates are sequential, and " +
         "splitting a batch across workers would change the order of the gradient sums, hence the bytes. " +
         "Many networks (memorization, bins, a study's memorization) train side by side with --workers.",

@@ -283,6 +283,8 @@ export async function readModelDir(dir: string): Promise<LoadedModel> {
 
 const MOMENTUM_BIN = "momentum.bin";
 const MOMENTUM_JSON = "momentum.json";
+/** The per-example cumulative training loss so far (float64, little-endian, dataset order). */
+const LOSS_BIN = "loss.bin";
 
 /** Writes a training checkpoint (the model so far plus momentum buffers) atomically. */
 export async function writeCheckpoint(
@@ -305,6 +307,15 @@ export async function writeCheckpoint(
   await writeModelDir(dir, bytes, manifest, {
     [MOMENTUM_BIN]: new Uint8Array(all.buffer),
     [MOMENTUM_JSON]: `${JSON.stringify({ epoch: state.epoch, buffers: index }, null, 2)}\n`,
+    ...(state.cumulativeLoss
+      ? {
+          [LOSS_BIN]: new Uint8Array(
+            state.cumulativeLoss.buffer,
+            state.cumulativeLoss.byteOffset,
+            state.cumulativeLoss.byteLength,
+          ),
+        }
+      : {}),
   });
 }
 
@@ -323,7 +334,14 @@ export async function readCheckpoint(dir: string): Promise<LoadedModel & { state
       if (b.offset + b.length > all.length) throw new Error(`${dir}: momentum.bin is truncated`);
       momentum[b.name] = all.slice(b.offset, b.offset + b.length);
     }
-    return { ...loaded, state: { epoch: meta.epoch, momentum } };
+    const lossPath = join(loaded.dir, LOSS_BIN);
+    let cumulativeLoss: Float64Array | undefined;
+    if (existsSync(lossPath)) {
+      const lb = await readFile(lossPath);
+      if (lb.byteLength % 8 !== 0) throw new Error(`${dir}: ${LOSS_BIN} is truncated`);
+      cumulativeLoss = new Float64Array(lb.buffer.slice(lb.byteOffset, lb.byteOffset + lb.byteLength));
+    }
+    return { ...loaded, state: { epoch: meta.epoch, momentum, ...(cumulativeLoss ? { cumulativeLoss } : {}) } };
   } catch (e) {
     loaded.model.dispose();
     throw new Error(`${dir}: not a usable checkpoint (${e instanceof Error ? e.message : String(e)})`);

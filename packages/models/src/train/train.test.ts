@@ -60,11 +60,21 @@ describe("trainModel", () => {
     expect((ra.epochs[1] as { trainLoss: number }).trainLoss).toBeLessThan(steps[0] as number);
     expect(weights(a.model).equals(initial)).toBe(false);
     expect(checkpoints.map((c) => c.epoch)).toEqual([1, 2]);
+    // The per-example losses: one sum per example, adding up to the epochs' mean losses × n
+    // (those are float32 batch means, hence the tolerance).
+    const cum = ra.cumulativeLoss as Float64Array;
+    expect(cum.length).toBe(ds.n);
+    for (const v of cum) expect(Number.isFinite(v) && v > 0).toBe(true);
+    const total = cum.reduce((x, y) => x + y, 0);
+    const fromEpochs = ra.epochs.reduce((x, e) => x + e.trainLoss * ds.n, 0);
+    expect(Math.abs(total - fromEpochs) / fromEpochs).toBeLessThan(1e-5);
+    expect(Array.from(checkpoints[0]?.cumulativeLoss ?? []).every((v, i) => v < (cum[i] as number))).toBe(true);
 
-    // The same seed again: bit-identical weights.
+    // The same seed again: bit-identical weights and per-example losses.
     const b = createModel(arch, spec, core, config.seed);
-    await trainModel({ core, model: b.model, train: ds, normalisation: norm, config });
+    const rb = await trainModel({ core, model: b.model, train: ds, normalisation: norm, config });
     expect(weights(b.model).equals(weights(a.model))).toBe(true);
+    expect(rb.cumulativeLoss).toEqual(cum);
 
     // Another seed: different weights.
     const c = createModel(arch, spec, core, 12);
@@ -87,10 +97,25 @@ describe("trainModel", () => {
       },
     }).catch((err: Error) => expect(err.message).toBe("interrupted"));
     expect(ck1?.epoch).toBe(1);
-    await trainModel({ core, model: f.model, train: ds, normalisation: norm, config, resume: ck1 as TrainCheckpoint });
+    const rf = await trainModel({
+      core,
+      model: f.model,
+      train: ds,
+      normalisation: norm,
+      config,
+      resume: ck1 as TrainCheckpoint,
+    });
     expect(weights(f.model).equals(weights(b.model))).toBe(true);
+    expect(rf.cumulativeLoss).toEqual(cum);
 
-    for (const m of [a, b, c, f]) m.model.dispose();
+    // A checkpoint that did not keep the losses: the weights resume, the sum is not made up.
+    const g = createModel(arch, spec, core, config.seed);
+    g.model.setWeights(f.model.getWeights());
+    const { cumulativeLoss: _dropped, ...old } = ck1 as TrainCheckpoint;
+    const rg = await trainModel({ core, model: g.model, train: ds, normalisation: norm, config, resume: old });
+    expect(rg.cumulativeLoss).toBeUndefined();
+
+    for (const m of [a, b, c, f, g]) m.model.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 

@@ -83,6 +83,9 @@ export interface TrainCheckpoint {
   epoch: number;
   /** Momentum buffers by variable name. */
   momentum: Record<string, Float32Array>;
+  /** Each training example's loss summed over the completed epochs (see TrainResult); absent in
+   * checkpoints written before it was kept. */
+  cumulativeLoss?: Float64Array;
 }
 
 export interface TrainOptions {
@@ -105,6 +108,14 @@ export interface TrainOptions {
 export interface TrainResult {
   epochs: EpochSummary[];
   final: EpochSummary | undefined;
+  /**
+   * Float64Array, shape (train.n), the training set's order: each example's cross-entropy loss
+   * summed over every epoch, as computed in the training step that used it (augmented input,
+   * weights before that step's update). A memorization proxy at no extra training: Ravikumar et
+   * al. (ICML 2025) report the cumulative sample loss as highly similar to Feldman–Zhang scores.
+   * Undefined when training resumed from a checkpoint that did not keep it.
+   */
+  cumulativeLoss: Float64Array | undefined;
 }
 
 function decays(name: string): boolean {
@@ -163,6 +174,15 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   const yBuf = new Int32Array(bs);
   const history: EpochSummary[] = [];
   const startEpoch = o.resume?.epoch ?? 0;
+  if (o.resume?.cumulativeLoss && o.resume.cumulativeLoss.length !== train.n)
+    throw new Error(
+      `train: the checkpoint's per-example losses cover ${o.resume.cumulativeLoss.length} examples, the training set ${train.n}`,
+    );
+  // Kept from the start, or from a checkpoint that kept it; otherwise the sum would miss epochs.
+  const lossKnown = startEpoch === 0 || o.resume?.cumulativeLoss !== undefined;
+  const cumulativeLoss = o.resume?.cumulativeLoss
+    ? Float64Array.from(o.resume.cumulativeLoss)
+    : new Float64Array(train.n);
   try {
     for (let epoch = startEpoch; epoch < c.epochs; epoch++) {
       const t0 = performance.now();
@@ -180,6 +200,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
           for (let j = 0; j < b; j++) yBuf[j] = train.labels[idx[j] as number] as number;
           const lr = learningRate(c.schedule, c.learningRate, epoch * stepsPerEpoch + s, totalSteps, stepsPerEpoch);
           let hits: tf.Tensor | undefined;
+          let perExample: tf.Tensor | undefined;
           const stats = tf.tidy(() => {
             const x = tf.tensor4d(xBuf.subarray(0, b * px), [b, h, w, ch]);
             const labels = tf.tensor1d(yBuf.subarray(0, b), "int32");
@@ -189,6 +210,9 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
                 const logits = model.apply(x, { training: true }) as tf.Tensor;
                 // Kept past variableGrads' scope (tidy never frees kept tensors): disposed below.
                 hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), labels), "float32")));
+                // The per-example losses beside the mean: off the gradient's path, so the update
+                // (and the trained weights' bytes) are what they were without them.
+                perExample = tf.keep(tf.neg(tf.sum(tf.mul(onehot, tf.logSoftmax(logits)), -1)));
                 return tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar;
               },
               vars.map((x) => x.v),
@@ -204,11 +228,18 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
               m.assign(tf.add(tf.mul(muT, m), g));
               v.assign(tf.sub(v, tf.mul(lrT, m)));
             });
-            return tf.stack([value, hits as tf.Tensor]);
+            return tf.concat([tf.stack([value, hits as tf.Tensor]), perExample as tf.Tensor]);
           });
           (hits as tf.Tensor | undefined)?.dispose();
-          const [loss, nCorrect] = Array.from(await stats.data());
+          (perExample as tf.Tensor | undefined)?.dispose();
+          const values = await stats.data();
           stats.dispose();
+          const loss = values[0];
+          const nCorrect = values[1];
+          for (let j = 0; j < b; j++) {
+            const i = idx[j] as number;
+            cumulativeLoss[i] = (cumulativeLoss[i] as number) + (values[2 + j] as number);
+          }
           if (!Number.isFinite(loss))
             throw new Error(
               `train: the loss became ${loss} at epoch ${epoch + 1}, step ${s + 1} (learning rate ${lr}); try a smaller --lr`,
@@ -246,11 +277,15 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
         for (let i = 0; i < vars.length; i++) {
           buffers[(vars[i] as { name: string }).name] = (await (momentum[i] as tf.Variable).data()) as Float32Array;
         }
-        await o.onCheckpoint({ epoch: epoch + 1, momentum: buffers });
+        await o.onCheckpoint({
+          epoch: epoch + 1,
+          momentum: buffers,
+          ...(lossKnown ? { cumulativeLoss: Float64Array.from(cumulativeLoss) } : {}),
+        });
       }
     }
   } finally {
     for (const m of momentum) m.dispose();
   }
-  return { epochs: history, final: history.at(-1) };
+  return { epochs: history, final: history.at(-1), cumulativeLoss: lossKnown ? cumulativeLoss : undefined };
 }
