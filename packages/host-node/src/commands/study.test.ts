@@ -99,6 +99,59 @@ beforeAll(async () => {
   });
   const units = await runUnits(protocol, [0, 1, 2, 3, 4, 5]);
   writeFileSync(join(dir, "mem.npz"), finalizeMemorization(protocol.config, units));
+
+  // A certification artifact of the first 5 training images of each class (dataset indices),
+  // from a backend whose noisy predictions are known: the label with probability 0.6–0.99.
+  const { certificationProtocol, categoricalBackend, coreStats, finalizeCertification } = await import(
+    "@classfit/pipeline"
+  );
+  const first5: number[] = [];
+  const seen = new Int32Array(10);
+  ds.labels.forEach((y, i) => {
+    if ((seen[y] as number) < 5) {
+      seen[y] = (seen[y] as number) + 1;
+      first5.push(i);
+    }
+  });
+  const certify = (examples: number[]) =>
+    certificationProtocol({
+      core,
+      backend: categoricalBackend(10),
+      stats: coreStats(core),
+      dataset: {
+        size: ds.n,
+        labels: ds.labels,
+        input: (i) => {
+          const p = new Float32Array(10).fill(0);
+          const y = ds.labels[i] as number;
+          p[y] = 0.6 + (i % 40) / 100;
+          p[(y + 1) % 10] = 1 - (p[y] as number);
+          return p;
+        },
+      },
+      datasetId: "default",
+      settings: { seed: 2, sigma: 0.5, n0: 20, n: 400, alpha: 0.01 },
+      examples,
+      unitSize: 25,
+    });
+  const cert = certify(first5);
+  const certUnits = await runUnits(
+    cert,
+    Array.from({ length: cert.numUnits }, (_, u) => u),
+  );
+  writeFileSync(join(dir, "cert.npz"), finalizeCertification("certification", cert.config, certUnits));
+  // The 41st image of class 0: beyond the study's first 40 per class, so not in the study.
+  let count0 = 0;
+  let late = -1;
+  ds.labels.forEach((y, i) => {
+    if (y === 0 && ++count0 === 41) late = i;
+  });
+  const bad = certify([...first5, late]);
+  const badUnits = await runUnits(
+    bad,
+    Array.from({ length: bad.numUnits }, (_, u) => u),
+  );
+  writeFileSync(join(dir, "cert-outside.npz"), finalizeCertification("certification", bad.config, badUnits));
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -142,6 +195,38 @@ describe("classfit study", () => {
     expect(s2.stepsReused).toBe(s.stepsComputed);
     // Worker count does not change the bytes.
     expect(readFileSync(join(out, "report", "report.html")).equals(html)).toBe(true);
+  }, 120_000);
+
+  it("imports a certification made earlier: certified examples only, counted, in the correlations and bins", async () => {
+    const cfg = join(dir, "study-cert.json");
+    const base = JSON.parse(readFileSync(writeConfig("tmp.json"), "utf8"));
+    base.networks[0].certificationResults = "cert.npz";
+    writeFileSync(cfg, JSON.stringify(base));
+    const out = join(dir, "run-cert");
+    const r = await classfit("study", "--config", cfg, "--out", out, "--profile", "quick", "--json", "--workers", "1");
+    expect(r.status, r.stderr).toBe(0);
+    const input = JSON.parse(readFileSync(join(out, "report", "study-input.json"), "utf8"));
+    const t = input.exampleTables[0];
+    const certified = t.certifiedRadius.filter((v: number | null) => v !== null).length;
+    expect(certified).toBe(50);
+    expect(t.certifiedRadius.length).toBe(400);
+    const analysis = JSON.parse(readFileSync(join(out, "report", "analysis.json"), "utf8"));
+    const corr = analysis.networks[0].correlations.find(
+      (c: { level: string; variable: string }) => c.level === "example" && c.variable === "certifiedRadius",
+    );
+    expect(corr.ci.n).toBe(50);
+    const bins = analysis.networks[0].densityBins[0].bins;
+    expect(bins.reduce((a: number, b: { nCertified: number }) => a + b.nCertified, 0)).toBe(50);
+    const html = readFileSync(join(out, "report", "report.html"), "utf8");
+    expect(html).toContain("certified robustness imported from");
+    expect(html).toContain("n = 400");
+
+    // An artifact holding an example outside the study's examples is refused, naming it.
+    base.networks[0].certificationResults = "cert-outside.npz";
+    writeFileSync(cfg, JSON.stringify(base));
+    const bad = await classfit("study", "--config", cfg, "--out", join(dir, "run-cert-bad"), "--profile", "quick");
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/cert-outside\.npz: certified example \d+ is not in this study's dataset/);
   }, 120_000);
 
   it("refuses a bad config with exit code 2, naming the field", async () => {

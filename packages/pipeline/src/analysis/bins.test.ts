@@ -127,3 +127,28 @@ describe("binCorrelations", () => {
     expect(out.map((c) => [c.level, c.variable, c.ci.estimate])).toEqual([["bin", "certifiedRadius", -1]]);
   });
 });
+
+describe("densityBins with partial certification", () => {
+  it("averages the certified examples of each bin and counts them; a bin with none has no value", () => {
+    const n = 20;
+    const t: ExampleTable = {
+      network: "n",
+      stage: "s",
+      index: Array.from({ length: n }, (_, i) => i),
+      label: Array.from({ length: n }, (_, i) => i % 2),
+      logDensity: Array.from({ length: n }, (_, i) => i),
+      // Only examples 10..19 (the upper two bins of four) certified, all correct, radius = index/10.
+      certifiedRadius: Array.from({ length: n }, (_, i) => (i >= 10 ? i / 10 : Number.NaN)),
+      correct: Array.from({ length: n }, (_, i) => (i >= 10 ? 1 : Number.NaN)),
+      abstained: Array.from({ length: n }, (_, i) => (i >= 10 ? 0 : Number.NaN)),
+    };
+    validateExampleTable(t, "t", 2);
+    const { rows } = densityBins(t, 4, new Set([1]), t.certifiedRadius);
+    expect(rows.map((r) => r.nCertified)).toEqual([0, 0, 5, 5]);
+    expect(rows[0]?.accuracy).toBeUndefined();
+    expect(rows[1]?.meanCertifiedRadius).toBeUndefined();
+    expect(rows[2]?.accuracy).toBe(1);
+    expect(rows[2]?.meanCertifiedRadius).toBeCloseTo(1.2, 12);
+    expect(rows[3]?.fractionNotAbstained).toBe(1);
+  });
+});

@@ -3,6 +3,7 @@
 
 import type { Rng } from "@classfit/wasm-core";
 import { type Correlation, correlateEach } from "./correlations.js";
+import { definedIndices } from "./examples.js";
 import {
   argsort,
   type BootstrapCI,
@@ -30,10 +31,12 @@ export interface DensityBin {
   seMemorization?: number;
   /** The bin's examples with a memorization score. */
   nMemorization?: number;
-  /** Fraction correct (smoothed classifier; abstention = wrong). */
+  /** Fraction correct (smoothed classifier; abstention = wrong), over the bin's certified examples. */
   accuracy?: number;
   meanCertifiedRadius?: number;
   fractionNotAbstained?: number;
+  /** The bin's certified examples (the others, NaN in the certified columns, are left out). */
+  nCertified?: number;
 }
 
 /** Cut points of B nearly equal bins over n sorted items: bin b holds [cut[b], cut[b+1]). */
@@ -89,9 +92,18 @@ export function densityBins(
       if (m.length > 1) row.seMemorization = standardError(m);
       row.nMemorization = m.length;
     }
-    if (t.correct !== undefined) row.accuracy = mean(members.map((i) => t.correct?.[i] as number));
-    if (certifiedRadius !== undefined) row.meanCertifiedRadius = mean(members.map((i) => certifiedRadius[i] as number));
-    if (t.abstained !== undefined) row.fractionNotAbstained = 1 - mean(members.map((i) => t.abstained?.[i] as number));
+    if (t.correct !== undefined) {
+      const certified = members.filter((i) => !Number.isNaN(t.correct?.[i] as number));
+      row.nCertified = certified.length;
+      // A bin without certified examples has no value, rather than a NaN mean.
+      if (certified.length > 0) {
+        row.accuracy = mean(certified.map((i) => t.correct?.[i] as number));
+        if (certifiedRadius !== undefined)
+          row.meanCertifiedRadius = mean(certified.map((i) => certifiedRadius[i] as number));
+        if (t.abstained !== undefined)
+          row.fractionNotAbstained = 1 - mean(certified.map((i) => t.abstained?.[i] as number));
+      }
+    }
     rows.push(row);
   }
   return { rows, binOf };
@@ -149,7 +161,16 @@ export function binCorrelations(
   streams: StageStreams,
   bootstrap: BootstrapSettings,
 ): Correlation[] {
-  return correlateEach(stage, "bin", "binCorr", variables, streams, (y, rng) =>
-    binTrendBootstrap(binOf, y, bins, rng, bootstrap.replicates, bootstrap.level),
-  );
+  return correlateEach(stage, "bin", "binCorr", variables, streams, (y, rng) => {
+    // Resample only the examples with a value; each keeps the bin it has among all examples.
+    const keep = definedIndices(y);
+    return binTrendBootstrap(
+      Int32Array.from(keep, (i) => binOf[i] as number),
+      Float64Array.from(keep, (i) => y[i] as number),
+      bins,
+      rng,
+      bootstrap.replicates,
+      bootstrap.level,
+    );
+  });
 }

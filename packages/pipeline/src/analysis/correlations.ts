@@ -73,12 +73,12 @@ export function correlateEach(
   purpose: Purpose,
   variables: VariableColumns,
   streams: StageStreams,
-  interval: (y: ArrayLike<number>, rng: Rng) => BootstrapCI,
+  interval: (y: ArrayLike<number>, rng: Rng, variableIndex: number) => BootstrapCI,
 ): Correlation[] {
   const out: Correlation[] = [];
   for (const [vi, [variable, y]] of variables.entries()) {
     if (y === undefined) continue;
-    out.push({ stage, level, variable, ci: withStream(streams, purpose, vi, (rng) => interval(y, rng)) });
+    out.push({ stage, level, variable, ci: withStream(streams, purpose, vi, (rng) => interval(y, rng, vi)) });
   }
   return out;
 }

@@ -47,12 +47,15 @@ export function exampleCertifiedCurves(
   high: ReadonlySet<number>,
   radii: readonly number[] | undefined,
 ): CertifiedCurve[] {
+  // Uncertified examples (NaN) are in no curve.
   let maxR = 0;
-  for (let i = 0; i < radius.length; i++) maxR = Math.max(maxR, radius[i] as number);
+  for (let i = 0; i < radius.length; i++)
+    if (!Number.isNaN(radius[i] as number)) maxR = Math.max(maxR, radius[i] as number);
   const grid = radiusGrid(maxR, radii);
   return GROUPS.map((group) => {
     const members: number[] = [];
-    for (let i = 0; i < label.length; i++) if (groupOf(high, label[i] as number) === group) members.push(i);
+    for (let i = 0; i < label.length; i++)
+      if (!Number.isNaN(radius[i] as number) && groupOf(high, label[i] as number) === group) members.push(i);
     return {
       stage,
       group,

@@ -53,3 +53,39 @@ describe("exampleCorrelations", () => {
     expect(radiusOnly).toEqual([both[1]]);
   });
 });
+
+describe("exampleCorrelations with missing values and class-shared sampler error", () => {
+  const streams = () => ({ core, seed: 3, network: 0, stage: 1 });
+  const boot = { replicates: 200, level: 0.95 };
+
+  it("correlates over the examples that have a value and says how many", () => {
+    const ld = Array.from({ length: 60 }, (_, i) => i);
+    // Every third example uncertified; the rest rise with density.
+    const radius = ld.map((x, i) => (i % 3 === 0 ? Number.NaN : x / 10));
+    const [c] = exampleCorrelations("s", ld, [["certifiedRadius", radius]], streams(), boot);
+    expect(c?.ci.n).toBe(40);
+    expect(c?.ci.estimate).toBe(1);
+  });
+
+  it("moves each class as a whole by its MCSE: no effect at 0, a wider interval when the classes' order is uncertain", () => {
+    // Two classes far apart in density; y follows density, so ρ is 1 with no sampler error.
+    const label = Array.from({ length: 80 }, (_, i) => (i < 40 ? 0 : 1));
+    const ld = label.map((c, i) => c * 100 + (i % 40));
+    const y = ld.map((x) => x);
+    const plain = exampleCorrelations("s", ld, [["memorization", y]], streams(), boot)[0]?.ci;
+    const zero = exampleCorrelations("s", ld, [["memorization", y]], streams(), boot, {
+      label,
+      se: [0, 0],
+    })[0]?.ci;
+    expect(zero).toEqual(plain);
+    const noisy = exampleCorrelations("s", ld, [["memorization", y]], streams(), boot, {
+      label,
+      se: [200, 200],
+    })[0]?.ci;
+    expect(noisy?.estimate).toBe(plain?.estimate);
+    expect(plain?.lower).toBe(1);
+    // The classes swap in some replicates; within a class the order never changes, so ρ stays ≥ −1
+    // but falls well below 1 in those replicates.
+    expect(noisy?.lower ?? 1).toBeLessThan(0.5);
+  });
+});

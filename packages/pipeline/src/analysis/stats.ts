@@ -179,6 +179,14 @@ export interface BootstrapOptions {
    * and the interval is exactly the plain bootstrap's.
    */
   xError?: { se: ArrayLike<number>; rng: Rng };
+  /**
+   * Measurement error shared by groups of units: each replicate redraws x_i as
+   * x_i + se[g]·z_g with g = group[i] and one z_g per group. Examples' log-densities under one
+   * class fit share that fit's sampler error, which moves the class as a whole (a chain's partition
+   * lifts or lowers all of its points' densities together), so the class mean's MCSE is drawn once
+   * per class. Not with `xError`.
+   */
+  xGroupError?: { group: ArrayLike<number>; se: ArrayLike<number>; rng: Rng };
 }
 
 /** Percentile interval from replicate values (NaNs dropped). */
@@ -226,6 +234,11 @@ export function spearmanBootstrap(
   if (se !== undefined && se.length !== n)
     throw new RangeError(`spearmanBootstrap: ${se.length} standard errors for ${n} pairs`);
   const noisy = se !== undefined && Array.from(se).some((v) => v > 0);
+  const ge = options.xGroupError;
+  if (ge !== undefined && se !== undefined) throw new RangeError("spearmanBootstrap: xError or xGroupError, not both");
+  if (ge !== undefined && ge.group.length !== n)
+    throw new RangeError(`spearmanBootstrap: ${ge.group.length} group labels for ${n} pairs`);
+  const groupNoisy = ge !== undefined && Array.from(ge.se).some((v) => v > 0);
   const xb = new Float64Array(n);
   for (let b = 0; b < options.replicates; b++) {
     if (n < 2) {
@@ -236,6 +249,13 @@ export function spearmanBootstrap(
     if (noisy && options.xError !== undefined) {
       const z = options.xError.rng.normal(n);
       for (let i = 0; i < n; i++) xb[i] = (x[i] as number) + (se[i] as number) * (z[i] as number);
+      reps[b] = spearmanCounts(rankPlan(xb), py, counts, rx, ry);
+    } else if (groupNoisy && ge !== undefined) {
+      const z = ge.rng.normal(ge.se.length);
+      for (let i = 0; i < n; i++) {
+        const g = ge.group[i] as number;
+        xb[i] = (x[i] as number) + (ge.se[g] as number) * (z[g] as number);
+      }
       reps[b] = spearmanCounts(rankPlan(xb), py, counts, rx, ry);
     } else reps[b] = spearmanCounts(px, py, counts, rx, ry);
   }

@@ -18,6 +18,10 @@ export const STREAM = {
   groupDiff: 7,
   /** … and its measurement-error draws. */
   groupDiffNoise: 8,
+  /** The class-shared sampler-error draws of the per-example bootstrap. */
+  exampleCorrNoise: 9,
+  /** The memorization proxy against the memorization scores, over examples. */
+  proxyCorr: 10,
 } as const;
 export type Purpose = keyof typeof STREAM;
 

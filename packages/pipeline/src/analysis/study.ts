@@ -6,7 +6,7 @@
 // leave-one-out means side by side (METHOD.md §12). Pure and deterministic: (input, seed) → the same bytes.
 // Each of those is a part in its own module; this one checks the input and composes them.
 
-import type { Core } from "@classfit/wasm-core";
+import type { Core, Rng } from "@classfit/wasm-core";
 import { binCorrelations, type DensityBin, densityBins } from "./bins.js";
 import { convergenceWarnings, type NetworkConvergence, networkConvergence } from "./convergence.js";
 import { type Correlation, classCorrelations } from "./correlations.js";
@@ -36,6 +36,10 @@ export type { CertifiedCurve } from "./curves.js";
 export type { GenerativeResult } from "./generative.js";
 export type { ConclusionAgreement, LooAnalysis } from "./loo.js";
 export type { SplitNoise } from "./noise.js";
+
+import { samplerSe } from "./noise.js";
+import { type BootstrapCI, spearmanBootstrap } from "./stats.js";
+
 export type { ClassRow, Group, SplitEvidence, TestVerdict, Verdict } from "./split.js";
 export type { GroupMeans, StageSummary } from "./summary.js";
 export { VARIABLES } from "./variables.js";
@@ -81,6 +85,9 @@ export interface NetworkAnalysis {
   /** The split stage's split and class-level correlations on the leave-one-out class means,
    * when every class there has one (not the paper's quantity); else null. */
   loo: LooAnalysis | null;
+  /** Spearman ρ of the memorization proxy (cumulative training loss) against the memorization
+   * scores over the examples that have both, when a table has both; else null. */
+  memorizationProxy: BootstrapCI | null;
 }
 
 export interface StudyAnalysis {
@@ -258,7 +265,10 @@ function analyzeNetwork(
       warnings.push(`${net.name}/${t.stage}: ${n} examples < ${s.bins} bins; density bins skipped`);
       continue;
     }
-    const views = exampleViews(t, high, streams(si), s);
+    // Each class's MCSE, by class index (0 where a fit has none), for the per-example intervals.
+    const classSe = new Float64Array(numClasses);
+    for (const r of stageRows(t.stage)) classSe[r.classIndex] = samplerSe(r);
+    const views = exampleViews(t, high, streams(si), s, classSe);
     correlations.push(...views.correlations);
     densityBins.push(views.densityBins);
     certifiedCurves.push(...views.certifiedCurves);
@@ -293,6 +303,17 @@ function analyzeNetwork(
     };
   }
 
+  // The proxy and the scores are per network, the same in every stage's table: the split
+  // stage's table (else the first with both) gives the one interval.
+  const netTables = tables.filter((t) => t.network === net.name && t.memorization && t.trainingLoss);
+  const proxyTable = netTables.find((t) => t.stage === splitStage) ?? netTables[0];
+  const memorizationProxy =
+    proxyTable === undefined
+      ? null
+      : withStream(streams(net.stages.indexOf(proxyTable.stage)), "proxyCorr", 0, (rng) =>
+          proxyAgreement(proxyTable, rng, s.bootstrap),
+        );
+
   const generative = (input.generative ?? [])
     .filter((t) => t.network === net.name)
     .map((t, k) => generativeClassification(t, `generative[${k}] (${t.network}/${t.stage})`));
@@ -314,9 +335,26 @@ function analyzeNetwork(
       densityQuantiles,
       convergence,
       loo,
+      memorizationProxy,
     },
     warnings,
   };
+}
+
+/** ρ of the proxy against the memorization scores over the examples that have both. */
+function proxyAgreement(t: ExampleTable, rng: Rng, bootstrap: BootstrapSettings): BootstrapCI | null {
+  const mem = t.memorization as ArrayLike<number>;
+  const loss = t.trainingLoss as ArrayLike<number>;
+  const keep: number[] = [];
+  for (let i = 0; i < mem.length; i++)
+    if (!Number.isNaN(mem[i] as number) && !Number.isNaN(loss[i] as number)) keep.push(i);
+  if (keep.length < 3) return null;
+  return spearmanBootstrap(
+    keep.map((i) => loss[i] as number),
+    keep.map((i) => mem[i] as number),
+    rng,
+    { replicates: bootstrap.replicates, level: bootstrap.level, unit: "examples" },
+  );
 }
 
 /** Correlations, density bins and per-group certified curves of one example table with ≥ B rows. */
@@ -325,6 +363,7 @@ function exampleViews(
   high: ReadonlySet<number>,
   streams: StageStreams,
   s: Settings,
+  classSe: Float64Array,
 ): {
   correlations: Correlation[];
   densityBins: NetworkAnalysis["densityBins"][number];
@@ -335,7 +374,7 @@ function exampleViews(
   const { rows, binOf } = densityBins(t, s.bins, high, certRadius);
   return {
     correlations: [
-      ...exampleCorrelations(t.stage, t.logDensity, variables, streams, s.bootstrap),
+      ...exampleCorrelations(t.stage, t.logDensity, variables, streams, s.bootstrap, { label: t.label, se: classSe }),
       ...binCorrelations(t.stage, binOf, s.bins, variables, streams, s.bootstrap),
     ],
     densityBins: { stage: t.stage, bins: rows },

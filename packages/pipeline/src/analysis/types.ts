@@ -122,11 +122,15 @@ export interface ExampleTable {
   logDensity: ArrayLike<number>;
   /** NaN marks an unscored example (in every or in no memorization subset). */
   memorization?: ArrayLike<number>;
+  /** NaN in this and the next two columns marks an example that was not certified. */
   certifiedRadius?: ArrayLike<number>;
   /** 1 = correct, 0 = wrong or abstained. */
   correct?: ArrayLike<number>;
   /** 1 = abstained. */
   abstained?: ArrayLike<number>;
+  /** Each example's training loss summed over the network's training (a memorization proxy,
+   * `classfit train`'s training-loss.npy); NaN where unknown. */
+  trainingLoss?: ArrayLike<number>;
 }
 
 /**
@@ -277,6 +281,8 @@ export function examplesToTables(records: ExampleRecord[]): ExampleTable[] {
 }
 
 /** Checks one example table's columns: equal lengths, finite values, labels among the classes. */
+const OPTIONAL_PER_EXAMPLE = new Set(["memorization", "certifiedRadius", "correct", "abstained", "trainingLoss"]);
+
 export function validateExampleTable(t: ExampleTable, where: string, numClasses: number): void {
   const n = t.logDensity.length;
   const cols: [string, ArrayLike<number> | undefined][] = [
@@ -287,6 +293,7 @@ export function validateExampleTable(t: ExampleTable, where: string, numClasses:
     ["certifiedRadius", t.certifiedRadius],
     ["correct", t.correct],
     ["abstained", t.abstained],
+    ["trainingLoss", t.trainingLoss],
   ];
   for (const [name, c] of cols) {
     if (c === undefined) continue;
@@ -296,7 +303,8 @@ export function validateExampleTable(t: ExampleTable, where: string, numClasses:
       );
     for (let i = 0; i < n; i++) {
       const v = c[i] as number;
-      if (name === "memorization" && Number.isNaN(v)) continue;
+      // NaN marks an example without that value (unscored, or not certified).
+      if (OPTIONAL_PER_EXAMPLE.has(name) && Number.isNaN(v)) continue;
       if (!Number.isFinite(v))
         throw new StudyInputError(
           `${where} (${t.network}/${t.stage}): ${name}[${i}] is ${v}, expected a finite number`,

@@ -12,6 +12,7 @@ export const VARIABLES: Record<string, { label: string; unit: string }> = {
   certifiedMeanRadius: { label: "mean certified radius", unit: "input-space L2" },
   certifiedRadius: { label: "certified radius (0 if abstained or wrong)", unit: "input-space L2" },
   certifiedF1: { label: "certified F1", unit: "" },
+  trainingLoss: { label: "cumulative training loss (memorization proxy)", unit: "nats" },
 };
 
 type ClassGetter = (c: ClassStageRecord) => number | undefined;
@@ -35,13 +36,19 @@ export type VariableColumns = readonly (readonly [variable: string, values: Arra
 
 /** Per-example variables, in stream order, with their columns where the table has them. */
 export function exampleVariables(t: ExampleTable, certifiedRadius: ArrayLike<number> | undefined): VariableColumns {
-  // Per-example and bin-trend correlations resample every example, so a column with unscored
-  // (NaN) examples is left out of them; the density bins still average its scored examples.
-  const mem = t.memorization;
-  const scored = mem !== undefined && Array.prototype.every.call(mem, (v: number) => !Number.isNaN(v));
+  // NaN marks an example without a value (unscored, uncertified): the correlations resample the
+  // examples that have one, and a column with fewer than 3 such examples is left out.
+  const enough = (y: ArrayLike<number> | undefined) => {
+    if (y === undefined) return undefined;
+    let k = 0;
+    for (let i = 0; i < y.length && k < 3; i++) if (!Number.isNaN(y[i] as number)) k++;
+    return k >= 3 ? y : undefined;
+  };
   return [
-    ["memorization", scored ? mem : undefined],
-    ["certifiedRadius", certifiedRadius],
+    ["memorization", enough(t.memorization)],
+    ["certifiedRadius", enough(certifiedRadius)],
+    // Last, so that its stream number shifts no other variable's draws.
+    ["trainingLoss", enough(t.trainingLoss)],
   ];
 }
 
@@ -52,7 +59,8 @@ export function exampleVariables(t: ExampleTable, certifiedRadius: ArrayLike<num
 export function certifiedRadiusColumn(t: ExampleTable): Float64Array | undefined {
   const { certifiedRadius, correct } = t;
   if (certifiedRadius === undefined || correct === undefined) return undefined;
-  return Float64Array.from({ length: t.logDensity.length }, (_, i) =>
-    (correct[i] as number) === 1 ? (certifiedRadius[i] as number) : 0,
-  );
+  return Float64Array.from({ length: t.logDensity.length }, (_, i) => {
+    const c = correct[i] as number;
+    return Number.isNaN(c) ? Number.NaN : c === 1 ? (certifiedRadius[i] as number) : 0;
+  });
 }

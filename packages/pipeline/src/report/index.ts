@@ -44,7 +44,7 @@ function bicWords(d: number): string {
   return "very strong evidence for two";
 }
 
-function corrText(c: Correlation | undefined): string {
+function corrText(c: Pick<Correlation, "ci"> | undefined): string {
   if (c === undefined) return "–";
   return `ρ = ${fmtCI(c.ci.estimate, c.ci.lower, c.ci.upper)}`;
 }
@@ -157,10 +157,20 @@ function networkSummary(net: NetworkAnalysis, a: StudyAnalysis): string {
   const rad = findCorr(net, "class", "certifiedMeanRadius");
   if (rad) rows.push(`<li>Mean certified radius: ${corrText(rad)} over classes${grp("certifiedMeanRadius", "")}</li>`);
   const radEx = findCorr(net, "example", "certifiedRadius");
-  if (radEx) rows.push(`<li>Certified radius per example: ${corrText(radEx)} over ${radEx.ci.n} examples</li>`);
+  if (radEx)
+    rows.push(`<li>Certified radius per example: ${corrText(radEx)} over ${radEx.ci.n} certified examples</li>`);
+  const proxyEx = findCorr(net, "example", "trainingLoss");
+  if (proxyEx)
+    rows.push(
+      `<li>Memorization proxy (cumulative training loss) per example: ${corrText(proxyEx)} over ${proxyEx.ci.n} examples</li>`,
+    );
+  if (net.memorizationProxy)
+    rows.push(
+      `<li>The proxy against the memorization scores themselves: ${corrText({ ci: net.memorizationProxy })} over ${net.memorizationProxy.n} examples</li>`,
+    );
   if (rows.length > 0)
     parts.push(
-      `<p class="small">Spearman correlations with class density at ${e(net.splitStage)} (${level} seeded percentile bootstrap intervals, ${a.options.bootstrap} replicates):</p><ul>${rows.join("")}</ul>`,
+      `<p class="small">Spearman correlations with class density at ${e(net.splitStage)} (${level} seeded percentile bootstrap intervals, ${a.options.bootstrap} replicates; the intervals over classes and over examples also redraw each class's density within its sampler MCSE):</p><ul>${rows.join("")}</ul>`,
     );
   return `<div class="net">${parts.join("")}</div>`;
 }
@@ -210,6 +220,7 @@ function comparisonTable(a: StudyAnalysis): string {
     row("ρ density–compactness", (n) => corrText(findCorr(n, "class", "compactness"))),
     row("ρ density–memorization (examples)", (n) => corrText(findCorr(n, "example", "memorization"))),
     row("ρ density–certified radius (examples)", (n) => corrText(findCorr(n, "example", "certifiedRadius"))),
+    row("ρ proxy–memorization (examples)", (n) => (n.memorizationProxy ? corrText({ ci: n.memorizationProxy }) : "–")),
     row("KL high / low (nats)", (n) =>
       n.split.verdict === "two-groups"
         ? `${fmt(groups(n)?.high.kl)} / ${fmt(groups(n)?.low.kl)}`

@@ -8,7 +8,7 @@ export const ACTIVATIONS_IMPORTED = "activations imported from .npy files";
 export const NOT_CERTIFIED = "not certified: robustness needs the network itself, and only its activations were given";
 
 export const MEMORIZATION_PARTLY_UNDEFINED =
-  "some examples were in every (or no) memorization subset, so their score is undefined; class means and density bins use the defined scores, and per-example correlations are left out";
+  "some examples were in every (or no) memorization subset, so their score is undefined; class means, density bins and the correlations over examples use the defined scores";
 
 /** The line under the report's title. */
 export function reportSubtitle(o: { dataset: string; n: number; profile: string; seed: number }): string {
@@ -27,11 +27,38 @@ export function memorizationRunNote(ms: { models: number; epochs: number; fracti
 /** Where imported scores came from; the scale of the run when the file is classfit's own artifact. */
 export function memorizationImportNote(source: string, runConfig: Record<string, Json> | null | undefined): string {
   const mc = runConfig;
+  const folds = mc && mc.design === "folds" && typeof mc.folds === "number" ? mc.folds : undefined;
   const scale =
     mc && typeof mc.models === "number"
-      ? ` (${mc.models} networks, each trained${epochsOf(mc)} on a random ${Math.round(100 * Number(mc.fraction))}% of the ${mc.numExamples} training examples, seed ${mc.seed})`
+      ? folds !== undefined
+        ? ` (${mc.models} networks in a balanced ${folds}-fold design, each trained${epochsOf(mc)} on ${folds - 1} of ${folds} folds of the ${mc.numExamples} training examples, so each example is left out by exactly ${mc.models / folds} of them; seed ${mc.seed})`
+        : ` (${mc.models} networks, each trained${epochsOf(mc)} on a random ${Math.round(100 * Number(mc.fraction))}% of the ${mc.numExamples} training examples, seed ${mc.seed})`
       : "";
   return `memorization scores imported from ${source}${scale}`;
+}
+
+/** Where the memorization proxy comes from, and what it stands for. */
+export function memorizationProxyNote(withScores: boolean, source: string | undefined): string {
+  return (
+    `memorization proxy: each training example's loss summed over the network's training (Ravikumar et al. 2025)${source ? `, from ${source}` : ""}; ` +
+    (withScores
+      ? "shown beside the Feldman–Zhang scores, with its rank correlation to them"
+      : "no memorization run exists for this network, so the proxy stands in for it; it is not Feldman–Zhang's score")
+  );
+}
+
+/** A certification imported from an artifact: its source and its own settings. */
+export function certificationImportNote(source: string, runConfig: Record<string, Json>, examples: number): string {
+  const s = (runConfig.settings ?? {}) as Record<string, Json>;
+  const num = (k: string) => (typeof s[k] === "number" ? (s[k] as number) : Number.NaN);
+  const n = num("n");
+  const method = s.adaptive === true ? "adaptive CERTIFY (same 1 − α guarantee, fewer noisy passes)" : "CERTIFY";
+  return (
+    `certified robustness imported from ${source}: ${method}, σ = ${num("sigma")}, n0 = ${num("n0")}, n = ${n}, α = ${num("alpha")}, on ${examples} training examples` +
+    (n < 100_000
+      ? `; n is reduced from the paper's 100 000, so the largest certifiable radius is ${fmtRadius(num("sigma"), num("alpha"), n)}`
+      : "")
+  );
 }
 
 /** " for N epoch(s)" from a memorization artifact's trainer record, when it has one. */

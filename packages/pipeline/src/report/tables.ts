@@ -253,6 +253,7 @@ export function buildTables(a: StudyAnalysis): Record<string, Table> {
       "accuracy",
       "meanCertifiedRadius",
       "fractionNotAbstained",
+      "nCertified",
     ],
     rows: a.networks.flatMap((net) =>
       net.densityBins.flatMap((d) =>
@@ -271,6 +272,7 @@ export function buildTables(a: StudyAnalysis): Record<string, Table> {
           n(b.accuracy),
           n(b.meanCertifiedRadius),
           n(b.fractionNotAbstained),
+          n(b.nCertified),
         ]),
       ),
     ),

@@ -60,6 +60,12 @@ const networkSchema = z
     memorizationScores: z.string().min(1).optional(),
     /** How the memorization scores were made (shown in the report). */
     memorizationNote: z.string().optional(),
+    /** A certification of this network made earlier (`classfit certify` or merged shares), used
+     * instead of certifying in the run; its examples are dataset indices. */
+    certificationResults: z.string().min(1).optional(),
+    /** Each training example's loss summed over this network's training (`classfit train`'s
+     * training-loss.npy, dataset order): a memorization proxy. Networks the study trains have it. */
+    trainingLoss: z.string().min(1).optional(),
   })
   .strict()
   .superRefine((n, ctx) => {

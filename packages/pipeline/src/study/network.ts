@@ -2,12 +2,16 @@
 // fits of all stages together; memorization and certification of the network; then per stage
 // density, complexity and compactness, gathered into the analysis's records. The order is the
 // order steps are recorded in the run manifest (and resumed in).
+
+import { npyToFloat64, parseNpy } from "@classfit/models";
 import type { ClassScoreTable, ClassStageRecord, ExampleTable, NetworkInfo } from "../analysis/types.js";
-import { readingInput } from "../errors.js";
+import { InputError, readingInput } from "../errors.js";
 import {
+  certificationImportNote,
   certifyNote,
   MEMORIZATION_PARTLY_UNDEFINED,
   memorizationImportNote,
+  memorizationProxyNote,
   memorizationRunNote,
   NOT_CERTIFIED,
 } from "../report/notes.js";
@@ -16,6 +20,7 @@ import type { StageData, StudyContext } from "./context.js";
 import { firstPerClass } from "./data.js";
 import { certifiedByClass, classRecords, exampleTable, type StageMeasures } from "./records.js";
 import { type NetworkSource, networkSource } from "./sources.js";
+import { certificationImport } from "./steps/certification-import.js";
 import { type Certified, certify, type LoadedNet } from "./steps/certify.js";
 import { compactness } from "./steps/compactness.js";
 import { complexity } from "./steps/complexity.js";
@@ -72,9 +77,16 @@ async function measureNetwork(
     stages.flatMap((sd) => Array.from({ length: C }, (_, classIndex) => ({ net: net.name, sd, classIndex }))),
   );
   const mem = await networkMemorization(ctx, net, notes);
-  const cert = src.model ? await networkCertification(ctx, net.name, src.model, notes) : null;
-  if (!src.model && ctx.config.steps.certify.perClass > 0) notes.push(NOT_CERTIFIED);
+  const cert =
+    net.certificationResults !== undefined
+      ? await importedCertification(ctx, net.name, net.certificationResults, notes)
+      : src.model
+        ? await networkCertification(ctx, net.name, src.model, notes)
+        : null;
+  if (!cert && !src.model && ctx.config.steps.certify.perClass > 0) notes.push(NOT_CERTIFIED);
   const certified = cert ? certifiedByClass(cert, C) : null;
+  const trainingLoss = src.trainingLoss ?? (await readTrainingLoss(ctx, net));
+  if (trainingLoss) notes.push(memorizationProxyNote(mem !== null, net.trainingLoss && ctx.describe(net.trainingLoss)));
   if (mem && !mem.every((v) => Number.isFinite(v))) notes.push(MEMORIZATION_PARTLY_UNDEFINED);
   const out: NetworkRun = {
     info: {
@@ -100,7 +112,7 @@ async function measureNetwork(
   for (const [s, sd] of stages.entries()) {
     const generative = gen === "all" || (gen === "last" && s === stages.length - 1);
     const m = await measureStage(ctx, net.name, sd, fitted.slice(s * C, (s + 1) * C), generative);
-    const measures: StageMeasures = { ...m, memorization: mem, certified };
+    const measures: StageMeasures = { ...m, memorization: mem, certified, trainingLoss };
     out.classes.push(...classRecords(data, measures));
     out.tables.push(exampleTable(data, measures, cert));
     if (m.density.scores)
@@ -165,6 +177,37 @@ async function networkCertification(
   const cert = await ctx.run(certify, { net, loaded, rows });
   notes.push(certifyNote(c, rows.length));
   return cert;
+}
+
+/** A certification the config names, in place of certifying in the run. */
+async function importedCertification(
+  ctx: StudyContext,
+  net: string,
+  path: string,
+  notes: string[],
+): Promise<Certified> {
+  const bytes = await readingInput(() => ctx.host.resources.readFile(path));
+  const r = await ctx.run(certificationImport, { net, path, bytes });
+  notes.push(certificationImportNote(ctx.describe(path), r.runConfig, r.rows.length));
+  return r;
+}
+
+/** The proxy file the config names, in study order; null when it names none. */
+async function readTrainingLoss(ctx: StudyContext, net: NetworkConfig): Promise<Float64Array | null> {
+  const path = net.trainingLoss;
+  if (path === undefined) return null;
+  const bytes = await readingInput(() => ctx.host.resources.readFile(path));
+  const all = npyToFloat64(parseNpy(bytes, { name: path }), path);
+  const { ds, subset } = ctx.study;
+  const total = subset === null ? ds.n : undefined;
+  if (total !== undefined && all.length !== total)
+    throw new InputError(`${path}: ${all.length} losses, the dataset has ${total} training examples (dataset order)`);
+  return Float64Array.from({ length: ds.n }, (_, j) => {
+    const i = subset === null ? j : (subset[j] as number);
+    if (i >= all.length)
+      throw new InputError(`${path}: ${all.length} losses, but dataset example ${i} needs one (dataset order)`);
+    return all[i] as number;
+  });
 }
 
 /** How the network was given, for the manifest. */

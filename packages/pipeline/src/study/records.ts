@@ -19,6 +19,8 @@ export interface StageMeasures {
   compactness: number[];
   memorization: Float64Array | null;
   certified: ClassCertified[] | null;
+  /** The memorization proxy, study order. */
+  trainingLoss?: Float64Array | null;
 }
 
 /** Per class: F1 (one-vs-rest within the certified examples), mean radius, non-abstained share, curve. */
@@ -131,11 +133,13 @@ export function exampleTable(data: StudyData, m: StageMeasures, cert: Certified 
     const mem = m.memorization;
     table.memorization = mem.every((v) => Number.isFinite(v)) ? mem : mem.map((v) => (Number.isFinite(v) ? v : NaN));
   }
-  if (cert && cert.rows.length === ds.n) {
-    // Rows of the certification follow `rows` (the first perClass of each class = all here).
-    const radius = new Float64Array(ds.n);
-    const correct = new Float64Array(ds.n);
-    const abstained = new Float64Array(ds.n);
+  if (m.trainingLoss) table.trainingLoss = m.trainingLoss;
+  if (cert) {
+    // Examples that were not certified stay NaN: the correlations, bins and curves over examples
+    // use the certified ones and count them.
+    const radius = new Float64Array(ds.n).fill(Number.NaN);
+    const correct = new Float64Array(ds.n).fill(Number.NaN);
+    const abstained = new Float64Array(ds.n).fill(Number.NaN);
     cert.rows.forEach((row, j) => {
       const pred = cert.columns.prediction[j] as number;
       const ok = pred === (ds.labels[row] as number);

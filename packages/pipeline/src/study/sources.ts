@@ -14,6 +14,8 @@ import { train } from "./steps/train.js";
 /** A network's stage activations, and the network itself unless only activations were given. */
 export interface NetworkSource extends Activations {
   model?: LoadedNet;
+  /** Each example's cumulative training loss, study order, when the study trained the network. */
+  trainingLoss?: Float64Array;
 }
 
 export async function networkSource(ctx: StudyContext, net: NetworkConfig, notes: string[]): Promise<NetworkSource> {
@@ -22,7 +24,8 @@ export async function networkSource(ctx: StudyContext, net: NetworkConfig, notes
     notes.push(ACTIVATIONS_IMPORTED);
     return acts;
   }
-  const src = net.model !== undefined ? await loadNetwork(ctx, net, net.model) : await trainNetwork(ctx, net);
+  const src: SourceModel & { trainingLoss?: Float64Array } =
+    net.model !== undefined ? await loadNetwork(ctx, net, net.model) : await trainNetwork(ctx, net);
   const acts = await ctx.run(extract, {
     name: net.name,
     model: src.model,
@@ -30,7 +33,11 @@ export async function networkSource(ctx: StudyContext, net: NetworkConfig, notes
     normalisation: src.normalisation,
     stages: src.stages,
   });
-  return { ...acts, model: { model: src.model, hash: src.hash, normalisation: src.normalisation } };
+  return {
+    ...acts,
+    model: { model: src.model, hash: src.hash, normalisation: src.normalisation },
+    ...(src.trainingLoss ? { trainingLoss: src.trainingLoss } : {}),
+  };
 }
 
 /** Activations exported elsewhere (PyTorch, JAX): one (N, C) .npy per stage, full dataset order. */
@@ -103,9 +110,18 @@ async function loadNetwork(ctx: StudyContext, net: NetworkConfig, path: string):
 }
 
 /** Trains `net.arch` (the train step), then loads the trained model back from its files. */
-async function trainNetwork(ctx: StudyContext, net: NetworkConfig): Promise<SourceModel> {
+async function trainNetwork(
+  ctx: StudyContext,
+  net: NetworkConfig,
+): Promise<SourceModel & { trainingLoss?: Float64Array }> {
   const t = await ctx.run(train, net);
   await ctx.tfReady();
   const model = await deserializeModel(t.modelJson, t.weights, `${t.dir}/model.json`);
-  return { model, hash: t.hash, normalisation: t.normalisation, stages: t.stages };
+  return {
+    model,
+    hash: t.hash,
+    normalisation: t.normalisation,
+    stages: t.stages,
+    ...(t.trainingLoss ? { trainingLoss: t.trainingLoss } : {}),
+  };
 }

@@ -1,13 +1,17 @@
 // train — fits `net.arch` to the study's examples (only for networks given as an architecture).
 // Consumes: the study dataset. Config: the architecture, the training settings, the input spec.
-// Produces: model.json, weights.bin and classfit's manifest.json (a loadable model directory).
+// Produces: model.json, weights.bin and classfit's manifest.json (a loadable model directory), and
+// training-loss.npy, float64 (n): each example's loss summed over training (a memorization proxy).
 import {
   type ArchConfig,
   computeNormalisation,
   createModel,
+  encodeNpy,
   type InputSpec,
   type ModelManifest,
   type Normalisation,
+  npyToFloat64,
+  parseNpy,
   serializeModel,
   stageNames,
   type TrainConfig,
@@ -35,6 +39,9 @@ export interface TrainedFiles {
   normalisation: Normalisation;
   stages: string[];
   dir: string;
+  /** Each example's training loss summed over the epochs, study order (null for runs made before
+   * it was kept). */
+  trainingLoss: Float64Array | null;
 }
 
 export const train: Step<NetworkConfig, TrainPlan, TrainedFiles> = {
@@ -98,6 +105,9 @@ export const train: Step<NetworkConfig, TrainPlan, TrainedFiles> = {
         "model.json": utf8(bytes.modelJson),
         "weights.bin": bytes.weights,
         "manifest.json": jsonBytes(manifest),
+        ...(result.cumulativeLoss
+          ? { "training-loss.npy": encodeNpy(result.cumulativeLoss, [result.cumulativeLoss.length]) }
+          : {}),
       },
       info: { trainAccuracy: result.final?.trainAccuracy ?? null, trainLoss: result.final?.trainLoss ?? null },
     };
@@ -110,6 +120,11 @@ export const train: Step<NetworkConfig, TrainPlan, TrainedFiles> = {
       normalisation: p.normalisation,
       stages: p.stages,
       dir: p.dir,
+      trainingLoss: lossOf(done.files.get("training-loss.npy")),
     };
   },
 };
+
+function lossOf(bytes: Uint8Array | undefined): Float64Array | null {
+  return bytes === undefined ? null : npyToFloat64(parseNpy(bytes, { name: "training-loss.npy" }), "training-loss.npy");
+}

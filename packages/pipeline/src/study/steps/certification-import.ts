@@ -1,0 +1,91 @@
+// certification-import — a certification the config names for a network (the artifact of
+// `classfit certify`, or of `classfit shard run --protocol certification` + merge), used instead of
+// certifying in the run: CERTIFY at the paper's n = 100 000 takes hours, which a cluster or an
+// earlier run may already have spent.
+// Consumes: the artifact's bytes, the study dataset. Config: the file as the host describes it.
+// Produces: certification.npz (the artifact's columns, unchanged) and rows.npy, int32 (k): the study
+// row of each certified example; step.json's info holds the artifact's settings and identity.
+import { encodeNpy, parseNpy } from "@classfit/models";
+import { decodeCertification } from "../../certify/summary.js";
+import { InputError } from "../../errors.js";
+import { fnv1a64, type Json } from "../../units/container.js";
+import type { Certified } from "./certify.js";
+import type { Step, StepPlan } from "./step.js";
+
+export interface CertificationFileUnit {
+  net: string;
+  path: string;
+  bytes: Uint8Array;
+}
+
+export interface ImportedCertification extends Certified {
+  /** The artifact's config: its CERTIFY settings, examples and the model's identity. */
+  runConfig: Record<string, Json>;
+}
+
+/** Study rows of the artifact's examples (dataset indices), refusing examples outside the study
+ * and labels that disagree with the study's. */
+export function certifiedRows(
+  index: Int32Array,
+  label: Int32Array,
+  studyLabels: Int32Array,
+  subset: Int32Array | null,
+  path: string,
+): Int32Array {
+  const rowOf = new Map<number, number>();
+  if (subset === null) for (let j = 0; j < studyLabels.length; j++) rowOf.set(j, j);
+  else
+    subset.forEach((i, j) => {
+      rowOf.set(i, j);
+    });
+  const seen = new Set<number>();
+  return Int32Array.from(index, (i, r) => {
+    const row = rowOf.get(i);
+    if (row === undefined)
+      throw new InputError(
+        `${path}: certified example ${i} is not in this study's dataset (${studyLabels.length} examples); the certification is for another dataset or split`,
+      );
+    if (seen.has(i)) throw new InputError(`${path}: example ${i} is certified twice`);
+    seen.add(i);
+    if (label[r] !== studyLabels[row])
+      throw new InputError(
+        `${path}: certified example ${i} has label ${label[r]}, the dataset says ${studyLabels[row]}; the certification is for another dataset or order`,
+      );
+    return row;
+  });
+}
+
+export const certificationImport: Step<CertificationFileUnit, StepPlan, ImportedCertification> = {
+  name: "certification-import",
+  plan(ctx, u) {
+    return {
+      dir: `${u.net}/certify`,
+      config: { file: ctx.describe(u.path) },
+      inputs: { certification: fnv1a64(u.bytes), dataset: ctx.study.hash },
+    };
+  },
+  async compute(ctx, { path, bytes }) {
+    let art: ReturnType<typeof decodeCertification>;
+    try {
+      art = decodeCertification(bytes, path);
+    } catch (e) {
+      throw new InputError((e as Error).message);
+    }
+    if (art.kind !== "certification")
+      throw new InputError(
+        `${path}: a ${art.kind} artifact; a network's certification must come from \`classfit certify\``,
+      );
+    const { ds, subset } = ctx.study;
+    const rows = certifiedRows(art.columns.index, art.columns.label, ds.labels, subset, path);
+    return {
+      files: { "certification.npz": bytes, "rows.npy": encodeNpy(rows, [rows.length]) },
+      info: { config: art.config },
+    };
+  },
+  read(_ctx, _u, _p, done) {
+    const art = decodeCertification(done.files.get("certification.npz") as Uint8Array);
+    const rows = parseNpy(done.files.get("rows.npy") as Uint8Array).data;
+    if (!(rows instanceof Int32Array)) throw new RangeError("certification-import: rows.npy is not int32");
+    return { rows, columns: art.columns, runConfig: (done.info as { config: Record<string, Json> }).config };
+  },
+};
