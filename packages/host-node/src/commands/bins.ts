@@ -18,7 +18,13 @@ export function register(program: Command): void {
         "writes DIR/density-bins.npz, or one share with --shard k/n.",
     )
     .requiredOption("--density <S.npy>", "log-density of each training example, float64 shape (n,)")
-    .option("--bins <B>", "number of bins", intArg(1), 10);
+    .option("--bins <B>", "number of bins", intArg(1), 10)
+    .option(
+      "--certify-per-bin <k>",
+      "certify only k examples of each bin, evenly spaced through its density order (default: the whole bin, " +
+        "as the authors do; at n = 100 000 that is hours per thousand examples)",
+      intArg(1),
+    );
   addRunOptions(addCertifyOptions(addTrainerOptions(cmd), false), "density-bins").action(
     async (opts: Record<string, unknown> & RunCommon) => {
       const { spec, run } = splitRun(opts);

@@ -16,6 +16,7 @@ export const BinsSpecSchema = TrainerSpecSchema.extend({
   ...CertifySettingsSchema.omit({ seed: true }).shape,
   density: z.string(),
   bins: z.number().int().default(10),
+  certifyPerBin: z.number().int().positive().optional(),
 }).strict();
 export type BinsSpec = z.infer<typeof BinsSpecSchema>;
 
@@ -58,6 +59,7 @@ export async function binsFromSpec(
       logDensity,
       bins: s.bins,
       settings: certifySettings(s),
+      ...(s.certifyPerBin !== undefined ? { certifyPerBin: s.certifyPerBin } : {}),
     });
   } catch (e) {
     trainer.dispose();

@@ -189,6 +189,12 @@ describe("density-bin protocol", () => {
       [3, 9],
     ]);
     expect(Array.from(densityBinUnitPlan(b, 1).train)).toEqual([0, 1, 3, 4, 5, 6, 9]);
+    // A sample of 2 of bin 2 (in density order examples 3, 9, 0, 5): positions ⌊0.5·4/2⌋ = 1 and
+    // ⌊1.5·4/2⌋ = 3, i.e. examples 9 and 5, certified in index order; the whole bin is still held out.
+    const sampled = densityBinUnitPlan(b, 2, ld, 2);
+    expect(Array.from(sampled.certify)).toEqual([5, 9]);
+    expect(Array.from(sampled.train)).toEqual(Array.from(densityBinUnitPlan(b, 2).train));
+    expect(Array.from(densityBinUnitPlan(b, 2, ld, 9).certify)).toEqual([0, 3, 5, 9]);
     expect(() => densityBins(Float64Array.from([1, Number.NaN]), 1)).toThrow(/example 1 is NaN/);
     expect(() => densityBins(Float64Array.from([1, 2]), 3)).toThrow(/cannot fill 3 bins/);
   });

@@ -312,18 +312,36 @@ export interface DensityBinOptions {
   logDensity: Float64Array;
   bins: number;
   settings: CertifySettings;
+  /** Certify only this many examples of each bin, evenly spaced through the bin's density order
+   * (default: every example, as the authors do). The network still leaves the whole bin out. */
+  certifyPerBin?: number;
 }
 
 /** What unit b of the density-bin protocol trains on and certifies. */
-export function densityBinUnitPlan(bins: DensityBins, b: number): { train: Int32Array; certify: Int32Array } {
-  const certifyIdx = bins.members[b];
-  if (certifyIdx === undefined) throw new RangeError(`density bins: bin ${b} out of range [0, ${bins.members.length})`);
-  const train = new Int32Array(bins.binOf.length - certifyIdx.length);
+export function densityBinUnitPlan(
+  bins: DensityBins,
+  b: number,
+  logDensity?: Float64Array,
+  certifyPerBin?: number,
+): { train: Int32Array; certify: Int32Array } {
+  const members = bins.members[b];
+  if (members === undefined) throw new RangeError(`density bins: bin ${b} out of range [0, ${bins.members.length})`);
+  const train = new Int32Array(bins.binOf.length - members.length);
   let k = 0;
   bins.binOf.forEach((bin, i) => {
     if (bin !== b) train[k++] = i;
   });
-  return { train, certify: certifyIdx };
+  if (certifyPerBin === undefined || logDensity === undefined || certifyPerBin >= members.length)
+    return { train, certify: members };
+  // Positions ⌊(j + ½)·size/k⌋ of the bin in density order (ties by index): a sample that spans
+  // the bin's range of densities with no random draw, certified in ascending example order.
+  const order = Array.from(members).sort((x, y) => (logDensity[x] as number) - (logDensity[y] as number) || x - y);
+  const size = order.length;
+  const pick = Int32Array.from(
+    { length: certifyPerBin },
+    (_, j) => order[Math.floor(((j + 0.5) * size) / certifyPerBin)] as number,
+  );
+  return { train, certify: pick.sort() };
 }
 
 /** One unit per bin: train with the bin held out, certify the bin (authors' protocol, §9). */
@@ -334,6 +352,9 @@ export function densityBinProtocol(o: DensityBinOptions): UnitProtocol {
   if (o.logDensity.length !== o.dataset.size)
     throw new RangeError(`${where}: ${o.logDensity.length} log-densities for ${o.dataset.size} examples`);
   const bins = densityBins(o.logDensity, o.bins);
+  const per = o.certifyPerBin;
+  if (per !== undefined && (!Number.isSafeInteger(per) || per < 1))
+    throw new RangeError(`${where}: certifyPerBin must be a positive integer, got ${per}`);
   return {
     kind: "density-bins",
     codeVersion: CERTIFY_CODE_VERSION,
@@ -343,10 +364,12 @@ export function densityBinProtocol(o: DensityBinOptions): UnitProtocol {
       densityHash: hashArray(o.logDensity),
       bins: o.bins,
       settings: toJson(settings),
+      // Named only when set, so configs (and hashes) of runs that certify whole bins stay as they were.
+      ...(per !== undefined ? { certifyPerBin: per } : {}),
     },
     numUnits: o.bins,
     async runUnit(b: number): Promise<Uint8Array> {
-      const plan = densityBinUnitPlan(bins, b);
+      const plan = densityBinUnitPlan(bins, b, o.logDensity, per);
       const seedRng = o.core.rng(settings.seed, streamOf(STREAM_TAG.densityBinTrainSeed, b));
       let trainSeed: number;
       try {
