@@ -119,6 +119,55 @@ export function importMemorizationScores(bytes: Uint8Array, name: string, datase
   return out;
 }
 
+/**
+ * A score file's scores in the study's example order, `subset` mapping study rows to dataset
+ * indices (null when the study takes the whole training set). Published files cover the whole
+ * training set in dataset order, so with no subset the length must match exactly: a longer file
+ * is as surely another dataset as a shorter one, and would otherwise be cut silently. Labels the
+ * file carries must agree with the study's at every example it takes.
+ */
+export function scoresInStudyOrder(
+  file: Pick<ImportedScores, "scores" | "labels">,
+  name: string,
+  studyLabels: Int32Array,
+  subset: Int32Array | null,
+): Float64Array {
+  const all = file.scores;
+  const n = studyLabels.length;
+  if (subset === null && all.length > n)
+    throw new ScoreImportError(
+      `${name}: ${all.length} scores, but the dataset has ${n} training examples (scores follow dataset order; the first without an example is at index ${n})`,
+    );
+  const out = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    const i = subset === null ? j : (subset[j] as number);
+    if (i >= all.length)
+      throw new ScoreImportError(
+        `${name}: ${all.length} scores, but dataset example ${i} needs one (scores follow dataset order)`,
+      );
+    out[j] = all[i] as number;
+  }
+  const labels = file.labels;
+  if (labels !== null) {
+    let first = -1;
+    let bad = 0;
+    for (let j = 0; j < n; j++) {
+      const i = subset === null ? j : (subset[j] as number);
+      if (labels[i] !== studyLabels[j]) {
+        if (first < 0) first = j;
+        bad++;
+      }
+    }
+    if (first >= 0) {
+      const i = subset === null ? first : (subset[first] as number);
+      throw new ScoreImportError(
+        `${name}: label of example ${i} is ${labels[i]}, the dataset says ${studyLabels[first]} (${bad} of ${n} labels disagree); the scores are for another dataset or order`,
+      );
+    }
+  }
+  return out;
+}
+
 /** A score file of any kind the study takes, with the run settings it records (if any). */
 export interface ScoreFile {
   scores: Float64Array;

@@ -5,8 +5,7 @@
 // it. Produces: memorization.npy, float64 (n); step.json's info holds the file's format and,
 // for classfit's artifact, its run settings.
 import { encodeNpy, npyToFloat64, parseNpy } from "@classfit/models";
-import { InputError } from "../../errors.js";
-import { readScoreFile } from "../../memorization/import.js";
+import { readScoreFile, scoresInStudyOrder } from "../../memorization/import.js";
 import { fnv1a64, type Json } from "../../units/container.js";
 import type { Step, StepPlan } from "./step.js";
 
@@ -34,26 +33,8 @@ export const memorizationImport: Step<ScoreFileUnit, StepPlan, ImportedMemorizat
   async compute(ctx, { path, bytes }) {
     const { ds, subset: sub } = ctx.study;
     const imported = readScoreFile(bytes, path);
-    const all = imported.scores;
+    const scores = scoresInStudyOrder(imported, path, ds.labels, sub);
     const n = ds.n;
-    const scores = new Float64Array(n);
-    for (let j = 0; j < n; j++) {
-      const i = sub === null ? j : (sub[j] as number);
-      if (i >= all.length)
-        throw new InputError(
-          `${path}: ${all.length} scores, but dataset example ${i} needs one (scores follow dataset order)`,
-        );
-      scores[j] = all[i] as number;
-    }
-    if (imported.labels !== null) {
-      for (let j = 0; j < n; j++) {
-        const i = sub === null ? j : (sub[j] as number);
-        if (imported.labels[i] !== ds.labels[j])
-          throw new InputError(
-            `${path}: label of example ${i} is ${imported.labels[i]}, the dataset says ${ds.labels[j]}; the scores are for another dataset or order`,
-          );
-      }
-    }
     return {
       files: { "memorization.npy": encodeNpy(scores, [n]) },
       info: { format: imported.format, config: imported.config },
