@@ -30,6 +30,8 @@ export type NetworkChoice =
       family: string;
       model: string;
       memorizationScores?: string | undefined;
+      certificationResults?: string | undefined;
+      trainingLoss?: string | undefined;
     }
   | {
       /** Exported activations: one (N, C) .npy per stage, as `classfit extract` writes them. */
@@ -81,6 +83,8 @@ export function buildConfig(o: {
             family: n.family,
             model: n.model,
             ...(n.memorizationScores !== undefined ? { memorizationScores: n.memorizationScores } : {}),
+            ...(n.certificationResults !== undefined ? { certificationResults: n.certificationResults } : {}),
+            ...(n.trainingLoss !== undefined ? { trainingLoss: n.trainingLoss } : {}),
           };
         case "activations":
           return {
@@ -142,6 +146,8 @@ export function presetChoices(p: Preset): {
       family: n.family,
       model: SHIPPED_PATHS.model(n),
       memorizationScores: SHIPPED_PATHS.memorization(n),
+      certificationResults: SHIPPED_PATHS.certification(n),
+      trainingLoss: SHIPPED_PATHS.trainingLoss(n),
     })),
     profile: c.profile ?? "demo",
     seed: c.seed ?? 0,

@@ -1,10 +1,14 @@
 // The shipped networks served with the app: the narrow ResNet and plain ConvNet the demo uses
-// and their memorization runs, under the same paths the demo's config names them by from the
+// and their full-scale memorization and certification runs and training-loss proxies, under the same paths the demo's config names them by from the
 // repository root (pipeline's study/demo.ts). A preset's config therefore runs unchanged here,
 // and with `classfit study --config` from the repository root, to the same bytes.
 import { DEMO_NETWORKS, type DemoNetwork, SHIPPED_PATHS } from "@classfit/pipeline/demo";
+import convnetCertification from "../../host-node/assets/demo/certification-convnet.npz?url";
+import resnetCertification from "../../host-node/assets/demo/certification-resnet.npz?url";
 import convnetMemorization from "../../host-node/assets/demo/memorization-convnet.npz?url";
 import resnetMemorization from "../../host-node/assets/demo/memorization-resnet.npz?url";
+import convnetTrainingLoss from "../../host-node/assets/demo/training-loss-convnet.npy?url";
+import resnetTrainingLoss from "../../host-node/assets/demo/training-loss-resnet.npy?url";
 import convnetManifestJson from "../../models/assets/models/convnet-narrow/manifest.json?url";
 import convnetModelJson from "../../models/assets/models/convnet-narrow/model.json?url";
 import convnetWeights from "../../models/assets/models/convnet-narrow/weights.bin?url";
@@ -19,17 +23,30 @@ const MODEL_FILES: Record<Name, Record<string, string>> = {
   resnet: { "model.json": resnetModelJson, "weights.bin": resnetWeights, "manifest.json": resnetManifestJson },
   convnet: { "model.json": convnetModelJson, "weights.bin": convnetWeights, "manifest.json": convnetManifestJson },
 };
-const MEMORIZATION: Record<Name, string> = { resnet: resnetMemorization, convnet: convnetMemorization };
+const RUNS: Record<Name, { memorization: string; certification: string; trainingLoss: string }> = {
+  resnet: { memorization: resnetMemorization, certification: resnetCertification, trainingLoss: resnetTrainingLoss },
+  convnet: {
+    memorization: convnetMemorization,
+    certification: convnetCertification,
+    trainingLoss: convnetTrainingLoss,
+  },
+};
 
 const MODELS = new Map(DEMO_NETWORKS.map((n) => [SHIPPED_PATHS.model(n), MODEL_FILES[n.name]]));
-const FILES = new Map(DEMO_NETWORKS.map((n) => [SHIPPED_PATHS.memorization(n), MEMORIZATION[n.name]]));
+const FILES = new Map(
+  DEMO_NETWORKS.flatMap((n) => [
+    [SHIPPED_PATHS.memorization(n), RUNS[n.name].memorization],
+    [SHIPPED_PATHS.certification(n), RUNS[n.name].certification],
+    [SHIPPED_PATHS.trainingLoss(n), RUNS[n.name].trainingLoss],
+  ]),
+);
 
 /** A shipped model folder's files (name → URL), or undefined for any other path. */
 export function shippedModel(path: string): Record<string, string> | undefined {
   return MODELS.get(path);
 }
 
-/** A shipped file's URL (memorization runs), or undefined for any other path. */
+/** A shipped file's URL (memorization, certification, training loss), or undefined for any other path. */
 export function shippedFile(path: string): string | undefined {
   return FILES.get(path);
 }

@@ -1,7 +1,8 @@
 // `classfit demo` (what `npm start` runs): the study on the embedded default — the shipped
 // narrow ResNet and plain ConvNet on the shipped Fashion-MNIST subset — recomputing everything
-// but the training of the shipped models (and of any shipped memorization runs), with the
-// `demo` profile's reduced sampler and certification sizes, which the report states.
+// but the training of the shipped models and the shipped full-scale memorization and
+// certification runs (hours of work on two cores), with the `demo` profile's reduced sampler
+// sizes; the report states the scale of each number.
 import { existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
@@ -14,6 +15,7 @@ interface DemoOpts extends Pick<StudyCommandOptions, "out" | "workers" | "json" 
   resnet?: string;
   convnet?: string;
   certify?: number;
+  full?: boolean;
 }
 
 /** The shipped models folder (packages/models/assets/models), without loading tfjs. */
@@ -21,7 +23,7 @@ function shippedModelsDir(): string {
   return resolve(new URL("../../../models/assets/models", import.meta.url).pathname);
 }
 
-/** The demo's shipped memorization runs (`classfit memorization` artifacts; see assets/demo/README.md). */
+/** The demo's shipped full-scale runs (memorization, certification, training-loss proxies; see assets/demo/README.md). */
 export function shippedMemorizationDir(): string {
   return resolve(new URL("../../assets/demo", import.meta.url).pathname);
 }
@@ -35,7 +37,17 @@ export function register(program: Command): void {
         "DP-GMM fits, densities, KL, compactness, certification and the report; writes RUNDIR/report/report.html.",
     )
     .option("--out <RUNDIR>", "run directory", "runs/demo")
-    .option("--certify <perClass>", "training examples certified per class (0 = skip certification)", intArg(0), 10)
+    .option(
+      "--certify <perClass>",
+      "certify this many training examples per class in the run instead of using the shipped full-scale " +
+        "certification (0 = no certification)",
+      intArg(0),
+    )
+    .option(
+      "--full",
+      "the full profile: fit every class with the stable default sampler (32 chains × 40 sweeps, k = 16/16/64, " +
+        "KL from 12 000 draws per trace) instead of the demo's; tens of minutes on two cores",
+    )
     .option("--resnet <MODELDIR>", "use this model instead of the shipped narrow ResNet")
     .option("--convnet <MODELDIR>", "use this model instead of the shipped narrow ConvNet");
   addRunOptions(cmd)
@@ -51,6 +63,8 @@ Examples:
   $ npm start                      # = build, then classfit demo --out runs/demo
   $ classfit demo --out /tmp/demo --workers 2
   $ classfit demo --certify 0 --json
+  $ classfit demo --full --out runs/full   # the stable sampler: the committed
+                                   # full-scale report (docs/full-report)
   $ classfit demo --replicates 3 --out runs/demo-r3
                                    # 3 independent fits per class: the report
                                    # shows their spread`,
@@ -75,23 +89,28 @@ Examples:
             "  in each model's manifest.json (see packages/models/assets); or pass --resnet/--convnet MODELDIR.",
         );
       }
+      const shippedRun = (file: string) => {
+        const f = join(shippedMemorizationDir(), file);
+        return existsSync(f) ? f : undefined;
+      };
       // The same config as the web app's demo preset (pipeline's study/demo.ts), with this
       // machine's absolute paths.
       const config = resolveStudyConfig(
         demoStudyInput({
           model: (n) => dirs.get(n.name) as string,
-          memorization: (n) => {
-            const m = join(shippedMemorizationDir(), `memorization-${n.name}.npz`);
-            return existsSync(m) ? m : undefined;
-          },
+          memorization: (n) => shippedRun(`memorization-${n.name}.npz`),
+          // An explicit --certify asks for certification in the run, at the demo profile's n.
+          certification: (n) => (o.certify === undefined ? shippedRun(`certification-${n.name}.npz`) : undefined),
+          trainingLoss: (n) => shippedRun(`training-loss-${n.name}.npy`),
           certify: o.certify ?? 10,
+          ...(o.full ? { profile: "default" as const } : {}),
         }),
         { where: "demo config", ...(o.replicates !== undefined ? { replicates: o.replicates } : {}) },
       );
       await runStudyCommand(config, {
         out: o.out,
         baseDir: process.cwd(),
-        command: `classfit demo --out ${o.out}${o.replicates !== undefined ? ` --replicates ${o.replicates}` : ""}`,
+        command: `classfit demo --out ${o.out}${o.full ? " --full" : ""}${o.replicates !== undefined ? ` --replicates ${o.replicates}` : ""}`,
         notes: demoNotes(config),
         title: DEMO_TITLE,
         ...(o.workers !== undefined ? { workers: o.workers } : {}),

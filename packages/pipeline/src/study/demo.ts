@@ -1,6 +1,6 @@
 // The demo study (`classfit demo`, `npm start`): the shipped narrow ResNet and plain ConvNet on
-// the embedded Fashion-MNIST subset with the `demo` profile, their shipped memorization runs, and
-// the report's notes on its reduced scale. One definition for the CLI and for the web app's
+// the embedded Fashion-MNIST subset with the `demo` profile, their shipped full-scale memorization
+// and certification runs and training-loss proxies, and the report's notes on the scale of each. One definition for the CLI and for the web app's
 // presets, so that the same choices give the same config and the same report in both. Free of
 // runtime imports: the web page loads it without the pipeline.
 import type { StudyConfig, StudyConfigInput } from "./config.js";
@@ -17,6 +17,8 @@ export type DemoNetwork = (typeof DEMO_NETWORKS)[number];
 export const SHIPPED_PATHS = {
   model: (n: DemoNetwork) => `packages/models/assets/models/${n.modelDir}`,
   memorization: (n: DemoNetwork) => `packages/host-node/assets/demo/memorization-${n.name}.npz`,
+  certification: (n: DemoNetwork) => `packages/host-node/assets/demo/certification-${n.name}.npz`,
+  trainingLoss: (n: DemoNetwork) => `packages/host-node/assets/demo/training-loss-${n.name}.npy`,
 } as const;
 
 export const DEMO_NAME = "classfit demo: how a narrow ResNet and a plain ConvNet fit the classes of Fashion-MNIST";
@@ -30,8 +32,14 @@ export interface DemoChoices {
   model?: (n: DemoNetwork) => string;
   /** A network's memorization scores, or undefined where there are none. */
   memorization?: (n: DemoNetwork) => string | undefined;
-  /** Training examples certified per class (0 = skip). */
+  /** A network's certification made earlier (used instead of certifying in the run), or undefined. */
+  certification?: (n: DemoNetwork) => string | undefined;
+  /** A network's memorization proxy (training-loss.npy), or undefined. */
+  trainingLoss?: (n: DemoNetwork) => string | undefined;
+  /** Training examples certified per class in the run, for networks without a certification (0 = skip). */
   certify?: number;
+  /** "demo" (the default: minutes on two cores) or "default", the stable sampler of `--full`. */
+  profile?: "demo" | "default";
 }
 
 /** The demo's study config, before `resolveStudyConfig`. */
@@ -39,22 +47,28 @@ export function demoStudyInput(o: DemoChoices = {}): StudyConfigInput {
   const nets = o.networks ?? DEMO_NETWORKS;
   const model = o.model ?? SHIPPED_PATHS.model;
   const memorization = o.memorization ?? SHIPPED_PATHS.memorization;
+  const certification = o.certification ?? SHIPPED_PATHS.certification;
+  const trainingLoss = o.trainingLoss ?? SHIPPED_PATHS.trainingLoss;
   return {
     name:
       nets.length === DEMO_NETWORKS.length
         ? DEMO_NAME
         : `classfit demo: how the ${nets.map((n) => n.label).join(" and the ")} fits the classes of Fashion-MNIST`,
     seed: 0,
-    profile: "demo",
+    profile: o.profile ?? "demo",
     dataset: { path: "default" },
     networks: nets.map((n) => {
       const scores = memorization(n);
+      const cert = certification(n);
+      const loss = trainingLoss(n);
       return {
         name: n.name,
         label: n.label,
         family: n.family,
         model: model(n),
         ...(scores !== undefined ? { memorizationScores: scores } : {}),
+        ...(cert !== undefined ? { certificationResults: cert } : {}),
+        ...(loss !== undefined ? { trainingLoss: loss } : {}),
       };
     }),
     steps: { certify: { perClass: o.certify ?? DEMO_CERTIFY_PER_CLASS } },
@@ -66,13 +80,16 @@ export function demoNotes(config: StudyConfig): string[] {
   const s = config.steps;
   const certify = s.certify.perClass;
   const memorization = config.networks.some((n) => n.memorizationScores !== undefined);
+  const imported = config.networks.filter((n) => n.certificationResults !== undefined).length;
   return [
-    `Demo scale (profile "demo"): ${s.fit.sweeps} Gibbs sweeps per class (burn-in ${s.fit.burnIn}, every ${s.fit.thin}th kept: ${Math.floor((s.fit.sweeps - s.fit.burnIn) / s.fit.thin)} traces per chain; the paper uses 400/320/4 and one chain), ${s.fit.chains} chain${s.fit.chains === 1 ? "" : "s"}, whose spread gives each class mean its Monte Carlo standard error; k = ${s.reduce.k.join("/")} components (capped by each stage's width); KL from M = ${s.complexity.samples} samples per trace (paper 100 000).`,
-    certify > 0
-      ? `Certification: CERTIFY with n = ${s.certify.n} (paper 100 000), n0 = ${s.certify.n0}, α = ${s.certify.alpha}, σ = ${s.certify.sigma}, on the first ${certify} training images of each class.`
-      : "Certification skipped (--certify 0).",
+    `${config.profile === "demo" ? 'Demo scale (profile "demo")' : `Full scale (profile "${config.profile}")`}: ${s.fit.sweeps} Gibbs sweeps per class (burn-in ${s.fit.burnIn}, every ${s.fit.thin}th kept: ${Math.floor((s.fit.sweeps - s.fit.burnIn) / s.fit.thin)} traces per chain; the paper uses 400/320/4 and one chain), ${s.fit.chains} chain${s.fit.chains === 1 ? "" : "s"}, whose spread gives each class mean its Monte Carlo standard error; k = ${s.reduce.k.join("/")} components (capped by each stage's width); KL from M = ${s.complexity.samples} samples per trace (paper 100 000).`,
+    imported === config.networks.length
+      ? "Certification comes from shipped full-scale runs (packages/host-node/assets/demo, whose README has the exact commands), not recomputed here; each network's settings are in the notes below."
+      : certify > 0
+        ? `Certification: CERTIFY with n = ${s.certify.n} (paper 100 000), n0 = ${s.certify.n0}, α = ${s.certify.alpha}, σ = ${s.certify.sigma}, on the first ${certify} training images of each class${imported > 0 ? " (for the networks without a shipped certification)" : ""}.`
+        : "Certification skipped (--certify 0).",
     memorization
-      ? "Memorization scores come from shipped runs of `classfit memorization` (packages/host-node/assets/demo, whose README has the exact command), not recomputed here; their scale is in the notes below."
+      ? "Memorization scores come from shipped runs of `classfit memorization` (packages/host-node/assets/demo, whose README has the exact commands), not recomputed here; their scale is in the notes below."
       : "No shipped memorization runs were found in packages/host-node/assets/demo, so memorization is not part of this demo (run `classfit study` with steps.memorization.models ≥ 2 to compute it).",
     "The shipped models were trained by `classfit train` (not recomputed here); the exact command is in each model's manifest.json.",
   ];
