@@ -11,6 +11,8 @@ describe("the demo config", () => {
     for (const n of DEMO_NETWORKS) {
       expect(existsSync(`${ROOT}${SHIPPED_PATHS.model(n)}/model.json`), n.name).toBe(true);
       expect(existsSync(`${ROOT}${SHIPPED_PATHS.memorization(n)}`), n.name).toBe(true);
+      expect(existsSync(`${ROOT}${SHIPPED_PATHS.certification(n)}`), n.name).toBe(true);
+      expect(existsSync(`${ROOT}${SHIPPED_PATHS.trainingLoss(n)}`), n.name).toBe(true);
     }
     const c = resolveStudyConfig(demoStudyInput(), { where: "demo" });
     expect(c.name).toBe(DEMO_NAME);
@@ -27,7 +29,14 @@ describe("the demo config", () => {
         "packages/host-node/assets/demo/memorization-convnet.npz",
       ],
     ]);
+    expect(c.networks.map((n) => [n.certificationResults, n.trainingLoss])).toEqual(
+      DEMO_NETWORKS.map((n) => [SHIPPED_PATHS.certification(n), SHIPPED_PATHS.trainingLoss(n)]),
+    );
     expect(c.steps.certify.perClass).toBe(10);
+    expect(demoNotes(c)[1]).toMatch(/^Certification comes from shipped full-scale runs/);
+    const full = resolveStudyConfig(demoStudyInput({ profile: "default" }));
+    expect(full.profile).toBe("default");
+    expect(demoNotes(full)[0]).toMatch(/^Full scale \(profile "default"\): 40 Gibbs sweeps/);
   });
 
   it("takes one network, other paths, no memorization, and says so in its notes", () => {
@@ -36,6 +45,8 @@ describe("the demo config", () => {
         networks: [DEMO_NETWORKS[1]],
         model: (n) => `/m/${n.modelDir}`,
         memorization: () => undefined,
+        certification: () => undefined,
+        trainingLoss: () => undefined,
         certify: 0,
       }),
     );
