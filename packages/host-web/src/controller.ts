@@ -133,6 +133,8 @@ export class StudyController {
     }
   }
 
+  #showRequests = 0;
+
   #finishRun(): void {
     void this.#refreshStoredRuns();
     this.#form.setRunning(false);
@@ -165,7 +167,11 @@ export class StudyController {
   }
 
   async #showResults(runId: string, summary: RunSummary, files: string[]): Promise<void> {
-    await this.#results.show(runId, summary, await readRunFiles(runId, files));
+    // Only the latest request shows: an earlier run read back last must not replace it.
+    const request = ++this.#showRequests;
+    const all = await readRunFiles(runId, files);
+    if (request !== this.#showRequests) return;
+    await this.#results.show(runId, summary, all);
     // Lets a script driving the page (Playwright, a console) see which run the results show.
     (window as unknown as { __classfitRun?: unknown }).__classfitRun = { runId, files };
   }

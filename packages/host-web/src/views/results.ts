@@ -29,18 +29,27 @@ export function resultsView(): ResultsView {
     downloads,
     reportBox,
   );
+  // Results of one run are shown by the latest call only: building a large run's archive takes
+  // a while, and a run shown earlier must not replace a later one when its archive is done last.
+  let shown = 0;
   return {
     section,
     hide() {
+      shown++;
       section.hidden = true;
     },
     async show(runId, summary, all) {
+      const call = ++shown;
+      // The previous run's links go at once, so a click in between never downloads it.
+      downloads.replaceChildren();
+      const blob = await zipToBlob(all);
+      if (call !== shown) return;
       summaryBox.replaceChildren(
         h("p", { text: `${summary.name} — profile ${summary.profile}` }),
         h("ul", {}, ...summary.networks.map((n) => h("li", { text: `${n.label}: ${n.verdict} at ${n.splitStage}` }))),
       );
       const zipLink = h("a", {
-        href: URL.createObjectURL(await zipToBlob(all)),
+        href: URL.createObjectURL(blob),
         download: `${runId}.zip`,
       });
       zipLink.id = "download-zip";

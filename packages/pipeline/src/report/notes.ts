@@ -48,13 +48,18 @@ export function memorizationProxyNote(withScores: boolean, source: string | unde
 }
 
 /** A certification imported from an artifact: its source and its own settings. */
-export function certificationImportNote(source: string, runConfig: Record<string, Json>, examples: number): string {
+export function certificationImportNote(
+  source: string,
+  runConfig: Record<string, Json>,
+  examples: number,
+  certified: number = examples,
+): string {
   const s = (runConfig.settings ?? {}) as Record<string, Json>;
   const num = (k: string) => (typeof s[k] === "number" ? (s[k] as number) : Number.NaN);
   const n = num("n");
   const method = s.adaptive === true ? "adaptive CERTIFY (same 1 − α guarantee, fewer noisy passes)" : "CERTIFY";
   return (
-    `certified robustness imported from ${source}: ${method}, σ = ${num("sigma")}, n0 = ${num("n0")}, n = ${n}, α = ${num("alpha")}, on ${examples} training examples` +
+    `certified robustness imported from ${source}: ${method}, σ = ${num("sigma")}, n0 = ${num("n0")}, n = ${n}, α = ${num("alpha")}, on ${examples} training examples${certified > examples ? ` of this study (${certified - examples} other certified example${certified - examples === 1 ? " lies" : "s lie"} outside it)` : ""}` +
     (n < 100_000
       ? `; n is reduced from the paper's 100 000, so the largest certifiable radius is ${fmtRadius(num("sigma"), num("alpha"), n)}`
       : "")

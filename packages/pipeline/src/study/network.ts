@@ -188,7 +188,7 @@ async function importedCertification(
 ): Promise<Certified> {
   const bytes = await readingInput(() => ctx.host.resources.readFile(path));
   const r = await ctx.run(certificationImport, { net, path, bytes });
-  notes.push(certificationImportNote(ctx.describe(path), r.runConfig, r.rows.length));
+  notes.push(certificationImportNote(ctx.describe(path), r.runConfig, r.rows.length, r.certified));
   return r;
 }
 

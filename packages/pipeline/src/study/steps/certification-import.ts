@@ -6,6 +6,7 @@
 // Produces: certification.npz (the artifact's columns, unchanged) and rows.npy, int32 (k): the study
 // row of each certified example; step.json's info holds the artifact's settings and identity.
 import { encodeNpy, parseNpy } from "@classfit/models";
+import type { CertifyColumns } from "../../certify/protocol.js";
 import { decodeCertification } from "../../certify/summary.js";
 import { InputError } from "../../errors.js";
 import { fnv1a64, type Json } from "../../units/container.js";
@@ -21,17 +22,20 @@ export interface CertificationFileUnit {
 export interface ImportedCertification extends Certified {
   /** The artifact's config: its CERTIFY settings, examples and the model's identity. */
   runConfig: Record<string, Json>;
+  /** Examples in the artifact (those outside a subset study are left out of `rows`). */
+  certified: number;
 }
 
-/** Study rows of the artifact's examples (dataset indices), refusing examples outside the study
- * and labels that disagree with the study's. */
+/** Which of the artifact's rows (`keep`) fall in the study, and their study rows. A study of a
+ * subset (the first k of each class) keeps the certified examples it holds and leaves the rest
+ * out, counted; a study of the whole set refuses an example beyond it. Labels must agree. */
 export function certifiedRows(
   index: Int32Array,
   label: Int32Array,
   studyLabels: Int32Array,
   subset: Int32Array | null,
   path: string,
-): Int32Array {
+): { keep: Int32Array; rows: Int32Array } {
   const rowOf = new Map<number, number>();
   if (subset === null) for (let j = 0; j < studyLabels.length; j++) rowOf.set(j, j);
   else
@@ -39,20 +43,40 @@ export function certifiedRows(
       rowOf.set(i, j);
     });
   const seen = new Set<number>();
-  return Int32Array.from(index, (i, r) => {
-    const row = rowOf.get(i);
-    if (row === undefined)
-      throw new InputError(
-        `${path}: certified example ${i} is not in this study's dataset (${studyLabels.length} examples); the certification is for another dataset or split`,
-      );
+  const keep: number[] = [];
+  const rows: number[] = [];
+  index.forEach((i, r) => {
     if (seen.has(i)) throw new InputError(`${path}: example ${i} is certified twice`);
     seen.add(i);
+    const row = rowOf.get(i);
+    if (row === undefined) {
+      if (subset === null)
+        throw new InputError(
+          `${path}: certified example ${i} is not in this study's dataset (${studyLabels.length} examples); the certification is for another dataset or split`,
+        );
+      return;
+    }
     if (label[r] !== studyLabels[row])
       throw new InputError(
         `${path}: certified example ${i} has label ${label[r]}, the dataset says ${studyLabels[row]}; the certification is for another dataset or order`,
       );
-    return row;
+    keep.push(r);
+    rows.push(row);
   });
+  if (rows.length === 0)
+    throw new InputError(`${path}: none of the ${index.length} certified examples is among this study's examples`);
+  return { keep: Int32Array.from(keep), rows: Int32Array.from(rows) };
+}
+
+/** The columns' rows `keep`, in that order. */
+function selectRows(columns: CertifyColumns, keep: Int32Array): CertifyColumns {
+  const out: Record<string, Int32Array | Float64Array> = {};
+  for (const [k, v] of Object.entries(columns) as [string, Int32Array | Float64Array][])
+    out[k] =
+      v instanceof Int32Array
+        ? Int32Array.from(keep, (r) => v[r] as number)
+        : Float64Array.from(keep, (r) => v[r] as number);
+  return out as unknown as CertifyColumns;
 }
 
 export const certificationImport: Step<CertificationFileUnit, StepPlan, ImportedCertification> = {
@@ -76,16 +100,23 @@ export const certificationImport: Step<CertificationFileUnit, StepPlan, Imported
         `${path}: a ${art.kind} artifact; a network's certification must come from \`classfit certify\``,
       );
     const { ds, subset } = ctx.study;
-    const rows = certifiedRows(art.columns.index, art.columns.label, ds.labels, subset, path);
+    const { keep, rows } = certifiedRows(art.columns.index, art.columns.label, ds.labels, subset, path);
     return {
-      files: { "certification.npz": bytes, "rows.npy": encodeNpy(rows, [rows.length]) },
-      info: { config: art.config },
+      files: {
+        "certification.npz": bytes,
+        "rows.npy": encodeNpy(rows, [rows.length]),
+        "keep.npy": encodeNpy(keep, [keep.length]),
+      },
+      info: { config: art.config, certified: art.columns.index.length, inStudy: rows.length },
     };
   },
   read(_ctx, _u, _p, done) {
     const art = decodeCertification(done.files.get("certification.npz") as Uint8Array);
     const rows = parseNpy(done.files.get("rows.npy") as Uint8Array).data;
-    if (!(rows instanceof Int32Array)) throw new RangeError("certification-import: rows.npy is not int32");
-    return { rows, columns: art.columns, runConfig: (done.info as { config: Record<string, Json> }).config };
+    const keep = parseNpy(done.files.get("keep.npy") as Uint8Array).data;
+    if (!(rows instanceof Int32Array) || !(keep instanceof Int32Array))
+      throw new RangeError("certification-import: rows.npy / keep.npy are not int32");
+    const info = done.info as { config: Record<string, Json>; certified: number };
+    return { rows, columns: selectRows(art.columns, keep), runConfig: info.config, certified: info.certified };
   },
 };
