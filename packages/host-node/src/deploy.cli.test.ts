@@ -19,11 +19,8 @@ import {
 import { tmpdir } from "node:os";
 import { delimiter, dirname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { computeNormalisation, createModel, serializeModel, stageNames } from "@classfit/models";
-import { initBackend } from "@classfit/models/backend";
-import { loadDataset, writeModelDir } from "@classfit/models/node";
-import { createCore } from "@classfit/wasm-core/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeTinyModelDir } from "./test-helpers.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const K8S = join(ROOT, "deploy/k8s/classfit-shards.yaml");
@@ -239,24 +236,7 @@ beforeAll(async () => {
   if (!/^[\w/.-]+$/.test(dir)) throw new Error(`temporary folder ${dir} has characters a shell would split`);
   data = join(dir, "data");
   // A tiny seeded (untrained) ResNet saved as a classfit model directory, on the "volume".
-  await initBackend();
-  const core = await createCore();
-  const arch = { arch: "resnet" as const, blocks: [1], widthMultiplier: 0.0625 };
-  const input = { height: 28, width: 28, channels: 1, numClasses: 10 };
-  const { model } = createModel(arch, input, core, 1);
-  const ds = await loadDataset({ path: "default", split: "test" });
-  await writeModelDir(join(data, "models", "tiny"), await serializeModel(model), {
-    format: "classfit-model",
-    version: 1,
-    architecture: arch,
-    input,
-    stages: stageNames(arch),
-    normalisation: computeNormalisation(ds),
-    dataset: { name: ds.name, n: ds.n },
-    parameters: 0,
-    createdBy: "deploy.cli.test",
-  });
-  model.dispose();
+  await writeTinyModelDir(join(data, "models", "tiny"), "deploy.cli.test");
   study = onVolume(must(shardJob.env.CONFIG, "the shard Job's CONFIG"), shardJob.mountPath);
   expect(isAbsolute(study) && study.startsWith(data)).toBe(true);
   mkdirSync(dirname(study), { recursive: true });

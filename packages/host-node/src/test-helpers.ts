@@ -43,3 +43,30 @@ export async function fails(re: RegExp, ...argv: string[]): Promise<Run> {
   expect(r.stderr).toMatch(re);
   return r;
 }
+
+/** A tiny seeded, untrained ResNet ([1] × 0.0625, 28×28 grey, 10 classes) written as a classfit
+ * model directory: enough network for the protocol tests' certification and evaluation runs. */
+export async function writeTinyModelDir(dir: string, createdBy: string): Promise<void> {
+  const { computeNormalisation, createModel, serializeModel, stageNames } = await import("@classfit/models");
+  const { initBackend } = await import("@classfit/models/backend");
+  const { loadDataset, writeModelDir } = await import("@classfit/models/node");
+  const { createCore } = await import("@classfit/wasm-core/node");
+  await initBackend();
+  const core = await createCore();
+  const arch = { arch: "resnet" as const, blocks: [1], widthMultiplier: 0.0625 };
+  const input = { height: 28, width: 28, channels: 1, numClasses: 10 };
+  const { model } = createModel(arch, input, core, 1);
+  const ds = await loadDataset({ path: "default", split: "test" });
+  await writeModelDir(dir, await serializeModel(model), {
+    format: "classfit-model",
+    version: 1,
+    architecture: arch,
+    input,
+    stages: stageNames(arch),
+    normalisation: computeNormalisation(ds),
+    dataset: { name: ds.name, n: ds.n },
+    parameters: 0,
+    createdBy,
+  });
+  model.dispose();
+}

@@ -5,9 +5,6 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { computeNormalisation, createModel, serializeModel, stageNames } from "@classfit/models";
-import { initBackend } from "@classfit/models/backend";
-import { loadDataset, writeModelDir } from "@classfit/models/node";
 import { encodeNpy, npyToFloat64, parseNpy } from "@classfit/models/npy";
 import {
   configHash,
@@ -18,9 +15,8 @@ import {
   isInputError,
   type Json,
 } from "@classfit/pipeline";
-import { createCore } from "@classfit/wasm-core/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fails, ok } from "./test-helpers.js";
+import { fails, ok, writeTinyModelDir } from "./test-helpers.js";
 import { mergeShareFilesTo } from "./unit-store.js";
 
 let dir: string;
@@ -35,24 +31,7 @@ const CERT_SETTINGS = ["--sigma", "0.5", "--n", "60", "--n0", "10", "--alpha", "
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "classfit-eval-"));
   // A tiny seeded (untrained) ResNet saved as a classfit model directory.
-  await initBackend();
-  const core = await createCore();
-  const arch = { arch: "resnet" as const, blocks: [1], widthMultiplier: 0.0625 };
-  const input = { height: 28, width: 28, channels: 1, numClasses: 10 };
-  const { model } = createModel(arch, input, core, 1);
-  const ds = await loadDataset({ path: "default", split: "test" });
-  await writeModelDir(p("model"), await serializeModel(model), {
-    format: "classfit-model",
-    version: 1,
-    architecture: arch,
-    input,
-    stages: stageNames(arch),
-    normalisation: computeNormalisation(ds),
-    dataset: { name: ds.name, n: ds.n },
-    parameters: 0,
-    createdBy: "unit-store.cli.test",
-  });
-  model.dispose();
+  await writeTinyModelDir(p("model"), "unit-store.cli.test");
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -6,14 +6,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { computeNormalisation, createModel, serializeModel, stageNames } from "@classfit/models";
-import { initBackend } from "@classfit/models/backend";
-import { loadDataset, writeModelDir } from "@classfit/models/node";
 import { encodeNpy } from "@classfit/models/npy";
 import { decodeCertification, decodeMemorization } from "@classfit/pipeline";
-import { createCore } from "@classfit/wasm-core/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ok } from "../test-helpers.js";
+import { ok, writeTinyModelDir } from "../test-helpers.js";
 import { resolveWorkers } from "./workers.js";
 
 let dir: string;
@@ -67,24 +63,7 @@ async function interrupt(
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "classfit-workers-"));
-  await initBackend();
-  const core = await createCore();
-  const arch = { arch: "resnet" as const, blocks: [1], widthMultiplier: 0.0625 };
-  const input = { height: 28, width: 28, channels: 1, numClasses: 10 };
-  const { model } = createModel(arch, input, core, 1);
-  const ds = await loadDataset({ path: "default", split: "test" });
-  await writeModelDir(p("model"), await serializeModel(model), {
-    format: "classfit-model",
-    version: 1,
-    architecture: arch,
-    input,
-    stages: stageNames(arch),
-    normalisation: computeNormalisation(ds),
-    dataset: { name: ds.name, n: ds.n },
-    parameters: 0,
-    createdBy: "unit-executor.test",
-  });
-  model.dispose();
+  await writeTinyModelDir(p("model"), "unit-executor.test");
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
