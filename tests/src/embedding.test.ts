@@ -97,10 +97,18 @@ function scratchLock(deps: Record<string, string>): unknown {
     packages: Record<string, { dev?: boolean; link?: boolean }>;
   };
   const packages: Record<string, unknown> = { "": { name: "embedder", dependencies: deps } };
+  const nestedEntries: Record<string, unknown> = {};
   for (const [path, entry] of Object.entries(lock.packages)) {
-    if (!path.startsWith("node_modules/") || path.startsWith("node_modules/@classfit/")) continue;
     if (entry.dev || entry.link) continue; // the monorepo's tools, and its workspaces
-    packages[path] = entry;
+    if (path.startsWith("node_modules/") && !path.startsWith("node_modules/@classfit/")) {
+      packages[path] = entry;
+      continue;
+    }
+    // A version that conflicts with the hoisted one sits under its workspace
+    // (packages/pipeline/node_modules/vega-lite); in the embedder's tree it sits under the
+    // installed package, where npm would put it; listed after that package, as npm lists them.
+    const nested = /^packages\/([^/]+)\/(node_modules\/.+)$/.exec(path);
+    if (nested) nestedEntries[`node_modules/@classfit/${nested[1]}/${nested[2]}`] = entry;
   }
   for (const name of PACKAGES) {
     const manifest = JSON.parse(readFileSync(join(repo, "packages", name, "package.json"), "utf8")) as {
@@ -116,6 +124,7 @@ function scratchLock(deps: Record<string, string>): unknown {
       ...(manifest.bin ? { bin: manifest.bin } : {}),
     };
   }
+  Object.assign(packages, nestedEntries);
   return { name: "embedder", lockfileVersion: 3, requires: true, packages };
 }
 
