@@ -102,9 +102,8 @@ beforeAll(async () => {
 
   // A certification artifact of the first 5 training images of each class (dataset indices),
   // from a backend whose noisy predictions are known: the label with probability 0.6–0.99.
-  const { certificationProtocol, categoricalBackend, coreStats, finalizeCertification } = await import(
-    "@classfit/pipeline"
-  );
+  const { certificationProtocol, categoricalBackend, coreStats, finalizeCertification, finalizeDensityBins } =
+    await import("@classfit/pipeline");
   const first5: number[] = [];
   const seen = new Int32Array(10);
   ds.labels.forEach((y, i) => {
@@ -152,6 +151,12 @@ beforeAll(async () => {
     Array.from({ length: bad.numUnits }, (_, u) => u),
   );
   writeFileSync(join(dir, "cert-outside.npz"), finalizeCertification("certification", bad.config, badUnits));
+  // A density-bin protocol's artifact over the same 50 images in two bins of 25 (one unit each), as
+  // `classfit bins --bins 2 --certify-per-bin 25` writes it.
+  writeFileSync(
+    join(dir, "bins.npz"),
+    finalizeDensityBins({ ...cert.config, bins: 2, certifyPerBin: 25, trainer: { config: { epochs: 3 } } }, certUnits),
+  );
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -232,6 +237,43 @@ describe("classfit study", () => {
     expect(t2.certifiedRadius.filter((v: number | null) => v !== null).length).toBe(50);
     expect(readFileSync(join(out2, "report", "report.html"), "utf8")).toContain(
       "1 other certified example lies outside it",
+    );
+  }, 120_000);
+
+  it("imports a density-bin protocol: held-out radii per example, in the correlations, bins and report", async () => {
+    const cfg = join(dir, "study-bins.json");
+    const base = JSON.parse(readFileSync(writeConfig("tmp.json"), "utf8"));
+    base.networks[0].densityBinsResults = "bins.npz";
+    writeFileSync(cfg, JSON.stringify(base));
+    const out = join(dir, "run-bins");
+    const r = await classfit("study", "--config", cfg, "--out", out, "--profile", "quick", "--workers", "1");
+    expect(r.status, r.stderr).toBe(0);
+    const t = JSON.parse(readFileSync(join(out, "report", "study-input.json"), "utf8")).exampleTables[0];
+    expect(t.heldOutRadius.filter((v: number | null) => v !== null).length).toBe(50);
+    expect(t.heldOutCorrect.filter((v: number | null) => v !== null).length).toBe(50);
+    expect(t.certifiedRadius).toBeUndefined();
+    const net = JSON.parse(readFileSync(join(out, "report", "analysis.json"), "utf8")).networks[0];
+    const corr = net.correlations.find(
+      (c: { level: string; variable: string }) => c.level === "example" && c.variable === "heldOutRadius",
+    );
+    expect(corr.ci.n).toBe(50);
+    const bins = net.densityBins[0].bins;
+    expect(bins.reduce((a: number, b: { nHeldOut: number }) => a + b.nHeldOut, 0)).toBe(50);
+    const csv = readFileSync(join(out, "report", "tables", "density-bins.csv"), "utf8");
+    expect(csv.split("\n")[0]).toContain("heldOutMeanRadius");
+    const html = readFileSync(join(out, "report", "report.html"), "utf8");
+    expect(html).toContain(
+      "bins.npz: the training set cut into 2 bins by log-density, 25 examples of each bin certified by a network trained without that bin for 3 epochs",
+    );
+    expect(html).toContain("each certified by a network trained without its density bin");
+
+    // A certification artifact is not a density-bin protocol's.
+    base.networks[0].densityBinsResults = "cert.npz";
+    writeFileSync(cfg, JSON.stringify(base));
+    const r2 = await classfit("study", "--config", cfg, "--out", join(dir, "run-bins-bad"), "--profile", "quick");
+    expect(r2.status).toBe(2);
+    expect(r2.stderr).toContain(
+      "a certification artifact; a network's density-bin protocol must come from `classfit bins`",
     );
   }, 120_000);
 

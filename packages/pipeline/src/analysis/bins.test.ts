@@ -46,6 +46,32 @@ describe("densityBins", () => {
     expect(Array.from(binOf)).toEqual(ld.map((x) => Math.floor(x / 3)));
   });
 
+  it("averages the density-bin protocol's held-out columns over the examples it certified", () => {
+    // Held out: examples with log-density 0, 1, 3, 6 and 8 certified; 1 and 6 wrong (radius 0).
+    const certified = new Map([
+      [0, 0.5],
+      [1, 0],
+      [3, 0.25],
+      [6, 0],
+      [8, 1],
+    ]);
+    const { rows } = densityBins(
+      {
+        ...t,
+        heldOutRadius: ld.map((x) => certified.get(x) ?? Number.NaN),
+        heldOutCorrect: ld.map((x) => (certified.has(x) ? (x === 1 || x === 6 ? 0 : 1) : Number.NaN)),
+      },
+      3,
+      new Set([1]),
+      undefined,
+    );
+    expect(rows.map((r) => [r.nHeldOut, r.heldOutAccuracy, r.heldOutMeanRadius])).toEqual([
+      [2, 0.5, 0.25],
+      [1, 1, 0.25],
+      [2, 0.5, 0.5],
+    ]);
+  });
+
   it("leaves out the columns the table lacks", () => {
     const { rows } = densityBins(
       { ...t, memorization: undefined, correct: undefined, abstained: undefined },

@@ -37,6 +37,11 @@ export interface DensityBin {
   fractionNotAbstained?: number;
   /** The bin's certified examples (the others, NaN in the certified columns, are left out). */
   nCertified?: number;
+  /** The same over the examples the density-bin protocol certified with a network trained
+   * without their bin (its bins, from its own density file, need not be these). */
+  heldOutAccuracy?: number;
+  heldOutMeanRadius?: number;
+  nHeldOut?: number;
 }
 
 /** Cut points of B nearly equal bins over n sorted items: bin b holds [cut[b], cut[b+1]). */
@@ -102,6 +107,15 @@ export function densityBins(
           row.meanCertifiedRadius = mean(certified.map((i) => certifiedRadius[i] as number));
         if (t.abstained !== undefined)
           row.fractionNotAbstained = 1 - mean(certified.map((i) => t.abstained?.[i] as number));
+      }
+    }
+    if (t.heldOutCorrect !== undefined) {
+      const certified = members.filter((i) => !Number.isNaN(t.heldOutCorrect?.[i] as number));
+      row.nHeldOut = certified.length;
+      if (certified.length > 0) {
+        row.heldOutAccuracy = mean(certified.map((i) => t.heldOutCorrect?.[i] as number));
+        if (t.heldOutRadius !== undefined)
+          row.heldOutMeanRadius = mean(certified.map((i) => t.heldOutRadius?.[i] as number));
       }
     }
     rows.push(row);

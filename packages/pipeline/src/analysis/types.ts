@@ -131,6 +131,11 @@ export interface ExampleTable {
   /** Each example's training loss summed over the network's training (a memorization proxy,
    * `classfit train`'s training-loss.npy); NaN where unknown. */
   trainingLoss?: ArrayLike<number>;
+  /** The density-bin protocol (METHOD.md §9): certified radius (0 if abstained or wrong) and
+   * correctness of the smoothed classifier of a network trained without the example's density
+   * bin; NaN where the protocol did not certify the example. */
+  heldOutRadius?: ArrayLike<number>;
+  heldOutCorrect?: ArrayLike<number>;
 }
 
 /**
@@ -281,7 +286,15 @@ export function examplesToTables(records: ExampleRecord[]): ExampleTable[] {
 }
 
 /** Checks one example table's columns: equal lengths, finite values, labels among the classes. */
-const OPTIONAL_PER_EXAMPLE = new Set(["memorization", "certifiedRadius", "correct", "abstained", "trainingLoss"]);
+const OPTIONAL_PER_EXAMPLE = new Set([
+  "memorization",
+  "certifiedRadius",
+  "correct",
+  "abstained",
+  "trainingLoss",
+  "heldOutRadius",
+  "heldOutCorrect",
+]);
 
 export function validateExampleTable(t: ExampleTable, where: string, numClasses: number): void {
   const n = t.logDensity.length;
@@ -294,6 +307,8 @@ export function validateExampleTable(t: ExampleTable, where: string, numClasses:
     ["correct", t.correct],
     ["abstained", t.abstained],
     ["trainingLoss", t.trainingLoss],
+    ["heldOutRadius", t.heldOutRadius],
+    ["heldOutCorrect", t.heldOutCorrect],
   ];
   for (const [name, c] of cols) {
     if (c === undefined) continue;

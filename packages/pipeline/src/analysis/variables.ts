@@ -13,6 +13,10 @@ export const VARIABLES: Record<string, { label: string; unit: string }> = {
   certifiedRadius: { label: "certified radius (0 if abstained or wrong)", unit: "input-space L2" },
   certifiedF1: { label: "certified F1", unit: "" },
   trainingLoss: { label: "cumulative training loss (memorization proxy)", unit: "nats" },
+  heldOutRadius: {
+    label: "certified radius, network trained without the example's density bin (0 if abstained or wrong)",
+    unit: "input-space L2",
+  },
 };
 
 type ClassGetter = (c: ClassStageRecord) => number | undefined;
@@ -47,8 +51,9 @@ export function exampleVariables(t: ExampleTable, certifiedRadius: ArrayLike<num
   return [
     ["memorization", enough(t.memorization)],
     ["certifiedRadius", enough(certifiedRadius)],
-    // Last, so that its stream number shifts no other variable's draws.
+    // Later additions go last, so that their stream numbers shift no earlier variable's draws.
     ["trainingLoss", enough(t.trainingLoss)],
+    ["heldOutRadius", enough(t.heldOutRadius)],
   ];
 }
 

@@ -3,7 +3,7 @@
 // group with the same two colours everywhere, and gives every mark a hover title.
 
 import type { TopLevelSpec } from "vega-lite";
-import type { ClassRow, NetworkAnalysis, StudyAnalysis } from "../analysis/study.js";
+import type { ClassRow, DensityBin, NetworkAnalysis, StudyAnalysis } from "../analysis/study.js";
 import { fmt } from "./format.js";
 
 /** Okabe–Ito vermillion / blue: distinguishable with the common colour-vision deficiencies. */
@@ -423,32 +423,69 @@ function memorizationVsDensity(a: StudyAnalysis): FigureSpec | null {
       };
 }
 
+const BIN_NETWORKS = {
+  with: { label: "network trained on the example", color: "#999", dash: [1, 0] },
+  without: { label: "network trained without the example's bin", color: "#333", dash: [5, 3] },
+} as const;
+
 function certifiedAcrossBins(a: StudyAnalysis): FigureSpec | null {
   const spec = sideBySide(
     a,
     (net) => {
-      const values: Row[] = (net.densityBins.find((b) => b.stage === net.splitStage)?.bins ?? []).flatMap((b) =>
-        b.meanCertifiedRadius === undefined
+      const bins = net.densityBins.find((b) => b.stage === net.splitStage)?.bins ?? [];
+      const point = (
+        b: DensityBin,
+        who: keyof typeof BIN_NETWORKS,
+        radius: number,
+        accuracy: number | undefined,
+        n: number | undefined,
+      ): Row => ({
+        x: b.meanLogDensity,
+        y: radius,
+        high: b.fractionHighClasses,
+        who: BIN_NETWORKS[who].label,
+        tip: `density bin ${b.bin + 1} (${b.n} examples, log-density ${fmt(b.logDensityMin)} to ${fmt(b.logDensityMax)}), ${BIN_NETWORKS[who].label}: mean certified radius ${fmt(radius)}, accuracy ${fmt(accuracy)} over ${n} certified examples, ${fmt(100 * b.fractionHighClasses, 3)}% from high-density classes`,
+      });
+      const values: Row[] = bins.flatMap((b) => [
+        ...(b.meanCertifiedRadius === undefined
           ? []
-          : [
-              {
-                x: b.meanLogDensity,
-                y: b.meanCertifiedRadius,
-                high: b.fractionHighClasses,
-                tip: `density bin ${b.bin + 1} (${b.n} examples, log-density ${fmt(b.logDensityMin)} to ${fmt(b.logDensityMax)}): mean certified radius ${fmt(b.meanCertifiedRadius)}, accuracy ${fmt(b.accuracy)}, ${fmt(100 * b.fractionHighClasses, 3)}% from high-density classes`,
-              },
-            ],
-      );
+          : [point(b, "with", b.meanCertifiedRadius, b.accuracy, b.nCertified)]),
+        ...(b.heldOutMeanRadius === undefined
+          ? []
+          : [point(b, "without", b.heldOutMeanRadius, b.heldOutAccuracy, b.nHeldOut)]),
+      ]);
       if (values.length === 0) return null;
+      const present = (Object.keys(BIN_NETWORKS) as (keyof typeof BIN_NETWORKS)[]).filter((k) =>
+        values.some((v) => v.who === BIN_NETWORKS[k].label),
+      );
+      const who = {
+        field: "who",
+        type: "nominal",
+        scale: {
+          domain: present.map((k) => BIN_NETWORKS[k].label),
+          range: present.map((k) => BIN_NETWORKS[k].color),
+        },
+        legend: { title: null, orient: "bottom", direction: "vertical", labelLimit: 400 },
+      };
       const x = { field: "x", type: "quantitative", title: "bin mean log-density (nats)", scale: { zero: false } };
       return {
         data: { values },
         layer: [
           {
-            mark: { type: "line", color: "#999", strokeWidth: 1.5 },
+            mark: { type: "line", strokeWidth: 1.5 },
             encoding: {
               x,
               y: { field: "y", type: "quantitative", title: "mean certified radius" },
+              color: who,
+              strokeDash: {
+                field: "who",
+                type: "nominal",
+                scale: {
+                  domain: present.map((k) => BIN_NETWORKS[k].label),
+                  range: present.map((k) => BIN_NETWORKS[k].dash),
+                },
+                legend: null,
+              },
               description: { field: "tip" },
             },
           },
@@ -483,7 +520,7 @@ function certifiedAcrossBins(a: StudyAnalysis): FigureSpec | null {
         name: "certified-radius-across-density-bins",
         title: "Certified robustness across density bins",
         caption:
-          "Training examples sorted by log-density and cut into equal bins (the authors' density-bin protocol): mean certified radius per bin (a wrong or abstained prediction counts as radius 0), each point filled by the share of the bin that comes from high-density classes.",
+          "Training examples sorted by log-density at the split stage and cut into equal bins: mean certified radius per bin (a wrong or abstained prediction counts as radius 0), each point filled by the share of the bin that comes from high-density classes. Solid grey: the network itself, which trained on the examples. Dashed, where a density-bin protocol was imported: the authors' protocol, each example certified by a network trained without its density bin.",
         spec,
       };
 }

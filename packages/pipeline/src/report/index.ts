@@ -159,6 +159,11 @@ function networkSummary(net: NetworkAnalysis, a: StudyAnalysis): string {
   const radEx = findCorr(net, "example", "certifiedRadius");
   if (radEx)
     rows.push(`<li>Certified radius per example: ${corrText(radEx)} over ${radEx.ci.n} certified examples</li>`);
+  const heldEx = findCorr(net, "example", "heldOutRadius");
+  if (heldEx)
+    rows.push(
+      `<li>Certified radius per example, each certified by a network trained without its density bin (the authors' density-bin protocol): ${corrText(heldEx)} over ${heldEx.ci.n} examples</li>`,
+    );
   const proxyEx = findCorr(net, "example", "trainingLoss");
   if (proxyEx)
     rows.push(
@@ -220,6 +225,13 @@ function comparisonTable(a: StudyAnalysis): string {
     row("ρ density–compactness", (n) => corrText(findCorr(n, "class", "compactness"))),
     row("ρ density–memorization (examples)", (n) => corrText(findCorr(n, "example", "memorization"))),
     row("ρ density–certified radius (examples)", (n) => corrText(findCorr(n, "example", "certifiedRadius"))),
+    ...(nets.some((n) => findCorr(n, "example", "heldOutRadius"))
+      ? [
+          row("ρ density–held-out certified radius (examples)", (n) =>
+            corrText(findCorr(n, "example", "heldOutRadius")),
+          ),
+        ]
+      : []),
     row("ρ proxy–memorization (examples)", (n) => (n.memorizationProxy ? corrText({ ci: n.memorizationProxy }) : "–")),
     row("KL high / low (nats)", (n) =>
       n.split.verdict === "two-groups"

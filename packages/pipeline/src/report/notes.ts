@@ -66,6 +66,25 @@ export function certificationImportNote(
   );
 }
 
+/** The density-bin protocol's artifact, as the report states its scale. */
+export function densityBinsImportNote(
+  source: string,
+  runConfig: Record<string, Json>,
+  examples: number,
+  certified: number = examples,
+): string {
+  const bins = typeof runConfig.bins === "number" ? runConfig.bins : Number.NaN;
+  const per =
+    typeof runConfig.certifyPerBin === "number"
+      ? `${runConfig.certifyPerBin} examples of each`
+      : "every example of each";
+  const cert = certificationImportNote(source, runConfig, examples, certified).replace(
+    /^certified robustness imported from [^:]*: /,
+    "",
+  );
+  return `density-bin protocol imported from ${source}: the training set cut into ${bins} bins by log-density, ${per} bin certified by a network trained without that bin${epochsOf(runConfig)}; ${cert}`;
+}
+
 /** " for N epoch(s)" from a memorization artifact's trainer record, when it has one. */
 function epochsOf(config: Record<string, Json>): string {
   const t = config.trainer as { config?: { epochs?: unknown } } | undefined;

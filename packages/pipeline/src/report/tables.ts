@@ -237,6 +237,9 @@ export function buildTables(a: StudyAnalysis): Record<string, Table> {
       ),
     ),
   };
+  // The held-out columns only where a density-bin protocol was imported, so that other studies'
+  // tables keep their shape.
+  const heldOut = a.networks.some((net) => net.densityBins.some((d) => d.bins.some((b) => b.nHeldOut !== undefined)));
   const bins: Table = {
     columns: [
       "network",
@@ -254,6 +257,7 @@ export function buildTables(a: StudyAnalysis): Record<string, Table> {
       "meanCertifiedRadius",
       "fractionNotAbstained",
       "nCertified",
+      ...(heldOut ? ["heldOutAccuracy", "heldOutMeanRadius", "nHeldOut"] : []),
     ],
     rows: a.networks.flatMap((net) =>
       net.densityBins.flatMap((d) =>
@@ -273,6 +277,7 @@ export function buildTables(a: StudyAnalysis): Record<string, Table> {
           n(b.meanCertifiedRadius),
           n(b.fractionNotAbstained),
           n(b.nCertified),
+          ...(heldOut ? [n(b.heldOutAccuracy), n(b.heldOutMeanRadius), n(b.nHeldOut)] : []),
         ]),
       ),
     ),

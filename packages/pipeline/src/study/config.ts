@@ -63,6 +63,9 @@ const networkSchema = z
     /** A certification of this network made earlier (`classfit certify` or merged shares), used
      * instead of certifying in the run; its examples are dataset indices. */
     certificationResults: z.string().min(1).optional(),
+    /** The density-bin protocol's artifact for this network (`classfit bins`, or merged shares):
+     * each certified example certified by a network trained without its density bin. */
+    densityBinsResults: z.string().min(1).optional(),
     /** Each training example's loss summed over this network's training (`classfit train`'s
      * training-loss.npy, dataset order): a memorization proxy. Networks the study trains have it. */
     trainingLoss: z.string().min(1).optional(),

@@ -9,6 +9,7 @@ import { InputError, readingInput } from "../errors.js";
 import {
   certificationImportNote,
   certifyNote,
+  densityBinsImportNote,
   MEMORIZATION_PARTLY_UNDEFINED,
   memorizationImportNote,
   memorizationProxyNote,
@@ -20,7 +21,7 @@ import type { StageData, StudyContext } from "./context.js";
 import { firstPerClass } from "./data.js";
 import { certifiedByClass, classRecords, exampleTable, type StageMeasures } from "./records.js";
 import { type NetworkSource, networkSource } from "./sources.js";
-import { certificationImport } from "./steps/certification-import.js";
+import { certificationImport, densityBinsImport } from "./steps/certification-import.js";
 import { type Certified, certify, type LoadedNet } from "./steps/certify.js";
 import { compactness } from "./steps/compactness.js";
 import { complexity } from "./steps/complexity.js";
@@ -85,6 +86,10 @@ async function measureNetwork(
         : null;
   if (!cert && !src.model && ctx.config.steps.certify.perClass > 0) notes.push(NOT_CERTIFIED);
   const certified = cert ? certifiedByClass(cert, C) : null;
+  const heldOut =
+    net.densityBinsResults !== undefined
+      ? await importedDensityBins(ctx, net.name, net.densityBinsResults, notes)
+      : null;
   const trainingLoss = src.trainingLoss ?? (await readTrainingLoss(ctx, net));
   if (trainingLoss) notes.push(memorizationProxyNote(mem !== null, net.trainingLoss && ctx.describe(net.trainingLoss)));
   if (mem && !mem.every((v) => Number.isFinite(v))) notes.push(MEMORIZATION_PARTLY_UNDEFINED);
@@ -114,7 +119,7 @@ async function measureNetwork(
     const m = await measureStage(ctx, net.name, sd, fitted.slice(s * C, (s + 1) * C), generative);
     const measures: StageMeasures = { ...m, memorization: mem, certified, trainingLoss };
     out.classes.push(...classRecords(data, measures));
-    out.tables.push(exampleTable(data, measures, cert));
+    out.tables.push(exampleTable(data, measures, cert, heldOut));
     if (m.density.scores)
       out.generative.push({
         network: net.name,
@@ -189,6 +194,13 @@ async function importedCertification(
   const bytes = await readingInput(() => ctx.host.resources.readFile(path));
   const r = await ctx.run(certificationImport, { net, path, bytes });
   notes.push(certificationImportNote(ctx.describe(path), r.runConfig, r.rows.length, r.certified));
+  return r;
+}
+
+async function importedDensityBins(ctx: StudyContext, net: string, path: string, notes: string[]): Promise<Certified> {
+  const bytes = await readingInput(() => ctx.host.resources.readFile(path));
+  const r = await ctx.run(densityBinsImport, { net, path, bytes });
+  notes.push(densityBinsImportNote(ctx.describe(path), r.runConfig, r.rows.length, r.certified));
   return r;
 }
 

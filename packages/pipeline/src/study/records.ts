@@ -115,10 +115,16 @@ export function classRecords(data: StudyData, m: StageMeasures): ClassStageRecor
 }
 
 /**
- * The per-example table. Memorization joins it with NaN for each unscored example (see below),
- * certification only when every example was certified.
+ * The per-example table. Memorization joins it with NaN for each unscored example, and each
+ * certification (the network's own; the density-bin protocol's) with NaN for each example it did
+ * not certify.
  */
-export function exampleTable(data: StudyData, m: StageMeasures, cert: Certified | null): ExampleTable {
+export function exampleTable(
+  data: StudyData,
+  m: StageMeasures,
+  cert: Certified | null,
+  heldOut: Certified | null = null,
+): ExampleTable {
   const { ds } = data;
   const table: ExampleTable = {
     network: m.network,
@@ -150,6 +156,17 @@ export function exampleTable(data: StudyData, m: StageMeasures, cert: Certified 
     table.certifiedRadius = radius;
     table.correct = correct;
     table.abstained = abstained;
+  }
+  if (heldOut) {
+    const radius = new Float64Array(ds.n).fill(Number.NaN);
+    const correct = new Float64Array(ds.n).fill(Number.NaN);
+    heldOut.rows.forEach((row, j) => {
+      const ok = (heldOut.columns.prediction[j] as number) === (ds.labels[row] as number);
+      radius[row] = ok ? (heldOut.columns.radius[j] as number) : 0;
+      correct[row] = ok ? 1 : 0;
+    });
+    table.heldOutRadius = radius;
+    table.heldOutCorrect = correct;
   }
   return table;
 }

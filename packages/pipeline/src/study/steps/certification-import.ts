@@ -1,7 +1,9 @@
 // certification-import — a certification the config names for a network (the artifact of
 // `classfit certify`, or of `classfit shard run --protocol certification` + merge), used instead of
 // certifying in the run: CERTIFY at the paper's n = 100 000 takes hours, which a cluster or an
-// earlier run may already have spent.
+// earlier run may already have spent. density-bins-import — the same for the density-bin
+// protocol's artifact (`classfit bins`), whose rows were certified by networks trained without
+// their bin; its rows keep their bin.
 // Consumes: the artifact's bytes, the study dataset. Config: the file as the host describes it.
 // Produces: certification.npz (the artifact's columns, unchanged) and rows.npy, int32 (k): the study
 // row of each certified example; step.json's info holds the artifact's settings and identity.
@@ -19,11 +21,15 @@ export interface CertificationFileUnit {
   bytes: Uint8Array;
 }
 
+type ArtifactKind = "certification" | "density-bins";
+
 export interface ImportedCertification extends Certified {
   /** The artifact's config: its CERTIFY settings, examples and the model's identity. */
   runConfig: Record<string, Json>;
   /** Examples in the artifact (those outside a subset study are left out of `rows`). */
   certified: number;
+  /** Density bin of each kept row (density-bin artifacts), else null. */
+  bin: Int32Array | null;
 }
 
 /** Which of the artifact's rows (`keep`) fall in the study, and their study rows. A study of a
@@ -79,44 +85,58 @@ function selectRows(columns: CertifyColumns, keep: Int32Array): CertifyColumns {
   return out as unknown as CertifyColumns;
 }
 
-export const certificationImport: Step<CertificationFileUnit, StepPlan, ImportedCertification> = {
-  name: "certification-import",
-  plan(ctx, u) {
-    return {
-      dir: `${u.net}/certify`,
-      config: { file: ctx.describe(u.path) },
-      inputs: { certification: fnv1a64(u.bytes), dataset: ctx.study.hash },
-    };
-  },
-  async compute(ctx, { path, bytes }) {
-    let art: ReturnType<typeof decodeCertification>;
-    try {
-      art = decodeCertification(bytes, path);
-    } catch (e) {
-      throw new InputError((e as Error).message);
-    }
-    if (art.kind !== "certification")
-      throw new InputError(
-        `${path}: a ${art.kind} artifact; a network's certification must come from \`classfit certify\``,
-      );
-    const { ds, subset } = ctx.study;
-    const { keep, rows } = certifiedRows(art.columns.index, art.columns.label, ds.labels, subset, path);
-    return {
-      files: {
-        "certification.npz": bytes,
-        "rows.npy": encodeNpy(rows, [rows.length]),
-        "keep.npy": encodeNpy(keep, [keep.length]),
-      },
-      info: { config: art.config, certified: art.columns.index.length, inStudy: rows.length },
-    };
-  },
-  read(_ctx, _u, _p, done) {
-    const art = decodeCertification(done.files.get("certification.npz") as Uint8Array);
-    const rows = parseNpy(done.files.get("rows.npy") as Uint8Array).data;
-    const keep = parseNpy(done.files.get("keep.npy") as Uint8Array).data;
-    if (!(rows instanceof Int32Array) || !(keep instanceof Int32Array))
-      throw new RangeError("certification-import: rows.npy / keep.npy are not int32");
-    const info = done.info as { config: Record<string, Json>; certified: number };
-    return { rows, columns: selectRows(art.columns, keep), runConfig: info.config, certified: info.certified };
-  },
-};
+/** The import step of one artifact kind: `classfit certify`'s for a network's certification,
+ * `classfit bins`'s for its density-bin protocol (the rows keep their bin, in `bin`). */
+function importStep(kind: ArtifactKind): Step<CertificationFileUnit, StepPlan, ImportedCertification> {
+  const source = kind === "certification" ? "`classfit certify`" : "`classfit bins`";
+  const what = kind === "certification" ? "certification" : "density-bin protocol";
+  const name = kind === "certification" ? "certification-import" : "density-bins-import";
+  return {
+    name,
+    plan(ctx, u) {
+      return {
+        dir: kind === "certification" ? `${u.net}/certify` : `${u.net}/density-bins`,
+        config: { file: ctx.describe(u.path) },
+        inputs: { certification: fnv1a64(u.bytes), dataset: ctx.study.hash },
+      };
+    },
+    async compute(ctx, { path, bytes }) {
+      let art: ReturnType<typeof decodeCertification>;
+      try {
+        art = decodeCertification(bytes, path);
+      } catch (e) {
+        throw new InputError((e as Error).message);
+      }
+      if (art.kind !== kind)
+        throw new InputError(`${path}: a ${art.kind} artifact; a network's ${what} must come from ${source}`);
+      const { ds, subset } = ctx.study;
+      const { keep, rows } = certifiedRows(art.columns.index, art.columns.label, ds.labels, subset, path);
+      return {
+        files: {
+          "certification.npz": bytes,
+          "rows.npy": encodeNpy(rows, [rows.length]),
+          "keep.npy": encodeNpy(keep, [keep.length]),
+        },
+        info: { config: art.config, certified: art.columns.index.length, inStudy: rows.length },
+      };
+    },
+    read(_ctx, _u, _p, done) {
+      const art = decodeCertification(done.files.get("certification.npz") as Uint8Array);
+      const rows = parseNpy(done.files.get("rows.npy") as Uint8Array).data;
+      const keep = parseNpy(done.files.get("keep.npy") as Uint8Array).data;
+      if (!(rows instanceof Int32Array) || !(keep instanceof Int32Array))
+        throw new RangeError(`${name}: rows.npy / keep.npy are not int32`);
+      const info = done.info as { config: Record<string, Json>; certified: number };
+      return {
+        rows,
+        columns: selectRows(art.columns, keep),
+        runConfig: info.config,
+        certified: info.certified,
+        bin: art.bin ? Int32Array.from(keep, (r) => art.bin?.[r] as number) : null,
+      };
+    },
+  };
+}
+
+export const certificationImport = importStep("certification");
+export const densityBinsImport = importStep("density-bins");
