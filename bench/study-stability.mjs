@@ -3,11 +3,14 @@
 // ConvNet, only their last stage (d = 64 with the default profile's k), certification off and the
 // shipped memorization imported, once per seed. Per network: per-class SD of the class mean
 // log-density across seeds (and the MCSE each fit reports), Kendall τ of the class ranking between
-// seed pairs, and each seed's split verdict.
+// seed pairs, and each seed's split verdict. The shipped certification, density-bin protocol and
+// training-loss proxy are imported too (they change no class mean), so that the per-example
+// findings — ρ of log-density with memorization, certified radius, held-out radius and the proxy,
+// and the memorization trend across density bins — get their spread across seeds as well.
 //
 //   npm run build && node bench/study-stability.mjs [--seeds 1,2,3] [--profile default] [--workers 2] [--keep DIR]
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,6 +32,18 @@ const dir = a.keep ?? mkdtempSync(join(tmpdir(), "classfit-study-stability-"));
 mkdirSync(dir, { recursive: true });
 const seeds = a.seeds.split(",").map(Number);
 
+/** The shipped runs of a network that exist, as study config fields. */
+function shipped(name) {
+  const files = {
+    certificationResults: `certification-${name}.npz`,
+    densityBinsResults: `density-bins-${name}.npz`,
+    trainingLoss: `training-loss-${name}.npy`,
+  };
+  return Object.fromEntries(
+    Object.entries(files).flatMap(([k, f]) => (existsSync(join(memo, f)) ? [[k, join(memo, f)]] : [])),
+  );
+}
+
 const runs = [];
 for (const seed of seeds) {
   const config = {
@@ -43,6 +58,7 @@ for (const seed of seeds) {
         model: join(models, "resnet-narrow"),
         stages: ["stage4"],
         memorizationScores: join(memo, "memorization-resnet.npz"),
+        ...shipped("resnet"),
       },
       {
         name: "convnet",
@@ -51,6 +67,7 @@ for (const seed of seeds) {
         model: join(models, "convnet-narrow"),
         stages: ["stage4"],
         memorizationScores: join(memo, "memorization-convnet.npz"),
+        ...shipped("convnet"),
       },
     ],
     // k = 64 for the one stage (the default profile's last-stage k), as in the paper's stages 3–4.
@@ -102,8 +119,8 @@ for (const net of runs[0].analysis.networks) {
     classes.map((name) => n.classes.find((c) => c.stage === n.splitStage && c.className === name)),
   );
   console.log(`\n${net.label} @ ${net.splitStage}`);
-  console.log("| class | " + seeds.map((s) => `seed ${s} mean ± MCSE`).join(" | ") + " | SD across seeds |");
-  console.log("|---|" + seeds.map(() => "---|").join("") + "---|");
+  console.log(`| class | ${seeds.map((s) => `seed ${s} mean ± MCSE`).join(" | ")} | SD across seeds |`);
+  console.log(`|---|${seeds.map(() => "---|").join("")}---|`);
   const sds = [];
   classes.forEach((name, i) => {
     const v = means.map((m) => m[i].meanLogDensity);
@@ -126,4 +143,34 @@ for (const net of runs[0].analysis.networks) {
   console.log(
     `verdicts: ${rows.map((n) => n.split.verdict).join(", ")}; largest gap: ${rows.map((n) => n.split.gap.gap.toFixed(2)).join(", ")}`,
   );
+}
+
+// The per-example findings on each seed: the estimate and interval of each correlation, and the
+// spread of the estimates across seeds against the interval's half-width (sampling error).
+console.log("\n## Per-example findings across seeds (split stage)");
+const FINDINGS = [
+  ["example", "memorization", "ρ(density, memorization)"],
+  ["bin", "memorization", "memorization trend across density bins"],
+  ["example", "certifiedRadius", "ρ(density, certified radius)"],
+  ["example", "heldOutRadius", "ρ(density, held-out certified radius)"],
+  ["example", "trainingLoss", "ρ(density, cumulative training loss)"],
+];
+console.log(
+  `| network | finding | ${seeds.map((s) => `seed ${s}`).join(" | ")} | range across seeds | mean CI half-width |`,
+);
+console.log(`|---|---|${seeds.map(() => "---|").join("")}---|---|`);
+for (const net of runs[0].analysis.networks) {
+  for (const [level, variable, label] of FINDINGS) {
+    const cs = runs.map((r) =>
+      r.analysis.networks
+        .find((n) => n.name === net.name)
+        .correlations.find((c) => c.level === level && c.variable === variable && c.stage === net.splitStage),
+    );
+    if (cs.some((c) => c === undefined)) continue;
+    const est = cs.map((c) => c.ci.estimate);
+    const half = cs.map((c) => (c.ci.upper - c.ci.lower) / 2);
+    console.log(
+      `| ${net.label} | ${label} (n = ${cs[0].ci.n}) | ${cs.map((c) => `${c.ci.estimate.toFixed(3)} [${c.ci.lower.toFixed(3)}, ${c.ci.upper.toFixed(3)}]`).join(" | ")} | ${(Math.max(...est) - Math.min(...est)).toFixed(3)} | ${(half.reduce((s, x) => s + x, 0) / half.length).toFixed(3)} |`,
+    );
+  }
 }

@@ -32,6 +32,7 @@ export type NetworkChoice =
       memorizationScores?: string | undefined;
       certificationResults?: string | undefined;
       trainingLoss?: string | undefined;
+      densityBinsResults?: string | undefined;
     }
   | {
       /** Exported activations: one (N, C) .npy per stage, as `classfit extract` writes them. */
@@ -85,6 +86,7 @@ export function buildConfig(o: {
             ...(n.memorizationScores !== undefined ? { memorizationScores: n.memorizationScores } : {}),
             ...(n.certificationResults !== undefined ? { certificationResults: n.certificationResults } : {}),
             ...(n.trainingLoss !== undefined ? { trainingLoss: n.trainingLoss } : {}),
+            ...(n.densityBinsResults !== undefined ? { densityBinsResults: n.densityBinsResults } : {}),
           };
         case "activations":
           return {
@@ -148,6 +150,7 @@ export function presetChoices(p: Preset): {
       memorizationScores: SHIPPED_PATHS.memorization(n),
       certificationResults: SHIPPED_PATHS.certification(n),
       trainingLoss: SHIPPED_PATHS.trainingLoss(n),
+      densityBinsResults: SHIPPED_PATHS.densityBins(n),
     })),
     profile: c.profile ?? "demo",
     seed: c.seed ?? 0,

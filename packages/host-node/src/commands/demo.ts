@@ -23,7 +23,7 @@ function shippedModelsDir(): string {
   return resolve(new URL("../../../models/assets/models", import.meta.url).pathname);
 }
 
-/** The demo's shipped full-scale runs (memorization, certification, training-loss proxies; see assets/demo/README.md). */
+/** The demo's shipped full-scale runs (memorization, certification, density bins, training-loss proxies; see assets/demo/README.md). */
 export function shippedMemorizationDir(): string {
   return resolve(new URL("../../assets/demo", import.meta.url).pathname);
 }
@@ -102,6 +102,7 @@ Examples:
           // An explicit --certify asks for certification in the run, at the demo profile's n.
           certification: (n) => (o.certify === undefined ? shippedRun(`certification-${n.name}.npz`) : undefined),
           trainingLoss: (n) => shippedRun(`training-loss-${n.name}.npy`),
+          densityBins: (n) => shippedRun(`density-bins-${n.name}.npz`),
           certify: o.certify ?? 10,
           ...(o.full ? { profile: "default" as const } : {}),
         }),

@@ -13,6 +13,7 @@ describe("the demo config", () => {
       expect(existsSync(`${ROOT}${SHIPPED_PATHS.memorization(n)}`), n.name).toBe(true);
       expect(existsSync(`${ROOT}${SHIPPED_PATHS.certification(n)}`), n.name).toBe(true);
       expect(existsSync(`${ROOT}${SHIPPED_PATHS.trainingLoss(n)}`), n.name).toBe(true);
+      expect(existsSync(`${ROOT}${SHIPPED_PATHS.densityBins(n)}`), n.name).toBe(true);
     }
     const c = resolveStudyConfig(demoStudyInput(), { where: "demo" });
     expect(c.name).toBe(DEMO_NAME);
@@ -29,8 +30,12 @@ describe("the demo config", () => {
         "packages/host-node/assets/demo/memorization-convnet.npz",
       ],
     ]);
-    expect(c.networks.map((n) => [n.certificationResults, n.trainingLoss])).toEqual(
-      DEMO_NETWORKS.map((n) => [SHIPPED_PATHS.certification(n), SHIPPED_PATHS.trainingLoss(n)]),
+    expect(c.networks.map((n) => [n.certificationResults, n.trainingLoss, n.densityBinsResults])).toEqual(
+      DEMO_NETWORKS.map((n) => [
+        SHIPPED_PATHS.certification(n),
+        SHIPPED_PATHS.trainingLoss(n),
+        SHIPPED_PATHS.densityBins(n),
+      ]),
     );
     expect(c.steps.certify.perClass).toBe(10);
     expect(demoNotes(c)[1]).toMatch(/^Certification comes from shipped full-scale runs/);
@@ -47,6 +52,7 @@ describe("the demo config", () => {
         memorization: () => undefined,
         certification: () => undefined,
         trainingLoss: () => undefined,
+        densityBins: () => undefined,
         certify: 0,
       }),
     );

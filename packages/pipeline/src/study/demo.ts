@@ -1,8 +1,9 @@
 // The demo study (`classfit demo`, `npm start`): the shipped narrow ResNet and plain ConvNet on
-// the embedded Fashion-MNIST subset with the `demo` profile, their shipped full-scale memorization
-// and certification runs and training-loss proxies, and the report's notes on the scale of each. One definition for the CLI and for the web app's
-// presets, so that the same choices give the same config and the same report in both. Free of
-// runtime imports: the web page loads it without the pipeline.
+// the embedded Fashion-MNIST subset with the `demo` profile, their shipped full-scale memorization,
+// certification and density-bin runs and training-loss proxies, and the report's notes on the
+// scale of each. One definition for the CLI and for the web app's presets, so that the same
+// choices give the same config and the same report in both. Free of runtime imports: the web
+// page loads it without the pipeline.
 import type { StudyConfig, StudyConfigInput } from "./config.js";
 
 /** The shipped networks: run name, report label, family, and their folder names. */
@@ -19,6 +20,7 @@ export const SHIPPED_PATHS = {
   memorization: (n: DemoNetwork) => `packages/host-node/assets/demo/memorization-${n.name}.npz`,
   certification: (n: DemoNetwork) => `packages/host-node/assets/demo/certification-${n.name}.npz`,
   trainingLoss: (n: DemoNetwork) => `packages/host-node/assets/demo/training-loss-${n.name}.npy`,
+  densityBins: (n: DemoNetwork) => `packages/host-node/assets/demo/density-bins-${n.name}.npz`,
 } as const;
 
 export const DEMO_NAME = "classfit demo: how a narrow ResNet and a plain ConvNet fit the classes of Fashion-MNIST";
@@ -36,6 +38,8 @@ export interface DemoChoices {
   certification?: (n: DemoNetwork) => string | undefined;
   /** A network's memorization proxy (training-loss.npy), or undefined. */
   trainingLoss?: (n: DemoNetwork) => string | undefined;
+  /** A network's density-bin protocol (`classfit bins`), or undefined. */
+  densityBins?: (n: DemoNetwork) => string | undefined;
   /** Training examples certified per class in the run, for networks without a certification (0 = skip). */
   certify?: number;
   /** "demo" (the default: minutes on two cores) or "default", the stable sampler of `--full`. */
@@ -49,6 +53,7 @@ export function demoStudyInput(o: DemoChoices = {}): StudyConfigInput {
   const memorization = o.memorization ?? SHIPPED_PATHS.memorization;
   const certification = o.certification ?? SHIPPED_PATHS.certification;
   const trainingLoss = o.trainingLoss ?? SHIPPED_PATHS.trainingLoss;
+  const densityBins = o.densityBins ?? SHIPPED_PATHS.densityBins;
   return {
     name:
       nets.length === DEMO_NETWORKS.length
@@ -61,6 +66,7 @@ export function demoStudyInput(o: DemoChoices = {}): StudyConfigInput {
       const scores = memorization(n);
       const cert = certification(n);
       const loss = trainingLoss(n);
+      const bins = densityBins(n);
       return {
         name: n.name,
         label: n.label,
@@ -69,6 +75,7 @@ export function demoStudyInput(o: DemoChoices = {}): StudyConfigInput {
         ...(scores !== undefined ? { memorizationScores: scores } : {}),
         ...(cert !== undefined ? { certificationResults: cert } : {}),
         ...(loss !== undefined ? { trainingLoss: loss } : {}),
+        ...(bins !== undefined ? { densityBinsResults: bins } : {}),
       };
     }),
     steps: { certify: { perClass: o.certify ?? DEMO_CERTIFY_PER_CLASS } },
