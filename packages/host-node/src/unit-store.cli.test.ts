@@ -340,5 +340,9 @@ describe("classfit bins", () => {
       p("bins"),
     );
     expect(bytes(p("bins", "density-bins.npz"))).toEqual(single);
+    // A bad --certify-per-bin is refused by name, before any training, and the artifact stays.
+    for (const bad of ["0", "-3", "2.5", "many"])
+      await fails(/--certify-per-bin/, ...args, "--certify-per-bin", bad, "--out", p("bins"));
+    expect(bytes(p("bins", "density-bins.npz"))).toEqual(single);
   }, 120_000);
 });
