@@ -160,6 +160,21 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** `classfit study --profile quick` on the test config with one field of its network set to `file`. */
+async function studyImporting(
+  field: string,
+  file: string,
+  run: string,
+): Promise<{ status: number; stdout: string; stderr: string; out: string }> {
+  const cfg = join(dir, `study-${run}.json`);
+  const base = JSON.parse(readFileSync(writeConfig("tmp.json"), "utf8"));
+  base.networks[0][field] = file;
+  writeFileSync(cfg, JSON.stringify(base));
+  const out = join(dir, run);
+  const r = await classfit("study", "--config", cfg, "--out", out, "--profile", "quick", "--json", "--workers", "1");
+  return { ...r, out };
+}
+
 describe("classfit study", () => {
   it("runs a quick study with workers, prints a JSON summary, and reuses every step on a rerun", async () => {
     const cfg = writeConfig("study.json");
@@ -203,12 +218,8 @@ describe("classfit study", () => {
   }, 120_000);
 
   it("imports a certification made earlier: certified examples only, counted, in the correlations and bins", async () => {
-    const cfg = join(dir, "study-cert.json");
-    const base = JSON.parse(readFileSync(writeConfig("tmp.json"), "utf8"));
-    base.networks[0].certificationResults = "cert.npz";
-    writeFileSync(cfg, JSON.stringify(base));
-    const out = join(dir, "run-cert");
-    const r = await classfit("study", "--config", cfg, "--out", out, "--profile", "quick", "--json", "--workers", "1");
+    const r = await studyImporting("certificationResults", "cert.npz", "run-cert");
+    const { out } = r;
     expect(r.status, r.stderr).toBe(0);
     const input = JSON.parse(readFileSync(join(out, "report", "study-input.json"), "utf8"));
     const t = input.exampleTables[0];
@@ -228,10 +239,8 @@ describe("classfit study", () => {
 
     // A study of the first 40 per class keeps the certified examples it holds and says how many it
     // left out (a certification of the whole training set serves any such study).
-    base.networks[0].certificationResults = "cert-outside.npz";
-    writeFileSync(cfg, JSON.stringify(base));
-    const out2 = join(dir, "run-cert-outside");
-    const r2 = await classfit("study", "--config", cfg, "--out", out2, "--profile", "quick", "--workers", "1");
+    const r2 = await studyImporting("certificationResults", "cert-outside.npz", "run-cert-outside");
+    const out2 = r2.out;
     expect(r2.status, r2.stderr).toBe(0);
     const t2 = JSON.parse(readFileSync(join(out2, "report", "study-input.json"), "utf8")).exampleTables[0];
     expect(t2.certifiedRadius.filter((v: number | null) => v !== null).length).toBe(50);
@@ -241,12 +250,8 @@ describe("classfit study", () => {
   }, 120_000);
 
   it("imports a density-bin protocol: held-out radii per example, in the correlations, bins and report", async () => {
-    const cfg = join(dir, "study-bins.json");
-    const base = JSON.parse(readFileSync(writeConfig("tmp.json"), "utf8"));
-    base.networks[0].densityBinsResults = "bins.npz";
-    writeFileSync(cfg, JSON.stringify(base));
-    const out = join(dir, "run-bins");
-    const r = await classfit("study", "--config", cfg, "--out", out, "--profile", "quick", "--workers", "1");
+    const r = await studyImporting("densityBinsResults", "bins.npz", "run-bins");
+    const { out } = r;
     expect(r.status, r.stderr).toBe(0);
     const t = JSON.parse(readFileSync(join(out, "report", "study-input.json"), "utf8")).exampleTables[0];
     expect(t.heldOutRadius.filter((v: number | null) => v !== null).length).toBe(50);
@@ -267,11 +272,11 @@ describe("classfit study", () => {
     );
     expect(html).toContain("each certified by a network trained without its density bin");
 
-    // A certification artifact is not a density-bin protocol's.
-    base.networks[0].densityBinsResults = "cert.npz";
-    writeFileSync(cfg, JSON.stringify(base));
-    const r2 = await classfit("study", "--config", cfg, "--out", join(dir, "run-bins-bad"), "--profile", "quick");
+    // A certification artifact is not a density-bin protocol's; refused in the same run
+    // directory, it leaves the finished report as it was.
+    const r2 = await studyImporting("densityBinsResults", "cert.npz", "run-bins");
     expect(r2.status).toBe(2);
+    expect(readFileSync(join(out, "report", "report.html"), "utf8")).toBe(html);
     expect(r2.stderr).toContain(
       "a certification artifact; a network's density-bin protocol must come from `classfit bins`",
     );

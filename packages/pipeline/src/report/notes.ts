@@ -54,16 +54,7 @@ export function certificationImportNote(
   examples: number,
   certified: number = examples,
 ): string {
-  const s = (runConfig.settings ?? {}) as Record<string, Json>;
-  const num = (k: string) => (typeof s[k] === "number" ? (s[k] as number) : Number.NaN);
-  const n = num("n");
-  const method = s.adaptive === true ? "adaptive CERTIFY (same 1 − α guarantee, fewer noisy passes)" : "CERTIFY";
-  return (
-    `certified robustness imported from ${source}: ${method}, σ = ${num("sigma")}, n0 = ${num("n0")}, n = ${n}, α = ${num("alpha")}, on ${examples} training examples${certified > examples ? ` of this study (${certified - examples} other certified example${certified - examples === 1 ? " lies" : "s lie"} outside it)` : ""}` +
-    (n < 100_000
-      ? `; n is reduced from the paper's 100 000, so the largest certifiable radius is ${fmtRadius(num("sigma"), num("alpha"), n)}`
-      : "")
-  );
+  return `certified robustness imported from ${source}: ${certifyRunText(runConfig, examples, certified)}`;
 }
 
 /** The density-bin protocol's artifact, as the report states its scale. */
@@ -78,11 +69,22 @@ export function densityBinsImportNote(
     typeof runConfig.certifyPerBin === "number"
       ? `${runConfig.certifyPerBin} examples of each`
       : "every example of each";
-  const cert = certificationImportNote(source, runConfig, examples, certified).replace(
-    /^certified robustness imported from [^:]*: /,
-    "",
+  return `density-bin protocol imported from ${source}: the training set cut into ${bins} bins by log-density, ${per} bin certified by a network trained without that bin${epochsOf(runConfig)}; ${certifyRunText(runConfig, examples, certified)}`;
+}
+
+/** An imported run's CERTIFY settings, how many of its examples the study holds, and the
+ * largest radius a reduced n can certify. */
+function certifyRunText(runConfig: Record<string, Json>, examples: number, certified: number): string {
+  const s = (runConfig.settings ?? {}) as Record<string, Json>;
+  const num = (k: string) => (typeof s[k] === "number" ? (s[k] as number) : Number.NaN);
+  const n = num("n");
+  const method = s.adaptive === true ? "adaptive CERTIFY (same 1 − α guarantee, fewer noisy passes)" : "CERTIFY";
+  return (
+    `${method}, σ = ${num("sigma")}, n0 = ${num("n0")}, n = ${n}, α = ${num("alpha")}, on ${examples} training examples${certified > examples ? ` of this study (${certified - examples} other certified example${certified - examples === 1 ? " lies" : "s lie"} outside it)` : ""}` +
+    (n < 100_000
+      ? `; n is reduced from the paper's 100 000, so the largest certifiable radius is ${fmtRadius(num("sigma"), num("alpha"), n)}`
+      : "")
   );
-  return `density-bin protocol imported from ${source}: the training set cut into ${bins} bins by log-density, ${per} bin certified by a network trained without that bin${epochsOf(runConfig)}; ${cert}`;
 }
 
 /** " for N epoch(s)" from a memorization artifact's trainer record, when it has one. */

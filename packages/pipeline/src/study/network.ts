@@ -80,7 +80,7 @@ async function measureNetwork(
   const mem = await networkMemorization(ctx, net, notes);
   const cert =
     net.certificationResults !== undefined
-      ? await importedCertification(ctx, net.name, net.certificationResults, notes)
+      ? await importedRun(ctx, certificationImport, certificationImportNote, net.name, net.certificationResults, notes)
       : src.model
         ? await networkCertification(ctx, net.name, src.model, notes)
         : null;
@@ -88,7 +88,7 @@ async function measureNetwork(
   const certified = cert ? certifiedByClass(cert, C) : null;
   const heldOut =
     net.densityBinsResults !== undefined
-      ? await importedDensityBins(ctx, net.name, net.densityBinsResults, notes)
+      ? await importedRun(ctx, densityBinsImport, densityBinsImportNote, net.name, net.densityBinsResults, notes)
       : null;
   const trainingLoss = src.trainingLoss ?? (await readTrainingLoss(ctx, net));
   if (trainingLoss) notes.push(memorizationProxyNote(mem !== null, net.trainingLoss && ctx.describe(net.trainingLoss)));
@@ -185,22 +185,18 @@ async function networkCertification(
 }
 
 /** A certification the config names, in place of certifying in the run. */
-async function importedCertification(
+/** An artifact the config names for a network, imported by `step`, its scale noted. */
+async function importedRun(
   ctx: StudyContext,
+  step: typeof certificationImport,
+  note: typeof certificationImportNote,
   net: string,
   path: string,
   notes: string[],
 ): Promise<Certified> {
   const bytes = await readingInput(() => ctx.host.resources.readFile(path));
-  const r = await ctx.run(certificationImport, { net, path, bytes });
-  notes.push(certificationImportNote(ctx.describe(path), r.runConfig, r.rows.length, r.certified));
-  return r;
-}
-
-async function importedDensityBins(ctx: StudyContext, net: string, path: string, notes: string[]): Promise<Certified> {
-  const bytes = await readingInput(() => ctx.host.resources.readFile(path));
-  const r = await ctx.run(densityBinsImport, { net, path, bytes });
-  notes.push(densityBinsImportNote(ctx.describe(path), r.runConfig, r.rows.length, r.certified));
+  const r = await ctx.run(step, { net, path, bytes });
+  notes.push(note(ctx.describe(path), r.runConfig, r.rows.length, r.certified));
   return r;
 }
 

@@ -143,30 +143,35 @@ export function exampleTable(
   if (cert) {
     // Examples that were not certified stay NaN: the correlations, bins and curves over examples
     // use the certified ones and count them.
-    const radius = new Float64Array(ds.n).fill(Number.NaN);
-    const correct = new Float64Array(ds.n).fill(Number.NaN);
-    const abstained = new Float64Array(ds.n).fill(Number.NaN);
-    cert.rows.forEach((row, j) => {
-      const pred = cert.columns.prediction[j] as number;
-      const ok = pred === (ds.labels[row] as number);
-      radius[row] = ok ? (cert.columns.radius[j] as number) : 0;
-      correct[row] = ok ? 1 : 0;
-      abstained[row] = pred < 0 ? 1 : 0;
-    });
-    table.certifiedRadius = radius;
-    table.correct = correct;
-    table.abstained = abstained;
+    const c = certifiedColumns(cert, ds.labels);
+    table.certifiedRadius = c.radius;
+    table.correct = c.correct;
+    table.abstained = c.abstained;
   }
   if (heldOut) {
-    const radius = new Float64Array(ds.n).fill(Number.NaN);
-    const correct = new Float64Array(ds.n).fill(Number.NaN);
-    heldOut.rows.forEach((row, j) => {
-      const ok = (heldOut.columns.prediction[j] as number) === (ds.labels[row] as number);
-      radius[row] = ok ? (heldOut.columns.radius[j] as number) : 0;
-      correct[row] = ok ? 1 : 0;
-    });
-    table.heldOutRadius = radius;
-    table.heldOutCorrect = correct;
+    const c = certifiedColumns(heldOut, ds.labels);
+    table.heldOutRadius = c.radius;
+    table.heldOutCorrect = c.correct;
   }
   return table;
+}
+
+/** A certification's columns in study order: radius (0 when wrong or abstained), correct and
+ * abstained (1/0); NaN for every example it did not certify. */
+function certifiedColumns(
+  cert: Certified,
+  labels: Int32Array,
+): { radius: Float64Array; correct: Float64Array; abstained: Float64Array } {
+  const n = labels.length;
+  const radius = new Float64Array(n).fill(Number.NaN);
+  const correct = new Float64Array(n).fill(Number.NaN);
+  const abstained = new Float64Array(n).fill(Number.NaN);
+  cert.rows.forEach((row, j) => {
+    const pred = cert.columns.prediction[j] as number;
+    const ok = pred === (labels[row] as number);
+    radius[row] = ok ? (cert.columns.radius[j] as number) : 0;
+    correct[row] = ok ? 1 : 0;
+    abstained[row] = pred < 0 ? 1 : 0;
+  });
+  return { radius, correct, abstained };
 }
