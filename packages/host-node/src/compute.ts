@@ -27,7 +27,10 @@ export const KL_REFERENCES: readonly KlReference[] = ["diag", "full"];
 
 /** The sampler settings the CLI lets a user override (undefined: the profile's). */
 export type FitOverrides = Partial<
-  Pick<DpgmmConfig, "sweeps" | "burnIn" | "thin" | "chains" | "replicates" | "initClusters" | "splitMerge" | "seed">
+  Pick<
+    DpgmmConfig,
+    "sweeps" | "burnIn" | "thin" | "chains" | "replicates" | "initClusters" | "init" | "splitMerge" | "seed"
+  >
 >;
 
 /** The sampler configuration of a profile with the CLI's overrides; bad combinations become InputError. */

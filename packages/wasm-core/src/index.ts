@@ -15,6 +15,7 @@ export {
 } from "./diagnostics.js";
 export {
   allTraces,
+  BRACKET_FACTOR,
   type ChainState,
   type ClassModel,
   chainSubset,
@@ -24,6 +25,7 @@ export {
   encodeClassModel,
   type FitTrace,
   fitClassModel,
+  INIT_SCHEMES,
   type InitScheme,
   initialClusters,
   type KlReference,

@@ -2,7 +2,15 @@
 // chains as documented, the jackknife error behaves, and convergence is read off easy and hard fits.
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Core } from "./core.js";
-import { chainSubset, dpgmmConfig, fitClassModel, logPredictive, looLogDensity } from "./dpgmm.js";
+import {
+  BRACKET_FACTOR,
+  chainSubset,
+  dpgmmConfig,
+  fitClassModel,
+  initialClusters,
+  logPredictive,
+  looLogDensity,
+} from "./dpgmm.js";
 import { createCore } from "./node.js";
 import { samplerSummary } from "./sampler-summary.js";
 
@@ -64,6 +72,32 @@ describe("samplerSummary", () => {
     expect(s1.replicateClassMeans).toEqual([s1.classMean]);
     const three = fitClassModel(core, x, n, d, dpgmmConfig({ sweeps: 40, burnIn: 20, thin: 2, chains: 3, seed: 1 }));
     expect(samplerSummary(core, three, x).replicateClassMeans).toHaveLength(3);
+  });
+
+  it("measures the start gap between chains started from K0 and from 16·K0 clusters", () => {
+    const cfg = dpgmmConfig({ sweeps: 12, burnIn: 8, thin: 2, chains: 4, initClusters: 2, init: "bracket", seed: 9 });
+    expect([0, 1, 2, 3].map((c) => initialClusters(cfg, c))).toEqual([2, 2 * BRACKET_FACTOR, 2, 2 * BRACKET_FACTOR]);
+    // 32 dims, few sweeps: the chains started with 32 clusters keep more of them than those
+    // started with 2, and score their own training points higher.
+    const n = 200;
+    const d = 32;
+    const x = blobs(4, n, d, 4, 1.5);
+    const model = fitClassModel(core, x, n, d, cfg);
+    const s = samplerSummary(core, model, x);
+    const half = (h: number) => ({ ...model, chains: model.chains.filter((_, c) => c % 2 === h) });
+    const ins = (h: number) => mean(logPredictive(core, half(h), x, n, "mean-log"));
+    expect(s.startGap).toBeCloseTo(ins(0) - ins(1), 9);
+    expect(s.looStartGap).toBeCloseTo(
+      mean(looLogDensity(core, half(0)) as Float64Array) - mean(looLogDensity(core, half(1)) as Float64Array),
+      9,
+    );
+    const k = (h: number) => mean(half(h).chains.map((c) => c.kTrace[cfg.sweeps - 1] as number));
+    expect(k(1)).toBeGreaterThan(k(0));
+    expect(s.startGap).toBeLessThan(0);
+    // Any other start has no gap to measure.
+    const random = fitClassModel(core, x, n, d, { ...cfg, init: "random" });
+    expect(Number.isNaN(samplerSummary(core, random, x).startGap)).toBe(true);
+    expect(() => dpgmmConfig({ init: "above" as never })).toThrow(/init must be one of random, dispersed, bracket/);
   });
 
   it("calls an easy fit converged and chains stuck far apart not", () => {

@@ -26,6 +26,13 @@ export interface SamplerSummary {
   readonly looMean: number;
   readonly looMcse: number;
   readonly replicateLooMeans: readonly number[];
+  /** With config.init `bracket`: the class mean of the chains started from K0 clusters minus
+   * that of the chains started from BRACKET_FACTOR·K0, each pooled as classMean is; NaN with
+   * any other start or fewer than two chains. Chains that start alike agree with one another
+   * however far both halves are from the posterior, so the MCSE cannot show this gap. */
+  readonly startGap: number;
+  /** The same gap for the leave-one-out mean. */
+  readonly looStartGap: number;
   /** Over the kept sweeps of all chains (classMean: over the kept traces). */
   readonly convergence: {
     readonly logJoint: Convergence;
@@ -132,6 +139,28 @@ export function samplerSummary(core: Core, model: ClassModel, data: Float64Array
       ? jackknife(rowsOf.map((_, r) => pooledMean(core, mat, n, rowsOf.filter((_, q) => q !== r).flat(), exact)))
       : Number.NaN;
 
+  // Chain c started from initialClusters(config, c): K0 when c is even under `bracket`.
+  const bracket = model.config.init === "bracket" && R >= 2;
+  const lower = rowsOf.map((_, c) => c).filter((c) => c % 2 === 0);
+  const upper = rowsOf.map((_, c) => c).filter((c) => c % 2 === 1);
+  const startGap = bracket
+    ? pooledMean(
+        core,
+        mat,
+        n,
+        lower.flatMap((c) => rowsOf[c] ?? []),
+        exact,
+      ) -
+      pooledMean(
+        core,
+        mat,
+        n,
+        upper.flatMap((c) => rowsOf[c] ?? []),
+        exact,
+      )
+    : Number.NaN;
+  let looStartGap = Number.NaN;
+
   const loos = model.chains.map((c) => c.looLogDensity);
   let looMean = Number.NaN;
   let looMcse = Number.NaN;
@@ -146,6 +175,7 @@ export function samplerSummary(core: Core, model: ClassModel, data: Float64Array
     const rows = Array.from({ length: R }, (_, r) => r);
     looMean = pooledMean(core, lm, n, rows, true);
     replicateLooMeans = groups.map((g) => pooledMean(core, lm, n, g, true));
+    if (bracket) looStartGap = pooledMean(core, lm, n, lower, true) - pooledMean(core, lm, n, upper, true);
     if (R > 1)
       looMcse = jackknife(
         rows.map((r) =>
@@ -199,6 +229,8 @@ export function samplerSummary(core: Core, model: ClassModel, data: Float64Array
     looMean,
     looMcse,
     replicateLooMeans,
+    startGap,
+    looStartGap,
     convergence,
     converged,
   };

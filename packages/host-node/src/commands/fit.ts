@@ -4,7 +4,7 @@
 import { basename, resolve } from "node:path";
 import { encodeClassModelNpz } from "@classfit/pipeline";
 import type { FitOutput, FitTask } from "@classfit/pipeline/tasks";
-import { decodeClassModel, dpgmmConfig, ESS_OK, RHAT_OK } from "@classfit/wasm-core";
+import { BRACKET_FACTOR, decodeClassModel, dpgmmConfig, ESS_OK, INIT_SCHEMES, RHAT_OK } from "@classfit/wasm-core";
 import type { Command } from "commander";
 import {
   classSeed,
@@ -45,6 +45,7 @@ export async function runFit(o: FitOptions, log: (s: string) => void = console.l
     chains: o.chains,
     replicates: o.replicates,
     initClusters: o.initClusters,
+    init: o.init,
     splitMerge: o.splitMerge,
     seed: o.seed,
   });
@@ -144,8 +145,23 @@ export async function runFit(o: FitOptions, log: (s: string) => void = console.l
     throw new InputError(`${o.out}: cannot write the FITDIR (${(e as Error).message})`);
   }
   log(`${o.out}: ${classes.length} model(s), ${m.n} rows × ${m.d} dims, profile ${o.profile}, ${size} worker(s)`);
-  const head = ["class", "n", "K", "mean log p", "± MCSE", "LOO mean", "± MCSE", "R̂ lj", "ESS", "ok", "time"];
-  const widths = [8, 7, 7, 12, 8, 10, 8, 8, 7, 4, 8];
+  // With chains started from both sides of K (--init bracket), how far apart the halves' class means are.
+  const gap = config.init === "bracket";
+  const head = [
+    "class",
+    "n",
+    "K",
+    "mean log p",
+    "± MCSE",
+    ...(gap ? ["start gap"] : []),
+    "LOO mean",
+    "± MCSE",
+    "R̂ lj",
+    "ESS",
+    "ok",
+    "time",
+  ];
+  const widths = [8, 7, 7, 12, 8, ...(gap ? [11] : []), 10, 8, 8, 7, 4, 8];
   const row = (cells: string[]) => cells.map((c, j) => (j === 0 ? c.padEnd(8) : c.padStart(widths[j] ?? 8))).join("");
   log(row(head));
   results.forEach((r, i) => {
@@ -158,6 +174,7 @@ export async function runFit(o: FitOptions, log: (s: string) => void = console.l
         fmt(c.meanK, 1),
         fmt(sp.classMean, 2),
         fmt(sp.classMeanMcse, 2),
+        ...(gap ? [fmt(sp.startGap, 2)] : []),
         fmt(sp.looMean, 2),
         fmt(sp.looMcse, 2),
         fmt(sp.convergence.logJoint.rhat, 2),
@@ -180,7 +197,8 @@ function byProfile(key: Exclude<keyof FitOverrides, "seed">): string {
 /** One fit's convergence failure, as a FITDIR warning. */
 function notConverged(sp: FitOutput["sampler"]): string {
   const c = sp.convergence;
-  return `not converged: R̂ log joint ${fmt(c.logJoint.rhat, 2)}, K ${fmt(c.k.rhat, 2)}, α ${fmt(c.alpha.rhat, 2)}, class mean ${fmt(c.classMean.rhat, 2)} (bulk ESS ${fmt(c.classMean.essBulk, 0)}); class mean ${fmt(sp.classMean, 2)} ± ${fmt(sp.classMeanMcse, 2)} (MCSE)`;
+  const gap = sp.startGap === null ? "" : `, start gap ${fmt(sp.startGap, 2)}`;
+  return `not converged: R̂ log joint ${fmt(c.logJoint.rhat, 2)}, K ${fmt(c.k.rhat, 2)}, α ${fmt(c.alpha.rhat, 2)}, class mean ${fmt(c.classMean.rhat, 2)} (bulk ESS ${fmt(c.classMean.essBulk, 0)}); class mean ${fmt(sp.classMean, 2)} ± ${fmt(sp.classMeanMcse, 2)} (MCSE)${gap}`;
 }
 
 export function register(program: Command): void {
@@ -205,6 +223,11 @@ export function register(program: Command): void {
       intArg(1, 64),
     )
     .option("--init-clusters <n>", `K0: initial clusters, also scales S0 ${byProfile("initClusters")}`, intArg(1))
+    .option(
+      "--init <scheme>",
+      `how chains start: random (K0 clusters each), dispersed (K0, 1, 4·K0, K0/2 in turn) or bracket (even chains from K0, odd chains from ${BRACKET_FACTOR}·K0 clusters; the table's start gap is the difference of the two halves' class means) ${byProfile("init")}`,
+      choiceArg(INIT_SCHEMES),
+    )
     .option(
       "--split-merge <n>",
       `split–merge proposals per burn-in sweep (Jain & Neal 2004), 0 for plain Gibbs ${byProfile("splitMerge")}`,

@@ -197,6 +197,9 @@ describe("classfit study", () => {
       expect(r.meanMemorization).toBeCloseTo(own.reduce((a, b) => a + b, 0) / own.length, 12);
     }
     expect(html.toString()).toContain("6 networks, each trained on a random 70% of the 10000 training examples");
+    // The default start measures no start gap: no such column.
+    const conv = readFileSync(join(out, "report", "tables", "convergence.csv"), "utf8");
+    expect(conv.split("\r\n")[0]).not.toContain("startGap");
     const again = await classfit(
       "study",
       "--config",
@@ -279,6 +282,23 @@ describe("classfit study", () => {
     expect(readFileSync(join(out, "report", "report.html"), "utf8")).toBe(html);
     expect(r2.stderr).toContain(
       "a certification artifact; a network's density-bin protocol must come from `classfit bins`",
+    );
+  }, 120_000);
+
+  it("with steps.fit.init bracket, carries each class's start gap into the records, the convergence table and the report", async () => {
+    const cfg = writeConfig("study-bracket.json", { steps: { fit: { init: "bracket", chains: 4 } } });
+    const out = join(dir, "run-bracket");
+    const r = await classfit("study", "--config", cfg, "--out", out, "--profile", "quick", "--json", "--workers", "1");
+    expect(r.status, r.stderr).toBe(0);
+    const step = JSON.parse(readFileSync(join(out, "exported", "s2", "fit", "class-06", "step.json"), "utf8"));
+    expect(step.config.init).toBe("bracket");
+    expect(Number.isFinite(step.info.sampler.startGap)).toBe(true);
+    const conv = JSON.parse(readFileSync(join(out, "report", "tables", "convergence.json"), "utf8"));
+    expect(conv).toHaveLength(20);
+    for (const row of conv) expect(Number.isFinite(row.startGap)).toBe(true);
+    const html = readFileSync(join(out, "report", "report.html"), "utf8");
+    expect(html).toMatch(
+      /Half of each class's chains started from 16·K0 clusters instead of K0: the two halves' class means differ by up to <b>[0-9.]+ nats<\/b>/,
     );
   }, 120_000);
 

@@ -193,6 +193,30 @@ describe("fit → density → kl", () => {
     }
   });
 
+  it("--init bracket starts half the chains from 16·K0 clusters and prints each class's start gap", async () => {
+    const out = await ok(
+      ...["fit", "--data", p("Z.npy"), "--labels", p("y.npy"), "--out", p("fitB"), ...FAST, "--init", "bracket"],
+    );
+    expect(out).toMatch(/start gap/);
+    const m = JSON.parse(readFileSync(p("fitB/manifest.json"), "utf8"));
+    expect(m.config.init).toBe("bracket");
+    for (const c of m.classes) expect(Number.isFinite(c.sampler.startGap)).toBe(true);
+    // The default start has no gap to measure: no column, and null in the manifest.
+    const plain = JSON.parse(readFileSync(p("fit/manifest.json"), "utf8"));
+    for (const c of plain.classes) expect(c.sampler.startGap).toBeNull();
+    await fails(
+      /expected one of random, dispersed, bracket/,
+      "fit",
+      "--data",
+      p("Z.npy"),
+      "--out",
+      p("fitBad"),
+      "--init",
+      "above",
+    );
+    expect(existsSync(p("fitBad"))).toBe(false);
+  });
+
   it("density: own-class scores equal the matching column of --all-classes; own class scores highest", async () => {
     await ok("density", "--fit", p("fit"), "--data", p("Z.npy"), "--labels", p("y.npy"), "--out", p("S.npy"));
     await ok("density", "--fit", p("fit"), "--data", p("Z.npy"), "--all-classes", "--out", p("SA.npy"));

@@ -17,6 +17,8 @@ export interface FitConvergence {
   essTailClassMean: number | null;
   /** MCSE of the class mean log-density (nats). */
   mcse: number | null;
+  /** Class mean from K0-started chains minus 16·K0-started ones (nats); null unless measured. */
+  startGap: number | null;
   converged: boolean;
 }
 
@@ -47,6 +49,7 @@ export function fitConvergence(r: ClassStageRecord): FitConvergence | undefined 
     essBulkClassMean: c.classMean.essBulk,
     essTailClassMean: c.classMean.essTail,
     mcse: s.mcse,
+    startGap: s.startGap ?? null,
     converged: s.converged,
   };
 }

@@ -39,12 +39,18 @@ export function looRecords(records: readonly ClassStageRecord[]): ClassStageReco
   if (records.length === 0 || records.some((r) => r.sampler?.looMean === null || r.sampler?.looMean === undefined))
     return null;
   return records.map((r) => {
-    const s = r.sampler;
-    if (s === undefined || s.looMean === null) throw new Error("unreachable: checked above");
+    if (r.sampler === undefined || r.sampler.looMean === null) throw new Error("unreachable: checked above");
+    // The in-sample start gap must not follow the LOO mean; the LOO one takes its place.
+    const { startGap: _, looStartGap, ...s } = r.sampler;
     return {
       ...r,
-      meanLogDensity: s.looMean,
-      sampler: { ...s, mcse: s.looMcse, replicateMeans: s.looReplicateMeans },
+      meanLogDensity: r.sampler.looMean,
+      sampler: {
+        ...s,
+        mcse: s.looMcse,
+        replicateMeans: s.looReplicateMeans,
+        ...(looStartGap !== null && looStartGap !== undefined ? { startGap: looStartGap } : {}),
+      },
     };
   });
 }

@@ -70,6 +70,10 @@ describe("splitNoise", () => {
   it("reads an absent or null MCSE as exact", () => {
     expect(samplerSe({})).toBe(0);
     expect(samplerSe({ sampler: { mcse: null } })).toBe(0);
+    // A start gap (chains from both sides of K) adds half of itself in quadrature.
+    expect(samplerSe({ sampler: { mcse: 0.3, startGap: -0.8 } })).toBeCloseTo(0.5, 12);
+    expect(samplerSe({ sampler: { mcse: null, startGap: 6 } })).toBe(3);
+    expect(samplerSe({ sampler: { mcse: 0.3, startGap: null } })).toBe(0.3);
     expect(samplerSe({ sampler: { mcse: 0.5 } })).toBe(0.5);
   });
 });

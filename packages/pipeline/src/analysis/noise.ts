@@ -9,14 +9,21 @@ import type { Rng } from "@classfit/wasm-core";
 import { gapSplit } from "./bimodality.js";
 import { argsort, kendallTauB } from "./stats.js";
 
-/** What the measurement-error model reads of a class: its MCSE, if it was measured. */
+/** What the measurement-error model reads of a class: its MCSE and start gap, where measured. */
 export interface WithSampler {
-  sampler?: { mcse: number | null } | undefined;
+  sampler?: { mcse: number | null; startGap?: number | null | undefined } | undefined;
 }
 
-/** A class mean's MCSE; 0 (exact) when not measured (single chain, or fits older than §12). */
+/**
+ * A class mean's standard error for the measurement-error model: its MCSE, 0 (exact) when not
+ * measured (single chain, or fits older than §12). With chains started from both sides of K
+ * (METHOD.md §12.6) the pooled mean is the midpoint of the two halves' means, and either half
+ * could be the nearer to the posterior, so half the start gap is added in quadrature.
+ */
 export function samplerSe(r: WithSampler): number {
-  return r.sampler?.mcse ?? 0;
+  const mcse = r.sampler?.mcse ?? 0;
+  const half = (r.sampler?.startGap ?? 0) / 2;
+  return half === 0 ? mcse : Math.sqrt(mcse * mcse + half * half);
 }
 
 /** |z| below this is "within sampler noise": the two-sided 5% normal quantile. */

@@ -81,6 +81,12 @@ export interface ClassSamplerUncertainty {
   looMean: number | null;
   looMcse: number | null;
   looReplicateMeans: number[];
+  /** With chains started from both sides of K (wasm-core init `bracket`): the class mean of the
+   * chains started from K0 clusters minus that of those started from 16·K0 (nats). Absent or
+   * null otherwise. */
+  startGap?: number | null;
+  /** The same gap for looMean. */
+  looStartGap?: number | null;
   convergence: {
     logJoint: ConvergenceFigures;
     k: ConvergenceFigures;
@@ -197,6 +203,8 @@ export const classStageRecordSchema = z.object({
       looMean: finite.nullable(),
       looMcse: z.number().nonnegative().nullable(),
       looReplicateMeans: z.array(finite),
+      startGap: finite.nullable().optional(),
+      looStartGap: finite.nullable().optional(),
       convergence: z.object({
         logJoint: convergenceSchema,
         k: convergenceSchema,

@@ -154,6 +154,21 @@ describe("renderReport with the sampler's uncertainty", () => {
     expect(r.figures["class-means-by-stage"]).toContain("replicate 1");
   });
 
+  it("adds a start-gap column and sentence only when chains started from both sides of K", async () => {
+    const base = syntheticStudy(core, { seed: 4, perClass: 30, examples: false, generative: false });
+    const input = withSyntheticSampler(core, base, { seed: 3, mcse: 0.5, looOffset: 4 });
+    const plain = await renderReport(analyzeStudy(core, input, { seed: 5, bootstrap: 20, dipSimulations: 100 }));
+    expect(plain.tables.convergence?.csv.split("\r\n")[0]).not.toContain("startGap");
+    expect(plain.html).not.toContain("instead of K0");
+    const gapped = structuredClone(input);
+    for (const c of gapped.classes)
+      if (c.sampler) c.sampler.startGap = c.classIndex === 6 ? -12.5 : -1 - c.classIndex / 10;
+    const r = await renderReport(analyzeStudy(core, gapped, { seed: 5, bootstrap: 20, dipSimulations: 100 }));
+    expect(r.tables.convergence?.csv.split("\r\n")[0]).toContain(",mcse,startGap,converged");
+    expect(r.tables.convergence?.json.find((row) => row.classIndex === 6)?.startGap).toBe(-12.5);
+    expect(r.html).toContain("differ by up to <b>12.5 nats</b>");
+  });
+
   it("says the means are read as exact where the fits carry no sampler block", async () => {
     const r = await renderReport(analysis);
     expect(r.html).toContain("carry no sampler uncertainty");

@@ -316,6 +316,8 @@ export function buildTables(a: StudyAnalysis): Record<string, Table> {
         ]);
     }),
   };
+  // The start-gap column only when some fit started its chains from both sides of K.
+  const withGap = a.networks.some((net) => net.classes.some((c) => fitConvergence(c)?.startGap != null));
   const convergence: Table = {
     columns: [
       "network",
@@ -329,6 +331,7 @@ export function buildTables(a: StudyAnalysis): Record<string, Table> {
       "essBulkClassMean",
       "essTailClassMean",
       "mcse",
+      ...(withGap ? ["startGap"] : []),
       "converged",
     ],
     rows: a.networks.flatMap((net) =>
@@ -349,6 +352,7 @@ export function buildTables(a: StudyAnalysis): Record<string, Table> {
                 f.essBulkClassMean,
                 f.essTailClassMean,
                 f.mcse,
+                ...(withGap ? [f.startGap] : []),
                 f.converged ? "yes" : "no",
               ],
             ];

@@ -105,6 +105,8 @@ const stepsSchema = z
         chains: int(1).optional(),
         replicates: int(1).optional(),
         initClusters: int(1).optional(),
+        /** How chains start (wasm-core InitScheme); `bracket` measures each class mean's start gap. */
+        init: z.enum(["random", "dispersed", "bracket"]).optional(),
         splitMerge: int(0).optional(),
       })
       .strict()
@@ -209,6 +211,8 @@ export interface StepSettings {
     /** Independent replicate fits of `chains` chains each, pooled (METHOD.md §12). */
     replicates: number;
     initClusters: number;
+    /** How chains start; absent: every chain from K0 random clusters (wasm-core's `random`). */
+    init?: "random" | "dispersed" | "bracket";
     splitMerge: number;
   };
   density: { variant: "exact" | "paper" | "mean-log"; generative: "none" | "last" | "all" };

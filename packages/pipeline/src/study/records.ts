@@ -100,6 +100,9 @@ export function classRecords(data: StudyData, m: StageMeasures): ClassStageRecor
         looMean: sp.looMean,
         looMcse: sp.looMcse,
         looReplicateMeans: finite(sp.replicateLooMeans),
+        // Only fits whose chains started from both sides of K have one (older fits: no field).
+        ...(sp.startGap !== null && sp.startGap !== undefined ? { startGap: sp.startGap } : {}),
+        ...(sp.looStartGap !== null && sp.looStartGap !== undefined ? { looStartGap: sp.looStartGap } : {}),
         convergence: sp.convergence,
         converged: sp.converged ?? false,
       };

@@ -76,6 +76,11 @@ describe("study config", () => {
       /burnIn \+ thin \(8 \+ 4\) exceeds sweeps \(4\)/,
     );
   });
+  it("takes how chains start only when asked, so the profiles' fit keys stay as they were", () => {
+    expect("init" in resolveStudyConfig(RAW).steps.fit).toBe(false);
+    expect(resolveStudyConfig({ ...RAW, steps: { fit: { init: "bracket" } } }).steps.fit.init).toBe("bracket");
+    expect(() => resolveStudyConfig({ ...RAW, steps: { fit: { init: "above" } } })).toThrow(/steps\.fit\.init/);
+  });
 });
 
 describe("quick study end to end", () => {
