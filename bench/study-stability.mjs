@@ -8,7 +8,12 @@
 // findings — ρ of log-density with memorization, certified radius, held-out radius and the proxy,
 // and the memorization trend across density bins — get their spread across seeds as well.
 //
-//   npm run build && node bench/study-stability.mjs [--seeds 1,2,3] [--profile default] [--workers 2] [--keep DIR]
+// With --init bracket, half of every class's chains start from 16·K0 clusters instead of K0, and
+// each network also gets the two halves' class means (from the start gap: under the mean-log class
+// score the pooled mean is the average of the halves'), the Kendall τ between their rankings, and
+// where each half puts the largest gap.
+//
+//   npm run build && node bench/study-stability.mjs [--seeds 1,2,3] [--profile default] [--workers 2] [--init bracket] [--keep DIR]
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,6 +26,7 @@ const { values: a } = parseArgs({
     seeds: { type: "string", default: "1,2,3" },
     profile: { type: "string", default: "default" },
     workers: { type: "string", default: "2" },
+    init: { type: "string" },
     keep: { type: "string" },
   },
 });
@@ -77,6 +83,7 @@ for (const seed of seeds) {
       certify: { perClass: 0 },
       density: { generative: "none" },
       complexity: { samples: 200 },
+      ...(a.init ? { fit: { init: a.init } } : {}),
     },
   };
   const cfgPath = join(dir, `seed-${seed}.json`);
@@ -143,6 +150,45 @@ for (const net of runs[0].analysis.networks) {
   console.log(
     `verdicts: ${rows.map((n) => n.split.verdict).join(", ")}; largest gap: ${rows.map((n) => n.split.gap.gap.toFixed(2)).join(", ")}`,
   );
+  // The same reading on the leave-one-out class means (not the paper's quantity).
+  const loo = means.map((m) => m.map((c) => c.sampler?.looMean));
+  if (loo.every((v) => v.every((x) => typeof x === "number"))) {
+    const looSds = classes.map((_, i) => sd(loo.map((v) => v[i])));
+    const looTaus = [];
+    for (let p = 0; p < loo.length; p++) for (let q = p + 1; q < loo.length; q++) looTaus.push(kendall(loo[p], loo[q]));
+    console.log(
+      `leave-one-out class means: per-class SD max ${Math.max(...looSds).toFixed(2)}, mean ${(looSds.reduce((s, x) => s + x, 0) / looSds.length).toFixed(2)}; Kendall τ between seeds: ${looTaus.map((t) => t.toFixed(2)).join(", ") || "–"}; verdicts: ${rows.map((n) => n.loo?.split.verdict ?? "–").join(", ")}`,
+    );
+  }
+  // Chains started from both sides of K: each half's class means, and what each half would read.
+  means.forEach((m, r) => {
+    if (m.some((c) => typeof c.sampler?.startGap !== "number")) return;
+    const below = m.map((c) => c.meanLogDensity + c.sampler.startGap / 2);
+    const above = m.map((c) => c.meanLogDensity - c.sampler.startGap / 2);
+    const largestGap = (v) => {
+      const order = v.map((x, i) => [x, i]).sort((p, q) => q[0] - p[0]);
+      let best = 0;
+      for (let i = 1; i < order.length; i++)
+        if (order[i - 1][0] - order[i][0] > order[best][0] - order[best + 1][0]) best = i - 1;
+      const gap = order[best][0] - order[best + 1][0];
+      return `${gap.toFixed(2)} nats below ${order
+        .slice(0, best + 1)
+        .map(([, i]) => classes[i])
+        .join(", ")}`;
+    };
+    console.log(`seed ${seeds[r]}, chains from K0 against chains from ${16}·K0:`);
+    console.log("| class | from K0 | from 16·K0 | start gap | LOO start gap |");
+    console.log("|---|---|---|---|---|");
+    classes.forEach((name, i) => {
+      const c = m[i];
+      console.log(
+        `| ${name} | ${below[i].toFixed(2)} | ${above[i].toFixed(2)} | ${c.sampler.startGap.toFixed(2)} | ${typeof c.sampler.looStartGap === "number" ? c.sampler.looStartGap.toFixed(2) : "–"} |`,
+      );
+    });
+    console.log(
+      `Kendall τ between the halves' rankings: ${kendall(below, above).toFixed(2)}; largest gap from K0: ${largestGap(below)}; from 16·K0: ${largestGap(above)}`,
+    );
+  });
 }
 
 // The per-example findings on each seed: the estimate and interval of each correlation, and the
