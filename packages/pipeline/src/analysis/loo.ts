@@ -4,13 +4,15 @@
 // memorizing its own points; it is NOT the paper's quantity, only a check of which conclusions
 // survive that change of definition.
 
-import type { Correlation } from "./correlations.js";
+import type { Correlation, CorrelationLevel } from "./correlations.js";
 import type { SplitEvidence } from "./split.js";
 import type { ClassStageRecord } from "./types.js";
 
 /** One conclusion read on both densities. */
 export interface ConclusionAgreement {
   kind: "verdict" | "correlation";
+  /** Over classes, examples or density bins (kind "correlation"), else null. */
+  level: CorrelationLevel | null;
   /** The correlated variable (kind "correlation"), else null. */
   variable: string | null;
   /** The conclusion on the paper's in-sample class means … */
@@ -27,6 +29,9 @@ export interface LooAnalysis {
   split: SplitEvidence;
   /** Class-level correlations at the split stage, on the LOO means. */
   correlations: Correlation[];
+  /** Correlations over the split stage's examples and density bins, on each example's LOO
+   * log-density (empty when the examples carry none). */
+  exampleCorrelations: Correlation[];
   agreement: ConclusionAgreement[];
 }
 
@@ -68,10 +73,12 @@ export function conclusionAgreement(
   correlations: readonly Correlation[],
   looSplit: SplitEvidence,
   looCorrelations: readonly Correlation[],
+  looExampleCorrelations: readonly Correlation[] = [],
 ): ConclusionAgreement[] {
   const out: ConclusionAgreement[] = [
     {
       kind: "verdict",
+      level: null,
       variable: null,
       density: split.verdict,
       loo: looSplit.verdict,
@@ -83,7 +90,31 @@ export function conclusionAgreement(
     const l = looCorrelations.find((x) => x.variable === c.variable);
     const density = correlationWords(c);
     const loo = correlationWords(l);
-    out.push({ kind: "correlation", variable: c.variable, density, loo, holds: density === loo && density !== "–" });
+    out.push({
+      kind: "correlation",
+      level: "class",
+      variable: c.variable,
+      density,
+      loo,
+      holds: density === loo && density !== "–",
+    });
   }
+  // Then the per-example findings (over examples, then over density bins), where both exist.
+  for (const level of ["example", "bin"] as const)
+    for (const c of correlations) {
+      if (c.level !== level || c.stage !== split.stage) continue;
+      const l = looExampleCorrelations.find((x) => x.level === level && x.variable === c.variable);
+      if (l === undefined) continue;
+      const density = correlationWords(c);
+      const loo = correlationWords(l);
+      out.push({
+        kind: "correlation",
+        level,
+        variable: c.variable,
+        density,
+        loo,
+        holds: density === loo && density !== "–",
+      });
+    }
   return out;
 }

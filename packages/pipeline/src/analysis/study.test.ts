@@ -155,6 +155,32 @@ describe("analyzeStudy with the sampler's uncertainty", () => {
     );
     expect(loo.agreement[0]).toMatchObject({ kind: "verdict", density: res.split.verdict });
     expect(loo.agreement.slice(1).map((x) => x.variable)).toEqual(loo.correlations.map((c) => c.variable));
+    expect(loo.exampleCorrelations).toEqual([]);
+    // With each example's LOO density the per-example findings are read on it as well: the same
+    // variables over examples and bins, in that order, after the class-level rows.
+    const withExamples = withSyntheticSampler(
+      core,
+      syntheticStudy(core, { seed: 7, perClass: 30, generative: false }),
+      { seed: 2, mcse: 0.3, looOffset: 5 },
+    );
+    const plain = analyzeStudy(core, withExamples, QUICK).networks[0];
+    expect(plain?.loo?.agreement.filter((x) => x.level === "example")).toEqual([]);
+    for (const t of withExamples.exampleTables ?? [])
+      t.looLogDensity = Float64Array.from(t.logDensity, (v, i) => v - 5 + 0.01 * (i % 7));
+    const b = analyzeStudy(core, withExamples, QUICK).networks[0]?.loo;
+    if (b === null || b === undefined) throw new Error("LOO view expected");
+    const inSample = (level: string) =>
+      (plain?.correlations ?? []).filter((c) => c.level === level && c.stage === "layer4");
+    expect(inSample("example").length).toBeGreaterThan(0);
+    expect(b.exampleCorrelations.map((c) => [c.level, c.variable])).toEqual(
+      [...inSample("example"), ...inSample("bin")].map((c) => [c.level, c.variable]),
+    );
+    const rows = b.agreement.filter((x) => x.level === "example" || x.level === "bin");
+    expect(rows.map((x) => [x.level, x.variable])).toEqual(
+      [...inSample("example"), ...inSample("bin")].map((c) => [c.level, c.variable]),
+    );
+    // A shift of 5 nats per class and a tiny per-example wobble keep every per-example finding.
+    expect(rows.every((x) => x.holds)).toBe(true);
     // One class without a LOO mean: no side-by-side at all.
     const partial = structuredClone(input);
     const last = partial.classes.find((c) => c.network === "resnet" && c.stage === "layer4");

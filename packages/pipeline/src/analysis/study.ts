@@ -254,6 +254,8 @@ function analyzeNetwork(
   const densityBins: NetworkAnalysis["densityBins"] = [];
   const certifiedCurves: CertifiedCurve[] = [];
   const densityQuantiles: ClassQuantiles[] = [];
+  /** The split stage's example table, for the same views on the leave-one-out density below. */
+  let splitTable: ExampleTable | undefined;
   for (const [ti, t] of tables.filter((t) => t.network === net.name).entries()) {
     const si = net.stages.indexOf(t.stage);
     if (si < 0) throw new StudyInputError(`examples: network "${net.name}" has no stage "${t.stage}"`);
@@ -269,6 +271,7 @@ function analyzeNetwork(
     const classSe = new Float64Array(numClasses);
     for (const r of stageRows(t.stage)) classSe[r.classIndex] = samplerSe(r);
     const views = exampleViews(t, high, streams(si), s, classSe);
+    if (t.stage === splitStage) splitTable = t;
     correlations.push(...views.correlations);
     densityBins.push(views.densityBins);
     certifiedCurves.push(...views.certifiedCurves);
@@ -295,11 +298,27 @@ function analyzeNetwork(
   if (looRecs !== null) {
     const looSplit = splitEvidence(splitStage, looRecs, streams(splitIndex), s.dipSimulations, s.samplerDraws);
     const looCorr = classCorrelations(splitStage, looRecs, streams(splitIndex), s.bootstrap).correlations;
+    // The per-example views once more with each example's LOO density (same streams), when every
+    // example has one: each class's error is its LOO mean's.
+    const looDensity = splitTable?.looLogDensity;
+    let looExample: Correlation[] = [];
+    if (splitTable !== undefined && looDensity !== undefined && Array.from(looDensity).every(Number.isFinite)) {
+      const looSe = new Float64Array(numClasses);
+      for (const r of looRecs) looSe[r.classIndex] = samplerSe(r);
+      looExample = exampleViews(
+        { ...splitTable, logDensity: looDensity },
+        new Set(looSplit.gap.high),
+        streams(splitIndex),
+        s,
+        looSe,
+      ).correlations;
+    }
     loo = {
       stage: splitStage,
       split: looSplit,
       correlations: looCorr,
-      agreement: conclusionAgreement(split, correlations, looSplit, looCorr),
+      exampleCorrelations: looExample,
+      agreement: conclusionAgreement(split, correlations, looSplit, looCorr, looExample),
     };
   }
 

@@ -126,6 +126,10 @@ export interface ExampleTable {
   index: ArrayLike<number>;
   label: ArrayLike<number>;
   logDensity: ArrayLike<number>;
+  /** Each example's leave-one-out (CPO) log-density under its own class's model (METHOD.md
+   * §12.3; not the paper's quantity): the per-example findings are read on it too. NaN where a
+   * fit did not record it. */
+  looLogDensity?: ArrayLike<number>;
   /** NaN marks an unscored example (in every or in no memorization subset). */
   memorization?: ArrayLike<number>;
   /** NaN in this and the next two columns marks an example that was not certified. */
@@ -295,6 +299,7 @@ export function examplesToTables(records: ExampleRecord[]): ExampleTable[] {
 
 /** Checks one example table's columns: equal lengths, finite values, labels among the classes. */
 const OPTIONAL_PER_EXAMPLE = new Set([
+  "looLogDensity",
   "memorization",
   "certifiedRadius",
   "correct",
@@ -310,6 +315,7 @@ export function validateExampleTable(t: ExampleTable, where: string, numClasses:
     ["index", t.index],
     ["label", t.label],
     ["logDensity", t.logDensity],
+    ["looLogDensity", t.looLogDensity],
     ["memorization", t.memorization],
     ["certifiedRadius", t.certifiedRadius],
     ["correct", t.correct],

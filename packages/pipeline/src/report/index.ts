@@ -301,7 +301,7 @@ const HTML_TABLES: { name: string; title: string; caption: string; omit?: string
     name: "loo-agreement",
     title: "Leave-one-out density (not the paper's quantity)",
     caption:
-      "The split and the class-level correlations at the split stage once more on each class's leave-one-out (CPO) mean log-density, which scores every training point with itself removed from its cluster. Which conclusions hold under both: the verdict, and each correlation's sign and whether its interval excludes 0.",
+      "The split and the class-level correlations at the split stage once more on each class's leave-one-out (CPO) mean log-density, which scores every training point with itself removed from its cluster, and the correlations over examples and density bins once more on each example's leave-one-out log-density. Its class means move far less with where the sampler's chains start than the in-sample ones (METHOD §12.6). Which conclusions hold under both: the verdict, and each correlation's sign and whether its interval excludes 0.",
   },
   {
     name: "generative",

@@ -378,12 +378,22 @@ export function buildTables(a: StudyAnalysis): Record<string, Table> {
       const l = net.loo;
       if (l === null || l === undefined) return [];
       return l.agreement.map((x) => {
-        const c = net.correlations.find((k) => k.level === "class" && k.stage === l.stage && k.variable === x.variable);
-        const lc = l.correlations.find((k) => k.variable === x.variable);
+        // Analyses written before the per-example rows carry no level: class level.
+        const level = x.level ?? "class";
+        const c = net.correlations.find((k) => k.level === level && k.stage === l.stage && k.variable === x.variable);
+        const lc = (level === "class" ? l.correlations : (l.exampleCorrelations ?? [])).find(
+          (k) => k.level === level && k.variable === x.variable,
+        );
         return [
           net.name,
           l.stage,
-          x.kind === "verdict" ? "verdict" : `ρ density–${x.variable}`,
+          x.kind === "verdict"
+            ? "verdict"
+            : level === "class"
+              ? `ρ density–${x.variable}`
+              : level === "example"
+                ? `ρ density–${x.variable} over examples`
+                : `trend of ${x.variable} across density bins`,
           x.density,
           x.loo,
           x.holds ? "yes" : "no",

@@ -136,6 +136,7 @@ export function exampleTable(
     label: Float64Array.from(ds.labels),
     logDensity: m.density.own,
   };
+  if (m.density.loo) table.looLogDensity = m.density.loo;
   // Unscored examples stay NaN: the density bins average the scored ones, and the correlations
   // over examples leave the column out (analysis/variables.ts).
   if (m.memorization) {
