@@ -2,6 +2,7 @@ import type { Core } from "@classfit/wasm-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   argsort,
+  argsortGroupShifted,
   mean,
   midranks,
   percentileInterval,
@@ -57,6 +58,29 @@ describe("spearman", () => {
     expect(spearman([1, 2, 3], [5, 5, 5])).toBeNaN();
     expect(() => spearman([1, 2], [1])).toThrow(/length/);
     expect(() => spearman([1, Number.NaN], [1, 2])).toThrow(/index 1/);
+  });
+});
+
+describe("argsortGroupShifted", () => {
+  it("gives argsort's permutation, ties and rounding ties included", () => {
+    const rng = core.rng(11, 2);
+    for (let trial = 0; trial < 20; trial++) {
+      const n = 500;
+      const G = 7;
+      const u = rng.uniform(2 * n + G);
+      // Values on a coarse grid (many exact ties) and a few that differ in the last bits, so that
+      // adding a shift can round two distinct values to one.
+      const x = Array.from({ length: n }, (_, i) =>
+        i % 5 === 0 ? 1 + (i % 3) * 2 ** -52 : Math.round(20 * (u[i] as number)) / 4,
+      );
+      const group = Array.from({ length: n }, (_, i) => Math.floor(G * (u[n + i] as number)));
+      const shift = Array.from(
+        { length: G },
+        (_, g) => (trial % 2 === 0 ? 0.5 : 3e15) * ((u[2 * n + g] as number) - 0.5),
+      );
+      const { order, xb } = argsortGroupShifted(x, group, shift);
+      expect(Array.from(order)).toEqual(Array.from(argsort(xb)));
+    }
   });
 });
 
