@@ -205,18 +205,25 @@ console.log(
   `| network | finding | ${seeds.map((s) => `seed ${s}`).join(" | ")} | range across seeds | mean CI half-width |`,
 );
 console.log(`|---|---|${seeds.map(() => "---|").join("")}---|---|`);
+// Each finding on the in-sample density, then on each example's leave-one-out density.
+const density = [
+  ["", (n) => n.correlations],
+  [" [LOO]", (n) => n.loo?.exampleCorrelations ?? []],
+];
 for (const net of runs[0].analysis.networks) {
-  for (const [level, variable, label] of FINDINGS) {
-    const cs = runs.map((r) =>
-      r.analysis.networks
-        .find((n) => n.name === net.name)
-        .correlations.find((c) => c.level === level && c.variable === variable && c.stage === net.splitStage),
-    );
-    if (cs.some((c) => c === undefined)) continue;
-    const est = cs.map((c) => c.ci.estimate);
-    const half = cs.map((c) => (c.ci.upper - c.ci.lower) / 2);
-    console.log(
-      `| ${net.label} | ${label} (n = ${cs[0].ci.n}) | ${cs.map((c) => `${c.ci.estimate.toFixed(3)} [${c.ci.lower.toFixed(3)}, ${c.ci.upper.toFixed(3)}]`).join(" | ")} | ${(Math.max(...est) - Math.min(...est)).toFixed(3)} | ${(half.reduce((s, x) => s + x, 0) / half.length).toFixed(3)} |`,
-    );
-  }
+  for (const [level, variable, name] of FINDINGS)
+    for (const [tag, of] of density) {
+      const label = `${name}${tag}`;
+      const cs = runs.map((r) =>
+        of(r.analysis.networks.find((n) => n.name === net.name)).find(
+          (c) => c.level === level && c.variable === variable && c.stage === net.splitStage,
+        ),
+      );
+      if (cs.some((c) => c === undefined)) continue;
+      const est = cs.map((c) => c.ci.estimate);
+      const half = cs.map((c) => (c.ci.upper - c.ci.lower) / 2);
+      console.log(
+        `| ${net.label} | ${label} (n = ${cs[0].ci.n}) | ${cs.map((c) => `${c.ci.estimate.toFixed(3)} [${c.ci.lower.toFixed(3)}, ${c.ci.upper.toFixed(3)}]`).join(" | ")} | ${(Math.max(...est) - Math.min(...est)).toFixed(3)} | ${(half.reduce((s, x) => s + x, 0) / half.length).toFixed(3)} |`,
+      );
+    }
 }
