@@ -20,6 +20,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { classRows } from "./stability-rows.mjs";
 
 const { values: a } = parseArgs({
   options: {
@@ -196,30 +197,10 @@ if (a.job) {
 }
 
 async function runJob({ data, cls, seed, family, quick }) {
-  const { readFileSync } = await import("node:fs");
   const { createCore } = await import("@classfit/wasm-core/node");
   const { chainSubset, dpgmmConfig, fitClassModel, logPredictive, looLogDensity } = await import("@classfit/wasm-core");
   const f = FAMILIES[family];
-  const buf = readFileSync(data);
-  const [N, d, nTrain, nHeld] = new Int32Array(buf.buffer, buf.byteOffset, 4);
-  const all = new Float64Array(buf.buffer.slice(buf.byteOffset + 16, buf.byteOffset + 16 + N * d * 8));
-  const labels = new Int32Array(buf.buffer.slice(buf.byteOffset + 16 + N * d * 8));
-  const fitRows = [];
-  const heldRows = [];
-  for (let i = 0; i < N; i++) {
-    if (labels[i] !== cls) continue;
-    if (fitRows.length < nTrain) fitRows.push(i);
-    else if (heldRows.length < nHeld) heldRows.push(i);
-  }
-  const pick = (ix) => {
-    const x = new Float64Array(ix.length * d);
-    ix.forEach((r, j) => {
-      x.set(all.subarray(r * d, (r + 1) * d), j * d);
-    });
-    return x;
-  };
-  const X = pick(fitRows);
-  const H = pick(heldRows);
+  const { d, X, nFit, H, nHeld } = classRows(data, cls);
   const scale = quick ? 10 : 1;
   const config = dpgmmConfig({
     profile: "default",
@@ -236,7 +217,7 @@ async function runJob({ data, cls, seed, family, quick }) {
   });
   const core = await createCore();
   const t0 = process.cpuUsage();
-  const model = fitClassModel(core, X, fitRows.length, d, config);
+  const model = fitClassModel(core, X, nFit, d, config);
   const fitCpu = process.cpuUsage(t0);
   const mean = (v) => v.reduce((s, x) => s + x, 0) / v.length;
   const counts = [...new Set([1, ...f.options, ...f.options.map((r) => 2 * r)])].filter((r) => r <= f.chains);
@@ -245,7 +226,7 @@ async function runJob({ data, cls, seed, family, quick }) {
   // chain keeps the same number of traces, so the mean-log class mean of the first r chains is
   // the mean of their chain means: scored once here, not again per subset.
   const chainInsML = model.chains.map((_, c) =>
-    mean(logPredictive(core, chainSubset(model, c, c + 1), X, fitRows.length, "mean-log")),
+    mean(logPredictive(core, chainSubset(model, c, c + 1), X, nFit, "mean-log")),
   );
   const chainLogJoint = model.chains.map((c) => Math.round(mean(Array.from(c.logJointTrace).slice(config.burnIn))));
   const sub = {};
@@ -253,10 +234,10 @@ async function runJob({ data, cls, seed, family, quick }) {
     const m = chainSubset(model, 0, r);
     const loo = looLogDensity(core, m);
     sub[r] = {
-      ins: mean(logPredictive(core, m, X, fitRows.length)),
+      ins: mean(logPredictive(core, m, X, nFit)),
       insML: mean(chainInsML.slice(0, r)),
-      ho: mean(logPredictive(core, m, H, heldRows.length)),
-      hoML: mean(logPredictive(core, m, H, heldRows.length, "mean-log")),
+      ho: mean(logPredictive(core, m, H, nHeld)),
+      hoML: mean(logPredictive(core, m, H, nHeld, "mean-log")),
       loo: loo ? mean(loo) : Number.NaN,
     };
   }

@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { classRows } from "./stability-rows.mjs";
 
 const { values: a } = parseArgs({
   options: {
@@ -33,46 +34,14 @@ const { values: a } = parseArgs({
   },
 });
 
-const NAMES = [
-  "T-shirt/top",
-  "Trouser",
-  "Pullover",
-  "Dress",
-  "Coat",
-  "Sandal",
-  "Shirt",
-  "Sneaker",
-  "Bag",
-  "Ankle boot",
-];
 const mean = (v) => v.reduce((s, x) => s + x, 0) / v.length;
 
 async function runJob({ data, cls, seed, chains, sweeps, splitMerge, neighbours }) {
-  const { readFileSync } = await import("node:fs");
   const { createCore } = await import("@classfit/wasm-core/node");
   const { dpgmmConfig, fitClassModel, logPredictive, looLogDensity, samplerSummary } = await import(
     "@classfit/wasm-core"
   );
-  const buf = readFileSync(data);
-  const [N, d, nTrain, nHeld] = new Int32Array(buf.buffer, buf.byteOffset, 4);
-  const all = new Float64Array(buf.buffer.slice(buf.byteOffset + 16, buf.byteOffset + 16 + N * d * 8));
-  const labels = new Int32Array(buf.buffer.slice(buf.byteOffset + 16 + N * d * 8));
-  const fitRows = [];
-  const heldRows = [];
-  for (let i = 0; i < N; i++) {
-    if (labels[i] !== cls) continue;
-    if (fitRows.length < nTrain) fitRows.push(i);
-    else if (heldRows.length < nHeld) heldRows.push(i);
-  }
-  const pick = (ix) => {
-    const x = new Float64Array(ix.length * d);
-    ix.forEach((r, j) => {
-      x.set(all.subarray(r * d, (r + 1) * d), j * d);
-    });
-    return x;
-  };
-  const X = pick(fitRows);
-  const H = pick(heldRows);
+  const { d, X, nFit, H, nHeld } = classRows(data, cls);
   const config = dpgmmConfig({
     profile: "default",
     sweeps,
@@ -85,18 +54,18 @@ async function runJob({ data, cls, seed, chains, sweeps, splitMerge, neighbours 
   });
   const core = await createCore();
   const t0 = process.cpuUsage();
-  const model = fitClassModel(core, X, fitRows.length, d, config);
+  const model = fitClassModel(core, X, nFit, d, config);
   const cpu = process.cpuUsage(t0);
   const half = (h) => {
     const m = { ...model, chains: model.chains.filter((_, c) => c % 2 === h) };
     return {
-      ins: mean(logPredictive(core, m, X, fitRows.length, "mean-log")),
+      ins: mean(logPredictive(core, m, X, nFit, "mean-log")),
       loo: mean(looLogDensity(core, m)),
-      held: mean(logPredictive(core, m, H, heldRows.length)),
+      held: mean(logPredictive(core, m, H, nHeld)),
       k: mean(m.chains.map((c) => c.kTrace[sweeps - 1])),
       logJoint: mean(m.chains.map((c) => c.logJointTrace[sweeps - 1])),
       accepted: m.chains.map((c) => c.splitMergeAccepted),
-      chainIns: m.chains.map((c) => mean(logPredictive(core, { ...m, chains: [c] }, X, fitRows.length, "mean-log"))),
+      chainIns: m.chains.map((c) => mean(logPredictive(core, { ...m, chains: [c] }, X, nFit, "mean-log"))),
     };
   };
   const s = samplerSummary(core, model, X);
@@ -169,6 +138,9 @@ async function main() {
   }
   await Promise.all(Array.from({ length: Number(a.jobs) }, worker));
   results.sort((x, y) => x.cls - y.cls);
+  // Class names from the embedded default dataset (Fashion-MNIST's, in label order).
+  const { loadDataset } = await import("@classfit/models/node");
+  const names = (await loadDataset({ path: "default", split: "train" })).classNames ?? [];
   const f = (v, k = 2) => v.toFixed(k);
   console.log(
     `start sensitivity: seed ${a.seed}, ${a.chains} chains (half from K0 = 6, half from 96), ${a.sweeps} sweeps, ${a["split-merge"]} split–merge proposals per burn-in sweep${Number(a.neighbours) > 0 ? ` (half of the pairs from ${a.neighbours} nearest neighbours)` : ""}, ${((Date.now() - t0) / 1000).toFixed(0)} s wall`,
@@ -182,7 +154,7 @@ async function main() {
   for (const r of results) {
     const sd = (v) => Math.sqrt(v.reduce((s, x) => s + (x - mean(v)) ** 2, 0) / (v.length - 1));
     console.log(
-      `| ${r.cls} ${NAMES[r.cls]} | ${f(r.below.ins)} / ${f(r.above.ins)} | ${f(r.startGap)} | ${f(r.below.loo)} / ${f(r.above.loo)} | ${f(r.below.held)} / ${f(r.above.held)} | ${f(r.below.k, 1)} / ${f(r.above.k, 1)} | ${f(r.below.logJoint, 0)} / ${f(r.above.logJoint, 0)} | ${f(sd(r.below.chainIns))} | ${f(r.cpu, 0)} |`,
+      `| ${r.cls} ${names[r.cls] ?? ""} | ${f(r.below.ins)} / ${f(r.above.ins)} | ${f(r.startGap)} | ${f(r.below.loo)} / ${f(r.above.loo)} | ${f(r.below.held)} / ${f(r.above.held)} | ${f(r.below.k, 1)} / ${f(r.above.k, 1)} | ${f(r.below.logJoint, 0)} / ${f(r.above.logJoint, 0)} | ${f(sd(r.below.chainIns))} | ${f(r.cpu, 0)} |`,
     );
   }
   if (results.length > 2) {

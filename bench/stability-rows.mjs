@@ -1,0 +1,26 @@
+// Reads the seed-stability data file that bench/stability-data.mjs writes: a header (N, d, fit rows
+// per class, held-out rows per class), the N × d float64 rows, then N int32 labels.
+import { readFileSync } from "node:fs";
+
+/** The fit rows (X) and held-out rows (H) of one class, Float64Array (n, d) row-major each. */
+export function classRows(file, cls) {
+  const buf = readFileSync(file);
+  const [N, d, nTrain, nHeld] = new Int32Array(buf.buffer, buf.byteOffset, 4);
+  const all = new Float64Array(buf.buffer.slice(buf.byteOffset + 16, buf.byteOffset + 16 + N * d * 8));
+  const labels = new Int32Array(buf.buffer.slice(buf.byteOffset + 16 + N * d * 8));
+  const fitRows = [];
+  const heldRows = [];
+  for (let i = 0; i < N; i++) {
+    if (labels[i] !== cls) continue;
+    if (fitRows.length < nTrain) fitRows.push(i);
+    else if (heldRows.length < nHeld) heldRows.push(i);
+  }
+  const pick = (ix) => {
+    const x = new Float64Array(ix.length * d);
+    ix.forEach((r, j) => {
+      x.set(all.subarray(r * d, (r + 1) * d), j * d);
+    });
+    return x;
+  };
+  return { d, X: pick(fitRows), nFit: fitRows.length, H: pick(heldRows), nHeld: heldRows.length };
+}
