@@ -14,13 +14,12 @@
 //   cpu     — CPU seconds per class fit with R chains (the family's per-chain time × R).
 //
 //   npm run build && node bench/seed-stability.mjs [--classes 0,2,4,6,8] [--seeds 1,2,3] [--jobs N] [--quick] [--families a,b] [--out results.jsonl [--resume]]
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { appendFileSync, existsSync, writeFileSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
-import { join } from "node:path";
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { classRows } from "./stability-rows.mjs";
+import { classRows, stabilityData } from "./stability-rows.mjs";
 
 const { values: a } = parseArgs({
   options: {
@@ -259,12 +258,7 @@ async function runJob({ data, cls, seed, family, quick }) {
 
 async function main() {
   const self = fileURLToPath(import.meta.url);
-  const data = a.data ?? join(tmpdir(), "classfit-stability-Z64.bin");
-  if (!existsSync(data)) {
-    execFileSync(process.execPath, [fileURLToPath(new URL("./stability-data.mjs", import.meta.url)), data], {
-      stdio: "inherit",
-    });
-  }
+  const data = stabilityData(a.data);
   const classes = a.classes.split(",").map(Number);
   const seeds = a.seeds.split(",").map(Number);
   const families = a.families ? a.families.split(",") : Object.keys(FAMILIES);

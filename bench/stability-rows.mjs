@@ -1,6 +1,20 @@
 // Reads the seed-stability data file that bench/stability-data.mjs writes: a header (N, d, fit rows
 // per class, held-out rows per class), the N × d float64 rows, then N int32 labels.
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The data file at `file` (default: a fixed name in the temp folder), written first if missing. */
+export function stabilityData(file) {
+  const path = file ?? join(tmpdir(), "classfit-stability-Z64.bin");
+  if (!existsSync(path))
+    execFileSync(process.execPath, [fileURLToPath(new URL("./stability-data.mjs", import.meta.url)), path], {
+      stdio: "inherit",
+    });
+  return path;
+}
 
 /** The fit rows (X) and held-out rows (H) of one class, Float64Array (n, d) row-major each. */
 export function classRows(file, cls) {

@@ -11,13 +11,11 @@
 //
 //   npm run build && node bench/start-sensitivity.mjs [--classes 0,1,...,9] [--seed 1]
 //     [--chains 16] [--sweeps 40] [--split-merge 2] [--neighbours 0] [--jobs 2] [--out results.jsonl]
-import { execFileSync, spawn } from "node:child_process";
-import { appendFileSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { appendFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { classRows } from "./stability-rows.mjs";
+import { classRows, stabilityData } from "./stability-rows.mjs";
 
 const { values: a } = parseArgs({
   options: {
@@ -98,12 +96,7 @@ function kendall(x, y) {
 
 async function main() {
   const self = fileURLToPath(import.meta.url);
-  const data = a.data ?? join(tmpdir(), "classfit-stability-Z64.bin");
-  if (!existsSync(data)) {
-    execFileSync(process.execPath, [fileURLToPath(new URL("./stability-data.mjs", import.meta.url)), data], {
-      stdio: "inherit",
-    });
-  }
+  const data = stabilityData(a.data);
   const classes = a.classes.split(",").map(Number);
   const jobs = classes.map((cls) => ({
     data,
