@@ -167,6 +167,8 @@ describe("renderReport with the sampler's uncertainty", () => {
     expect(r.tables.convergence?.csv.split("\r\n")[0]).toContain(",mcse,startGap,converged");
     expect(r.tables.convergence?.json.find((row) => row.classIndex === 6)?.startGap).toBe(-12.5);
     expect(r.html).toContain("differ by up to <b>12.5 nats</b>");
+    expect(r.html).toContain("draws of every class mean within its error,");
+    expect(plain.html).toContain("draws of every class mean within its MCSE,");
   });
 
   it("says the means are read as exact where the fits carry no sampler block", async () => {
