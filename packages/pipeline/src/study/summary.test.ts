@@ -39,6 +39,13 @@ describe("summarizeStudy / formatSummary with the sampler's uncertainty", () => 
     expect(text).toContain("± 20.00");
     expect(text).toContain("1 of 40 fits did not converge");
     expect(text).toContain("leave-one-out density (not the paper's quantity)");
+    expect(text).not.toContain("start gap");
+    expect(res?.classMeans?.some((c) => "startGap" in c)).toBe(false);
+    // Chains started from both sides of K: each class mean with its start gap.
+    for (const c of input.classes) if (c.sampler) c.sampler.startGap = -3;
+    const g = summarizeStudy(manifest, analyzeStudy(core, input, OPTS));
+    expect(g.networks[0]?.classMeans?.every((c) => c.startGap === -3)).toBe(true);
+    expect(formatSummary(g).join("\n")).toContain("(start gap -3.00)");
   });
 
   it("keeps the old lines for fits without sampler blocks and reads a stored analysis that predates them", () => {

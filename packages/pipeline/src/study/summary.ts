@@ -18,7 +18,8 @@ export interface NetworkSummary {
   /** What the two bimodality tests say before the sampler noise is considered. */
   testVerdict?: "two-groups" | "one-group" | "mixed";
   /** Class means at the split stage with their MCSE (nats), highest first. */
-  classMeans?: { name: string; mean: number; mcse: number | null }[];
+  /** startGap: present only where the fit's chains started from both sides of K (METHOD.md §12.6). */
+  classMeans?: { name: string; mean: number; mcse: number | null; startGap?: number }[];
   /** The split under the sampler MCSE; null where the fits carry none. */
   samplerNoise?: {
     gapZ: number | null;
@@ -97,7 +98,12 @@ export function summarizeStudy(manifest: RunManifest, analysis: StudyAnalysis): 
         classMeans: n.classes
           .filter((c) => c.stage === n.splitStage)
           .sort((a, b) => b.meanLogDensity - a.meanLogDensity || a.classIndex - b.classIndex)
-          .map((c) => ({ name: c.className, mean: c.meanLogDensity, mcse: c.sampler?.mcse ?? null })),
+          .map((c) => ({
+            name: c.className,
+            mean: c.meanLogDensity,
+            mcse: c.sampler?.mcse ?? null,
+            ...(typeof c.sampler?.startGap === "number" ? { startGap: c.sampler.startGap } : {}),
+          })),
         samplerNoise:
           noise === null
             ? null
@@ -156,7 +162,7 @@ export function formatSummary(s: StudySummary): string[] {
       );
       if (n.classMeans)
         lines.push(
-          `  class means ± MCSE (nats): ${n.classMeans.map((c) => `${c.name} ${f(c.mean)} ± ${f(c.mcse)}`).join(", ")}`,
+          `  class means ± MCSE (nats): ${n.classMeans.map((c) => `${c.name} ${f(c.mean)} ± ${f(c.mcse)}${c.startGap === undefined ? "" : ` (start gap ${f(c.startGap)})`}`).join(", ")}`,
         );
     }
     if (n.convergence && n.convergence.notConverged > 0)
