@@ -7,8 +7,13 @@
 //      Both draw the same resamples from the same seeded Rng; the intervals must agree exactly.
 //   2. Compactness of one class (n × d): exact all-pairs mean vs the seeded sampled estimate
 //      (default 1e6 pairs), with the sampled estimate's error in standard errors.
+//   3. The same bootstrap as the study runs it over examples, with each class's sampler error
+//      redrawn per replicate (xGroupError: one shift per class): spearmanBootstrap ranks each
+//      replicate by merging the classes' fixed orders vs sorting all shifted values again
+//      (argsort, then the same mid-rank and Pearson arithmetic). Intervals must agree exactly.
 //
 //   npm run build && node bench/analysis-bootstrap.mjs [--n 60000] [--reps 100] [--class 6000] [--d 64]
+//     [--examples 10000] [--classes 10] [--group-reps 1000]
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { compactness, spearman, spearmanBootstrap } from "@classfit/pipeline";
@@ -20,6 +25,9 @@ const { values: args } = parseArgs({
     reps: { type: "string", default: "100" },
     class: { type: "string", default: "6000" },
     d: { type: "string", default: "64" },
+    examples: { type: "string", default: "10000" },
+    classes: { type: "string", default: "10" },
+    "group-reps": { type: "string", default: "1000" },
   },
 });
 const N = Number(args.n);
@@ -93,3 +101,88 @@ const z = (sampled.value.value - exact.value.value) / sampled.value.standardErro
 console.log(
   `compactness n = ${NC}, d = ${D}: exact ${exact.cpu.toFixed(0)} ms CPU (${exact.value.pairs} pairs) vs sampled ${sampled.cpu.toFixed(0)} ms CPU (${sampled.value.pairs} pairs): ${(exact.cpu / sampled.cpu).toFixed(1)}× faster; sampled − exact = ${z.toFixed(2)} SE`,
 );
+
+// 3. Per-class error, as the study's per-example intervals draw it.
+const NE = Number(args.examples);
+const G = Number(args.classes);
+const GREPS = Number(args["group-reps"]);
+const g = core.rng(4, 0);
+const label = Float64Array.from(g.int(NE, G));
+const ex = g.normal(NE).map((v, i) => v + 3 * label[i]);
+const eNoise = g.normal(NE);
+const ey = ex.map((v, i) => Math.round(100 * (0.2 * v + eNoise[i])) / 100);
+const se = Float64Array.from({ length: G }, (_, c) => 0.2 + 0.1 * c);
+g.dispose();
+
+/** The previous path: sort all shifted values every replicate, then rank with multiplicities. */
+function resortBootstrap(rng, noise) {
+  const reps = new Float64Array(GREPS);
+  const counts = new Float64Array(NE);
+  const xb = new Float64Array(NE);
+  const rx = new Float64Array(NE);
+  const ry = new Float64Array(NE);
+  const plan = (v) => {
+    // A stable argsort (ties in index order), as the pipeline's.
+    const order = new Uint32Array(NE).map((_, i) => i).sort((a, b) => v[a] - v[b] || a - b);
+    const starts = [];
+    for (let k = 0; k < NE; k++) if (k === 0 || v[order[k]] !== v[order[k - 1]]) starts.push(k);
+    starts.push(NE);
+    return { order, starts };
+  };
+  const rank = (p, out) => {
+    let below = 0;
+    for (let q = 0; q + 1 < p.starts.length; q++) {
+      let c = 0;
+      for (let k = p.starts[q]; k < p.starts[q + 1]; k++) c += counts[p.order[k]];
+      const r = below + (c + 1) / 2;
+      for (let k = p.starts[q]; k < p.starts[q + 1]; k++) out[p.order[k]] = r;
+      below += c;
+    }
+  };
+  const py = plan(ey);
+  for (let b = 0; b < GREPS; b++) {
+    counts.fill(0);
+    const draws = rng.int(NE, NE);
+    for (let i = 0; i < NE; i++) counts[draws[i]]++;
+    const z = noise.normal(G);
+    for (let i = 0; i < NE; i++) xb[i] = ex[i] + se[label[i]] * z[label[i]];
+    rank(plan(xb), rx);
+    rank(py, ry);
+    let total = 0;
+    for (let i = 0; i < NE; i++) total += counts[i];
+    const m = (total + 1) / 2;
+    let sxy = 0;
+    let sxx = 0;
+    let syy = 0;
+    for (let i = 0; i < NE; i++) {
+      const c = counts[i];
+      if (c === 0) continue;
+      const dx = rx[i] - m;
+      const dy = ry[i] - m;
+      sxy += c * dx * dy;
+      sxx += c * dx * dx;
+      syy += c * dy * dy;
+    }
+    reps[b] = sxx === 0 || syy === 0 ? Number.NaN : sxy / Math.sqrt(sxx * syy);
+  }
+  const ok = reps.filter((v) => !Number.isNaN(v)).sort();
+  const q = (p) => {
+    const h = (ok.length - 1) * p;
+    const lo = Math.floor(h);
+    return ok[lo] + (h - lo) * (ok[Math.min(lo + 1, ok.length - 1)] - ok[lo]);
+  };
+  return { lower: q(0.025), upper: q(0.975) };
+}
+
+const merged = time(() =>
+  spearmanBootstrap(ex, ey, core.rng(9, 1), {
+    replicates: GREPS,
+    xGroupError: { group: label, se, rng: core.rng(9, 2) },
+  }),
+);
+const resorted = time(() => resortBootstrap(core.rng(9, 1), core.rng(9, 2)));
+console.log(
+  `spearman bootstrap with per-class error, N = ${NE} examples in ${G} classes, ${GREPS} replicates: merge of class orders ${merged.cpu.toFixed(0)} ms CPU (${merged.wall.toFixed(0)} wall) vs full re-sort ${resorted.cpu.toFixed(0)} ms CPU (${resorted.wall.toFixed(0)} wall): ${(resorted.cpu / merged.cpu).toFixed(1)}× (wall ${(resorted.wall / merged.wall).toFixed(1)}×)`,
+);
+const sameGroup = merged.value.lower === resorted.value.lower && merged.value.upper === resorted.value.upper;
+console.log(`  interval ${merged.value.lower} .. ${merged.value.upper}; baseline identical: ${sameGroup}`);
