@@ -85,36 +85,34 @@ export function conclusionAgreement(
       holds: split.verdict === looSplit.verdict,
     },
   ];
-  for (const c of correlations) {
-    if (c.level !== "class" || c.stage !== split.stage) continue;
-    const l = looCorrelations.find((x) => x.variable === c.variable);
+  const row = (level: CorrelationLevel, c: Correlation, l: Correlation | undefined): ConclusionAgreement => {
     const density = correlationWords(c);
     const loo = correlationWords(l);
-    out.push({
+    return {
       kind: "correlation",
-      level: "class",
+      level,
       variable: c.variable,
       density,
       loo,
       holds: density === loo && density !== "–",
-    });
-  }
-  // Then the per-example findings (over examples, then over density bins), where both exist.
+    };
+  };
+  // The class-level correlations, then the per-example findings (over examples, then over
+  // density bins) where the LOO view has them too.
+  for (const c of correlations)
+    if (c.level === "class" && c.stage === split.stage)
+      out.push(
+        row(
+          "class",
+          c,
+          looCorrelations.find((x) => x.variable === c.variable),
+        ),
+      );
   for (const level of ["example", "bin"] as const)
     for (const c of correlations) {
       if (c.level !== level || c.stage !== split.stage) continue;
       const l = looExampleCorrelations.find((x) => x.level === level && x.variable === c.variable);
-      if (l === undefined) continue;
-      const density = correlationWords(c);
-      const loo = correlationWords(l);
-      out.push({
-        kind: "correlation",
-        level,
-        variable: c.variable,
-        density,
-        loo,
-        holds: density === loo && density !== "–",
-      });
+      if (l !== undefined) out.push(row(level, c, l));
     }
   return out;
 }

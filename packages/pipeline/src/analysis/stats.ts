@@ -103,125 +103,129 @@ function rankInto(plan: RankPlan, counts: ArrayLike<number>, out: Float64Array):
   }
 }
 
-/** Groups' members, each group in ascending (x, index) order: where ranking x shifted by one
- * constant per group starts from (rankPlanShifted). */
-function groupOrders(x: ArrayLike<number>, group: ArrayLike<number>, groups: number): Uint32Array[] {
-  const members: number[][] = Array.from({ length: groups }, () => []);
-  for (const i of argsort(x)) (members[group[i] as number] as number[]).push(i);
-  return members.map((m) => Uint32Array.from(m));
-}
-
 /**
- * The rank plan of xb, where xb[i] = x[i] + shift[group[i]], from each group's order under x,
- * without sorting all n values again. fl(x + s) is non-decreasing in x, so a group's order under
- * xb differs from its order under x only where rounding made two values equal, and then index
- * order decides (one insertion pass restores it). The groups' orders then merge into the
- * ascending (value, index) order, which is a strict total order: the permutation argsort(xb)
- * gives, exactly. O(n log G) against argsort's O(n log n) comparator calls.
+ * Rank plans of xb, where xb[i] = x[i] + shift[group[i]] changes from call to call, without sorting
+ * all n values again. Each group's members are sorted by (x, index) once. fl(x + s) is
+ * non-decreasing in x, so a group's order under xb differs from it only where rounding made two
+ * values equal, and then index order decides (one insertion pass restores it). The groups' orders
+ * then merge into the ascending (value, index) order, which is a strict total order: the
+ * permutation argsort(xb) gives, exactly. O(n log G) per call against argsort's O(n log n)
+ * comparator calls; the buffers are allocated once, and the returned plan is overwritten by the
+ * next call.
  */
-function rankPlanShifted(orders: readonly Uint32Array[], xb: ArrayLike<number>, order: Uint32Array): RankPlan {
-  const G = orders.length;
-  // Each group's members in (xb, index) order, one after another in `order`; off[g] is where
-  // group g starts.
+function shiftedRanker(x: ArrayLike<number>, group: ArrayLike<number>, G: number): (xb: ArrayLike<number>) => RankPlan {
+  const n = x.length;
+  // The groups' members in (x, index) order, one group after another; off[g] is where g starts.
+  const sorted = new Uint32Array(n);
   const off = new Uint32Array(G + 1);
-  for (let g = 0; g < G; g++) {
-    const o = orders[g] as Uint32Array;
-    const base = off[g] as number;
-    order.set(o, base);
-    off[g + 1] = base + o.length;
-    for (let k = base + 1; k < base + o.length; k++) {
-      const v = order[k] as number;
-      const xv = xb[v] as number;
-      let j = k - 1;
-      for (; j >= base; j--) {
-        const u = order[j] as number;
-        const xu = xb[u] as number;
-        if (xv < xu || (xv === xu && v < u)) order[j + 1] = u;
-        else break;
-      }
-      order[j + 1] = v;
-    }
+  for (let i = 0; i < n; i++) off[(group[i] as number) + 1] = (off[(group[i] as number) + 1] as number) + 1;
+  for (let g = 0; g < G; g++) off[g + 1] = (off[g + 1] as number) + (off[g] as number);
+  const fill = off.slice(0, G);
+  for (const i of argsort(x)) {
+    const g = group[i] as number;
+    sorted[fill[g] as number] = i;
+    fill[g] = (fill[g] as number) + 1;
   }
-  // Merge the G runs through a binary min-heap of their heads, keyed by (value, index).
-  const runs = order.slice();
-  const pos = off.slice(0, G);
+  const runs = new Uint32Array(n);
+  const order = new Uint32Array(n);
+  const starts = new Uint32Array(n + 1);
+  const pos = new Uint32Array(G);
   const hv = new Float64Array(G);
   const hi = new Uint32Array(G);
   const hg = new Uint32Array(G);
-  let size = 0;
-  const sift = (k0: number) => {
-    let k = k0;
-    for (;;) {
-      const l = 2 * k + 1;
-      let m = k;
-      if (
-        l < size &&
-        ((hv[l] as number) < (hv[m] as number) || (hv[l] === hv[m] && (hi[l] as number) < (hi[m] as number)))
-      )
-        m = l;
-      const r = l + 1;
-      if (
-        r < size &&
-        ((hv[r] as number) < (hv[m] as number) || (hv[r] === hv[m] && (hi[r] as number) < (hi[m] as number)))
-      )
-        m = r;
-      if (m === k) return;
-      const tv = hv[k] as number;
-      const ti = hi[k] as number;
-      const tg = hg[k] as number;
-      hv[k] = hv[m] as number;
-      hi[k] = hi[m] as number;
-      hg[k] = hg[m] as number;
-      hv[m] = tv;
-      hi[m] = ti;
-      hg[m] = tg;
-      k = m;
+  return (xb) => {
+    runs.set(sorted);
+    for (let g = 0; g < G; g++) {
+      const base = off[g] as number;
+      const end = off[g + 1] as number;
+      for (let k = base + 1; k < end; k++) {
+        const v = runs[k] as number;
+        const xv = xb[v] as number;
+        let j = k - 1;
+        for (; j >= base; j--) {
+          const u = runs[j] as number;
+          const xu = xb[u] as number;
+          if (xv < xu || (xv === xu && v < u)) runs[j + 1] = u;
+          else break;
+        }
+        runs[j + 1] = v;
+      }
     }
+    // Merge the G runs through a binary min-heap of their heads, keyed by (value, index).
+    let size = 0;
+    const sift = (k0: number) => {
+      let k = k0;
+      for (;;) {
+        const l = 2 * k + 1;
+        let m = k;
+        if (
+          l < size &&
+          ((hv[l] as number) < (hv[m] as number) || (hv[l] === hv[m] && (hi[l] as number) < (hi[m] as number)))
+        )
+          m = l;
+        const r = l + 1;
+        if (
+          r < size &&
+          ((hv[r] as number) < (hv[m] as number) || (hv[r] === hv[m] && (hi[r] as number) < (hi[m] as number)))
+        )
+          m = r;
+        if (m === k) return;
+        const tv = hv[k] as number;
+        const ti = hi[k] as number;
+        const tg = hg[k] as number;
+        hv[k] = hv[m] as number;
+        hi[k] = hi[m] as number;
+        hg[k] = hg[m] as number;
+        hv[m] = tv;
+        hi[m] = ti;
+        hg[m] = tg;
+        k = m;
+      }
+    };
+    for (let g = 0; g < G; g++) {
+      pos[g] = off[g] as number;
+      if ((off[g] as number) === (off[g + 1] as number)) continue;
+      const i = runs[off[g] as number] as number;
+      hv[size] = xb[i] as number;
+      hi[size] = i;
+      hg[size] = g;
+      size++;
+    }
+    for (let k = (size >> 1) - 1; k >= 0; k--) sift(k);
+    for (let k = 0; size > 0; k++) {
+      const g = hg[0] as number;
+      order[k] = hi[0] as number;
+      const p = (pos[g] as number) + 1;
+      pos[g] = p;
+      if (p < (off[g + 1] as number)) {
+        const i = runs[p] as number;
+        hv[0] = xb[i] as number;
+        hi[0] = i;
+      } else {
+        size--;
+        hv[0] = hv[size] as number;
+        hi[0] = hi[size] as number;
+        hg[0] = hg[size] as number;
+      }
+      sift(0);
+    }
+    let m = 0;
+    for (let k = 0; k < n; k++)
+      if (k === 0 || (xb[order[k] as number] as number) !== (xb[order[k - 1] as number] as number)) starts[m++] = k;
+    starts[m++] = n;
+    return { order, groupStarts: starts.subarray(0, m) };
   };
-  for (let g = 0; g < G; g++) {
-    if ((off[g] as number) === (off[g + 1] as number)) continue;
-    const i = runs[off[g] as number] as number;
-    hv[size] = xb[i] as number;
-    hi[size] = i;
-    hg[size] = g;
-    size++;
-  }
-  for (let k = (size >> 1) - 1; k >= 0; k--) sift(k);
-  for (let k = 0; size > 0; k++) {
-    const g = hg[0] as number;
-    order[k] = hi[0] as number;
-    const p = (pos[g] as number) + 1;
-    pos[g] = p;
-    if (p < (off[g + 1] as number)) {
-      const i = runs[p] as number;
-      hv[0] = xb[i] as number;
-      hi[0] = i;
-    } else {
-      size--;
-      hv[0] = hv[size] as number;
-      hi[0] = hi[size] as number;
-      hg[0] = hg[size] as number;
-    }
-    sift(0);
-  }
-  const starts: number[] = [];
-  for (let k = 0; k < order.length; k++)
-    if (k === 0 || (xb[order[k] as number] as number) !== (xb[order[k - 1] as number] as number)) starts.push(k);
-  starts.push(order.length);
-  return { order, groupStarts: Uint32Array.from(starts) };
 }
 
 /** argsort(xb) for xb[i] = x[i] + shift[group[i]], by the merge that the bootstrap's group
- * error uses (the same permutation: see rankPlanShifted). Float64Array xb is returned too. */
+ * error uses (the same permutation: see shiftedRanker). Float64Array xb is returned too. */
 export function argsortGroupShifted(
   x: ArrayLike<number>,
   group: ArrayLike<number>,
   shift: ArrayLike<number>,
 ): { order: Uint32Array; xb: Float64Array } {
   const xb = Float64Array.from(x, (v, i) => v + (shift[group[i] as number] as number));
-  const order = new Uint32Array(x.length);
-  rankPlanShifted(groupOrders(x, group, shift.length), xb, order);
-  return { order, xb };
+  return { order: shiftedRanker(x, group, shift.length)(xb).order, xb };
 }
 
 /** Spearman's ρ of a multiset given the variables' rank plans; NaN if either is constant. */
@@ -361,8 +365,7 @@ export function spearmanBootstrap(
     throw new RangeError(`spearmanBootstrap: ${ge.group.length} group labels for ${n} pairs`);
   const groupNoisy = ge !== undefined && Array.from(ge.se).some((v) => v > 0);
   const xb = new Float64Array(n);
-  const orders = groupNoisy && ge !== undefined ? groupOrders(x, ge.group, ge.se.length) : [];
-  const order = new Uint32Array(n);
+  const rankShifted = groupNoisy && ge !== undefined ? shiftedRanker(x, ge.group, ge.se.length) : undefined;
   for (let b = 0; b < options.replicates; b++) {
     if (n < 2) {
       reps[b] = Number.NaN;
@@ -373,13 +376,13 @@ export function spearmanBootstrap(
       const z = options.xError.rng.normal(n);
       for (let i = 0; i < n; i++) xb[i] = (x[i] as number) + (se[i] as number) * (z[i] as number);
       reps[b] = spearmanCounts(rankPlan(xb), py, counts, rx, ry);
-    } else if (groupNoisy && ge !== undefined) {
+    } else if (rankShifted !== undefined && ge !== undefined) {
       const z = ge.rng.normal(ge.se.length);
       for (let i = 0; i < n; i++) {
         const g = ge.group[i] as number;
         xb[i] = (x[i] as number) + (ge.se[g] as number) * (z[g] as number);
       }
-      reps[b] = spearmanCounts(rankPlanShifted(orders, xb, order), py, counts, rx, ry);
+      reps[b] = spearmanCounts(rankShifted(xb), py, counts, rx, ry);
     } else reps[b] = spearmanCounts(px, py, counts, rx, ry);
   }
   const { lower, upper, valid } = percentileInterval(reps, level);

@@ -2,6 +2,7 @@
 // step. Validated with zod: unknown keys are refused and each message names the field's path.
 // A profile (profiles.ts) supplies every step setting; the config overrides any of them field
 // by field.
+import { INIT_SCHEMES, type InitScheme } from "@classfit/wasm-core";
 import { z } from "zod";
 import { InputError } from "../errors.js";
 import { STUDY_PROFILES, type StudyProfile } from "../profiles.js";
@@ -106,7 +107,7 @@ const stepsSchema = z
         replicates: int(1).optional(),
         initClusters: int(1).optional(),
         /** How chains start (wasm-core InitScheme); `bracket` measures each class mean's start gap. */
-        init: z.enum(["random", "dispersed", "bracket"]).optional(),
+        init: z.enum(INIT_SCHEMES as [InitScheme, ...InitScheme[]]).optional(),
         splitMerge: int(0).optional(),
       })
       .strict()
@@ -212,7 +213,7 @@ export interface StepSettings {
     replicates: number;
     initClusters: number;
     /** How chains start; absent: every chain from K0 random clusters (wasm-core's `random`). */
-    init?: "random" | "dispersed" | "bracket";
+    init?: InitScheme;
     splitMerge: number;
   };
   density: { variant: "exact" | "paper" | "mean-log"; generative: "none" | "last" | "all" };
