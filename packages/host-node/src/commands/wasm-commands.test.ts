@@ -204,17 +204,19 @@ describe("fit → density → kl", () => {
     // The default start has no gap to measure: no column, and null in the manifest.
     const plain = JSON.parse(readFileSync(p("fit/manifest.json"), "utf8"));
     for (const c of plain.classes) expect(c.sampler.startGap).toBeNull();
+    // An unknown start is refused by name, and the FITDIR already at --out stays as it was.
+    const before = readFileSync(p("fitB/manifest.json"));
     await fails(
       /expected one of random, dispersed, bracket/,
       "fit",
       "--data",
       p("Z.npy"),
       "--out",
-      p("fitBad"),
+      p("fitB"),
       "--init",
       "above",
     );
-    expect(existsSync(p("fitBad"))).toBe(false);
+    expect(readFileSync(p("fitB/manifest.json")).equals(before)).toBe(true);
   });
 
   it("density: own-class scores equal the matching column of --all-classes; own class scores highest", async () => {
