@@ -52,6 +52,17 @@ const noise = r.normal(N);
 const y = x.map((v, i) => Math.round(100 * (0.3 * v + noise[i])) / 100);
 r.dispose();
 
+/** The baselines' 95% percentile interval (linear interpolation, NaNs dropped), as the pipeline's. */
+function interval95(reps) {
+  const ok = reps.filter((v) => !Number.isNaN(v)).sort();
+  const q = (p) => {
+    const h = (ok.length - 1) * p;
+    const lo = Math.floor(h);
+    return ok[lo] + (h - lo) * (ok[Math.min(lo + 1, ok.length - 1)] - ok[lo]);
+  };
+  return { lower: q(0.025), upper: q(0.975) };
+}
+
 function naiveBootstrap(rng) {
   const reps = new Float64Array(REPS);
   const xs = new Float64Array(N);
@@ -72,13 +83,7 @@ function naiveBootstrap(rng) {
       }
     reps[b] = spearman(xs, ys);
   }
-  const ok = reps.filter((v) => !Number.isNaN(v)).sort();
-  const q = (p) => {
-    const h = (ok.length - 1) * p;
-    const lo = Math.floor(h);
-    return ok[lo] + (h - lo) * (ok[Math.min(lo + 1, ok.length - 1)] - ok[lo]);
-  };
-  return { lower: q(0.025), upper: q(0.975) };
+  return interval95(reps);
 }
 
 console.log(
@@ -165,13 +170,7 @@ function resortBootstrap(rng, noise) {
     }
     reps[b] = sxx === 0 || syy === 0 ? Number.NaN : sxy / Math.sqrt(sxx * syy);
   }
-  const ok = reps.filter((v) => !Number.isNaN(v)).sort();
-  const q = (p) => {
-    const h = (ok.length - 1) * p;
-    const lo = Math.floor(h);
-    return ok[lo] + (h - lo) * (ok[Math.min(lo + 1, ok.length - 1)] - ok[lo]);
-  };
-  return { lower: q(0.025), upper: q(0.975) };
+  return interval95(reps);
 }
 
 const merged = time(() =>
