@@ -552,9 +552,12 @@ export function chainSubset(model: ClassModel, from: number, to: number): ClassM
   return { ...model, chains: model.chains.slice(from, to) };
 }
 
-/** The mean over traces of each training point's leave-one-out log-density (shape (n)), the
- * chains' per-chain values combined as log of the mean (every chain keeps the same number of
- * traces); undefined when some chain did not record it. */
+/** Each training point's leave-one-out log-density (Float64Array, shape (n)); undefined when
+ * some chain did not record it. A chain's value is the log of the mean over its kept sweeps;
+ * chains are combined as config.classScore combines traces (METHOD.md §12.3): `exact` takes the
+ * log of the mean over chains (every chain keeps the same number of sweeps, so the log of the
+ * mean over all of them), `mean-log` and `paper` the mean of the chains' logs, whose level does
+ * not climb with the number of chains pooled. */
 export function looLogDensity(core: Core, model: ClassModel): Float64Array | undefined {
   const per = model.chains.map((c) => c.looLogDensity);
   if (per.length === 0 || per.some((v) => v === undefined || v.some((x) => Number.isNaN(x)))) return undefined;
@@ -565,7 +568,15 @@ export function looLogDensity(core: Core, model: ClassModel): Float64Array | und
   per.forEach((v, r) => {
     flat.set(v as Float64Array, r * n);
   });
-  return logMeanExpRows(core, flat, R, n);
+  return model.config.classScore === "exact" ? logMeanExpRows(core, flat, R, n) : meanRows(flat, R, n);
+}
+
+/** Per column of v (Float64Array, shape (R, m), row-major): the mean over the R rows, summed in
+ * row order (the same bytes in every engine). Float64Array, shape (m). */
+export function meanRows(v: Float64Array, R: number, m: number): Float64Array {
+  const out = new Float64Array(m);
+  for (let r = 0; r < R; r++) for (let i = 0; i < m; i++) out[i] = (out[i] as number) + (v[r * m + i] as number) / R;
+  return out;
 }
 
 /** Per column of v (Float64Array, shape (R, m), row-major): log of the mean over the R rows of

@@ -56,6 +56,17 @@ describe("samplerSummary", () => {
     expect(s.replicateLooMeans).toHaveLength(2);
     const loo = looLogDensity(core, model) as Float64Array;
     expect(s.looMean).toBeCloseTo(mean(loo), 9);
+    // Under mean-log the chains' leave-one-out values are combined by the mean of their logs, so
+    // the class mean is the mean of the chains' own; under exact, by the log of their mean, which
+    // is never lower and climbs with the chains pooled.
+    const chainLoo = model.chains.map((c) => mean(c.looLogDensity as Float64Array));
+    expect(s.looMean).toBeCloseTo(mean(chainLoo), 9);
+    const exactLoo = exactScore.looMean;
+    expect(exactLoo).toBeGreaterThanOrEqual(s.looMean);
+    const perPoint = Array.from({ length: n }, (_, i) =>
+      Math.log(mean(model.chains.map((c) => Math.exp((c.looLogDensity as Float64Array)[i] as number)))),
+    );
+    expect(exactLoo).toBeCloseTo(mean(perPoint), 9);
     // A point scored without itself is scored lower than with itself.
     expect(s.looMean).toBeLessThan(s.classMean);
     expect(s.classMeanMcse).toBeGreaterThanOrEqual(0);

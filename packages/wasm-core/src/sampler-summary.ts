@@ -8,7 +8,7 @@
 // standard error are then reductions of that matrix.
 import type { Core } from "./core.js";
 import { type ConvergenceSummary, convergenceSummary } from "./diagnostics.js";
-import { allTraces, type ClassModel, logMeanExpRows, logPredictive } from "./dpgmm.js";
+import { allTraces, type ClassModel, logMeanExpRows, logPredictive, meanRows } from "./dpgmm.js";
 
 /** R̂ and ESS of one quantity; NaN where there are too few draws or they are constant. */
 export type Convergence = Pick<ConvergenceSummary, "rhat" | "essBulk" | "essTail">;
@@ -77,15 +77,7 @@ function pooledMean(core: Core, mat: Float64Array, n: number, rows: number[], ex
   rows.forEach((t, r) => {
     sub.set(mat.subarray(t * n, (t + 1) * n), r * n);
   });
-  let per: Float64Array;
-  if (exact) {
-    per = logMeanExpRows(core, sub, rows.length, n);
-  } else {
-    per = new Float64Array(n);
-    for (let r = 0; r < rows.length; r++) {
-      for (let i = 0; i < n; i++) per[i] = (per[i] as number) + (sub[r * n + i] as number) / rows.length;
-    }
-  }
+  const per = exact ? logMeanExpRows(core, sub, rows.length, n) : meanRows(sub, rows.length, n);
   let s = 0;
   for (let i = 0; i < n; i++) s += per[i] as number;
   return s / n;
@@ -170,12 +162,13 @@ export function samplerSummary(core: Core, model: ClassModel, data: Float64Array
     loos.forEach((v, r) => {
       lm.set(v as Float64Array, r * n);
     });
-    // Every chain keeps the same number of traces, so pooling per-chain logs of means by log
-    // of the mean gives the log of the mean over all traces.
+    // Rows are chains here, pooled as looLogDensity pools them: by the log of the mean (the log
+    // of the mean over all traces, every chain keeping the same number) under the exact score,
+    // by the mean of the chains' logs otherwise.
     const rows = Array.from({ length: R }, (_, r) => r);
-    looMean = pooledMean(core, lm, n, rows, true);
-    replicateLooMeans = groups.map((g) => pooledMean(core, lm, n, g, true));
-    if (bracket) looStartGap = pooledMean(core, lm, n, lower, true) - pooledMean(core, lm, n, upper, true);
+    looMean = pooledMean(core, lm, n, rows, exact);
+    replicateLooMeans = groups.map((g) => pooledMean(core, lm, n, g, exact));
+    if (bracket) looStartGap = pooledMean(core, lm, n, lower, exact) - pooledMean(core, lm, n, upper, exact);
     if (R > 1)
       looMcse = jackknife(
         rows.map((r) =>
@@ -184,7 +177,7 @@ export function samplerSummary(core: Core, model: ClassModel, data: Float64Array
             lm,
             n,
             rows.filter((q) => q !== r),
-            true,
+            exact,
           ),
         ),
       );
