@@ -197,16 +197,19 @@ describe("classfit study", () => {
       expect(r.meanMemorization).toBeCloseTo(own.reduce((a, b) => a + b, 0) / own.length, 12);
     }
     expect(html.toString()).toContain("6 networks, each trained on a random 70% of the 10000 training examples");
-    // The per-example findings are read on each example's leave-one-out density too: the density
-    // step's own column, in the study input and in the agreement table.
+    // The quick profile reads each example's leave-one-out density, the density step's own
+    // column, and shows the in-sample findings beside it in the agreement table.
     const input = JSON.parse(readFileSync(join(out, "report", "study-input.json"), "utf8"));
     const split = input.exampleTables.find((t: { stage: string }) => t.stage === "s2");
     const loo = parseNpy(new Uint8Array(readFileSync(join(out, "exported", "s2", "density", "loo_log_density.npy"))));
     expect(split.looLogDensity).toEqual([...(loo.data as Float64Array)]);
-    const agreement = JSON.parse(readFileSync(join(out, "report", "tables", "loo-agreement.json"), "utf8"));
+    const agreement = JSON.parse(readFileSync(join(out, "report", "tables", "density-agreement.json"), "utf8"));
     expect(agreement.map((a: { conclusion: string }) => a.conclusion)).toEqual(
       expect.arrayContaining(["ρ density–memorization over examples", "trend of memorization across density bins"]),
     );
+    expect(agreement.every((a: { read: string }) => a.read === "leave-one-out")).toBe(true);
+    expect(s.networks[0].density).toBe("leave-one-out");
+    expect(s.networks[0].other.density).toBe("in-sample");
     // The default start measures no start gap: no such column.
     const conv = readFileSync(join(out, "report", "tables", "convergence.csv"), "utf8");
     expect(conv.split("\r\n")[0]).not.toContain("startGap");

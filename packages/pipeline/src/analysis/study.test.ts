@@ -100,11 +100,11 @@ describe("analyzeStudy with the sampler's uncertainty", () => {
   const base = () => syntheticStudy(core, { seed: 7, perClass: 30, examples: false, generative: false });
   const QUICK = { seed: 1, bootstrap: 100, dipSimulations: 300, samplerDraws: 200 };
 
-  it("treats means without `sampler` as exact and says so, with no LOO view", () => {
+  it("treats means without `sampler` as exact and says so, with no other-density view", () => {
     const a = analyzeStudy(core, base(), QUICK);
     for (const net of a.networks) {
       expect(net.split.noise).toBeNull();
-      expect(net.loo).toBeNull();
+      expect(net.other).toBeNull();
       expect(net.convergence).toEqual({ fits: 40, withSampler: 0, notConverged: 0, notConvergedFits: [] });
     }
     expect(a.warnings).toContain(
@@ -142,18 +142,20 @@ describe("analyzeStudy with the sampler's uncertainty", () => {
 
   it("adds the leave-one-out split and correlations only when every split-stage class has a LOO mean", () => {
     const none = analyzeStudy(core, withSyntheticSampler(core, base(), { seed: 2, mcse: 0.3 }), QUICK);
-    expect(none.networks.map((n) => n.loo)).toEqual([null, null]);
+    expect(none.networks.map((n) => n.other)).toEqual([null, null]);
     const input = withSyntheticSampler(core, base(), { seed: 2, mcse: 0.3, looOffset: 5 });
     const a = analyzeStudy(core, input, QUICK);
     const res = a.networks[0];
-    const loo = res?.loo;
+    const loo = res?.other;
     if (res === undefined || loo === null || loo === undefined) throw new Error("LOO view expected");
+    expect(loo.density).toBe("leave-one-out");
+    expect(a.options.density).toBe("in-sample");
     expect(loo.stage).toBe("layer4");
     expect([...loo.split.gap.high].sort()).toEqual([...res.split.gap.high].sort());
     expect(loo.correlations.map((c) => c.variable)).toEqual(
       res.correlations.filter((c) => c.level === "class" && c.stage === "layer4").map((c) => c.variable),
     );
-    expect(loo.agreement[0]).toMatchObject({ kind: "verdict", density: res.split.verdict });
+    expect(loo.agreement[0]).toMatchObject({ kind: "verdict", primary: res.split.verdict, other: loo.split.verdict });
     expect(loo.agreement.slice(1).map((x) => x.variable)).toEqual(loo.correlations.map((c) => c.variable));
     expect(loo.exampleCorrelations).toEqual([]);
     // With each example's LOO density the per-example findings are read on it as well: the same
@@ -164,10 +166,10 @@ describe("analyzeStudy with the sampler's uncertainty", () => {
       { seed: 2, mcse: 0.3, looOffset: 5 },
     );
     const plain = analyzeStudy(core, withExamples, QUICK).networks[0];
-    expect(plain?.loo?.agreement.filter((x) => x.level === "example")).toEqual([]);
+    expect(plain?.other?.agreement.filter((x) => x.level === "example")).toEqual([]);
     for (const t of withExamples.exampleTables ?? [])
       t.looLogDensity = Float64Array.from(t.logDensity, (v, i) => v - 5 + 0.01 * (i % 7));
-    const b = analyzeStudy(core, withExamples, QUICK).networks[0]?.loo;
+    const b = analyzeStudy(core, withExamples, QUICK).networks[0]?.other;
     if (b === null || b === undefined) throw new Error("LOO view expected");
     const inSample = (level: string) =>
       (plain?.correlations ?? []).filter((c) => c.level === level && c.stage === "layer4");
@@ -185,6 +187,65 @@ describe("analyzeStudy with the sampler's uncertainty", () => {
     const partial = structuredClone(input);
     const last = partial.classes.find((c) => c.network === "resnet" && c.stage === "layer4");
     if (last?.sampler) last.sampler.looMean = null;
-    expect(analyzeStudy(core, partial, QUICK).networks[0]?.loo).toBeNull();
+    expect(analyzeStudy(core, partial, QUICK).networks[0]?.other).toBeNull();
+  });
+
+  it("reads every finding on the leave-one-out density when asked, the in-sample one beside it", () => {
+    const input = withSyntheticSampler(core, syntheticStudy(core, { seed: 7, perClass: 30, generative: false }), {
+      seed: 2,
+      mcse: 0.3,
+      looOffset: 5,
+    });
+    for (const t of input.exampleTables ?? [])
+      t.looLogDensity = Float64Array.from(t.logDensity, (v, i) => v - 5 + 0.3 * (((i * 7919) % 13) - 6));
+    const ins = analyzeStudy(core, input, QUICK);
+    const loo = analyzeStudy(core, input, { ...QUICK, density: "leave-one-out" });
+    expect(loo.options.density).toBe("leave-one-out");
+    for (const [ni, net] of loo.networks.entries()) {
+      const other = net.other;
+      const insOther = ins.networks[ni]?.other;
+      if (other === null || insOther === null || insOther === undefined) throw new Error("both views expected");
+      expect(other.density).toBe("in-sample");
+      // Same streams in both directions: what one analysis reads, the other shows beside it.
+      expect(net.split).toEqual(insOther.split);
+      expect(other.split).toEqual(ins.networks[ni]?.split);
+      const classAt = (a: typeof net) =>
+        a.correlations.filter((c) => c.stage === a.splitStage && c.level === "class").map((c) => c.ci);
+      expect(classAt(net)).toEqual(insOther.correlations.map((c) => c.ci));
+      expect(other.exampleCorrelations.map((c) => c.ci)).toEqual(
+        (ins.networks[ni]?.correlations ?? [])
+          .filter((c) => c.stage === net.splitStage && c.level !== "class")
+          .map((c) => c.ci),
+      );
+      expect(other.agreement.map((x) => [x.primary, x.other, x.holds])).toEqual(
+        insOther.agreement.map((x) => [x.other, x.primary, x.holds]),
+      );
+      // Each class row names both means: the one read and the in-sample one it replaced.
+      for (const c of net.classes.filter((c) => c.stage === net.splitStage)) {
+        expect(c.meanLogDensity).toBe(c.sampler?.looMean);
+        expect(c.sampler?.mcse).toBe(c.sampler?.looMcse);
+        const given = input.classes.find(
+          (r) => r.network === net.name && r.stage === c.stage && r.classIndex === c.classIndex,
+        );
+        expect(c.sampler?.inSampleMean).toBe(given?.meanLogDensity);
+        expect(c.sampler?.inSampleMcse).toBe(given?.sampler?.mcse);
+      }
+    }
+    // What it needs and lacks is named.
+    const noMean = structuredClone(input);
+    const r = noMean.classes.find((c) => c.network === "convnet" && c.stage === "conv4" && c.classIndex === 4);
+    if (r?.sampler) r.sampler.looMean = null;
+    expect(() => analyzeStudy(core, noMean, { ...QUICK, density: "leave-one-out" })).toThrow(
+      /network "convnet", stage "conv4", class 4: density 'leave-one-out' needs every class's leave-one-out mean/,
+    );
+    const noExample = structuredClone(input);
+    const t = noExample.exampleTables?.[1];
+    if (t?.looLogDensity) (t.looLogDensity as Float64Array)[3] = Number.NaN;
+    expect(() => analyzeStudy(core, noExample, { ...QUICK, density: "leave-one-out" })).toThrow(
+      /examples\[1\] \(network "resnet", stage "[^"]+"\): density 'leave-one-out' needs a finite looLogDensity/,
+    );
+    expect(() => analyzeStudy(core, input, { ...QUICK, density: "cpo" as never })).toThrow(
+      /density must be 'in-sample' or 'leave-one-out', got 'cpo'/,
+    );
   });
 });

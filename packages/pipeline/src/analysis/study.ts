@@ -3,7 +3,9 @@
 // intervals (over classes, over examples, across density bins), certified accuracy per density
 // group, and generative classification; with the sampler's Monte Carlo error of each class mean
 // carried into the split and the class-level intervals, the convergence of every fit, and the
-// leave-one-out means side by side (METHOD.md §12). Pure and deterministic: (input, seed) → the same bytes.
+// other class density side by side (METHOD.md §12): the analysis reads either the paper's
+// in-sample class means or the leave-one-out ones (options.density) and says which conclusions
+// hold under both. Pure and deterministic: (input, seed) → the same bytes.
 // Each of those is a part in its own module; this one checks the input and composes them.
 
 import type { Core, Rng } from "@classfit/wasm-core";
@@ -13,7 +15,14 @@ import { type Correlation, classCorrelations } from "./correlations.js";
 import { type CertifiedCurve, classCertifiedCurves, exampleCertifiedCurves } from "./curves.js";
 import { type ClassQuantiles, classDensityQuantiles, exampleCorrelations } from "./examples.js";
 import { type GenerativeResult, generativeClassification } from "./generative.js";
-import { conclusionAgreement, type LooAnalysis, looRecords } from "./loo.js";
+import {
+  type ClassDensity,
+  conclusionAgreement,
+  looRecords,
+  looTable,
+  type OtherDensityAnalysis,
+  otherDensity,
+} from "./loo.js";
 import { assignGroups, type ClassRow, type SplitEvidence, splitEvidence } from "./split.js";
 import { type BootstrapSettings, type StageStreams, withStream } from "./streams.js";
 import { groupDensityDifference, type StageSummary, stageSummary } from "./summary.js";
@@ -34,7 +43,8 @@ export type { FitConvergence, NetworkConvergence } from "./convergence.js";
 export type { Correlation, CorrelationLevel } from "./correlations.js";
 export type { CertifiedCurve } from "./curves.js";
 export type { GenerativeResult } from "./generative.js";
-export type { ConclusionAgreement, LooAnalysis } from "./loo.js";
+export type { ClassDensity, ConclusionAgreement, OtherDensityAnalysis } from "./loo.js";
+export { CLASS_DENSITIES, otherDensityView } from "./loo.js";
 export type { SplitNoise } from "./noise.js";
 
 import { samplerSe } from "./noise.js";
@@ -63,6 +73,10 @@ export interface AnalysisOptions {
   exampleStages?: "split" | "all";
   /** Radii of the certified-accuracy curves. Default: 41 points from 0 to the largest radius seen. */
   radii?: number[];
+  /** Which class density every finding is read on: the paper's "in-sample" mean (default) or the
+   * "leave-one-out" (CPO) one, which then needs every class record's looMean and every example
+   * table's looLogDensity. The other one is analysed beside it at the split stage. */
+  density?: ClassDensity;
 }
 
 export interface NetworkAnalysis {
@@ -82,16 +96,16 @@ export interface NetworkAnalysis {
   densityQuantiles: ClassQuantiles[];
   /** Every fit's convergence: counts, and the fits that did not converge. */
   convergence: NetworkConvergence;
-  /** The split stage's split and class-level correlations on the leave-one-out class means,
-   * when every class there has one (not the paper's quantity); else null. */
-  loo: LooAnalysis | null;
+  /** The split stage's split and correlations on the other class density (options.density
+   * names the one read), when every class there has both; else null. */
+  other: OtherDensityAnalysis | null;
   /** Spearman ρ of the memorization proxy (cumulative training loss) against the memorization
    * scores over the examples that have both, when a table has both; else null. */
   memorizationProxy: BootstrapCI | null;
 }
 
 export interface StudyAnalysis {
-  schema: "classfit.analysis/1";
+  schema: "classfit.analysis/2";
   options: Required<Omit<AnalysisOptions, "splitStage" | "radii">> & { splitStage: Record<string, string> };
   networks: NetworkAnalysis[];
   warnings: string[];
@@ -119,6 +133,7 @@ interface Settings {
   samplerDraws: number;
   exampleStages: "split" | "all";
   radii: number[] | undefined;
+  density: ClassDensity;
 }
 
 /**
@@ -136,7 +151,10 @@ export function analyzeStudy(core: Core, input: StudyInput, options: AnalysisOpt
     samplerDraws: options.samplerDraws ?? 1000,
     exampleStages: options.exampleStages ?? "split",
     radii: options.radii,
+    density: options.density ?? "in-sample",
   };
+  if (settings.density !== "in-sample" && settings.density !== "leave-one-out")
+    throw new RangeError(`analyzeStudy: density must be 'in-sample' or 'leave-one-out', got '${settings.density}'`);
   const { bins } = settings;
   if (!Number.isInteger(bins) || bins < 2)
     throw new RangeError(`analyzeStudy: bins must be an integer ≥ 2, got ${bins}`);
@@ -157,7 +175,7 @@ export function analyzeStudy(core: Core, input: StudyInput, options: AnalysisOpt
     if (!networks.some((n) => n.name === t.network))
       throw new StudyInputError(`examples: network "${t.network}" has no class records`);
   return {
-    schema: "classfit.analysis/1",
+    schema: "classfit.analysis/2",
     options: {
       seed: settings.seed,
       bootstrap: settings.bootstrap.replicates,
@@ -166,6 +184,7 @@ export function analyzeStudy(core: Core, input: StudyInput, options: AnalysisOpt
       dipSimulations: settings.dipSimulations,
       samplerDraws: settings.samplerDraws,
       exampleStages: settings.exampleStages,
+      density: settings.density,
       splitStage: splitStages,
     },
     networks: out,
@@ -219,7 +238,22 @@ function analyzeNetwork(
   requestedSplitStage: string | undefined,
   s: Settings,
 ): { analysis: NetworkAnalysis; warnings: string[] } {
-  const { byStage, splitStage, numClasses } = networkRecords(input.classes, net, ni, requestedSplitStage);
+  const given = networkRecords(input.classes, net, ni, requestedSplitStage);
+  const { splitStage, numClasses } = given;
+  const readLoo = s.density === "leave-one-out";
+  // Read on the leave-one-out density: every class record takes its LOO mean (and its error).
+  const byStage = readLoo
+    ? given.byStage.map((recs, si) => {
+        const loo = recs.length === 0 ? [] : looRecords(recs);
+        if (loo === null) {
+          const r = recs.find((x) => x.sampler?.looMean === null || x.sampler?.looMean === undefined);
+          throw new StudyInputError(
+            `network "${net.name}", stage "${net.stages[si]}", class ${r?.classIndex}: density 'leave-one-out' needs every class's leave-one-out mean (sampler.looMean), and this class has none`,
+          );
+        }
+        return loo;
+      })
+    : given.byStage;
   const records = (si: number) => byStage[si] as ClassStageRecord[];
   const streams = (stage: number): StageStreams => ({ core, seed: s.seed, network: ni, stage });
   const warnings: string[] = [];
@@ -254,12 +288,17 @@ function analyzeNetwork(
   const densityBins: NetworkAnalysis["densityBins"] = [];
   const certifiedCurves: CertifiedCurve[] = [];
   const densityQuantiles: ClassQuantiles[] = [];
-  /** The split stage's example table, for the same views on the leave-one-out density below. */
+  /** The split stage's example table as given, for the same views on the other density below. */
   let splitTable: ExampleTable | undefined;
-  for (const [ti, t] of tables.filter((t) => t.network === net.name).entries()) {
-    const si = net.stages.indexOf(t.stage);
-    if (si < 0) throw new StudyInputError(`examples: network "${net.name}" has no stage "${t.stage}"`);
-    validateExampleTable(t, `examples[${ti}]`, numClasses);
+  for (const [ti, raw] of tables.filter((t) => t.network === net.name).entries()) {
+    const si = net.stages.indexOf(raw.stage);
+    if (si < 0) throw new StudyInputError(`examples: network "${net.name}" has no stage "${raw.stage}"`);
+    validateExampleTable(raw, `examples[${ti}]`, numClasses);
+    const t = readLoo ? looTable(raw) : raw;
+    if (t === null)
+      throw new StudyInputError(
+        `examples[${ti}] (network "${net.name}", stage "${raw.stage}"): density 'leave-one-out' needs a finite looLogDensity for every example`,
+      );
     densityQuantiles.push(...classDensityQuantiles(t.stage, t.label, t.logDensity));
     if (s.exampleStages === "split" && t.stage !== splitStage) continue;
     const n = t.logDensity.length;
@@ -271,7 +310,7 @@ function analyzeNetwork(
     const classSe = new Float64Array(numClasses);
     for (const r of stageRows(t.stage)) classSe[r.classIndex] = samplerSe(r);
     const views = exampleViews(t, high, streams(si), s, classSe);
-    if (t.stage === splitStage) splitTable = t;
+    if (t.stage === splitStage) splitTable = raw;
     correlations.push(...views.correlations);
     densityBins.push(views.densityBins);
     certifiedCurves.push(...views.certifiedCurves);
@@ -291,34 +330,35 @@ function analyzeNetwork(
   const convergence = networkConvergence(byStage.flat());
   warnings.push(...convergenceWarnings(net.name, convergence));
 
-  // The same split and class-level correlations on the leave-one-out means, on the same streams
-  // (common random numbers, so a difference comes from the means and not from the draws).
-  const looRecs = looRecords(records(splitIndex));
-  let loo: LooAnalysis | null = null;
-  if (looRecs !== null) {
-    const looSplit = splitEvidence(splitStage, looRecs, streams(splitIndex), s.dipSimulations, s.samplerDraws);
-    const looCorr = classCorrelations(splitStage, looRecs, streams(splitIndex), s.bootstrap).correlations;
-    // The per-example views once more with each example's LOO density (same streams), when every
-    // example has one: each class's error is its LOO mean's.
-    const looDensity = splitTable?.looLogDensity;
-    let looExample: Correlation[] = [];
-    if (splitTable !== undefined && looDensity !== undefined && Array.from(looDensity).every(Number.isFinite)) {
-      const looSe = new Float64Array(numClasses);
-      for (const r of looRecs) looSe[r.classIndex] = samplerSe(r);
-      looExample = exampleViews(
-        { ...splitTable, logDensity: looDensity },
-        new Set(looSplit.gap.high),
+  // The same split and correlations on the other density, on the same streams (common random
+  // numbers, so a difference comes from the densities and not from the draws).
+  const otherRecs = readLoo ? given.byStage[splitIndex] : looRecords(records(splitIndex));
+  let other: OtherDensityAnalysis | null = null;
+  if (otherRecs !== null && otherRecs !== undefined && otherRecs.length > 0) {
+    const otherSplit = splitEvidence(splitStage, otherRecs, streams(splitIndex), s.dipSimulations, s.samplerDraws);
+    const otherCorr = classCorrelations(splitStage, otherRecs, streams(splitIndex), s.bootstrap).correlations;
+    // The per-example views once more with each example's other density (same streams), when
+    // every example has one: each class's error is that density's class mean's.
+    const otherTable = splitTable === undefined ? null : readLoo ? splitTable : looTable(splitTable);
+    let otherExample: Correlation[] = [];
+    if (otherTable !== null) {
+      const otherSe = new Float64Array(numClasses);
+      for (const r of otherRecs) otherSe[r.classIndex] = samplerSe(r);
+      otherExample = exampleViews(
+        otherTable,
+        new Set(otherSplit.gap.high),
         streams(splitIndex),
         s,
-        looSe,
+        otherSe,
       ).correlations;
     }
-    loo = {
+    other = {
+      density: otherDensity(s.density),
       stage: splitStage,
-      split: looSplit,
-      correlations: looCorr,
-      exampleCorrelations: looExample,
-      agreement: conclusionAgreement(split, correlations, looSplit, looCorr, looExample),
+      split: otherSplit,
+      correlations: otherCorr,
+      exampleCorrelations: otherExample,
+      agreement: conclusionAgreement(split, correlations, otherSplit, otherCorr, otherExample),
     };
   }
 
@@ -353,7 +393,7 @@ function analyzeNetwork(
       generative,
       densityQuantiles,
       convergence,
-      loo,
+      other,
       memorizationProxy,
     },
     warnings,

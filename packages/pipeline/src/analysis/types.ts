@@ -87,6 +87,10 @@ export interface ClassSamplerUncertainty {
   startGap?: number | null;
   /** The same gap for looMean. */
   looStartGap?: number | null;
+  /** Only where the analysis reads the leave-one-out density (its class rows then carry
+   * meanLogDensity = looMean): the in-sample class mean and MCSE that it replaced. */
+  inSampleMean?: number | null;
+  inSampleMcse?: number | null;
   convergence: {
     logJoint: ConvergenceFigures;
     k: ConvergenceFigures;

@@ -4,7 +4,7 @@
 
 import { BRACKET_FACTOR } from "@classfit/wasm-core";
 import type { Correlation, NetworkAnalysis, StudyAnalysis } from "../analysis/study.js";
-import { VARIABLES } from "../analysis/study.js";
+import { otherDensityView, VARIABLES } from "../analysis/study.js";
 import { buildFigures, GROUP_COLORS, groupsShown } from "./figures.js";
 import { fmt, fmtCI, fmtP } from "./format.js";
 import { escapeXml, renderSvg } from "./svg.js";
@@ -70,6 +70,12 @@ const pct = (p: number) => `${fmt(100 * p, 3)}%`;
  * The sampler's share of the split (METHOD.md §12): each class mean with its MCSE, the gap's z,
  * and how stable the ranking and the groups are when the means move within their MCSE.
  */
+/** Whether the analysis reads the leave-one-out class density (analyses written before the
+ * option read the in-sample one). */
+function readsLoo(a: StudyAnalysis): boolean {
+  return a.options.density === "leave-one-out";
+}
+
 function samplerParagraph(net: NetworkAnalysis, a: StudyAnalysis): string {
   const s = net.split;
   const z = s.noise ?? null;
@@ -112,10 +118,10 @@ function samplerParagraph(net: NetworkAnalysis, a: StudyAnalysis): string {
         ? " The gap is within sampler noise (and the tests do not support two groups either)."
         : " The gap stands clear of the sampler noise.";
   return (
-    `<p>Sampler noise at ${e(net.splitStage)} (METHOD §12): class mean log-density ± MCSE (nats): ${means}. ` +
+    `<p>Sampler noise at ${e(net.splitStage)} (METHOD §12): ${readsLoo(a) ? "leave-one-out " : ""}class mean log-density ± MCSE (nats): ${means}. ` +
     `The largest gap lies between ${name(z.border.low)} and ${name(z.border.high)}: ${zText}. ` +
     `Over ${z.draws} draws of every class mean within its ${gaps.length > 0 ? "error" : "MCSE"}, the class ranking is unchanged in <b>${pct(z.rankingUnchanged)}</b> (mean Kendall τ ${fmt(Number.isFinite(z.meanKendallTau) ? z.meanKendallTau : null, 3)}) and the high group changes in <b>${pct(z.highGroupChanged)}</b>.` +
-    `${words} The MCSE measures the spread between chains that start alike, not the distance to the posterior. On Fashion-MNIST the class means rose by up to about half a nat when the chains ran twice as long (METHOD §12.1), and chains started from 96 clusters instead of 6 read up to 29 nats higher and ranked the classes differently, while the leave-one-out means kept their order (METHOD §12.6). So a gap of half a nat or less is not settled by the sampler, and neither is an order of in-sample means that the leave-one-out table below does not share.${gapText}${convText}${z.classesWithMcse > 0 ? ` The correlation intervals below (${a.options.bootstrap} replicates) redraw each class mean within its MCSE in every replicate.` : ""}</p>`
+    `${words} The MCSE measures the spread between chains that start alike, not the distance to the posterior. On Fashion-MNIST the class means rose by up to about half a nat when the chains ran twice as long (METHOD §12.1), and chains started from 96 clusters instead of 6 read up to 29 nats higher and ranked the classes differently, while the leave-one-out means kept their order (METHOD §12.6). ${readsLoo(a) ? "This report therefore reads every finding on the leave-one-out means; the paper's in-sample means are analysed beside them (table “Both densities”). A gap of half a nat or less is still not settled by the sampler." : "So a gap of half a nat or less is not settled by the sampler, and neither is an order of in-sample means that the leave-one-out view (table “Both densities”) does not share."}${gapText}${convText}${z.classesWithMcse > 0 ? ` The correlation intervals below (${a.options.bootstrap} replicates) redraw each class mean within its MCSE in every replicate.` : ""}</p>`
   );
 }
 
@@ -140,9 +146,10 @@ function networkSummary(net: NetworkAnalysis, a: StudyAnalysis): string {
       "</p>",
   );
   parts.push(samplerParagraph(net, a));
-  if (net.loo)
+  const other = otherDensityView(net);
+  if (other)
     parts.push(
-      `<p class="small">On the leave-one-out density (not the paper's quantity): ${e(verdictText(net.loo.split.verdict))}; ${net.loo.agreement.filter((x) => x.holds).length} of ${net.loo.agreement.length} conclusions hold under both (table “Leave-one-out density”).</p>`,
+      `<p class="small">On the ${other.density === "leave-one-out" ? "leave-one-out density (not the paper's quantity)" : "in-sample density (the paper's quantity)"}: ${e(verdictText(other.split.verdict))}; ${other.agreement.filter((x) => x.holds).length} of ${other.agreement.length} conclusions hold under both (table “Both densities”).</p>`,
     );
   const rows: string[] = [];
   const klC = findCorr(net, "class", "kl");
@@ -298,10 +305,10 @@ const HTML_TABLES: { name: string; title: string; caption: string; omit?: string
       "Rank-normalised R̂ of the log joint, of K, of α and of the class mean, and the class mean's bulk and tail ESS, per class fit; converged = every R̂ < 1.05 and bulk ESS ≥ 400. Fits that did not converge stay in the analysis with their MCSE.",
   },
   {
-    name: "loo-agreement",
-    title: "Leave-one-out density (not the paper's quantity)",
+    name: "density-agreement",
+    title: "Both densities: in-sample (the paper's) and leave-one-out",
     caption:
-      "The split and the class-level correlations at the split stage once more on each class's leave-one-out (CPO) mean log-density, which scores every training point with itself removed from its cluster, and the correlations over examples and density bins once more on each example's leave-one-out log-density. Its class means move far less with where the sampler's chains start than the in-sample ones (METHOD §12.6). Which conclusions hold under both: the verdict, and each correlation's sign and whether its interval excludes 0.",
+      "The split, the class-level correlations at the split stage and the correlations over examples and density bins, on each density: the in-sample one, which scores every training point under clusters that contain it (the paper's quantity), and the leave-one-out (CPO) one, which scores it with itself removed from its cluster. The leave-one-out class means move far less with where the sampler's chains start (METHOD §12.6). The summary reads the density named in the Method section. Which conclusions hold under both: the verdict, and each correlation's sign and whether its interval excludes 0.",
   },
   {
     name: "generative",
@@ -440,7 +447,7 @@ export async function renderReport(analysis: StudyAnalysis, meta: ReportMeta = {
   }
 
   sections.push(
-    `<h2 id="method">Method</h2><p class="small">Class density: mean log-density of a class's training examples under its own DP-GMM (METHOD §4). Split: class means sorted at the split stage (${analysis.networks.map((n) => `${e(n.label)}: ${e(n.splitStage)}`).join("; ")}), cut at the midpoint of the largest gap (METHOD §7). Bimodality: 1- vs 2-component Gaussian mixture with a shared variance by BIC (ΔBIC &gt; 6 = strong, Kass &amp; Raftery 1995) and Hartigan's dip test with p from ${o.dipSimulations} seeded uniform samples; "two groups" requires both. Correlations: Spearman ρ (mid-ranks for ties) with ${Math.round(100 * o.level)}% percentile bootstrap intervals, ${o.bootstrap} replicates, resampling classes or examples. Sampler noise (METHOD §12): each class mean is an MCMC estimate with a Monte Carlo standard error (jackknife over chains); every class-level bootstrap replicate also draws each class mean as mean + MCSE·z, and the split's stability comes from ${o.samplerDraws ?? 1000} such draws; "gap within sampler noise" means the tests see two groups (or mixed evidence) but the gap's |z| &lt; 1.96 or the high group changes in more than 5% of draws. Density bins: ${o.bins} equal bins of examples sorted by log-density. Seed ${o.seed}; all randomness from wasm-core's xoshiro256** streams, so the page is reproducible byte for byte.${meta.generated ? ` Generated ${e(meta.generated)}.` : ""}</p>`,
+    `<h2 id="method">Method</h2><p class="small">Class density: ${readsLoo(analysis) ? "mean leave-one-out log-density of a class's training examples under its own DP-GMM, each example scored with itself removed from its cluster (METHOD §12.3; the paper's in-sample density is analysed beside it)" : "mean log-density of a class's training examples under its own DP-GMM (METHOD §4)"}. Split: class means sorted at the split stage (${analysis.networks.map((n) => `${e(n.label)}: ${e(n.splitStage)}`).join("; ")}), cut at the midpoint of the largest gap (METHOD §7). Bimodality: 1- vs 2-component Gaussian mixture with a shared variance by BIC (ΔBIC &gt; 6 = strong, Kass &amp; Raftery 1995) and Hartigan's dip test with p from ${o.dipSimulations} seeded uniform samples; "two groups" requires both. Correlations: Spearman ρ (mid-ranks for ties) with ${Math.round(100 * o.level)}% percentile bootstrap intervals, ${o.bootstrap} replicates, resampling classes or examples. Sampler noise (METHOD §12): each class mean is an MCMC estimate with a Monte Carlo standard error (jackknife over chains); every class-level bootstrap replicate also draws each class mean as mean + MCSE·z, and the split's stability comes from ${o.samplerDraws ?? 1000} such draws; "gap within sampler noise" means the tests see two groups (or mixed evidence) but the gap's |z| &lt; 1.96 or the high group changes in more than 5% of draws. Density bins: ${o.bins} equal bins of examples sorted by log-density. Seed ${o.seed}; all randomness from wasm-core's xoshiro256** streams, so the page is reproducible byte for byte.${meta.generated ? ` Generated ${e(meta.generated)}.` : ""}</p>`,
   );
 
   const html = `<!doctype html>

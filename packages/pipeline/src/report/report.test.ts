@@ -134,7 +134,8 @@ describe("renderReport with the sampler's uncertainty", () => {
     expect(r.html).toContain(`<b>${fmt(res?.split.noise?.gapZ, 3)}</b>`);
     expect(r.html).toContain("2 of 40 fits did not converge");
     expect(r.html).toContain("Convergence of every fit");
-    expect(r.html).toContain("Leave-one-out density (not the paper&#39;s quantity)");
+    expect(r.html).toContain("Both densities: in-sample (the paper&#39;s) and leave-one-out");
+    expect(r.html).toContain("On the leave-one-out density (not the paper's quantity)");
     const conv = r.tables.convergence?.json ?? [];
     expect(conv.length).toBe(80); // every fit, both networks
     expect(conv.filter((row) => row.converged === "no").map((row) => [row.network, row.stage, row.classIndex])).toEqual(
@@ -146,8 +147,35 @@ describe("renderReport with the sampler's uncertainty", () => {
     expect(r.tables.convergence?.csv.split("\r\n")[0]).toBe(
       "network,stage,classIndex,className,rhatLogJoint,rhatK,rhatAlpha,rhatClassMean,essBulkClassMean,essTailClassMean,mcse,converged",
     );
-    const loo = r.tables["loo-agreement"]?.json ?? [];
-    expect(loo[0]).toMatchObject({ network: "resnet", conclusion: "verdict", density: "within-noise" });
+    const both = r.tables["density-agreement"]?.json ?? [];
+    expect(both[0]).toMatchObject({
+      network: "resnet",
+      conclusion: "verdict",
+      read: "in-sample",
+      inSample: "within-noise",
+    });
+    // Read on the leave-one-out density, the same table holds the same rows in the same columns:
+    // it names each density's conclusions, whichever the analysis reads.
+    const l = await renderReport(
+      analyzeStudy(core, input, {
+        seed: 5,
+        bootstrap: 50,
+        dipSimulations: 200,
+        samplerDraws: 200,
+        density: "leave-one-out",
+      }),
+    );
+    const flip = l.tables["density-agreement"]?.json ?? [];
+    expect(flip.map((x) => ({ ...x, read: "in-sample" }))).toEqual(both);
+    expect(flip[0]?.read).toBe("leave-one-out");
+    expect(l.html).toContain("leave-one-out class mean log-density ± MCSE");
+    expect(l.html).toContain("On the in-sample density (the paper's quantity)");
+    expect(l.html).toContain("Class density: mean leave-one-out log-density");
+    expect(r.html).not.toContain("Class density: mean leave-one-out log-density");
+    const cls = (t: typeof r) => t.tables["class-stage"]?.json.find((x) => x.stage === "layer4" && x.classIndex === 2);
+    expect(cls(l)?.meanLogDensity).toBe(cls(r)?.looMean);
+    expect(cls(l)?.inSampleMean).toBe(cls(r)?.meanLogDensity);
+    expect(cls(l)?.inSampleMcse).toBe(cls(r)?.inSampleMcse);
     expect(r.tables["split-stability"]?.json.length).toBe(20);
     // Bars and replicate dots on the class-mean figure; the caption says what they are.
     expect(r.html).toContain("± 2 Monte Carlo standard errors of the class mean");

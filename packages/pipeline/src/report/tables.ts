@@ -2,7 +2,7 @@
 // StudyAnalysis. Column names are stable: downstream notebooks may read them.
 
 import { fitConvergence } from "../analysis/convergence.js";
-import type { StudyAnalysis } from "../analysis/study.js";
+import { otherDensityView, type StudyAnalysis } from "../analysis/study.js";
 import { toCsv } from "./format.js";
 
 export interface Table {
@@ -40,10 +40,13 @@ export function buildTables(a: StudyAnalysis): Record<string, Table> {
       "rhatK",
       "mcse",
       "replicates",
+      "inSampleMean",
+      "inSampleMcse",
       "looMean",
       "looMcse",
       "converged",
     ],
+    // meanLogDensity and mcse are the density the analysis reads; both densities follow by name.
     rows: a.networks.flatMap((net) =>
       net.classes.map((c) => [
         net.name,
@@ -66,6 +69,8 @@ export function buildTables(a: StudyAnalysis): Record<string, Table> {
         n(c.rhat?.k),
         n(c.sampler?.mcse),
         c.sampler === undefined ? null : c.sampler.replicateMeans.length,
+        a.options.density === "leave-one-out" ? n(c.sampler?.inSampleMean) : c.meanLogDensity,
+        a.options.density === "leave-one-out" ? n(c.sampler?.inSampleMcse) : n(c.sampler?.mcse),
         n(c.sampler?.looMean),
         n(c.sampler?.looMcse),
         c.sampler === undefined ? null : c.sampler.converged,
@@ -359,24 +364,27 @@ export function buildTables(a: StudyAnalysis): Record<string, Table> {
       }),
     ),
   };
-  const loo: Table = {
+  // Both densities' conclusions, in fixed columns whichever one the analysis reads.
+  const agreement: Table = {
     columns: [
       "network",
       "stage",
       "conclusion",
-      "density",
-      "looDensity",
+      "read",
+      "inSample",
+      "leaveOneOut",
       "holdsUnderBoth",
-      "rho",
-      "lower",
-      "upper",
+      "inSampleRho",
+      "inSampleLower",
+      "inSampleUpper",
       "looRho",
       "looLower",
       "looUpper",
     ],
     rows: a.networks.flatMap((net) => {
-      const l = net.loo;
-      if (l === null || l === undefined) return [];
+      const l = otherDensityView(net);
+      if (l === null) return [];
+      const readLoo = l.density === "in-sample";
       return l.agreement.map((x) => {
         // Analyses written before the per-example rows carry no level: class level.
         const level = x.level ?? "class";
@@ -384,6 +392,7 @@ export function buildTables(a: StudyAnalysis): Record<string, Table> {
         const lc = (level === "class" ? l.correlations : (l.exampleCorrelations ?? [])).find(
           (k) => k.level === level && k.variable === x.variable,
         );
+        const [ins, loo] = readLoo ? [lc, c] : [c, lc];
         return [
           net.name,
           l.stage,
@@ -394,15 +403,16 @@ export function buildTables(a: StudyAnalysis): Record<string, Table> {
               : level === "example"
                 ? `ρ density–${x.variable} over examples`
                 : `trend of ${x.variable} across density bins`,
-          x.density,
-          x.loo,
+          readLoo ? "leave-one-out" : "in-sample",
+          readLoo ? x.other : x.primary,
+          readLoo ? x.primary : x.other,
           x.holds ? "yes" : "no",
-          n(c?.ci.estimate),
-          n(c?.ci.lower),
-          n(c?.ci.upper),
-          n(lc?.ci.estimate),
-          n(lc?.ci.lower),
-          n(lc?.ci.upper),
+          n(ins?.ci.estimate),
+          n(ins?.ci.lower),
+          n(ins?.ci.upper),
+          n(loo?.ci.estimate),
+          n(loo?.ci.lower),
+          n(loo?.ci.upper),
         ];
       });
     }),
@@ -418,7 +428,7 @@ export function buildTables(a: StudyAnalysis): Record<string, Table> {
     generative,
     "split-stability": stability,
     convergence,
-    "loo-agreement": loo,
+    "density-agreement": agreement,
   };
 }
 

@@ -4,6 +4,7 @@
 // by field.
 import { INIT_SCHEMES, type InitScheme } from "@classfit/wasm-core";
 import { z } from "zod";
+import { CLASS_DENSITIES, type ClassDensity } from "../analysis/loo.js";
 import { InputError } from "../errors.js";
 import { STUDY_PROFILES, type StudyProfile } from "../profiles.js";
 
@@ -161,6 +162,7 @@ const stepsSchema = z
         bins: int(2).optional(),
         dipSimulations: int(100).optional(),
         splitStage: z.record(z.string(), z.string()).optional(),
+        density: z.enum(CLASS_DENSITIES).optional(),
       })
       .strict()
       .optional(),
@@ -235,6 +237,9 @@ export interface StepSettings {
     bins: number;
     dipSimulations: number;
     splitStage?: Record<string, string>;
+    /** The class density every finding is read on (METHOD.md §12.3, §12.6); the other one is
+     * analysed beside it. Not a step key: changing it recomputes nothing but the analysis. */
+    density: ClassDensity;
   };
 }
 
@@ -265,7 +270,7 @@ const PAPER: StepSettings = {
   compactness: { method: "auto", pairs: 1_000_000, excludeZero: true },
   memorization: { models: 0, fraction: 0.7, epochs: 30 },
   certify: { perClass: 0, sigma: 0.5, n0: 100, n: 100_000, alpha: 0.001, batchSize: 1000, method: "cohen" },
-  analysis: { bootstrap: 1000, level: 0.95, bins: 10, dipSimulations: 10_000 },
+  analysis: { bootstrap: 1000, level: 0.95, bins: 10, dipSimulations: 10_000, density: "in-sample" },
 };
 
 export const PROFILE_SETTINGS: Record<StudyProfile, StepSettings> = {
@@ -289,6 +294,9 @@ export const PROFILE_SETTINGS: Record<StudyProfile, StepSettings> = {
     density: { variant: "mean-log", generative: "last" },
     // Per kept trace: 64 traces × 12 000 draws, about the 800 000 that two 20-trace chains used.
     complexity: { samples: 12_000, reference: "diag" },
+    // The leave-one-out class means: at d = 64 the in-sample ones depend on where the chains
+    // start (METHOD.md §12.6), the leave-one-out ones far less (bench/seed-stability.mjs).
+    analysis: { ...PAPER.analysis, density: "leave-one-out" },
   },
   quick: {
     extract: { pool: "avg", batchSize: 64 },
@@ -308,7 +316,7 @@ export const PROFILE_SETTINGS: Record<StudyProfile, StepSettings> = {
     compactness: { method: "auto", pairs: 20_000, excludeZero: true },
     memorization: { models: 0, fraction: 0.7, epochs: 1 },
     certify: { perClass: 0, sigma: 0.5, n0: 8, n: 64, alpha: 0.01, batchSize: 64, method: "cohen" },
-    analysis: { bootstrap: 100, level: 0.95, bins: 4, dipSimulations: 500 },
+    analysis: { bootstrap: 100, level: 0.95, bins: 4, dipSimulations: 500, density: "leave-one-out" },
   },
   demo: {
     extract: { pool: "avg", batchSize: 128 },
@@ -330,7 +338,7 @@ export const PROFILE_SETTINGS: Record<StudyProfile, StepSettings> = {
     compactness: { method: "auto", pairs: 1_000_000, excludeZero: true },
     memorization: { models: 0, fraction: 0.7, epochs: 1 },
     certify: { perClass: 0, sigma: 0.5, n0: 20, n: 200, alpha: 0.001, batchSize: 220, method: "cohen" },
-    analysis: { bootstrap: 1000, level: 0.95, bins: 10, dipSimulations: 5000 },
+    analysis: { bootstrap: 1000, level: 0.95, bins: 10, dipSimulations: 5000, density: "leave-one-out" },
   },
 };
 

@@ -32,7 +32,9 @@ describe("summarizeStudy / formatSummary with the sampler's uncertainty", () => 
     expect(res?.classMeans?.length).toBe(10);
     expect(res?.classMeans?.[0]?.mcse).toBe(20);
     expect(res?.convergence).toEqual({ fits: 40, withSampler: 40, notConverged: 1 });
-    expect(res?.loo?.of).toBeGreaterThan(1);
+    expect(res?.density).toBe("in-sample");
+    expect(res?.other?.density).toBe("leave-one-out");
+    expect(res?.other?.of).toBeGreaterThan(1);
     const text = formatSummary(s).join("\n");
     expect(text).toContain("gap within sampler noise (the tests alone: TWO groups of classes)");
     expect(text).toContain("— within sampler noise");
@@ -46,6 +48,21 @@ describe("summarizeStudy / formatSummary with the sampler's uncertainty", () => 
     const g = summarizeStudy(manifest, analyzeStudy(core, input, OPTS));
     expect(g.networks[0]?.classMeans?.every((c) => c.startGap === -3)).toBe(true);
     expect(formatSummary(g).join("\n")).toContain("(start gap -3.00)");
+    // Read on the leave-one-out density: its class means, the in-sample view beside them.
+    const l = summarizeStudy(manifest, analyzeStudy(core, input, { ...OPTS, density: "leave-one-out" }));
+    expect(l.networks[0]?.density).toBe("leave-one-out");
+    expect(l.networks[0]?.other?.density).toBe("in-sample");
+    const lt = formatSummary(l).join("\n");
+    expect(lt).toContain("leave-one-out class means ± MCSE");
+    expect(lt).toContain("in-sample density (the paper's quantity)");
+    // A summary stored before `other` existed still prints its leave-one-out line.
+    const stored = structuredClone(s);
+    for (const n of stored.networks) {
+      n.loo = n.other ? { verdict: n.other.verdict, holds: n.other.holds, of: n.other.of } : null;
+      delete n.other;
+      delete n.density;
+    }
+    expect(formatSummary(stored)).toEqual(formatSummary(s));
   });
 
   it("keeps the old lines for fits without sampler blocks and reads a stored analysis that predates them", () => {

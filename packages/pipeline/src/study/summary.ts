@@ -4,6 +4,7 @@
 // how much of the split the sampler's Monte Carlo error leaves standing (METHOD.md §12).
 // Also what the browser app shows for a finished run, live or reopened from storage; it
 // imports only types, so a host's page can take it (`@classfit/pipeline/summary`) on its own.
+import { type ClassDensity, otherDensityView } from "../analysis/loo.js";
 import type { StudyAnalysis } from "../analysis/study.js";
 import type { RunManifest } from "./run.js";
 
@@ -17,6 +18,9 @@ export interface NetworkSummary {
   // The fields below are optional: summaries of runs stored before they existed lack them.
   /** What the two bimodality tests say before the sampler noise is considered. */
   testVerdict?: "two-groups" | "one-group" | "mixed";
+  /** Which class density the verdict, the class means and the correlations are read on
+   * (absent: in-sample, as every run before the choice existed). */
+  density?: ClassDensity;
   /** Class means at the split stage with their MCSE (nats), highest first. */
   /** startGap: present only where the fit's chains started from both sides of K (METHOD.md §12.6). */
   classMeans?: { name: string; mean: number; mcse: number | null; startGap?: number }[];
@@ -30,7 +34,9 @@ export interface NetworkSummary {
   } | null;
   /** Fits (all stages) that did not converge, of those with diagnostics. */
   convergence?: { fits: number; withSampler: number; notConverged: number };
-  /** The verdict on the leave-one-out means and how many conclusions hold under both. */
+  /** The verdict on the other density's class means and how many conclusions hold under both. */
+  other?: { density: ClassDensity; verdict: string; holds: number; of: number } | null;
+  /** Summaries stored before `other`: the same for the leave-one-out density. */
   loo?: { verdict: string; holds: number; of: number } | null;
   highClasses: string[];
   lowClasses: string[];
@@ -89,9 +95,11 @@ export function summarizeStudy(manifest: RunManifest, analysis: StudyAnalysis): 
       // Optional chaining on the newer fields: a stored run's analysis may predate them.
       const noise = n.split.noise ?? null;
       const conv = n.convergence;
+      const other = otherDensityView(n);
       return {
         name: n.name,
         label: n.label,
+        density: analysis.options.density ?? "in-sample",
         splitStage: n.splitStage,
         verdict: n.split.verdict,
         testVerdict: n.split.testVerdict ?? (n.split.verdict === "within-noise" ? undefined : n.split.verdict),
@@ -118,13 +126,14 @@ export function summarizeStudy(manifest: RunManifest, analysis: StudyAnalysis): 
           conv === undefined
             ? undefined
             : { fits: conv.fits, withSampler: conv.withSampler, notConverged: conv.notConverged },
-        loo:
-          n.loo === null || n.loo === undefined
+        other:
+          other === null
             ? null
             : {
-                verdict: n.loo.split.verdict,
-                holds: n.loo.agreement.filter((x) => x.holds).length,
-                of: n.loo.agreement.length,
+                density: other.density,
+                verdict: other.split.verdict,
+                holds: other.agreement.filter((x) => x.holds).length,
+                of: other.agreement.length,
               },
         highClasses: n.split.gap.high.map((i) => names.get(i) ?? String(i)),
         lowClasses: n.split.gap.low.map((i) => names.get(i) ?? String(i)),
@@ -162,16 +171,17 @@ export function formatSummary(s: StudySummary): string[] {
       );
       if (n.classMeans)
         lines.push(
-          `  class means ± MCSE (nats): ${n.classMeans.map((c) => `${c.name} ${f(c.mean)} ± ${f(c.mcse)}${c.startGap === undefined ? "" : ` (start gap ${f(c.startGap)})`}`).join(", ")}`,
+          `  ${n.density === "leave-one-out" ? "leave-one-out " : ""}class means ± MCSE (nats): ${n.classMeans.map((c) => `${c.name} ${f(c.mean)} ± ${f(c.mcse)}${c.startGap === undefined ? "" : ` (start gap ${f(c.startGap)})`}`).join(", ")}`,
         );
     }
     if (n.convergence && n.convergence.notConverged > 0)
       lines.push(
         `  ${n.convergence.notConverged} of ${n.convergence.withSampler} fits did not converge (R̂ ≥ 1.05 or bulk ESS < 400)`,
       );
-    if (n.loo)
+    const other = n.other ?? (n.loo ? { ...n.loo, density: "leave-one-out" } : null);
+    if (other)
       lines.push(
-        `  leave-one-out density (not the paper's quantity): ${n.loo.verdict}; ${n.loo.holds} of ${n.loo.of} conclusions hold under both`,
+        `  ${other.density === "leave-one-out" ? "leave-one-out density (not the paper's quantity)" : "in-sample density (the paper's quantity)"}: ${other.verdict}; ${other.holds} of ${other.of} conclusions hold under both`,
       );
     if (n.verdict === "two-groups") {
       lines.push(`  high-density: ${n.highClasses.join(", ") || "–"}`);

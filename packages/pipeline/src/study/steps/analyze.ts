@@ -28,6 +28,7 @@ export function analyze(core: Core, config: StudyConfig, input: StudyInput): Stu
     level: a.level,
     bins: a.bins,
     dipSimulations: a.dipSimulations,
+    density: a.density,
     ...(a.splitStage ? { splitStage: a.splitStage } : {}),
   });
 }
