@@ -13,7 +13,11 @@
 //   loo sd  — the same SD for the leave-one-out (CPO) class mean; ho — held-out mean log-density;
 //   cpu     — CPU seconds per class fit with R chains (the family's per-chain time × R).
 //
+// Bracketed families (`bracket128`) fit half of their chains from 16·K0 clusters and print, per
+// class score, the seed SD, the doubling change and the start gap (summarizeBracket).
+//
 //   npm run build && node bench/seed-stability.mjs [--classes 0,2,4,6,8] [--seeds 1,2,3] [--jobs N] [--quick] [--families a,b] [--out results.jsonl [--resume]]
+//   node bench/seed-stability.mjs --summarize results.jsonl --families bracket128 --classes 0,1,2,3,4,5,6,7,8,9
 import { spawn } from "node:child_process";
 import { appendFileSync, existsSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -169,6 +173,24 @@ const FAMILIES = {
     chains: 128,
     options: [32, 64],
   },
+  // The shipped sampler with 128 chains, even ones from K0 = 6 clusters and odd ones from 96
+  // (init "bracket"): the even chains are the shipped fit and its doubling check (32 → 64), the
+  // odd ones measure how far the whole set sits from chains started above. Records every chain's
+  // own in-sample and leave-one-out class means, so each class score (in-sample mean-log, the
+  // leave-one-out log of the mean over all traces, the leave-one-out mean over chains) gets its
+  // seed spread, doubling change and start gap from one fit.
+  bracket128: {
+    sweeps: 40,
+    burnIn: 24,
+    thin: 8,
+    splitMerge: 2,
+    splitMergeKept: 0,
+    neighbours: 0,
+    init: "bracket",
+    chains: 128,
+    options: [],
+    halves: [16, 32, 64],
+  },
   tiny: {
     sweeps: 50,
     burnIn: 30,
@@ -240,6 +262,29 @@ async function runJob({ data, cls, seed, family, quick }) {
       loo: loo ? mean(loo) : Number.NaN,
     };
   }
+  // Bracketed families: subsets of like-started chains (even = from K0, odd = from 16·K0).
+  let halves;
+  let chainLoo;
+  if (f.halves) {
+    chainLoo = model.chains.map((c) => mean(c.looLogDensity));
+    halves = {};
+    for (const [name, parity] of [
+      ["from6", 0],
+      ["from96", 1],
+    ]) {
+      for (const r of f.halves) {
+        const chains = model.chains.filter((_, c) => c % 2 === parity).slice(0, r);
+        if (chains.length < r) continue;
+        const m = { ...model, chains };
+        const loo = looLogDensity(core, m);
+        halves[`${name}/${r}`] = {
+          ins: mean(logPredictive(core, m, X, nFit)),
+          ho: mean(logPredictive(core, m, H, nHeld)),
+          loo: loo ? mean(loo) : Number.NaN,
+        };
+      }
+    }
+  }
   const res = {
     family,
     cls,
@@ -252,6 +297,7 @@ async function runJob({ data, cls, seed, family, quick }) {
     chainInsML,
     chainLogJoint,
     sub,
+    ...(halves ? { chainLoo, halves } : {}),
   };
   process.stdout.write(`${JSON.stringify(res)}\n`);
 }
@@ -318,7 +364,113 @@ async function main() {
   console.log(`wall ${wall.toFixed(0)} s`);
 }
 
+/**
+ * Bracketed families: per class score, the per-class SD across seeds of the class mean from the
+ * first 32 chains started from K0, its change when those are doubled to 64, and the start gap
+ * (64 chains from K0 minus 64 from 16·K0), with Kendall τ between the two halves' rankings and
+ * between seeds.
+ */
+function summarizeBracket(results, family, classes, seeds) {
+  const names = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+  ];
+  const mean = (v) => v.reduce((s, x) => s + x, 0) / v.length;
+  const sd = (v) => Math.sqrt(v.reduce((s, x) => s + (x - mean(v)) ** 2, 0) / (v.length - 1));
+  const tau = (x, y) => {
+    let t = 0;
+    let n = 0;
+    for (let i = 0; i < x.length; i++)
+      for (let j = i + 1; j < x.length; j++) {
+        t += Math.sign(x[i] - x[j]) * Math.sign(y[i] - y[j]);
+        n++;
+      }
+    return t / n;
+  };
+  const half = (parity, k) => (parity === 0 ? `from6/${k}` : `from96/${k}`);
+  const chainsOf = (v, parity, k) => v.filter((_, c) => c % 2 === parity).slice(0, k);
+  const SCORES = [
+    ["in-sample, mean of logs (the default's in-sample score)", (r, p, k) => mean(chainsOf(r.chainInsML, p, k))],
+    ["leave-one-out, log of the mean over chains", (r, p, k) => r.halves[half(p, k)].loo],
+    [
+      "**leave-one-out, mean over chains (the default's class density)**",
+      (r, p, k) => mean(chainsOf(r.chainLoo, p, k)),
+    ],
+    ["held-out, exact predictive", (r, p, k) => r.halves[half(p, k)].ho],
+  ];
+  const f2 = (x) => x.toFixed(2);
+  const overview = [];
+  for (const [label, score] of SCORES) {
+    console.log(`\n${label}\n`);
+    console.log(
+      `| class | 32 chains from 6, seeds ${seeds.join(" / ")} | SD | doubling to 64, max |Δ| | start gap (64 from 6 − 64 from 96), per seed |`,
+    );
+    console.log("|---|---|---|---|---|");
+    const sds = [];
+    const dbl = [];
+    const gaps = [];
+    const bySeed = new Map(seeds.map((s) => [s, { from6: [], from96: [] }]));
+    for (const cls of classes) {
+      const rs = seeds.map((s) => results.find((r) => r.family === family && r.cls === cls && r.seed === s));
+      if (rs.some((r) => r === undefined)) continue;
+      const v = rs.map((r) => score(r, 0, 32));
+      const d = rs.map((r) => Math.abs(score(r, 0, 64) - score(r, 0, 32)));
+      const g = rs.map((r) => score(r, 0, 64) - score(r, 1, 64));
+      rs.forEach((r, i) => {
+        bySeed.get(seeds[i]).from6.push(score(r, 0, 64));
+        bySeed.get(seeds[i]).from96.push(score(r, 1, 64));
+      });
+      sds.push(sd(v));
+      dbl.push(...d);
+      gaps.push(...g);
+      console.log(
+        `| ${cls} ${names[cls] ?? ""} | ${v.map(f2).join(" / ")} | ${f2(sd(v))} | ${f2(Math.max(...d))} | ${g.map(f2).join(" / ")} |`,
+      );
+    }
+    if (sds.length === 0) continue;
+    const halvesTau = [...bySeed.values()].map((b) => tau(b.from6, b.from96));
+    const seedTau = [];
+    for (let i = 0; i < seeds.length; i++)
+      for (let j = i + 1; j < seeds.length; j++)
+        seedTau.push(tau(bySeed.get(seeds[i]).from6, bySeed.get(seeds[j]).from6));
+    const row = {
+      label,
+      sd: `${f2(mean(sds))} / ${f2(Math.max(...sds))}`,
+      sdOk: `${sds.filter((x) => x <= 0.5).length}/${sds.length}`,
+      dbl: `${f2(mean(dbl))} / ${f2(Math.max(...dbl))}`,
+      dblOk: `${dbl.filter((x) => x <= 0.5).length}/${dbl.length}`,
+      gap: `${f2(mean(gaps.map(Math.abs)))} / ${f2(Math.max(...gaps.map(Math.abs)))}`,
+      halvesTau: halvesTau.map(f2).join(", "),
+      seedTau: seedTau.map(f2).join(", "),
+    };
+    overview.push(row);
+  }
+  console.log(
+    "\n| class score | seed SD mean / max | SD ≤ 0.5 | doubling |Δ| mean / max | doubling ≤ 0.5 (class × seed) | |start gap| mean / max | τ halves, per seed | τ between seeds |",
+  );
+  console.log("|---|---|---|---|---|---|---|---|");
+  for (const r of overview)
+    console.log(
+      `| ${r.label} | ${r.sd} | ${r.sdOk} | ${r.dbl} | ${r.dblOk} | ${r.gap} | ${r.halvesTau} | ${r.seedTau} |`,
+    );
+  const cpu = results.filter((r) => r.family === family).map((r) => r.cpuPerChain);
+  console.log(
+    `\nCPU s per chain: mean ${mean(cpu).toFixed(2)} (32 chains: ${(32 * mean(cpu)).toFixed(1)} s per class)`,
+  );
+}
+
 function summarize(results, families, classes, seeds) {
+  for (const family of families) if (FAMILIES[family]?.halves) summarizeBracket(results, family, classes, seeds);
+  families = families.filter((f) => !FAMILIES[f]?.halves);
+  if (families.length === 0) return;
   const sd = (v) => {
     const m = v.reduce((s, x) => s + x, 0) / v.length;
     return Math.sqrt(v.reduce((s, x) => s + (x - m) ** 2, 0) / (v.length - 1));

@@ -13,7 +13,12 @@
 // score the pooled mean is the average of the halves'), the Kendall τ between their rankings, and
 // where each half puts the largest gap.
 //
-//   npm run build && node bench/study-stability.mjs [--seeds 1,2,3] [--profile default] [--workers 2] [--init bracket] [--keep DIR]
+// Every figure is printed for the class density the profile reads (analysis.options.density) and
+// for the other one beside it. With --doubling, the first seed is also run with twice the chains
+// (--chains, default 32: the default profile's) and each class mean's change is printed: chain c
+// draws from stream (seed, c) whatever the count, so the two fits' chains are nested.
+//
+//   npm run build && node bench/study-stability.mjs [--seeds 1,2,3] [--profile default] [--workers 2] [--init bracket] [--chains N] [--doubling] [--keep DIR]
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,6 +32,8 @@ const { values: a } = parseArgs({
     profile: { type: "string", default: "default" },
     workers: { type: "string", default: "2" },
     init: { type: "string" },
+    chains: { type: "string" },
+    doubling: { type: "boolean", default: false },
     keep: { type: "string" },
   },
 });
@@ -50,8 +57,8 @@ function shipped(name) {
   );
 }
 
-const runs = [];
-for (const seed of seeds) {
+/** One study of both networks' last stage with `chains` chains per fit (undefined: the profile's). */
+function study(seed, chains) {
   const config = {
     name: `seed stability, seed ${seed}`,
     seed,
@@ -83,12 +90,13 @@ for (const seed of seeds) {
       certify: { perClass: 0 },
       density: { generative: "none" },
       complexity: { samples: 200 },
-      ...(a.init ? { fit: { init: a.init } } : {}),
+      fit: { ...(a.init ? { init: a.init } : {}), ...(chains ? { chains } : {}) },
     },
   };
-  const cfgPath = join(dir, `seed-${seed}.json`);
+  const tag = chains ? `${seed}-${chains}` : `${seed}`;
+  const cfgPath = join(dir, `seed-${tag}.json`);
   writeFileSync(cfgPath, JSON.stringify(config, null, 2));
-  const out = join(dir, `run-${seed}`);
+  const out = join(dir, `run-${tag}`);
   const t0 = performance.now();
   const r = spawnSync(
     process.execPath,
@@ -101,9 +109,11 @@ for (const seed of seeds) {
   const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`study seed ${seed} failed (${r.status}):\n${r.stderr}`);
   const analysis = JSON.parse(readFileSync(join(out, "report/analysis.json"), "utf8"));
-  runs.push({ seed, wall, analysis });
-  console.log(`seed ${seed}: ${wall.toFixed(0)} s wall`);
+  console.log(`seed ${seed}${chains ? `, ${chains} chains` : ""}: ${wall.toFixed(0)} s wall`);
+  return { seed, wall, analysis };
 }
+const baseChains = a.chains ? Number(a.chains) : undefined;
+const runs = seeds.map((seed) => study(seed, baseChains));
 
 const kendall = (x, y) => {
   let s = 0;
@@ -119,6 +129,14 @@ const sd = (v) => {
   const m = v.reduce((s, x) => s + x, 0) / v.length;
   return Math.sqrt(v.reduce((s, x) => s + (x - m) ** 2, 0) / (v.length - 1));
 };
+// The density the analysis reads (analyses before the option read the in-sample one), and the other.
+const read = runs[0].analysis.options.density ?? "in-sample";
+const other = read === "in-sample" ? "leave-one-out" : "in-sample";
+/** A class row's mean on the other density. */
+const otherMean = (c) => (read === "in-sample" ? c.sampler?.looMean : c.sampler?.inSampleMean);
+/** A network's other-density view (named `loo` in analyses before the option). */
+const otherView = (n) => n.other ?? n.loo ?? null;
+console.log(`\nClass means read on the ${read} density; the ${other} one beside it.`);
 for (const net of runs[0].analysis.networks) {
   const rows = runs.map((r) => r.analysis.networks.find((n) => n.name === net.name));
   const classes = net.classes.filter((c) => c.stage === net.splitStage).map((c) => c.className);
@@ -150,14 +168,14 @@ for (const net of runs[0].analysis.networks) {
   console.log(
     `verdicts: ${rows.map((n) => n.split.verdict).join(", ")}; largest gap: ${rows.map((n) => n.split.gap.gap.toFixed(2)).join(", ")}`,
   );
-  // The same reading on the leave-one-out class means (not the paper's quantity).
-  const loo = means.map((m) => m.map((c) => c.sampler?.looMean));
+  // The same reading on the other density's class means.
+  const loo = means.map((m) => m.map(otherMean));
   if (loo.every((v) => v.every((x) => typeof x === "number"))) {
     const looSds = classes.map((_, i) => sd(loo.map((v) => v[i])));
     const looTaus = [];
     for (let p = 0; p < loo.length; p++) for (let q = p + 1; q < loo.length; q++) looTaus.push(kendall(loo[p], loo[q]));
     console.log(
-      `leave-one-out class means: per-class SD max ${Math.max(...looSds).toFixed(2)}, mean ${(looSds.reduce((s, x) => s + x, 0) / looSds.length).toFixed(2)}; Kendall τ between seeds: ${looTaus.map((t) => t.toFixed(2)).join(", ") || "–"}; verdicts: ${rows.map((n) => n.loo?.split.verdict ?? "–").join(", ")}`,
+      `${other} class means: per-class SD max ${Math.max(...looSds).toFixed(2)}, mean ${(looSds.reduce((s, x) => s + x, 0) / looSds.length).toFixed(2)}; Kendall τ between seeds: ${looTaus.map((t) => t.toFixed(2)).join(", ") || "–"}; verdicts: ${rows.map((n) => otherView(n)?.split.verdict ?? "–").join(", ")}`,
     );
   }
   // Chains started from both sides of K: each half's class means, and what each half would read.
@@ -177,7 +195,9 @@ for (const net of runs[0].analysis.networks) {
         .join(", ")}`;
     };
     console.log(`seed ${seeds[r]}, chains from K0 against chains from ${16}·K0:`);
-    console.log("| class | from K0 | from 16·K0 | start gap | LOO start gap |");
+    console.log(
+      `| class | from K0 | from 16·K0 | start gap | ${read === "in-sample" ? "LOO" : "LOO (read)"} start gap |`,
+    );
     console.log("|---|---|---|---|---|");
     classes.forEach((name, i) => {
       const c = m[i];
@@ -205,10 +225,10 @@ console.log(
   `| network | finding | ${seeds.map((s) => `seed ${s}`).join(" | ")} | range across seeds | mean CI half-width |`,
 );
 console.log(`|---|---|${seeds.map(() => "---|").join("")}---|---|`);
-// Each finding on the in-sample density, then on each example's leave-one-out density.
+// Each finding on the density read, then on each example's other density.
 const density = [
-  ["", (n) => n.correlations],
-  [" [LOO]", (n) => n.loo?.exampleCorrelations ?? []],
+  [` [${read}]`, (n) => n.correlations],
+  [` [${other}]`, (n) => otherView(n)?.exampleCorrelations ?? []],
 ];
 for (const net of runs[0].analysis.networks) {
   for (const [level, variable, name] of FINDINGS)
@@ -226,4 +246,32 @@ for (const net of runs[0].analysis.networks) {
         `| ${net.label} | ${label} (n = ${cs[0].ci.n}) | ${cs.map((c) => `${c.ci.estimate.toFixed(3)} [${c.ci.lower.toFixed(3)}, ${c.ci.upper.toFixed(3)}]`).join(" | ")} | ${(Math.max(...est) - Math.min(...est)).toFixed(3)} | ${(half.reduce((s, x) => s + x, 0) / half.length).toFixed(3)} |`,
       );
     }
+}
+
+// Twice the chains for the first seed: each class mean's change on both densities.
+if (a.doubling) {
+  const base = baseChains ?? 32;
+  const twice = study(seeds[0], 2 * base);
+  console.log(`\n## Doubling the chains (${base} → ${2 * base}), seed ${seeds[0]}`);
+  console.log(`| network | class | ${read} ${base} → ${2 * base} | Δ | ${other} ${base} → ${2 * base} | Δ |`);
+  console.log("|---|---|---|---|---|---|");
+  for (const net of runs[0].analysis.networks) {
+    const at = (r) =>
+      r.analysis.networks.find((n) => n.name === net.name).classes.filter((c) => c.stage === net.splitStage);
+    const d1 = [];
+    const d2 = [];
+    for (const c of at(runs[0])) {
+      const t = at(twice).find((x) => x.classIndex === c.classIndex);
+      const dr = t.meanLogDensity - c.meanLogDensity;
+      const dothers = otherMean(t) - otherMean(c);
+      d1.push(Math.abs(dr));
+      d2.push(Math.abs(dothers));
+      console.log(
+        `| ${net.label} | ${c.className} | ${c.meanLogDensity.toFixed(2)} → ${t.meanLogDensity.toFixed(2)} | ${dr.toFixed(2)} | ${otherMean(c)?.toFixed(2)} → ${otherMean(t)?.toFixed(2)} | ${dothers.toFixed(2)} |`,
+      );
+    }
+    console.log(
+      `${net.label}: |Δ| max ${Math.max(...d1).toFixed(2)}, mean ${(d1.reduce((s, x) => s + x, 0) / d1.length).toFixed(2)} (${read}); max ${Math.max(...d2).toFixed(2)}, mean ${(d2.reduce((s, x) => s + x, 0) / d2.length).toFixed(2)} (${other})`,
+    );
+  }
 }

@@ -156,12 +156,13 @@ export async function runFit(o: FitOptions, log: (s: string) => void = console.l
     ...(gap ? ["start gap"] : []),
     "LOO mean",
     "± MCSE",
+    ...(gap ? ["LOO gap"] : []),
     "R̂ lj",
     "ESS",
     "ok",
     "time",
   ];
-  const widths = [8, 7, 7, 12, 8, ...(gap ? [11] : []), 10, 8, 8, 7, 4, 8];
+  const widths = [8, 7, 7, 12, 8, ...(gap ? [11] : []), 10, 8, ...(gap ? [9] : []), 8, 7, 4, 8];
   const row = (cells: string[]) => cells.map((c, j) => (j === 0 ? c.padEnd(8) : c.padStart(widths[j] ?? 8))).join("");
   log(row(head));
   results.forEach((r, i) => {
@@ -177,6 +178,7 @@ export async function runFit(o: FitOptions, log: (s: string) => void = console.l
         ...(gap ? [fmt(sp.startGap, 2)] : []),
         fmt(sp.looMean, 2),
         fmt(sp.looMcse, 2),
+        ...(gap ? [fmt(sp.looStartGap, 2)] : []),
         fmt(sp.convergence.logJoint.rhat, 2),
         fmt(sp.convergence.classMean.essBulk, 0),
         sp.converged ? "yes" : "no",

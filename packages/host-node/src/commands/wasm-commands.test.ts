@@ -198,9 +198,13 @@ describe("fit → density → kl", () => {
       ...["fit", "--data", p("Z.npy"), "--labels", p("y.npy"), "--out", p("fitB"), ...FAST, "--init", "bracket"],
     );
     expect(out).toMatch(/start gap/);
+    expect(out).toMatch(/LOO gap/);
     const m = JSON.parse(readFileSync(p("fitB/manifest.json"), "utf8"));
     expect(m.config.init).toBe("bracket");
-    for (const c of m.classes) expect(Number.isFinite(c.sampler.startGap)).toBe(true);
+    for (const c of m.classes) {
+      expect(Number.isFinite(c.sampler.startGap)).toBe(true);
+      expect(Number.isFinite(c.sampler.looStartGap)).toBe(true);
+    }
     // The default start has no gap to measure: no column, and null in the manifest.
     const plain = JSON.parse(readFileSync(p("fit/manifest.json"), "utf8"));
     for (const c of plain.classes) expect(c.sampler.startGap).toBeNull();
