@@ -23,7 +23,7 @@ import { appendFileSync, existsSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { classRows, stabilityData } from "./stability-rows.mjs";
+import { CLASS_NAMES, classRows, kendallTau, stabilityData } from "./stability-rows.mjs";
 
 const { values: a } = parseArgs({
   options: {
@@ -371,30 +371,10 @@ async function main() {
  * between seeds.
  */
 function summarizeBracket(results, family, classes, seeds) {
-  const names = [
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-  ];
+  const names = CLASS_NAMES;
   const mean = (v) => v.reduce((s, x) => s + x, 0) / v.length;
   const sd = (v) => Math.sqrt(v.reduce((s, x) => s + (x - mean(v)) ** 2, 0) / (v.length - 1));
-  const tau = (x, y) => {
-    let t = 0;
-    let n = 0;
-    for (let i = 0; i < x.length; i++)
-      for (let j = i + 1; j < x.length; j++) {
-        t += Math.sign(x[i] - x[j]) * Math.sign(y[i] - y[j]);
-        n++;
-      }
-    return t / n;
-  };
+  const tau = kendallTau;
   const half = (parity, k) => (parity === 0 ? `from6/${k}` : `from96/${k}`);
   const chainsOf = (v, parity, k) => v.filter((_, c) => c % 2 === parity).slice(0, k);
   const SCORES = [

@@ -38,3 +38,30 @@ export function classRows(file, cls) {
   };
   return { d, X: pick(fitRows), nFit: fitRows.length, H: pick(heldRows), nHeld: heldRows.length };
 }
+
+/** Fashion-MNIST's class names in label order (the stability data's labels). */
+export const CLASS_NAMES = [
+  "T-shirt/top",
+  "Trouser",
+  "Pullover",
+  "Dress",
+  "Coat",
+  "Sandal",
+  "Shirt",
+  "Sneaker",
+  "Bag",
+  "Ankle boot",
+];
+
+/** Kendall's τ between two rankings of the same items, over the pairs that are not tied in either. */
+export function kendallTau(x, y) {
+  let c = 0;
+  let dsc = 0;
+  for (let i = 0; i < x.length; i++)
+    for (let j = i + 1; j < x.length; j++) {
+      const s = Math.sign(x[i] - x[j]) * Math.sign(y[i] - y[j]);
+      if (s > 0) c++;
+      else if (s < 0) dsc++;
+    }
+  return (c - dsc) / (c + dsc);
+}

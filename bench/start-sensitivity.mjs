@@ -15,7 +15,7 @@ import { spawn } from "node:child_process";
 import { appendFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { classRows, stabilityData } from "./stability-rows.mjs";
+import { classRows, kendallTau as kendall, stabilityData } from "./stability-rows.mjs";
 
 const { values: a } = parseArgs({
   options: {
@@ -80,18 +80,6 @@ async function runJob({ data, cls, seed, chains, sweeps, splitMerge, neighbours 
     rhatClassMean: s.convergence.classMean.rhat,
   };
   process.stdout.write(`${JSON.stringify(res)}\n`);
-}
-
-function kendall(x, y) {
-  let c = 0;
-  let dsc = 0;
-  for (let i = 0; i < x.length; i++)
-    for (let j = i + 1; j < x.length; j++) {
-      const s = Math.sign(x[i] - x[j]) * Math.sign(y[i] - y[j]);
-      if (s > 0) c++;
-      else if (s < 0) dsc++;
-    }
-  return (c - dsc) / (c + dsc);
 }
 
 async function main() {

@@ -25,6 +25,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { kendallTau as kendall } from "./stability-rows.mjs";
 
 const { values: a } = parseArgs({
   options: {
@@ -115,16 +116,6 @@ function study(seed, chains) {
 const baseChains = a.chains ? Number(a.chains) : undefined;
 const runs = seeds.map((seed) => study(seed, baseChains));
 
-const kendall = (x, y) => {
-  let s = 0;
-  let n = 0;
-  for (let i = 0; i < x.length; i++)
-    for (let j = i + 1; j < x.length; j++) {
-      s += Math.sign(x[i] - x[j]) * Math.sign(y[i] - y[j]);
-      n++;
-    }
-  return s / n;
-};
 const sd = (v) => {
   const m = v.reduce((s, x) => s + x, 0) / v.length;
   return Math.sqrt(v.reduce((s, x) => s + (x - m) ** 2, 0) / (v.length - 1));
