@@ -23,7 +23,7 @@ import { appendFileSync, existsSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { CLASS_NAMES, classRows, kendallTau, stabilityData } from "./stability-rows.mjs";
+import { classNames, classRows, kendallTau, stabilityData } from "./stability-rows.mjs";
 
 const { values: a } = parseArgs({
   options: {
@@ -173,24 +173,6 @@ const FAMILIES = {
     chains: 128,
     options: [32, 64],
   },
-  // The shipped sampler with 128 chains, even ones from K0 = 6 clusters and odd ones from 96
-  // (init "bracket"): the even chains are the shipped fit and its doubling check (32 → 64), the
-  // odd ones measure how far the whole set sits from chains started above. Records every chain's
-  // own in-sample and leave-one-out class means, so each class score (in-sample mean-log, the
-  // leave-one-out log of the mean over all traces, the leave-one-out mean over chains) gets its
-  // seed spread, doubling change and start gap from one fit.
-  bracket128: {
-    sweeps: 40,
-    burnIn: 24,
-    thin: 8,
-    splitMerge: 2,
-    splitMergeKept: 0,
-    neighbours: 0,
-    init: "bracket",
-    chains: 128,
-    options: [],
-    halves: [16, 32, 64],
-  },
   tiny: {
     sweeps: 50,
     burnIn: 30,
@@ -203,6 +185,14 @@ const FAMILIES = {
   },
 };
 
+// The shipped sampler with 128 chains, even ones from K0 = 6 clusters and odd ones from 96
+// (init "bracket"): the even chains are the shipped fit and its doubling check (32 → 64), the
+// odd ones measure how far the whole set sits from chains started above. Records every chain's
+// own in-sample and leave-one-out class means, so each class score (in-sample mean-log, the
+// leave-one-out log of the mean over all traces, the leave-one-out mean over chains) gets its
+// seed spread, doubling change and start gap from one fit.
+FAMILIES.bracket128 = { ...FAMILIES.current64, init: "bracket", chains: 128, options: [], halves: [16, 32, 64] };
+
 if (a.job) {
   await runJob(JSON.parse(a.job));
 } else if (a.summarize) {
@@ -212,7 +202,7 @@ if (a.job) {
     .split("\n")
     .map((l) => JSON.parse(l));
   const families = a.families ? a.families.split(",") : Object.keys(FAMILIES);
-  summarize(results, families, a.classes.split(",").map(Number), a.seeds.split(",").map(Number));
+  await summarize(results, families, a.classes.split(",").map(Number), a.seeds.split(",").map(Number));
 } else {
   await main();
 }
@@ -360,7 +350,7 @@ async function main() {
   }
   await Promise.all(Array.from({ length: width }, worker));
   const wall = (performance.now() - t0) / 1000;
-  summarize(results, families, classes, seeds);
+  await summarize(results, families, classes, seeds);
   console.log(`wall ${wall.toFixed(0)} s`);
 }
 
@@ -370,8 +360,7 @@ async function main() {
  * (64 chains from K0 minus 64 from 16·K0), with Kendall τ between the two halves' rankings and
  * between seeds.
  */
-function summarizeBracket(results, family, classes, seeds) {
-  const names = CLASS_NAMES;
+function summarizeBracket(results, family, classes, seeds, names) {
   const mean = (v) => v.reduce((s, x) => s + x, 0) / v.length;
   const sd = (v) => Math.sqrt(v.reduce((s, x) => s + (x - mean(v)) ** 2, 0) / (v.length - 1));
   const tau = kendallTau;
@@ -447,8 +436,9 @@ function summarizeBracket(results, family, classes, seeds) {
   );
 }
 
-function summarize(results, families, classes, seeds) {
-  for (const family of families) if (FAMILIES[family]?.halves) summarizeBracket(results, family, classes, seeds);
+async function summarize(results, families, classes, seeds) {
+  for (const family of families)
+    if (FAMILIES[family]?.halves) summarizeBracket(results, family, classes, seeds, await classNames());
   families = families.filter((f) => !FAMILIES[f]?.halves);
   if (families.length === 0) return;
   const sd = (v) => {

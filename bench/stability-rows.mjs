@@ -39,19 +39,12 @@ export function classRows(file, cls) {
   return { d, X: pick(fitRows), nFit: fitRows.length, H: pick(heldRows), nHeld: heldRows.length };
 }
 
-/** Fashion-MNIST's class names in label order (the stability data's labels). */
-export const CLASS_NAMES = [
-  "T-shirt/top",
-  "Trouser",
-  "Pullover",
-  "Dress",
-  "Coat",
-  "Sandal",
-  "Shirt",
-  "Sneaker",
-  "Bag",
-  "Ankle boot",
-];
+/** The class names of the embedded default dataset (Fashion-MNIST's, in label order: the
+ * stability data's labels). */
+export async function classNames() {
+  const { loadDataset } = await import("@classfit/models/node");
+  return (await loadDataset({ path: "default", split: "train" })).classNames ?? [];
+}
 
 /** Kendall's τ between two rankings of the same items, over the pairs that are not tied in either. */
 export function kendallTau(x, y) {

@@ -99,7 +99,7 @@ export function summarizeStudy(manifest: RunManifest, analysis: StudyAnalysis): 
       return {
         name: n.name,
         label: n.label,
-        density: analysis.options.density ?? "in-sample",
+        density: analysis.options?.density ?? "in-sample",
         splitStage: n.splitStage,
         verdict: n.split.verdict,
         testVerdict: n.split.testVerdict ?? (n.split.verdict === "within-noise" ? undefined : n.split.verdict),
