@@ -133,12 +133,19 @@ describe.skipIf(!availability.available || !distBuilt)("host-web: the quick stud
       expect(s.marks, s.n).toBeGreaterThan(0);
     }
     // Hover: the tooltip shows the mark's class and value. A class-mean point (the top layer), not
-    // a line or an error bar, whose box centre may lie over another class's mark.
-    const mark = page
-      .locator(
-        '#report figure#class-means-by-stage svg [aria-roledescription="point"][aria-label*=": mean log-density"]',
-      )
-      .first();
+    // a line or an error bar, whose box centre may lie over another class's mark; the highest
+    // mean of all, since two classes' means at one stage can be close enough for their points to
+    // overlap.
+    const points = page.locator(
+      '#report figure#class-means-by-stage svg [aria-roledescription="point"][aria-label*=": mean log-density"]',
+    );
+    const values = await points.evaluateAll((els) =>
+      els.map((el) => {
+        const m = /mean log-density ([\u2212-]?[\d.]+)/.exec(el.getAttribute("aria-label") ?? "");
+        return m ? Number((m[1] as string).replace("\u2212", "-")) : Number.NaN;
+      }),
+    );
+    const mark = points.nth(values.indexOf(Math.max(...values.filter(Number.isFinite))));
     const label = (await mark.getAttribute("aria-label")) as string;
     await mark.hover({ force: true });
     await expect.poll(() => page.locator("#report .cf-tip").textContent()).toBe(label);
