@@ -12,6 +12,11 @@ import type { ClassStageRecord, ExampleTable } from "./types.js";
 export const CLASS_DENSITIES = ["in-sample", "leave-one-out"] as const;
 export type ClassDensity = (typeof CLASS_DENSITIES)[number];
 
+/** The density an analysis reads; analyses written before the option read the in-sample one. */
+export function densityRead(a: { options?: { density?: ClassDensity } }): ClassDensity {
+  return a.options?.density ?? "in-sample";
+}
+
 /** The density that is not `d`. */
 export function otherDensity(d: ClassDensity): ClassDensity {
   return d === "in-sample" ? "leave-one-out" : "in-sample";

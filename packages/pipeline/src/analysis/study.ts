@@ -44,7 +44,7 @@ export type { Correlation, CorrelationLevel } from "./correlations.js";
 export type { CertifiedCurve } from "./curves.js";
 export type { GenerativeResult } from "./generative.js";
 export type { ClassDensity, ConclusionAgreement, OtherDensityAnalysis } from "./loo.js";
-export { CLASS_DENSITIES, otherDensityView } from "./loo.js";
+export { CLASS_DENSITIES, densityRead, otherDensityView } from "./loo.js";
 export type { SplitNoise } from "./noise.js";
 
 import { samplerSe } from "./noise.js";

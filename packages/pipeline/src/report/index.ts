@@ -4,7 +4,7 @@
 
 import { BRACKET_FACTOR } from "@classfit/wasm-core";
 import type { Correlation, NetworkAnalysis, StudyAnalysis } from "../analysis/study.js";
-import { otherDensityView, VARIABLES } from "../analysis/study.js";
+import { densityRead, otherDensityView, VARIABLES } from "../analysis/study.js";
 import { buildFigures, GROUP_COLORS, groupsShown } from "./figures.js";
 import { fmt, fmtCI, fmtP } from "./format.js";
 import { escapeXml, renderSvg } from "./svg.js";
@@ -70,10 +70,9 @@ const pct = (p: number) => `${fmt(100 * p, 3)}%`;
  * The sampler's share of the split (METHOD.md §12): each class mean with its MCSE, the gap's z,
  * and how stable the ranking and the groups are when the means move within their MCSE.
  */
-/** Whether the analysis reads the leave-one-out class density (analyses written before the
- * option read the in-sample one). */
+/** Whether the analysis reads the leave-one-out class density. */
 function readsLoo(a: StudyAnalysis): boolean {
-  return a.options.density === "leave-one-out";
+  return densityRead(a) === "leave-one-out";
 }
 
 function samplerParagraph(net: NetworkAnalysis, a: StudyAnalysis): string {

@@ -2,7 +2,7 @@
 // StudyAnalysis. Column names are stable: downstream notebooks may read them.
 
 import { fitConvergence } from "../analysis/convergence.js";
-import { otherDensityView, type StudyAnalysis } from "../analysis/study.js";
+import { densityRead, otherDensityView, type StudyAnalysis } from "../analysis/study.js";
 import { toCsv } from "./format.js";
 
 export interface Table {
@@ -18,6 +18,7 @@ export interface TableOutput {
 const n = (v: number | undefined | null): number | null => (v === undefined || v === null ? null : v);
 
 export function buildTables(a: StudyAnalysis): Record<string, Table> {
+  const readLoo = densityRead(a) === "leave-one-out";
   const classStage: Table = {
     columns: [
       "network",
@@ -69,8 +70,8 @@ export function buildTables(a: StudyAnalysis): Record<string, Table> {
         n(c.rhat?.k),
         n(c.sampler?.mcse),
         c.sampler === undefined ? null : c.sampler.replicateMeans.length,
-        a.options.density === "leave-one-out" ? n(c.sampler?.inSampleMean) : c.meanLogDensity,
-        a.options.density === "leave-one-out" ? n(c.sampler?.inSampleMcse) : n(c.sampler?.mcse),
+        readLoo ? n(c.sampler?.inSampleMean) : c.meanLogDensity,
+        readLoo ? n(c.sampler?.inSampleMcse) : n(c.sampler?.mcse),
         n(c.sampler?.looMean),
         n(c.sampler?.looMcse),
         c.sampler === undefined ? null : c.sampler.converged,
@@ -384,7 +385,6 @@ export function buildTables(a: StudyAnalysis): Record<string, Table> {
     rows: a.networks.flatMap((net) => {
       const l = otherDensityView(net);
       if (l === null) return [];
-      const readLoo = l.density === "in-sample";
       return l.agreement.map((x) => {
         // Analyses written before the per-example rows carry no level: class level.
         const level = x.level ?? "class";

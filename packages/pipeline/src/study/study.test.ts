@@ -81,6 +81,16 @@ describe("study config", () => {
     expect(resolveStudyConfig({ ...RAW, steps: { fit: { init: "bracket" } } }).steps.fit.init).toBe("bracket");
     expect(() => resolveStudyConfig({ ...RAW, steps: { fit: { init: "above" } } })).toThrow(/steps\.fit\.init/);
   });
+  it("reads the leave-one-out density by default, the in-sample one with the paper profile or when asked", () => {
+    expect(resolveStudyConfig(RAW).steps.analysis.density).toBe("leave-one-out");
+    expect(resolveStudyConfig(RAW, { profile: "paper" }).steps.analysis.density).toBe("in-sample");
+    const asked = resolveStudyConfig({ ...RAW, steps: { analysis: { density: "in-sample" } } });
+    expect(asked.steps.analysis.density).toBe("in-sample");
+    expect(asked.steps.analysis.bootstrap).toBe(1000);
+    expect(() => resolveStudyConfig({ ...RAW, steps: { analysis: { density: "cpo" } } })).toThrow(
+      /steps\.analysis\.density/,
+    );
+  });
 });
 
 describe("quick study end to end", () => {

@@ -4,7 +4,7 @@
 // how much of the split the sampler's Monte Carlo error leaves standing (METHOD.md §12).
 // Also what the browser app shows for a finished run, live or reopened from storage; it
 // imports only types, so a host's page can take it (`@classfit/pipeline/summary`) on its own.
-import { type ClassDensity, otherDensityView } from "../analysis/loo.js";
+import { type ClassDensity, densityRead, otherDensityView } from "../analysis/loo.js";
 import type { StudyAnalysis } from "../analysis/study.js";
 import type { RunManifest } from "./run.js";
 
@@ -99,7 +99,7 @@ export function summarizeStudy(manifest: RunManifest, analysis: StudyAnalysis): 
       return {
         name: n.name,
         label: n.label,
-        density: analysis.options?.density ?? "in-sample",
+        density: densityRead(analysis),
         splitStage: n.splitStage,
         verdict: n.split.verdict,
         testVerdict: n.split.testVerdict ?? (n.split.verdict === "within-noise" ? undefined : n.split.verdict),
