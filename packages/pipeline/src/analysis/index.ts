@@ -22,7 +22,10 @@ export {
 } from "./stats.js";
 export {
   type AnalysisOptions,
+  analysisTasks,
+  analyzeNetworkTask,
   analyzeStudy,
+  assembleAnalysis,
   type CertifiedCurve,
   CLASS_DENSITIES,
   type ClassDensity,
@@ -36,6 +39,8 @@ export {
   type Group,
   type GroupMeans,
   type NetworkAnalysis,
+  type NetworkAnalysisOutput,
+  type NetworkAnalysisTask,
   type NetworkConvergence,
   type OtherDensityAnalysis,
   otherDensityView,

@@ -1,6 +1,7 @@
 import type { Core } from "@classfit/wasm-core";
+import { createCore } from "@classfit/wasm-core/node";
 import { beforeAll, describe, expect, it } from "vitest";
-import { analyzeStudy } from "./study.js";
+import { analysisTasks, analyzeNetworkTask, analyzeStudy, assembleAnalysis } from "./study.js";
 import { testCore } from "./testing/core.js";
 import { SYNTHETIC_HIGH, syntheticStudy, withSyntheticSampler } from "./testing/synthetic.js";
 import { StudyInputError } from "./types.js";
@@ -47,6 +48,24 @@ describe("analyzeStudy on a synthetic two-network study", () => {
     const gen = res.generative.at(-1);
     expect(gen?.confusion.map((r) => r.reduce((x, y) => x + y, 0))).toEqual(Array(10).fill(120));
     expect(gen?.accuracy).toBeGreaterThan(0.5);
+  });
+
+  it("gives analyzeStudy's bytes when split into per-network tasks run on other wasm instances", async () => {
+    const input = syntheticStudy(core, { seed: 2, perClass: 40 });
+    const options = { ...OPTS, density: "in-sample" as const };
+    const direct = analyzeStudy(core, input, options);
+    const tasks = analysisTasks(input, options);
+    expect(tasks.map((t) => t.network.name)).toEqual(direct.networks.map((n) => n.name));
+    // As a worker pool runs them: each on its own instance, inputs and outputs structured-cloned,
+    // finishing in reverse order.
+    const outputs = [];
+    for (const t of [...tasks].reverse()) {
+      const own = await createCore();
+      outputs.unshift(structuredClone(analyzeNetworkTask(own, structuredClone(t))));
+    }
+    const assembled = assembleAnalysis(input, options, outputs);
+    expect(JSON.stringify(assembled)).toBe(JSON.stringify(direct));
+    expect(assembled).toEqual(direct);
   });
 
   it("is a pure function of (input, seed)", () => {

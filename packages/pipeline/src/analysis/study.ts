@@ -136,11 +136,8 @@ interface Settings {
   density: ClassDensity;
 }
 
-/**
- * Runs the analysis. `core` supplies the seeded generators; nothing else is read or written.
- * Throws StudyInputError naming the table, row and field of the first bad value.
- */
-export function analyzeStudy(core: Core, input: StudyInput, options: AnalysisOptions): StudyAnalysis {
+/** The options with their defaults filled in and checked. */
+function settingsOf(options: AnalysisOptions): Settings {
   if (!Number.isSafeInteger(options.seed) || options.seed < 0)
     throw new RangeError(`analyzeStudy: seed must be a non-negative integer, got ${options.seed}`);
   const settings: Settings = {
@@ -155,22 +152,93 @@ export function analyzeStudy(core: Core, input: StudyInput, options: AnalysisOpt
   };
   if (settings.density !== "in-sample" && settings.density !== "leave-one-out")
     throw new RangeError(`analyzeStudy: density must be 'in-sample' or 'leave-one-out', got '${settings.density}'`);
-  const { bins } = settings;
-  if (!Number.isInteger(bins) || bins < 2)
-    throw new RangeError(`analyzeStudy: bins must be an integer ≥ 2, got ${bins}`);
+  if (!Number.isInteger(settings.bins) || settings.bins < 2)
+    throw new RangeError(`analyzeStudy: bins must be an integer ≥ 2, got ${settings.bins}`);
   if (!Number.isInteger(settings.samplerDraws) || settings.samplerDraws < 1)
     throw new RangeError(`analyzeStudy: samplerDraws must be a positive integer, got ${settings.samplerDraws}`);
+  return settings;
+}
+
+/**
+ * One network's share of an analysis, as a worker takes it: the network's own class records,
+ * example tables and generative tables, its index in the study (which names its random streams)
+ * and the study's options. Plain structured-cloneable data.
+ */
+export interface NetworkAnalysisTask {
+  input: StudyInput;
+  network: NetworkInfo;
+  index: number;
+  options: AnalysisOptions;
+}
+export interface NetworkAnalysisOutput {
+  analysis: NetworkAnalysis;
+  warnings: string[];
+}
+
+/** Runs one network's share (see analysisTasks). Its streams depend only on the seed and the
+ * network's index, so where it runs never changes its bytes. */
+export function analyzeNetworkTask(core: Core, task: NetworkAnalysisTask): NetworkAnalysisOutput {
+  const tables = [...(task.input.exampleTables ?? []), ...examplesToTables(task.input.examples ?? [])];
+  return analyzeNetwork(
+    core,
+    task.input,
+    tables,
+    task.network,
+    task.index,
+    task.options.splitStage?.[task.network.name],
+    settingsOf(task.options),
+  );
+}
+
+/** The study's networks and example tables, after the checks that look at the whole input. */
+function studyParts(input: StudyInput): { networks: NetworkInfo[]; tables: ExampleTable[] } {
   validateClassRecords(input);
   const networks = input.networks ?? inferNetworks(input.classes);
   const tables = [...(input.exampleTables ?? []), ...examplesToTables(input.examples ?? [])];
+  return { networks, tables };
+}
+
+/**
+ * The analysis split into one task per network, for a worker pool: run each with
+ * analyzeNetworkTask (anywhere) and put the outputs together with assembleAnalysis; the result is
+ * byte for byte analyzeStudy's. Throws what analyzeStudy throws before any network is analysed.
+ */
+export function analysisTasks(input: StudyInput, options: AnalysisOptions): NetworkAnalysisTask[] {
+  settingsOf(options);
+  const { networks, tables } = studyParts(input);
+  return networks.map((network, index) => ({
+    input: {
+      networks: [network],
+      classes: input.classes.filter((c) => c.network === network.name),
+      exampleTables: tables.filter((t) => t.network === network.name),
+      generative: (input.generative ?? []).filter((t) => t.network === network.name),
+    },
+    network,
+    index,
+    options,
+  }));
+}
+
+/** The StudyAnalysis of the networks' outputs, in the study's network order. */
+export function assembleAnalysis(
+  input: StudyInput,
+  options: AnalysisOptions,
+  outputs: readonly NetworkAnalysisOutput[],
+): StudyAnalysis {
+  return assemble(settingsOf(options), studyParts(input), outputs);
+}
+
+function assemble(
+  settings: Settings,
+  { networks, tables }: { networks: NetworkInfo[]; tables: ExampleTable[] },
+  outputs: readonly NetworkAnalysisOutput[],
+): StudyAnalysis {
   const warnings: string[] = [];
   const splitStages: Record<string, string> = {};
-  const out = networks.map((net, ni) => {
-    const a = analyzeNetwork(core, input, tables, net, ni, options.splitStage?.[net.name], settings);
-    splitStages[net.name] = a.analysis.splitStage;
-    warnings.push(...a.warnings);
-    return a.analysis;
-  });
+  for (const o of outputs) {
+    splitStages[o.analysis.name] = o.analysis.splitStage;
+    warnings.push(...o.warnings);
+  }
   for (const t of tables)
     if (!networks.some((n) => n.name === t.network))
       throw new StudyInputError(`examples: network "${t.network}" has no class records`);
@@ -180,16 +248,29 @@ export function analyzeStudy(core: Core, input: StudyInput, options: AnalysisOpt
       seed: settings.seed,
       bootstrap: settings.bootstrap.replicates,
       level: settings.bootstrap.level,
-      bins,
+      bins: settings.bins,
       dipSimulations: settings.dipSimulations,
       samplerDraws: settings.samplerDraws,
       exampleStages: settings.exampleStages,
       density: settings.density,
       splitStage: splitStages,
     },
-    networks: out,
+    networks: outputs.map((o) => o.analysis),
     warnings,
   };
+}
+
+/**
+ * Runs the analysis. `core` supplies the seeded generators; nothing else is read or written.
+ * Throws StudyInputError naming the table, row and field of the first bad value.
+ */
+export function analyzeStudy(core: Core, input: StudyInput, options: AnalysisOptions): StudyAnalysis {
+  const settings = settingsOf(options);
+  const parts = studyParts(input);
+  const outputs = parts.networks.map((net, ni) =>
+    analyzeNetwork(core, input, parts.tables, net, ni, options.splitStage?.[net.name], settings),
+  );
+  return assemble(settings, parts, outputs);
 }
 
 /** A network's class records per stage, checked against its stage list and split stage. */

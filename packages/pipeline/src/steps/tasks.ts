@@ -17,6 +17,7 @@ import {
   type SamplerSummary,
   samplerSummary,
 } from "@classfit/wasm-core";
+import { analyzeNetworkTask, type NetworkAnalysisOutput, type NetworkAnalysisTask } from "../analysis/study.js";
 
 export interface FitTask {
   /** Float64Array, shape (n, d), row-major: one class's reduced representations. */
@@ -92,11 +93,13 @@ interface TaskMap {
   fit: [FitTask, FitOutput];
   density: [DensityTask, DensityOutput];
   kl: [KlTask, KlOutput];
+  /** One network's share of the study's analysis (analysisTasks in analysis/study.ts). */
+  analysis: [NetworkAnalysisTask, NetworkAnalysisOutput];
 }
 export type TaskKind = keyof TaskMap;
 export type TaskInput<K extends TaskKind> = TaskMap[K][0];
 export type TaskOutput<K extends TaskKind> = TaskMap[K][1];
-export const TASK_KINDS: readonly TaskKind[] = ["fit", "density", "kl"];
+export const TASK_KINDS: readonly TaskKind[] = ["fit", "density", "kl", "analysis"];
 
 const finiteOrNull = (v: number) => (Number.isFinite(v) ? v : null);
 
@@ -146,6 +149,11 @@ export function executeTask<K extends TaskKind>(
       });
       onProgress?.(1, 1);
       return r as TaskOutput<K>;
+    }
+    case "analysis": {
+      const out = analyzeNetworkTask(core, input as NetworkAnalysisTask);
+      onProgress?.(1, 1);
+      return out as TaskOutput<K>;
     }
     default:
       throw new RangeError(`unknown task kind '${String(kind)}' (expected ${TASK_KINDS.join(", ")})`);

@@ -16,7 +16,7 @@ import type { StudyConfig } from "./config.js";
 import { StudyContext, StudyInterrupted } from "./context.js";
 import { loadStudyData, requireTwoPerClass } from "./data.js";
 import { type NetworkRun, runNetwork } from "./network.js";
-import { analyze, studyInput } from "./steps/analyze.js";
+import { analyzeOn, studyInput } from "./steps/analyze.js";
 import { REPORT_DIR, writeReport } from "./steps/report.js";
 
 export { StudyInterrupted } from "./context.js";
@@ -120,7 +120,7 @@ export async function runStudy(
     for (const net of config.networks) networks.push(await runNetwork(ctx, net));
     ctx.checkAbort();
     const input = studyInput(networks);
-    const analyzed = analyze(core, config, input);
+    const analyzed = await analyzeOn(ctx.pool, core, config, input, () => host.signal?.aborted === true);
     const analysis = { ...analyzed, warnings: [...networks.flatMap((n) => n.warnings), ...analyzed.warnings] };
     const { ds } = ctx.data;
     const report = await writeReport(host.storage, analysis, input, {

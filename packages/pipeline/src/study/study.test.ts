@@ -234,6 +234,30 @@ describe("quick study end to end", () => {
     expect(json<RunManifest>(storage.files.get("manifest.json")).status).toBe("failed");
   }, 60_000);
 
+  it("analyses each network on its own worker when there are two, to the same bytes", async () => {
+    const inner = inThreadPool(core);
+    const kinds: string[] = [];
+    const two = (failAnalysis: boolean): WorkerPool => ({
+      size: 2,
+      run: (kind, inputs, hooks) => {
+        kinds.push(`${kind}×${inputs.length}`);
+        if (kind === "analysis" && failAnalysis) return Promise.reject(new Error("worker lost"));
+        return inner.run(kind, inputs, hooks);
+      },
+    });
+    const keys = [...first.keys()].filter((k) => k !== "manifest.json").sort();
+    for (const failAnalysis of [false, true]) {
+      kinds.length = 0;
+      const h = memoryHost({ pool: two(failAnalysis) });
+      await runStudy(h, core, config);
+      expect(kinds).toContain("analysis×2");
+      expect([...h.storage.files.keys()].filter((k) => k !== "manifest.json").sort()).toEqual(keys);
+      // A failed analysis task falls back to this thread: the same report either way.
+      for (const k of keys)
+        expect(fnv1a64(h.storage.files.get(k) as Uint8Array), k).toBe(fnv1a64(first.get(k) as Uint8Array));
+    }
+  }, 120_000);
+
   it("resumes a run interrupted mid-fit to the bytes of an uninterrupted one", async () => {
     const controller = new AbortController();
     const inner = inThreadPool(core);

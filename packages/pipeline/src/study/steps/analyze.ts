@@ -1,12 +1,21 @@
 // analyze — the study's analysis (METHOD.md §6, §7, §11) over every network's class records and
-// example tables. Not keyed or cached: it is cheap next to the steps before it, and always
-// reflects the records as they are.
+// example tables. Not keyed or cached: it always reflects the records as they are.
 // Consumes: each network's records (network.ts). Config: steps.analysis and a seed.
 // Produces: the StudyAnalysis (written by the report step).
+// With two or more workers each network's share runs on its own worker (the bootstrap over
+// 10 000 examples takes seconds per network), and the parts are put together in network order:
+// the same bytes as in one thread, since each network's streams depend only on the seed.
 
 import type { Core } from "@classfit/wasm-core";
-import { analyzeStudy, type StudyAnalysis } from "../../analysis/study.js";
+import {
+  type AnalysisOptions,
+  analysisTasks,
+  analyzeStudy,
+  assembleAnalysis,
+  type StudyAnalysis,
+} from "../../analysis/study.js";
 import type { StudyInput } from "../../analysis/types.js";
+import type { WorkerPool } from "../../host/index.js";
 import type { StudyConfig } from "../config.js";
 import type { NetworkRun } from "../network.js";
 import { deriveSeed } from "../seed.js";
@@ -20,9 +29,9 @@ export function studyInput(networks: NetworkRun[]): StudyInput {
   };
 }
 
-export function analyze(core: Core, config: StudyConfig, input: StudyInput): StudyAnalysis {
+function analysisOptions(config: StudyConfig): AnalysisOptions {
   const a = config.steps.analysis;
-  return analyzeStudy(core, input, {
+  return {
     seed: deriveSeed(config.seed, "analysis"),
     bootstrap: a.bootstrap,
     level: a.level,
@@ -30,5 +39,31 @@ export function analyze(core: Core, config: StudyConfig, input: StudyInput): Stu
     dipSimulations: a.dipSimulations,
     density: a.density,
     ...(a.splitStage ? { splitStage: a.splitStage } : {}),
-  });
+  };
+}
+
+/**
+ * The study's analysis: one network per task on `pool` when it has two or more workers and the
+ * study two or more networks. A task that fails is not reported from the worker: the analysis
+ * then runs in this thread, which throws the same error (typed and worded) as a single-threaded
+ * run would. `aborted()` says whether the failure was an interruption, passed on as it is.
+ */
+export async function analyzeOn(
+  pool: WorkerPool,
+  core: Core,
+  config: StudyConfig,
+  input: StudyInput,
+  aborted: () => boolean,
+): Promise<StudyAnalysis> {
+  const options = analysisOptions(config);
+  const tasks = analysisTasks(input, options);
+  if (pool.size < 2 || tasks.length < 2) return analyzeStudy(core, input, options);
+  let outputs: Awaited<ReturnType<typeof pool.run<"analysis">>>;
+  try {
+    outputs = await pool.run("analysis", tasks);
+  } catch (e) {
+    if (aborted()) throw e;
+    return analyzeStudy(core, input, options);
+  }
+  return assembleAnalysis(input, options, outputs);
 }
