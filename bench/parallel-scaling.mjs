@@ -7,6 +7,10 @@
 // worker's idle time: from the moment the shared queue had nothing left for it to the end of
 // the pool (what finer units shorten). Every run writes under a fresh temp directory, so nothing
 // resumes; the artifacts of the 1- and 2-worker runs are compared byte for byte.
+// Beside each pair it runs N independent copies of the 1-worker command at once (separate
+// processes, separate directories): their combined throughput over one copy's is what the cores
+// give this work side by side (shared caches, memory bandwidth, clock boost), the ceiling the
+// pool's ratio is read against; "pool / copies" is the pool's share of it.
 //
 // Run it on an otherwise idle machine: other processes on the cores distort the ratio. At the
 // --quick sizes each unit lasts a fraction of a second, so worker start-up (every worker loads
@@ -14,7 +18,7 @@
 //
 // Usage: npm run build && node bench/parallel-scaling.mjs [--workers 2] [--rounds 1]
 //        node bench/parallel-scaling.mjs --quick   (a smoke run: tiny sizes, seconds, no figures to keep)
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -48,6 +52,33 @@ function classfit(args) {
   return { seconds, out, idle };
 }
 
+/** `copies` independent 1-worker runs of the command started together; wall seconds to the last
+ * one's end. No pool, no shared queue: what the cores give this work side by side, the ceiling
+ * any executor's ratio is read against. */
+async function concurrent(name, copies, make) {
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from(
+      { length: copies },
+      (_, c) =>
+        new Promise((resolve, reject) => {
+          const args = [...make(join(tmp, `${name}-copy${c}`)), "--workers", "1"];
+          const p = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+          let err = "";
+          p.stderr.on("data", (d) => {
+            err += d;
+          });
+          p.on("close", (code) =>
+            code === 0
+              ? resolve()
+              : reject(new Error(`classfit ${args.join(" ")} exited ${code}:\n${err.slice(-3000)}`)),
+          );
+        }),
+    ),
+  );
+  return (performance.now() - t0) / 1000;
+}
+
 /** Best (shortest) of ROUNDS runs of `make(workers, dir)`, each in a fresh directory. */
 function best(name, workers, make) {
   let bestRun;
@@ -62,11 +93,13 @@ function best(name, workers, make) {
 const same = (a, b) => Buffer.compare(readFileSync(a), readFileSync(b)) === 0;
 
 const rows = [];
-function report(what, unit, amount, f, one, many, artifact) {
+async function report(what, unit, amount, f, one, many, artifact, make) {
   const r1 = amount(one) / one.seconds;
   const rN = amount(many) / many.seconds;
   const identical = artifact ? same(join(one.dir, artifact), join(many.dir, artifact)) : undefined;
-  rows.push({ what, unit, r1, rN, one, many, identical, f });
+  const copies = QUICK ? undefined : await concurrent(what.replace(/\W/g, ""), N, make);
+  const rCopies = copies === undefined ? undefined : (N * amount(one)) / copies;
+  rows.push({ what, unit, r1, rN, one, many, identical, f, copies, rCopies });
 }
 
 console.log(
@@ -96,7 +129,7 @@ const certArgs = (dir) => [
 ];
 const passes = (run) =>
   JSON.parse(readFileSync(join(run.dir, "certification.summary.json"), "utf8")).noisyForwardPasses;
-report(
+await report(
   "certification",
   "noisy passes/s",
   passes,
@@ -104,6 +137,7 @@ report(
   best("certify", 1, certArgs),
   best("certify", N, certArgs),
   "certification.npz",
+  certArgs,
 );
 
 // Memorization: m networks on a subset of the training split, each long enough (about 6 s on one
@@ -127,7 +161,7 @@ const memArgs = (dir) => [
     dir,
   ],
 ];
-report(
+await report(
   "memorization",
   "networks/min",
   () => mem.models * 60,
@@ -135,6 +169,7 @@ report(
   best("memorization", 1, memArgs),
   best("memorization", N, memArgs),
   "memorization.npz",
+  memArgs,
 );
 
 // The demo study (the shipped networks, the demo profile); --quick: a tiny quick study instead.
@@ -155,7 +190,7 @@ if (QUICK) {
   );
   studyArgs = (dir) => ["study", "--config", config, "--profile", "quick", "--out", dir];
 } else studyArgs = (dir) => ["demo", "--out", dir];
-report(
+await report(
   QUICK ? "quick study (smoke)" : "demo study",
   "studies/h",
   () => 3600,
@@ -163,15 +198,23 @@ report(
   best("study", 1, studyArgs),
   best("study", N, studyArgs),
   "report/analysis.json",
+  studyArgs,
 );
 
 console.log("");
-console.log(`| work | 1 worker | ${N} workers | ratio ${N}/1 | same artifact bytes |`);
-console.log("|---|---|---|---|---|");
-for (const r of rows)
+console.log(
+  `| work | 1 worker | ${N} workers | ratio ${N}/1 | ${N} independent 1-worker copies at once | ratio | pool / copies | same artifact bytes |`,
+);
+console.log("|---|---|---|---|---|---|---|---|");
+for (const r of rows) {
+  const copies =
+    r.rCopies === undefined
+      ? "— | — | —"
+      : `${r.f(r.rCopies)} (${r.copies.toFixed(1)} s) | ${(r.rCopies / r.r1).toFixed(2)}× | ${(r.rN / r.rCopies).toFixed(2)}`;
   console.log(
-    `| ${r.what} (${r.unit}) | ${r.f(r.r1)} (${r.one.seconds.toFixed(1)} s) | ${r.f(r.rN)} (${r.many.seconds.toFixed(1)} s) | ${(r.rN / r.r1).toFixed(2)}× | ${r.identical === undefined ? "—" : r.identical ? "yes" : "NO"} |`,
+    `| ${r.what} (${r.unit}) | ${r.f(r.r1)} (${r.one.seconds.toFixed(1)} s) | ${r.f(r.rN)} (${r.many.seconds.toFixed(1)} s) | ${(r.rN / r.r1).toFixed(2)}× | ${copies} | ${r.identical === undefined ? "—" : r.identical ? "yes" : "NO"} |`,
   );
+}
 console.log("");
 console.log(`idle time per worker in the ${N}-worker runs (queue empty until the pool ended):`);
 for (const r of rows) console.log(`  ${r.what}: ${r.many.idle.length > 0 ? r.many.idle.join("; ") : "(no pool ran)"}`);

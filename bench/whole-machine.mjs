@@ -13,6 +13,9 @@
 // Ratio = classfit / PyTorch, wall clock (target ≥ 1.0 for both).
 //
 // Run it on an otherwise idle machine; other processes on the cores distort both sides.
+// It ends with the arithmetic ceiling: the peak of 128-bit wasm SIMD on one core, measured in the
+// same run (bench/simd-ceiling.mjs), against the multiplies per second each side's training
+// rate implies.
 //
 // Usage: npm run build && node bench/whole-machine.mjs [--cores N] [--samples 2048] [--steps 12]
 //        [--rounds 2] [--torch-batches 64,256,1024]
@@ -23,6 +26,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { BENCH_RESNET_MULTIPLIES, simdPeak } from "./simd-ceiling.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -233,4 +237,21 @@ async function main() {
   console.log(
     `best of ${ROUNDS} rounds per column; ${SAMPLES} noisy passes and ${STEPS} training steps per classfit worker`,
   );
+  // What the arithmetic allows: training multiplies per second per core against the peak of
+  // 128-bit wasm SIMD on one core of this CPU, measured now.
+  const peak = await simdPeak(2);
+  const { trainDirect, trainWinograd4 } = BENCH_RESNET_MULTIPLIES;
+  const perCore = (rate, mults) => (rate / CORES) * mults;
+  const c = best["classfit train"];
+  console.log(
+    `\nceiling, one core: 128-bit wasm SIMD peaks at ${peak.toFixed(1)} G multiply-adds/s (mul then add; no FMA)`,
+  );
+  console.log(
+    `  classfit training: ${(perCore(c.rate, trainWinograd4) / 1e9).toFixed(1)} G multiplies/s per core, counting Winograd F(4x4)'s fewest, = ${((100 * perCore(c.rate, trainWinograd4)) / (peak * 1e9)).toFixed(0)}% of that peak`,
+  );
+  const t = best["torch train"];
+  if (t)
+    console.log(
+      `  PyTorch training: ${(perCore(t.rate, trainDirect) / 1e9).toFixed(1)} G direct multiply-adds/s per core (${(perCore(t.rate, trainDirect) / (peak * 1e9)).toFixed(2)}× the wasm peak); matching its rate needs ${((100 * perCore(t.rate, trainWinograd4)) / (peak * 1e9)).toFixed(0)}% of the wasm peak through every training multiply`,
+    );
 }
