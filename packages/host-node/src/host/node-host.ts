@@ -18,7 +18,7 @@ import { type TaskKind, type TaskOutput, transferables } from "@classfit/pipelin
 import { InputError, writeFileAtomic } from "../io.js";
 import { createProgress } from "../progress.js";
 import { VERSION } from "../version.js";
-import { runPool, workerExecArgv } from "../workers/pool.js";
+import { runPool, workerCache, workerExecArgv } from "../workers/pool.js";
 import { studyUnitExecutor } from "../workers/unit-executor.js";
 import { resolveWorkers } from "../workers/workers.js";
 
@@ -107,6 +107,9 @@ export function nodeWorkerPool(
   o: { signal?: AbortSignal; describe?: (index: number) => string } = {},
 ): WorkerPool {
   const { signal, describe } = o;
+  // One set of task workers for every run of this pool: each keeps its wasm-core instance.
+  const cache = workerCache();
+  signal?.addEventListener("abort", () => cache.close(), { once: true });
   return {
     size,
     async run(kind, inputs, hooks) {
@@ -130,6 +133,7 @@ export function nodeWorkerPool(
         {
           size,
           execArgv: workerExecArgv(),
+          cache,
           describe: describe ?? ((i) => `${kind} task ${i}`),
           onStart: (i) => hooks?.onStart?.(i),
           transferList: (x) => transferables(kind, x.input as never),

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { isInputError } from "@classfit/pipeline/errors";
 import { afterAll, describe, expect, it } from "vitest";
-import { runPool } from "./pool.js";
+import { runPool, workerCache } from "./pool.js";
 
 // A plain-JS worker speaking the pool protocol: squares its input, reports progress, records
 // its thread id; input -1 throws, -3 throws an error it marks as bad input, and -2 exits the
@@ -45,6 +45,29 @@ parentPort.on("message", async ({ id, input }) => {
 );
 const slow = pathToFileURL(slowFile);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("runPool with a worker cache", () => {
+  it("hands the same threads to the next pool, and drops those of a pool that failed", async () => {
+    const cache = workerCache();
+    try {
+      const a = await runPool<number, { sq: number; threadId: number }>(url, [1, 2, 3, 4], { size: 2, cache });
+      const b = await runPool<number, { sq: number; threadId: number }>(url, [5, 6, 7, 8], { size: 2, cache });
+      expect(b.map((r) => r.sq)).toEqual([25, 36, 49, 64]);
+      const first = new Set(a.map((r) => r.threadId));
+      expect(first.size).toBe(2);
+      expect(new Set(b.map((r) => r.threadId))).toEqual(first);
+      // A pool that fails terminates its workers instead of returning them …
+      await expect(runPool(url, [-1], { size: 1, cache })).rejects.toThrow(/bad input -1/);
+      // … so the cache is down to the worker the failed pool did not take.
+      const c = await runPool<number, { sq: number; threadId: number }>(url, [9, 10], { size: 2, cache });
+      expect(c.map((r) => r.sq)).toEqual([81, 100]);
+      const threads = new Set(c.map((r) => r.threadId));
+      expect([...threads].filter((t) => first.has(t)).length).toBe(1);
+    } finally {
+      cache.close();
+    }
+  });
+});
 
 describe("runPool", () => {
   it("returns results in input order, spreads tasks over the workers and reports progress", async () => {

@@ -39,6 +39,49 @@ export interface PoolOptions<I, P, R = unknown> {
   signal?: AbortSignal;
   /** Called when a worker has no task left (its idle time runs from there to the pool's end). */
   onIdle?: (worker: number) => void;
+  /** Where finished workers wait for the next pool of the same script (see workerCache); without
+   * one, each pool starts its workers and stops them when its queue is empty. */
+  cache?: WorkerCache;
+}
+
+/**
+ * Workers kept between pools: the study runs one pool per step and stage (fits, densities, KL,
+ * analysis), and starting workers anew for each cost about 0.1 s a pool (a thread, the modules,
+ * a wasm-core instance) while both cores waited. A worker goes back only when its pool ends
+ * cleanly; one whose pool failed or was aborted is terminated. Waiting workers are unref'd, so
+ * they never keep the process alive.
+ */
+export interface WorkerCache {
+  take(): Worker | undefined;
+  give(w: Worker): void;
+  /** Terminates every waiting worker. */
+  close(): void;
+}
+
+export function workerCache(): WorkerCache {
+  const waiting = new Map<Worker, () => void>();
+  return {
+    take() {
+      const next = waiting.entries().next();
+      if (next.done) return undefined;
+      const [w, onExit] = next.value;
+      waiting.delete(w);
+      w.off("exit", onExit);
+      w.ref();
+      return w;
+    },
+    give(w) {
+      // A waiting worker that dies (it should not) is forgotten rather than handed out.
+      const onExit = () => waiting.delete(w);
+      w.once("exit", onExit);
+      w.unref();
+      waiting.set(w, onExit);
+    },
+    close() {
+      for (const w of waiting.keys()) void w.terminate();
+      waiting.clear();
+    },
+  };
 }
 
 /**
@@ -79,12 +122,26 @@ export function runPool<I, R, P = unknown>(workerUrl: URL, inputs: I[], opts: Po
       stopping.add(w);
       void w.terminate();
     };
+    // At the clean end of the pool every worker is done: each goes back to the cache (without
+    // this pool's listeners) or stops.
+    let released = false;
+    const release = () => {
+      released = true;
+      for (const w of workers) {
+        if (opts.cache) {
+          w.removeAllListeners("message");
+          w.removeAllListeners("error");
+          w.removeAllListeners("exit");
+          opts.cache.give(w);
+        } else stop(w);
+      }
+    };
     const onAbort = () => fail(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error("aborted"));
     const fail = (err: Error) => {
       if (failed) return;
       failed = true;
       opts.signal?.removeEventListener("abort", onAbort);
-      for (const w of workers) stop(w);
+      if (!released) for (const w of workers) stop(w);
       rejectPool(err);
     };
     opts.signal?.addEventListener("abort", onAbort, { once: true });
@@ -92,7 +149,7 @@ export function runPool<I, R, P = unknown>(workerUrl: URL, inputs: I[], opts: Po
       if (failed) return;
       if (next >= inputs.length) {
         opts.onIdle?.(workers.indexOf(w));
-        stop(w);
+        if (!opts.cache) stop(w);
         return;
       }
       const id = next++;
@@ -102,10 +159,12 @@ export function runPool<I, R, P = unknown>(workerUrl: URL, inputs: I[], opts: Po
       w.postMessage({ type: "task", id, input }, opts.transferList?.(input) ?? []);
     };
     for (let k = 0; k < size; k++) {
-      const w = new Worker(workerUrl, {
-        ...(opts.execArgv ? { execArgv: opts.execArgv } : {}),
-        ...(opts.workerData !== undefined ? { workerData: opts.workerData } : {}),
-      });
+      const w =
+        opts.cache?.take() ??
+        new Worker(workerUrl, {
+          ...(opts.execArgv ? { execArgv: opts.execArgv } : {}),
+          ...(opts.workerData !== undefined ? { workerData: opts.workerData } : {}),
+        });
       workers.push(w);
       w.on("message", (msg: WorkerReply<R, P>) => {
         if (failed) return;
@@ -131,7 +190,7 @@ export function runPool<I, R, P = unknown>(workerUrl: URL, inputs: I[], opts: Po
           }
           if (finished === inputs.length) {
             opts.onIdle?.(workers.indexOf(w));
-            for (const other of workers) stop(other);
+            release();
             void Promise.all(pending).then(() => {
               if (failed) return;
               opts.signal?.removeEventListener("abort", onAbort);
