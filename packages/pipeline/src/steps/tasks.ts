@@ -18,6 +18,7 @@ import {
   samplerSummary,
 } from "@classfit/wasm-core";
 import { analyzeNetworkTask, type NetworkAnalysisOutput, type NetworkAnalysisTask } from "../analysis/study.js";
+import { type CompactnessOptions, compactness } from "../compactness.js";
 
 export interface FitTask {
   /** Float64Array, shape (n, d), row-major: one class's reduced representations. */
@@ -89,17 +90,35 @@ export interface KlOutput {
   standardError: number;
 }
 
+export interface CompactnessTask {
+  /** Float64Array, shape (n, d), row-major: one class's reduced representations. */
+  data: Float64Array;
+  n: number;
+  d: number;
+  options: Omit<CompactnessOptions, "rng">;
+  /** The sampled pairs' generator: core.rng(seed, stream). */
+  seed: number;
+  stream: number;
+}
+export interface CompactnessOutput {
+  value: number;
+  method: string;
+  pairs: number;
+  standardError: number;
+}
+
 interface TaskMap {
   fit: [FitTask, FitOutput];
   density: [DensityTask, DensityOutput];
   kl: [KlTask, KlOutput];
+  compactness: [CompactnessTask, CompactnessOutput];
   /** One network's share of the study's analysis (analysisTasks in analysis/study.ts). */
   analysis: [NetworkAnalysisTask, NetworkAnalysisOutput];
 }
 export type TaskKind = keyof TaskMap;
 export type TaskInput<K extends TaskKind> = TaskMap[K][0];
 export type TaskOutput<K extends TaskKind> = TaskMap[K][1];
-export const TASK_KINDS: readonly TaskKind[] = ["fit", "density", "kl", "analysis"];
+export const TASK_KINDS: readonly TaskKind[] = ["fit", "density", "kl", "compactness", "analysis"];
 
 const finiteOrNull = (v: number) => (Number.isFinite(v) ? v : null);
 
@@ -150,6 +169,23 @@ export function executeTask<K extends TaskKind>(
       onProgress?.(1, 1);
       return r as TaskOutput<K>;
     }
+    case "compactness": {
+      const t = input as CompactnessTask;
+      const rng = core.rng(t.seed, t.stream);
+      try {
+        const v = compactness(t.data, t.n, t.d, { ...t.options, rng });
+        onProgress?.(1, 1);
+        const out: CompactnessOutput = {
+          value: v.value,
+          method: v.method,
+          pairs: v.pairs,
+          standardError: v.standardError,
+        };
+        return out as TaskOutput<K>;
+      } finally {
+        rng.dispose();
+      }
+    }
     case "analysis": {
       const out = analyzeNetworkTask(core, input as NetworkAnalysisTask);
       onProgress?.(1, 1);
@@ -184,6 +220,7 @@ export function transferables(kind: TaskKind, input: TaskInput<TaskKind>): Array
     if (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) bufs.push(a.buffer as ArrayBuffer);
   };
   if (kind === "fit") add((input as FitTask).data);
+  if (kind === "compactness") add((input as CompactnessTask).data);
   return bufs;
 }
 

@@ -3,7 +3,6 @@
 // Consumes: the stage's Z and the rows of every class. Config: method, pairs, zero exclusion
 // and a seed per (network, stage). Produces: compactness.json, [{ value, method, pairs,
 // standardError }] per class.
-import { compactness as measure } from "../../compactness.js";
 import { jsonBytes, parseJsonBytes } from "../../steps/store.js";
 import { hashArray, hashJson } from "../../units/container.js";
 import type { StageData } from "../context.js";
@@ -30,26 +29,29 @@ export const compactness: Step<CompactnessUnit, CompactnessPlan, number[]> = {
       seed,
     };
   },
-  async compute(ctx, { sd }, { seed }) {
+  async compute(ctx, { net, sd }, { seed }) {
     const cfg = ctx.config.steps.compactness;
-    const { ds, rowsOf } = ctx.study;
-    const out: { value: number; method: string; pairs: number; standardError: number }[] = [];
-    for (let c = 0; c < ds.numClasses; c++) {
-      const rng = ctx.core.rng(seed, c);
-      try {
-        const x = ctx.classData(sd, c);
-        const v = measure(x, (rowsOf[c] as Int32Array).length, sd.k, {
-          method: cfg.method,
-          pairs: cfg.pairs,
-          excludeZero: cfg.excludeZero,
-          rng,
-        });
-        out.push({ value: v.value, method: v.method, pairs: v.pairs, standardError: v.standardError });
-      } finally {
-        rng.dispose();
-      }
-    }
-    return { files: { "compactness.json": jsonBytes(out) } };
+    const { ds, rowsOf, classNames } = ctx.study;
+    // One task per class on the pool; class c draws its sampled pairs from stream c of the seed.
+    const out = await ctx.runPool(
+      "compactness",
+      Array.from({ length: ds.numClasses }, (_, c) => ({
+        data: ctx.classData(sd, c),
+        n: (rowsOf[c] as Int32Array).length,
+        d: sd.k,
+        options: { method: cfg.method, pairs: cfg.pairs, excludeZero: cfg.excludeZero },
+        seed,
+        stream: c,
+      })),
+      (c) => `${net} ${sd.stage} compactness ${classNames[c] ?? c}`,
+    );
+    return {
+      files: {
+        "compactness.json": jsonBytes(
+          out.map((v) => ({ value: v.value, method: v.method, pairs: v.pairs, standardError: v.standardError })),
+        ),
+      },
+    };
   },
   read(_ctx, _u, { dir }, done) {
     return parseJsonBytes<{ value: number }[]>(done.files.get("compactness.json"), dir).map((x) => x.value);
