@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fnv1a32, fnv1a64, fnv1a64Reference } from "./hash.js";
+import { fnv1a32, fnv1a64, fnv1a64Js, fnv1a64Reference, WASM_FROM } from "./hash.js";
 
 const text = (s: string) => new TextEncoder().encode(s);
 
@@ -23,9 +23,25 @@ describe("fnv1a64", () => {
     }
     const big = Uint8Array.from({ length: 65536 }, next);
     expect(fnv1a64(big)).toBe(fnv1a64Reference(big));
+    expect(fnv1a64Js(big)).toBe(fnv1a64Reference(big));
     // Bytes that drive the low half through every carry: all 0xff, and all 0x00.
     expect(fnv1a64(new Uint8Array(1000).fill(255))).toBe(fnv1a64Reference(new Uint8Array(1000).fill(255)));
     expect(fnv1a64(new Uint8Array(1000))).toBe(fnv1a64Reference(new Uint8Array(1000)));
+  });
+
+  it("gives the same digits through the wasm module, across its threshold and its 1 MiB chunks", () => {
+    let s = 777;
+    const next = () => {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      return s >>> 24;
+    };
+    const data = Uint8Array.from({ length: (5 << 20) / 2 + 3 }, next);
+    for (const n of [WASM_FROM - 1, WASM_FROM, WASM_FROM + 1, 1 << 20, (1 << 20) + 1, data.length]) {
+      const b = data.subarray(0, n);
+      expect(fnv1a64(b), `length ${n}`).toBe(fnv1a64Reference(b));
+    }
+    // A view that starts inside its buffer.
+    expect(fnv1a64(data.subarray(5, 5 + 70_000))).toBe(fnv1a64Js(data.subarray(5, 5 + 70_000)));
   });
 
   it("hashes a view, not its whole buffer", () => {
