@@ -1,5 +1,6 @@
 // Messages between the page (main thread), the study worker (runs the pipeline: tfjs, the
-// sampler's orchestration, the report) and the task workers (DP-GMM fits, densities, KL).
+// sampler's orchestration, the report) and the task workers (DP-GMM fits, densities, KL,
+// compactness, each network's analysis).
 // Everything here is structured-cloneable: Blobs for user files, WebAssembly.Module for
 // wasm-core, typed arrays for task inputs and outputs.
 import type { StudyUnitJob } from "@classfit/pipeline";

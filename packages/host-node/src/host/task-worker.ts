@@ -1,6 +1,7 @@
-// worker_threads entry for the study's compute tasks (DP-GMM fits, densities, KL): instantiates
-// wasm-core once and runs @classfit/pipeline's executeTask — the same function the in-thread
-// pool runs, so a task's bytes never depend on where it ran. Protocol: see ../workers/pool.ts;
+// worker_threads entry for the study's compute tasks (DP-GMM fits, densities, KL, compactness,
+// each network's analysis): instantiates wasm-core once and runs @classfit/pipeline's
+// executeTask — the same function the in-thread pool runs, so a task's bytes never depend on
+// where it ran. Protocol: see ../workers/pool.ts;
 // a finished task's output goes out as a progress message { result } (so the study can commit
 // it at once), then "done" with null.
 import { parentPort } from "node:worker_threads";

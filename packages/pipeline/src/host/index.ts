@@ -31,7 +31,7 @@ export interface StudyResources {
   describe?(path: string): string;
 }
 
-/** Runs independent compute tasks (DP-GMM fits, densities, KL) on workers. */
+/** Runs independent compute tasks (DP-GMM fits, densities, KL, compactness, analysis) on workers. */
 export interface WorkerPool {
   readonly size: number;
   /**
