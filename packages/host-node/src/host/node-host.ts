@@ -105,13 +105,25 @@ export function fileResources(baseDir: string): StudyResources {
 export function nodeWorkerPool(
   size: number,
   o: { signal?: AbortSignal; describe?: (index: number) => string } = {},
-): WorkerPool {
+): WorkerPool & { idle(): { seconds: number; idleSeconds: number[] } | undefined } {
   const { signal, describe } = o;
   // One set of task workers for every run of this pool: each keeps its wasm-core instance.
   const cache = workerCache();
   signal?.addEventListener("abort", () => cache.close(), { once: true });
+  // Busy seconds per worker thread, over every run, for the idle time reported at the end.
+  const busy = new Map<number, number>();
+  let firstTask: number | undefined;
   return {
     size,
+    /** Seconds since the first task, and each worker's time without a task in them (the time
+     * the study spent between pools counts as idle), or undefined before any task ran. */
+    idle() {
+      if (firstTask === undefined) return undefined;
+      const seconds = (performance.now() - firstTask) / 1000;
+      const used = [...busy.values()];
+      while (used.length < size) used.push(0);
+      return { seconds, idleSeconds: used.map((b) => Math.max(0, seconds - b)) };
+    },
     async run(kind, inputs, hooks) {
       if (inputs.length === 0) return [];
       const results = new Array<TaskOutput<typeof kind>>(inputs.length);
@@ -134,8 +146,12 @@ export function nodeWorkerPool(
           size,
           execArgv: workerExecArgv(),
           cache,
+          onBusy: (w, seconds) => busy.set(w.threadId, (busy.get(w.threadId) ?? 0) + seconds),
           describe: describe ?? ((i) => `${kind} task ${i}`),
-          onStart: (i) => hooks?.onStart?.(i),
+          onStart: (i) => {
+            firstTask ??= performance.now();
+            hooks?.onStart?.(i);
+          },
           transferList: (x) => transferables(kind, x.input as never),
           onProgress: (i, p) => {
             if (p.result !== undefined) {
@@ -203,10 +219,11 @@ export function createNodeHost(o: NodeHostOptions): PipelineHost & { close(): vo
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  const pool = nodeWorkerPool(size, { signal: controller.signal });
   return {
     storage: directoryStorage(resolve(o.out)),
     resources: fileResources(o.baseDir),
-    pool: nodeWorkerPool(size, { signal: controller.signal }),
+    pool,
     unitExecutor: (job, protocol, n) => studyUnitExecutor(protocol, job, n, (m) => progress.log(m)),
     progress,
     clock: { now: () => performance.now(), isoNow: () => new Date().toISOString() },
@@ -214,6 +231,13 @@ export function createNodeHost(o: NodeHostOptions): PipelineHost & { close(): vo
     hostName: `classfit ${VERSION} (Node ${process.versions.node})`,
     controller,
     close() {
+      // How much of the run the task workers had nothing to do: the steps between pools
+      // (extraction, the report) and the last tasks of each pool.
+      const idle = pool.idle();
+      if (idle !== undefined)
+        progress.log(
+          `tasks: ${size} workers, ${idle.seconds.toFixed(1)} s; idle per worker: ${idle.idleSeconds.map((s) => `${s.toFixed(1)} s`).join(", ")}`,
+        );
       progress.stop();
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);

@@ -39,6 +39,8 @@ export interface PoolOptions<I, P, R = unknown> {
   signal?: AbortSignal;
   /** Called when a worker has no task left (its idle time runs from there to the pool's end). */
   onIdle?: (worker: number) => void;
+  /** Called when worker `w` finishes a task, with the seconds from handing it over to its result. */
+  onBusy?: (w: Worker, seconds: number) => void;
   /** Where finished workers wait for the next pool of the same script (see workerCache); without
    * one, each pool starts its workers and stops them when its queue is empty. */
   cache?: WorkerCache;
@@ -114,6 +116,7 @@ export function runPool<I, R, P = unknown>(workerUrl: URL, inputs: I[], opts: Po
     let failed = false;
     const stopping = new WeakSet<Worker>();
     const currentOf = new Map<Worker, number>();
+    const startedAt = new Map<Worker, number>();
     const where = (w: Worker) => {
       const id = currentOf.get(w);
       return id === undefined ? "worker" : describe(id);
@@ -156,6 +159,7 @@ export function runPool<I, R, P = unknown>(workerUrl: URL, inputs: I[], opts: Po
       currentOf.set(w, id);
       const input = inputs[id] as I;
       opts.onStart?.(id);
+      startedAt.set(w, performance.now());
       w.postMessage({ type: "task", id, input }, opts.transferList?.(input) ?? []);
     };
     for (let k = 0; k < size; k++) {
@@ -175,6 +179,7 @@ export function runPool<I, R, P = unknown>(workerUrl: URL, inputs: I[], opts: Po
         } else {
           results[msg.id] = msg.result;
           currentOf.delete(w);
+          opts.onBusy?.(w, (performance.now() - (startedAt.get(w) ?? performance.now())) / 1000);
           finished++;
           if (opts.onResult) {
             const id = msg.id;
