@@ -22,10 +22,10 @@ export {
 } from "./stats.js";
 export {
   type AnalysisOptions,
-  analysisTasks,
+  type AnalysisPlan,
+  analysisPlan,
   analyzeNetworkTask,
   analyzeStudy,
-  assembleAnalysis,
   type CertifiedCurve,
   CLASS_DENSITIES,
   type ClassDensity,

@@ -1,7 +1,7 @@
 import type { Core } from "@classfit/wasm-core";
 import { createCore } from "@classfit/wasm-core/node";
 import { beforeAll, describe, expect, it } from "vitest";
-import { analysisTasks, analyzeNetworkTask, analyzeStudy, assembleAnalysis } from "./study.js";
+import { analysisPlan, analyzeNetworkTask, analyzeStudy } from "./study.js";
 import { testCore } from "./testing/core.js";
 import { SYNTHETIC_HIGH, syntheticStudy, withSyntheticSampler } from "./testing/synthetic.js";
 import { StudyInputError } from "./types.js";
@@ -54,7 +54,8 @@ describe("analyzeStudy on a synthetic two-network study", () => {
     const input = syntheticStudy(core, { seed: 2, perClass: 40 });
     const options = { ...OPTS, density: "in-sample" as const };
     const direct = analyzeStudy(core, input, options);
-    const tasks = analysisTasks(input, options);
+    const plan = analysisPlan(input, options);
+    const { tasks } = plan;
     expect(tasks.map((t) => t.network.name)).toEqual(direct.networks.map((n) => n.name));
     // As a worker pool runs them: each on its own instance, inputs and outputs structured-cloned,
     // finishing in reverse order.
@@ -63,7 +64,7 @@ describe("analyzeStudy on a synthetic two-network study", () => {
       const own = await createCore();
       outputs.unshift(structuredClone(analyzeNetworkTask(own, structuredClone(t))));
     }
-    const assembled = assembleAnalysis(input, options, outputs);
+    const assembled = plan.assemble(outputs);
     expect(JSON.stringify(assembled)).toBe(JSON.stringify(direct));
     expect(assembled).toEqual(direct);
   });

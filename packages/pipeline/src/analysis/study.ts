@@ -175,14 +175,13 @@ export interface NetworkAnalysisOutput {
   warnings: string[];
 }
 
-/** Runs one network's share (see analysisTasks). Its streams depend only on the seed and the
+/** Runs one network's share (see analysisPlan). Its streams depend only on the seed and the
  * network's index, so where it runs never changes its bytes. */
 export function analyzeNetworkTask(core: Core, task: NetworkAnalysisTask): NetworkAnalysisOutput {
-  const tables = [...(task.input.exampleTables ?? []), ...examplesToTables(task.input.examples ?? [])];
   return analyzeNetwork(
     core,
     task.input,
-    tables,
+    task.input.exampleTables ?? [],
     task.network,
     task.index,
     task.options.splitStage?.[task.network.name],
@@ -190,23 +189,24 @@ export function analyzeNetworkTask(core: Core, task: NetworkAnalysisTask): Netwo
   );
 }
 
-/** The study's networks and example tables, after the checks that look at the whole input. */
-function studyParts(input: StudyInput): { networks: NetworkInfo[]; tables: ExampleTable[] } {
-  validateClassRecords(input);
-  const networks = input.networks ?? inferNetworks(input.classes);
-  const tables = [...(input.exampleTables ?? []), ...examplesToTables(input.examples ?? [])];
-  return { networks, tables };
+/** The analysis as one task per network and what puts their outputs together. */
+export interface AnalysisPlan {
+  tasks: NetworkAnalysisTask[];
+  /** The StudyAnalysis of the tasks' outputs (in task order), wherever they ran. */
+  assemble(outputs: readonly NetworkAnalysisOutput[]): StudyAnalysis;
 }
 
 /**
- * The analysis split into one task per network, for a worker pool: run each with
- * analyzeNetworkTask (anywhere) and put the outputs together with assembleAnalysis; the result is
- * byte for byte analyzeStudy's. Throws what analyzeStudy throws before any network is analysed.
+ * The analysis split for a worker pool: run each task with analyzeNetworkTask, anywhere, and
+ * assemble the outputs; analyzeStudy is this plan run in the calling thread. Throws what the
+ * checks over the whole input throw, before any network is analysed.
  */
-export function analysisTasks(input: StudyInput, options: AnalysisOptions): NetworkAnalysisTask[] {
-  settingsOf(options);
-  const { networks, tables } = studyParts(input);
-  return networks.map((network, index) => ({
+export function analysisPlan(input: StudyInput, options: AnalysisOptions): AnalysisPlan {
+  const settings = settingsOf(options);
+  validateClassRecords(input);
+  const networks = input.networks ?? inferNetworks(input.classes);
+  const tables = [...(input.exampleTables ?? []), ...examplesToTables(input.examples ?? [])];
+  const tasks = networks.map((network, index) => ({
     input: {
       networks: [network],
       classes: input.classes.filter((c) => c.network === network.name),
@@ -217,47 +217,34 @@ export function analysisTasks(input: StudyInput, options: AnalysisOptions): Netw
     index,
     options,
   }));
-}
-
-/** The StudyAnalysis of the networks' outputs, in the study's network order. */
-export function assembleAnalysis(
-  input: StudyInput,
-  options: AnalysisOptions,
-  outputs: readonly NetworkAnalysisOutput[],
-): StudyAnalysis {
-  return assemble(settingsOf(options), studyParts(input), outputs);
-}
-
-function assemble(
-  settings: Settings,
-  { networks, tables }: { networks: NetworkInfo[]; tables: ExampleTable[] },
-  outputs: readonly NetworkAnalysisOutput[],
-): StudyAnalysis {
-  const warnings: string[] = [];
-  const splitStages: Record<string, string> = {};
-  for (const o of outputs) {
-    splitStages[o.analysis.name] = o.analysis.splitStage;
-    warnings.push(...o.warnings);
-  }
-  for (const t of tables)
-    if (!networks.some((n) => n.name === t.network))
-      throw new StudyInputError(`examples: network "${t.network}" has no class records`);
-  return {
-    schema: "classfit.analysis/2",
-    options: {
-      seed: settings.seed,
-      bootstrap: settings.bootstrap.replicates,
-      level: settings.bootstrap.level,
-      bins: settings.bins,
-      dipSimulations: settings.dipSimulations,
-      samplerDraws: settings.samplerDraws,
-      exampleStages: settings.exampleStages,
-      density: settings.density,
-      splitStage: splitStages,
-    },
-    networks: outputs.map((o) => o.analysis),
-    warnings,
+  const assemble = (outputs: readonly NetworkAnalysisOutput[]): StudyAnalysis => {
+    const warnings: string[] = [];
+    const splitStages: Record<string, string> = {};
+    for (const o of outputs) {
+      splitStages[o.analysis.name] = o.analysis.splitStage;
+      warnings.push(...o.warnings);
+    }
+    for (const t of tables)
+      if (!networks.some((n) => n.name === t.network))
+        throw new StudyInputError(`examples: network "${t.network}" has no class records`);
+    return {
+      schema: "classfit.analysis/2",
+      options: {
+        seed: settings.seed,
+        bootstrap: settings.bootstrap.replicates,
+        level: settings.bootstrap.level,
+        bins: settings.bins,
+        dipSimulations: settings.dipSimulations,
+        samplerDraws: settings.samplerDraws,
+        exampleStages: settings.exampleStages,
+        density: settings.density,
+        splitStage: splitStages,
+      },
+      networks: outputs.map((o) => o.analysis),
+      warnings,
+    };
   };
+  return { tasks, assemble };
 }
 
 /**
@@ -265,12 +252,8 @@ function assemble(
  * Throws StudyInputError naming the table, row and field of the first bad value.
  */
 export function analyzeStudy(core: Core, input: StudyInput, options: AnalysisOptions): StudyAnalysis {
-  const settings = settingsOf(options);
-  const parts = studyParts(input);
-  const outputs = parts.networks.map((net, ni) =>
-    analyzeNetwork(core, input, parts.tables, net, ni, options.splitStage?.[net.name], settings),
-  );
-  return assemble(settings, parts, outputs);
+  const plan = analysisPlan(input, options);
+  return plan.assemble(plan.tasks.map((t) => analyzeNetworkTask(core, t)));
 }
 
 /** A network's class records per stage, checked against its stage list and split stage. */

@@ -112,7 +112,7 @@ interface TaskMap {
   density: [DensityTask, DensityOutput];
   kl: [KlTask, KlOutput];
   compactness: [CompactnessTask, CompactnessOutput];
-  /** One network's share of the study's analysis (analysisTasks in analysis/study.ts). */
+  /** One network's share of the study's analysis (analysisPlan in analysis/study.ts). */
   analysis: [NetworkAnalysisTask, NetworkAnalysisOutput];
 }
 export type TaskKind = keyof TaskMap;

@@ -9,9 +9,9 @@
 import type { Core } from "@classfit/wasm-core";
 import {
   type AnalysisOptions,
-  analysisTasks,
-  analyzeStudy,
-  assembleAnalysis,
+  analysisPlan,
+  analyzeNetworkTask,
+  type NetworkAnalysisOutput,
   type StudyAnalysis,
 } from "../../analysis/study.js";
 import type { StudyInput } from "../../analysis/types.js";
@@ -56,14 +56,15 @@ export async function analyzeOn(
   aborted: () => boolean,
 ): Promise<StudyAnalysis> {
   const options = analysisOptions(config);
-  const tasks = analysisTasks(input, options);
-  if (pool.size < 2 || tasks.length < 2) return analyzeStudy(core, input, options);
-  let outputs: Awaited<ReturnType<typeof pool.run<"analysis">>>;
+  const plan = analysisPlan(input, options);
+  const here = () => plan.assemble(plan.tasks.map((t) => analyzeNetworkTask(core, t)));
+  if (pool.size < 2 || plan.tasks.length < 2) return here();
+  let outputs: NetworkAnalysisOutput[];
   try {
-    outputs = await pool.run("analysis", tasks);
+    outputs = await pool.run("analysis", plan.tasks);
   } catch (e) {
     if (aborted()) throw e;
-    return analyzeStudy(core, input, options);
+    return here();
   }
-  return assembleAnalysis(input, options, outputs);
+  return plan.assemble(outputs);
 }

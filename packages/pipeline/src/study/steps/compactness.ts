@@ -45,13 +45,7 @@ export const compactness: Step<CompactnessUnit, CompactnessPlan, number[]> = {
       })),
       (c) => `${net} ${sd.stage} compactness ${classNames[c] ?? c}`,
     );
-    return {
-      files: {
-        "compactness.json": jsonBytes(
-          out.map((v) => ({ value: v.value, method: v.method, pairs: v.pairs, standardError: v.standardError })),
-        ),
-      },
-    };
+    return { files: { "compactness.json": jsonBytes(out) } };
   },
   read(_ctx, _u, { dir }, done) {
     return parseJsonBytes<{ value: number }[]>(done.files.get("compactness.json"), dir).map((x) => x.value);
